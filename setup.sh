@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what is missing (Debian packages), builds, and then runs either the flagship example
+# or the whole test suite (plain build, then again under AddressSanitizer + UBSan with clang).
+#   ./setup.sh example     ./setup.sh test
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")"
+what=${1:-}
+[[ "$what" == example || "$what" == test ]] || { echo "usage: $0 example|test" >&2; exit 2; }
+
+packages=(cmake make g++ clang libomp-14-dev libclang-rt-14-dev libeigen3-dev nlohmann-json3-dev doctest-dev)
+missing=()
+for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
+if ((${#missing[@]})); then
+  sudo=""; [[ $(id -u) -eq 0 ]] || sudo=sudo
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+jobs=$(nproc)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ >/dev/null
+cmake --build build -j "$jobs"
+
+if [[ "$what" == example ]]; then
+  exec examples/higgs/run.sh build
+fi
+
+ctest --test-dir build -j "$jobs" --output-on-failure
+# The same suite once more, built by clang with the sanitizers (tools and examples skipped).
+cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
+  -DAGNOSTIC_SANITIZE=ON >/dev/null
+cmake --build build-sanitize -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  ctest --test-dir build-sanitize -j "$jobs" --output-on-failure

@@ -1,0 +1,69 @@
+// Tests for core/: errors, the RNG, thread chunking.
+#include <doctest/doctest.h>
+
+#include <agnostic/core/error.hpp>
+#include <agnostic/core/rng.hpp>
+#include <agnostic/core/threads.hpp>
+#include <cmath>
+#include <vector>
+
+using namespace agnostic;
+
+TEST_CASE("fail builds a message from its parts") {
+  CHECK_THROWS_WITH_AS(fail("column ", 3, " of ", "x.csv"), "column 3 of x.csv", Error);
+  CHECK_NOTHROW(require(true, "never"));
+}
+
+TEST_CASE("Rng: same seed gives the same stream, state round-trips") {
+  Rng a(42), b(42), c(43);
+  for (int i = 0; i < 10; ++i) CHECK(a.next() == b.next());
+  CHECK(a.next() != c.next());
+  const auto saved = a.state();
+  const double x = a.normal();
+  a.set_state(saved);
+  CHECK(a.normal() == x);
+}
+
+TEST_CASE("Rng: uniform, normal and Poisson moments match their closed forms") {
+  Rng rng(7);
+  const int n = 200000;
+  double su = 0, su2 = 0, sn = 0, sn2 = 0;
+  for (int i = 0; i < n; ++i) {
+    const double u = rng.uniform(), z = rng.normal();
+    su += u;
+    su2 += u * u;
+    sn += z;
+    sn2 += z * z;
+  }
+  // Means within 5 standard errors of 1/2 (var 1/12) and 0 (var 1).
+  CHECK(std::abs(su / n - 0.5) < 5 * std::sqrt(1.0 / 12 / n));
+  CHECK(std::abs(su2 / n - 1.0 / 3) < 0.005);
+  CHECK(std::abs(sn / n) < 5 / std::sqrt(n));
+  CHECK(std::abs(sn2 / n - 1.0) < 0.02);
+  for (double mean : {0.5, 7.0, 45.0, 1200.0}) {
+    double s = 0, s2 = 0;
+    for (int i = 0; i < n; ++i) {
+      const double k = static_cast<double>(rng.poisson(mean));
+      s += k;
+      s2 += k * k;
+    }
+    const double m = s / n, var = s2 / n - m * m;
+    CHECK(std::abs(m - mean) < 5 * std::sqrt(mean / n));
+    CHECK(std::abs(var / mean - 1.0) < 0.03);
+  }
+}
+
+TEST_CASE("chunks cover every row once and depend only on the thread count") {
+  for (int n : {1, 2, 3, 7}) {
+    std::vector<int> seen(100, 0);
+    for (int c = 0; c < n; ++c) {
+      const auto r = chunk_rows(100, c, n);
+      for (long i = r.begin; i < r.end; ++i) ++seen[i];
+    }
+    for (int s : seen) CHECK(s == 1);
+  }
+  CHECK(chunk_count(10, 100) == 1);
+  set_threads(2);
+  CHECK(threads() == 2);
+  CHECK(chunk_count(100000, 1L << 20) == 2);
+}
