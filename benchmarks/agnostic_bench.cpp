@@ -1,0 +1,42 @@
+// agnostic-bench: runs one workload of ../shared/BENCHMARKS.md and prints one JSON line.
+//   agnostic-bench --workload W1 --threads 2 [--repeats 5]
+// Each workload lives in benchmarks/workloads/<id>.hpp as `nlohmann::json run_<id>(const BenchOptions&)`.
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "bench_options.hpp"
+
+struct Workload {
+  const char* id;
+  nlohmann::json (*run)(const BenchOptions&);
+};
+
+// Workloads are listed here as they land.
+static const Workload kWorkloads[] = {
+    {nullptr, nullptr},
+};
+
+int main(int argc, char** argv) {
+  BenchOptions options;
+  try {
+    options = parse_bench_options(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "agnostic-bench: " << e.what() << "\n";
+    return 2;
+  }
+  for (const auto& w : kWorkloads) {
+    if (!w.id || options.workload != w.id) continue;
+    try {
+      agnostic::set_threads(options.threads);
+      nlohmann::json result = w.run(options);
+      std::cout << result.dump() << std::endl;
+      return 0;
+    } catch (const std::exception& e) {
+      std::cerr << "agnostic-bench: " << options.workload << ": " << e.what() << "\n";
+      return 1;
+    }
+  }
+  std::cerr << "agnostic-bench: unknown workload '" << options.workload << "'\n";
+  return 2;
+}

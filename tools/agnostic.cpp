@@ -1,0 +1,47 @@
+// The `agnostic` command: one program, one subcommand per task. Each subcommand lives in its own
+// header in tools/ and exposes `int run_<name>(int argc, char** argv)` (argv[0] is the subcommand).
+#include <cstring>
+#include <exception>
+#include <iostream>
+#include <string_view>
+
+#include "agnostic/core/error.hpp"
+
+struct Subcommand {
+  const char* name;
+  const char* summary;
+  int (*run)(int argc, char** argv);
+};
+
+// Subcommands are listed here as they land.
+static const Subcommand kSubcommands[] = {
+    {nullptr, nullptr, nullptr},
+};
+
+static int usage(std::ostream& out) {
+  out << "usage: agnostic <command> [options]\n\ncommands:\n";
+  for (const auto& s : kSubcommands)
+    if (s.name) out << "  " << s.name << "\t" << s.summary << "\n";
+  out << "\nRun `agnostic <command> --help` for the options of one command.\n";
+  return 2;
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage(std::cerr);
+  const std::string_view name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    usage(std::cout);
+    return 0;
+  }
+  for (const auto& s : kSubcommands) {
+    if (!s.name || name != s.name) continue;
+    try {
+      return s.run(argc - 1, argv + 1);
+    } catch (const std::exception& e) {
+      std::cerr << "agnostic " << name << ": error: " << e.what() << "\n";
+      return 1;
+    }
+  }
+  std::cerr << "agnostic: unknown command '" << name << "'\n";
+  return usage(std::cerr);
+}
