@@ -12,7 +12,7 @@
 struct BenchOptions {
   std::string workload;
   int threads = 1;
-  int repeats = 5;          // timed repeats; the median is reported
+  int repeats = 5;                               // timed repeats; the median is reported
   std::string shared_dir = AGNOSTIC_SHARED_DIR;  // ../shared, for reference workspaces
 };
 
@@ -24,11 +24,16 @@ inline BenchOptions parse_bench_options(int argc, char** argv) {
       agnostic::require(i + 1 < argc, "option ", a, " needs a value");
       return argv[++i];
     };
-    if (a == "--workload") o.workload = value();
-    else if (a == "--threads") o.threads = std::stoi(value());
-    else if (a == "--repeats") o.repeats = std::stoi(value());
-    else if (a == "--shared") o.shared_dir = value();
-    else agnostic::fail("unknown option ", a, " (allowed: --workload, --threads, --repeats, --shared)");
+    if (a == "--workload")
+      o.workload = value();
+    else if (a == "--threads")
+      o.threads = std::stoi(value());
+    else if (a == "--repeats")
+      o.repeats = std::stoi(value());
+    else if (a == "--shared")
+      o.shared_dir = value();
+    else
+      agnostic::fail("unknown option ", a, " (allowed: --workload, --threads, --repeats, --shared)");
   }
   agnostic::require(!o.workload.empty(), "--workload is required (W1, W3, W6, ...)");
   agnostic::require(o.threads >= 1 && o.repeats >= 1, "--threads and --repeats must be positive");

@@ -27,7 +27,9 @@ inline void set_threads(int n) {
   Eigen::setNbThreads(n);
 }
 
-inline int threads() { return thread_setting(); }
+inline int threads() {
+  return thread_setting();
+}
 
 // Number of chunks to split `rows` rows into, given `work` scalar operations in all.
 inline int chunk_count(long rows, long work) {
