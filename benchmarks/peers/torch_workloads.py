@@ -1,0 +1,138 @@
+#!/usr/bin/python3
+"""PyTorch peer for the training workloads of ../shared/BENCHMARKS.md (W1, W3).
+
+Same architecture, batch, optimiser and float32 as agnostic-bench; prints the same JSON line.
+Run with Debian's Python and OpenBLAS, e.g.
+  LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 \
+    /usr/bin/python3 benchmarks/peers/torch_workloads.py --workload W1 --threads 2
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+from torch import nn
+
+
+class ReverseGradient(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, lam):
+        ctx.lam = lam
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return -ctx.lam * g, None
+
+
+def mlp(sizes, act, last_act=None):
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(act())
+    if last_act is not None:
+        layers.append(last_act())
+    return nn.Sequential(*layers)
+
+
+def flops_dense(batch, sizes):
+    return sum(2 * batch * a * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def w1(args):
+    batch = 16384
+    torch.manual_seed(1)
+    fe = mlp([41, 20, 16, 13, 10], nn.ELU, nn.ELU)
+    label = mlp([10, 2], nn.ELU)
+    domain = mlp([10, 20, 35, 50, 2], nn.ELU)
+    params = list(fe.parameters()) + list(label.parameters()) + list(domain.parameters())
+    opt = torch.optim.RMSprop(params, lr=1e-3, alpha=0.9)
+    x = torch.randn(batch, 41)
+    y = torch.randint(0, 2, (batch,))
+    d = torch.cat([torch.zeros(batch // 2, dtype=torch.long), torch.ones(batch - batch // 2, dtype=torch.long)])
+    source = d == 0
+    ce = nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad(set_to_none=False)
+        h = fe(x)
+        loss = ce(label(h[source]), y[source]) + ce(domain(ReverseGradient.apply(h, 1.0)), d)
+        loss.backward()
+        opt.step()
+
+    flops = 3 * (flops_dense(batch, [41, 20, 16, 13, 10]) + flops_dense(batch // 2, [10, 2])
+                 + flops_dense(batch, [10, 20, 35, 50, 2]))
+    return batch, flops, step
+
+
+def soft_histogram(f, w, edges):
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    half = 0.5 * (edges[1:] - edges[:-1])
+    g = torch.exp(-0.5 * ((f[:, None] - centres[None, :]) / half[None, :]) ** 2)
+    return (w[:, None] * g).sum(0)
+
+
+def penalty(nominal, varied, eps=1e-12):
+    keep = nominal > eps
+    return (((nominal - varied) / nominal.clamp_min(eps)) ** 2 * keep).sum() / nominal.numel()
+
+
+def w3(args):
+    batch = 1000
+    torch.manual_seed(1)
+    net = nn.Sequential(nn.Linear(30, 200), nn.ReLU(), nn.Linear(200, 200), nn.ReLU(), nn.Linear(200, 1))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    x = torch.randn(batch, 30)
+    y = torch.randint(0, 2, (batch,)).float()
+    w = torch.rand(batch) + 0.5
+    w_up = w * (1 + 0.1 * torch.randn(batch))
+    w_down = w * (1 - 0.1 * torch.randn(batch))
+    edges = torch.linspace(0, 1, 21)
+    bce = nn.BCEWithLogitsLoss(reduction="none")
+
+    def step():
+        opt.zero_grad(set_to_none=False)
+        z = net(x)[:, 0]
+        f = torch.sigmoid(z)
+        loss = (bce(z, y) * w).sum() / w.sum()
+        nom = soft_histogram(f, w, edges)
+        loss = loss + 20 * (penalty(nom, soft_histogram(f, w_up, edges)) + penalty(nom, soft_histogram(f, w_down, edges)))
+        loss.backward()
+        opt.step()
+
+    flops = 3 * flops_dense(batch, [30, 200, 200, 1])
+    return batch, flops, step
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--workload", required=True, choices=["W1", "W3"])
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--steps", type=int, default=0, help="steps per repeat (default: about 1 s of work)")
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    batch, flops, step = {"W1": w1, "W3": w3}[a.workload](a)
+    for _ in range(3):
+        step()
+    steps = a.steps
+    if steps == 0:
+        t = time.perf_counter()
+        step()
+        steps = max(3, int(1.0 / max(time.perf_counter() - t, 1e-6)))
+    rates = []
+    for _ in range(a.repeats):
+        t = time.perf_counter()
+        for _ in range(steps):
+            step()
+        rates.append(steps / (time.perf_counter() - t))
+    steps_per_s = statistics.median(rates)
+    print(json.dumps({"workload": a.workload, "threads": a.threads, "peer": "pytorch " + torch.__version__,
+                      "events_per_s": steps_per_s * batch, "ms_per_step": 1e3 / steps_per_s,
+                      "gflops": steps_per_s * flops / 1e9, "repeats": a.repeats, "steps": steps}))
+
+
+if __name__ == "__main__":
+    main()
