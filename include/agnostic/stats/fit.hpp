@@ -2,7 +2,9 @@
 // Maximum-likelihood fits of a BinnedLikelihood: the best fit with Hessian (covariance) errors,
 // profile-likelihood scans and MINOS-style asymmetric intervals where the profiled -log L rises by
 // delta_nll (0.5: 68 %, 1.92: 95 % for one parameter).
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -108,7 +110,25 @@ inline FitResult run_fit(const BinnedLikelihood& model, const Data& data, Eigen:
   r.floating = floating;
   const Eigen::Index n = m.x.size();
   if (hesse) {
-    r.covariance = covariance_from_hessian(m.hessian, floating);
+    // At a kink (code1/code0 at alpha = 0) the Hessian is one-sided; HESSE's central differences see the
+    // mean of the two sides, and so does this: evaluate at alpha = +0 and -0 and average.
+    Eigen::MatrixXd h = m.hessian;
+    Eigen::VectorXd plus = m.x, minus = m.x;
+    bool at_kink = false;
+    for (Eigen::Index i = 0; i < n; ++i)
+      if (floating[static_cast<std::size_t>(i)] && model.kinked(static_cast<int>(i)) &&
+          std::abs(m.x[i]) < 1e-6) {
+        plus[i] = 0.0;
+        minus[i] = -std::numeric_limits<double>::denorm_min();
+        at_kink = true;
+      }
+    double unused = 0.0;
+    Eigen::VectorXd g;
+    Eigen::MatrixXd h_plus, h_minus;
+    if (at_kink && model.objective(plus, data, unused, &g, &h_plus) &&
+        model.objective(minus, data, unused, &g, &h_minus))
+      h = 0.5 * (h_plus + h_minus);
+    r.covariance = covariance_from_hessian(h, floating);
     r.errors = r.covariance.diagonal().cwiseMax(0.0).cwiseSqrt();
   } else {
     r.covariance = Eigen::MatrixXd::Zero(n, n);

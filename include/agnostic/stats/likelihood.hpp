@@ -167,6 +167,9 @@ class BinnedLikelihood {
   const Eigen::VectorXd& lower() const { return lower_; }
   const Eigen::VectorXd& upper() const { return upper_; }
   const std::vector<bool>& fixed() const { return fixed_; }
+  // True where the chosen interpolation has a kink at alpha = 0 for this parameter (code1 normsys with
+  // hi * lo != 1, code0 histosys with hi - nominal != nominal - lo): the Hessian there is one-sided.
+  bool kinked(int i) const { return kinked_.at(static_cast<std::size_t>(i)) != 0; }
 
   // Expected main-bin counts at these parameters (clip policy applied: <= 0 becomes kClipValue, or an Error).
   Eigen::VectorXd expected(const Eigen::VectorXd& params) const {
@@ -597,6 +600,17 @@ class BinnedLikelihood {
       offset += c.bins();
     }
     n_main_ = offset;
+    kinked_.assign(params_.size(), 0);
+    for (const auto& s : samples_) {
+      for (const auto& f : s.scalars)
+        if (f.kind == FactorKind::normsys && options_.normsys == NormsysInterp::code1 &&
+            std::abs(std::log(f.hi) + std::log(f.lo)) > 1e-15)
+          kinked_[static_cast<std::size_t>(f.param)] = 1;
+      for (const auto& h : s.histos)
+        for (std::size_t b = 0; b < h.up.size(); ++b)
+          if (options_.histosys == HistosysInterp::code0 && h.up[b] != h.down[b])
+            kinked_[static_cast<std::size_t>(h.param)] = 1;
+    }
 
     // measurement overrides
     for (const auto& cfg : meas.parameters) {
@@ -738,6 +752,7 @@ class BinnedLikelihood {
   int n_main_ = 0, n_aux_ = 0, poi_ = 0;
   Eigen::VectorXd init_, lower_, upper_, observed_main_, nominal_aux_;
   std::vector<bool> fixed_;
+  std::vector<char> kinked_;
 };
 
 }  // namespace agnostic::stats
