@@ -28,7 +28,7 @@ void check_contains(const std::string& message, std::initializer_list<const char
   INFO("message: ", message);
   REQUIRE(!message.empty());
   for (const char* piece : pieces) {
-    INFO("expected piece: ", piece);
+    INFO("expected piece: ", std::string(piece));
     CHECK(message.find(piece) != std::string::npos);
   }
 }

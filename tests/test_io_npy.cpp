@@ -43,7 +43,7 @@ void check_error(const std::string& file, std::initializer_list<const char*> exp
   INFO("file: ", file, "\nmessage: ", message);
   REQUIRE(!message.empty());
   for (const char* piece : expected) {
-    INFO("expected piece: ", piece);
+    INFO("expected piece: ", std::string(piece));
     CHECK(message.find(piece) != std::string::npos);
   }
 }

@@ -60,6 +60,23 @@ class Table {
     return text_columns_[static_cast<std::size_t>(require_index(text_names_, name, "text"))];
   }
 
+  // Where each row sits in its file (1-based line numbers), when the reader knows it (CSV).
+  void set_row_lines(std::vector<long> lines) {
+    require(static_cast<Index>(lines.size()) == n_rows_, "set_row_lines: ", lines.size(),
+            " line numbers for ", n_rows_, " rows");
+    row_lines_ = std::move(lines);
+  }
+
+  // "file 'x.csv', row 17 (line 19), column 'pt'": rows count from 1 (the first data row is row 1).
+  std::string locate(Index row, std::string_view column) const {
+    std::ostringstream out;
+    out << (source_.empty() ? std::string("table") : "file '" + source_ + "'") << ", row " << row + 1;
+    if (static_cast<std::size_t>(row) < row_lines_.size())
+      out << " (line " << row_lines_[static_cast<std::size_t>(row)] << ")";
+    out << ", column '" << column << "'";
+    return out.str();
+  }
+
   // "'a', 'b', 'c'": every column, numeric then text, for messages.
   std::string describe_columns() const {
     std::ostringstream out;
@@ -88,7 +105,8 @@ class Table {
           "column '", name, "' of ", where(), " holds ",
           (&names == &names_) ? "text, expected numbers" : "numbers, expected text",
           (&names == &names_) ? " (a text column such as a label needs an explicit mapping to numbers)" : "");
-    fail("no ", (&names == &names_) ? "" : kind, (&names == &names_) ? "" : " ", "column named '", name, "' in ", where(), "; the columns are: ", describe_columns());
+    fail("no ", (&names == &names_) ? "" : kind, (&names == &names_) ? "" : " ", "column named '", name,
+         "' in ", where(), "; the columns are: ", describe_columns());
   }
 
   void check_new(const std::string& name, Index rows) {
@@ -108,6 +126,7 @@ class Table {
   std::vector<std::vector<double>> columns_;
   std::vector<std::string> text_names_;
   std::vector<std::vector<std::string>> text_columns_;
+  std::vector<long> row_lines_;
 };
 
 }  // namespace agnostic::io

@@ -1,0 +1,169 @@
+#pragma once
+// Missing values marked by a sentinel (the Higgs challenge writes -999.0 where a quantity is
+// undefined). The user declares which features may hold the marker and how to replace it
+// (MissingValueSpec); fitting on the training rows turns that into concrete rules
+// (MissingValueRules: one per feature, with the replacement value already computed) that are
+// stored in the model file and applied unchanged to any later data, so inference sees exactly
+// what training saw.
+//
+// A value is missing when it equals the marker exactly (or, for a NaN marker, when it is NaN).
+// The mean replacement is the mean of the feature's non-missing values over the training rows.
+// With indicators, every feature that had at least one missing value in the training rows gets
+// an extra input "<feature>_missing" (1 where the value was missing, else 0); features without
+// missing training values get no indicator, but their markers in later data are still replaced.
+#include <cmath>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agnostic/core/error.hpp"
+#include "agnostic/io/table.hpp"
+
+namespace agnostic::io {
+
+enum class MissingFill { mean, value };
+
+// What the user declares.
+struct MissingValueSpec {
+  double marker = -999.0;
+  std::vector<std::string> features = {};  // empty: every selected feature
+  MissingFill fill = MissingFill::mean;
+  double fill_value = 0.0;  // used when fill == MissingFill::value
+  bool add_indicators = false;
+};
+
+// What fitting produced for one feature.
+struct MissingValueRule {
+  std::string feature;
+  double marker = -999.0;
+  double replacement = 0.0;
+  std::string indicator;  // name of the indicator column; empty for none
+
+  bool is_missing(double x) const { return std::isnan(marker) ? std::isnan(x) : x == marker; }
+};
+
+struct MissingValueRules {
+  std::vector<MissingValueRule> rules;
+
+  // The rule for `feature`, or nullptr.
+  const MissingValueRule* find(std::string_view feature) const {
+    for (const auto& r : rules)
+      if (r.feature == feature) return &r;
+    return nullptr;
+  }
+  // Names of the indicator columns, in the order they are appended after the features.
+  std::vector<std::string> indicator_names() const {
+    std::vector<std::string> names;
+    for (const auto& r : rules)
+      if (!r.indicator.empty()) names.push_back(r.indicator);
+    return names;
+  }
+  bool empty() const { return rules.empty(); }
+};
+
+// Fits the rules of `specs` on `rows` of `table` (all rows when `rows` is empty). `features` is
+// the list of selected features; a spec with an empty feature list applies to all of them.
+inline MissingValueRules fit_missing_values(const Table& table, const std::vector<std::string>& features,
+                                            const std::vector<MissingValueSpec>& specs,
+                                            std::span<const Index> rows = {}) {
+  MissingValueRules out;
+  for (const auto& spec : specs) {
+    const std::vector<std::string>& names = spec.features.empty() ? features : spec.features;
+    for (const auto& name : names) {
+      bool selected = false;
+      for (const auto& f : features) selected = selected || f == name;
+      if (!selected) {
+        std::string list;
+        for (const auto& f : features) list += (list.empty() ? "'" : ", '") + f + "'";
+        fail("missing-value rule for '", name, "': it is not one of the selected features (", list, ")");
+      }
+      require(out.find(name) == nullptr, "feature '", name,
+              "' has two missing-value rules; expected at most one per feature");
+      MissingValueRule rule{name, spec.marker, spec.fill_value, ""};
+      const auto column = table.column(name);
+      double sum = 0.0;
+      Index n_present = 0, n_missing = 0;
+      const Index n = rows.empty() ? table.n_rows() : static_cast<Index>(rows.size());
+      for (Index k = 0; k < n; ++k) {
+        const Index r = rows.empty() ? k : rows[static_cast<std::size_t>(k)];
+        require(r >= 0 && r < table.n_rows(), "fit_missing_values: row index ", r, " outside the table's ",
+                table.n_rows(), " rows");
+        const double x = column[static_cast<std::size_t>(r)];
+        if (rule.is_missing(x)) {
+          ++n_missing;
+          continue;
+        }
+        if (!std::isfinite(x))
+          fail(table.locate(r, name), ": value ", x,
+               " is not finite; expected a finite number or the missing marker ", spec.marker);
+        sum += x;
+        ++n_present;
+      }
+      if (spec.fill == MissingFill::mean) {
+        if (n_present == 0)
+          fail("feature '", name, "' holds the missing marker ", spec.marker, " in all ", n,
+               " training rows, so it has no mean; choose a fill value instead of the mean");
+        rule.replacement = sum / static_cast<double>(n_present);
+      }
+      require(std::isfinite(rule.replacement), "missing-value rule for '", name, "': the fill value ",
+              rule.replacement, " is not finite");
+      if (spec.add_indicators && n_missing > 0) rule.indicator = name + "_missing";
+      out.rules.push_back(std::move(rule));
+    }
+  }
+  return out;
+}
+
+inline MissingValueRules fit_missing_values(const Table& table, const std::vector<std::string>& features,
+                                            const MissingValueSpec& spec, std::span<const Index> rows = {}) {
+  return fit_missing_values(table, features, std::vector<MissingValueSpec>{spec}, rows);
+}
+
+// JSON: an array of {"feature", "marker", "replacement", "indicator"} ("indicator" is null for
+// none; a NaN marker is written as the string "nan", as JSON has no NaN).
+inline void to_json(nlohmann::json& j, const MissingValueRules& rules) {
+  j = nlohmann::json::array();
+  for (const auto& r : rules.rules) {
+    nlohmann::json entry;
+    entry["feature"] = r.feature;
+    if (std::isnan(r.marker))
+      entry["marker"] = "nan";
+    else
+      entry["marker"] = r.marker;
+    entry["replacement"] = r.replacement;
+    entry["indicator"] = r.indicator.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.indicator);
+    j.push_back(std::move(entry));
+  }
+}
+
+inline void from_json(const nlohmann::json& j, MissingValueRules& rules) {
+  require(j.is_array(), "missing-value rules: expected a JSON array of rules, found ", j.type_name());
+  rules.rules.clear();
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    const auto& e = j[i];
+    const std::string at = "missing-value rule " + std::to_string(i);
+    require(e.is_object(), at, ": expected an object, found ", e.type_name());
+    for (const auto& [key, value] : e.items())
+      require(key == "feature" || key == "marker" || key == "replacement" || key == "indicator", at,
+              ": unknown key '", key, "'; expected 'feature', 'marker', 'replacement', 'indicator'");
+    require(e.contains("feature") && e["feature"].is_string(), at, ": key 'feature' must be a string");
+    MissingValueRule r;
+    r.feature = e["feature"].get<std::string>();
+    require(e.contains("marker") && (e["marker"].is_number() || e["marker"] == "nan"), at,
+            ": key 'marker' must be a number or \"nan\"");
+    r.marker = e["marker"].is_number() ? e["marker"].get<double>() : std::nan("");
+    require(e.contains("replacement") && e["replacement"].is_number(), at,
+            ": key 'replacement' must be a number");
+    r.replacement = e["replacement"].get<double>();
+    if (e.contains("indicator") && !e["indicator"].is_null()) {
+      require(e["indicator"].is_string(), at, ": key 'indicator' must be a string or null");
+      r.indicator = e["indicator"].get<std::string>();
+    }
+    require(rules.find(r.feature) == nullptr, at, ": feature '", r.feature, "' already has a rule");
+    rules.rules.push_back(std::move(r));
+  }
+}
+
+}  // namespace agnostic::io
