@@ -1,0 +1,255 @@
+// Tests for stats/toys.hpp: toy seeding, the sampling of main and auxiliary data, pulls, thread
+// independence, and the bias study of source 000 (eq. 10-12) against closed forms.
+#include <doctest/doctest.h>
+
+#include <agnostic/core/threads.hpp>
+#include <agnostic/stats/toys.hpp>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+using namespace agnostic;
+using namespace agnostic::stats;
+
+namespace {
+
+Workspace read_case(const std::string& file) {
+  std::ifstream in(AGNOSTIC_SHARED_DIR "/reference/pyhf-validation/" + file);
+  REQUIRE_MESSAGE(in.good(), "cannot open ", file);
+  return parse_workspace(nlohmann::json::parse(in)["workspace"], file);
+}
+
+// Signal s_i (normfactor mu) plus background b_i over several bins, no nuisance parameters.
+Workspace template_workspace(const std::vector<double>& s, const std::vector<double>& b) {
+  std::vector<double> n(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) n[i] = s[i] + b[i];
+  nlohmann::json j = {
+      {"channels",
+       {{{"name", "sr"},
+         {"samples",
+          {{{"name", "sig"},
+            {"data", s},
+            {"modifiers", {{{"name", "mu"}, {"type", "normfactor"}, {"data", nullptr}}}}},
+           {{"name", "bkg"}, {"data", b}, {"modifiers", nlohmann::json::array()}}}}}}},
+      {"observations", {{{"name", "sr"}, {"data", n}}}},
+      {"measurements",
+       {{{"name", "m"}, {"config", {{"poi", "mu"}, {"parameters", nlohmann::json::array()}}}}}},
+      {"version", "1.0.0"}};
+  return parse_workspace(j, "templates");
+}
+
+}  // namespace
+
+TEST_CASE("toy_rng: one stream per (seed, index), reproducible") {
+  Rng a = toy_rng(5, 17), b = toy_rng(5, 17), c = toy_rng(5, 18), d = toy_rng(6, 17);
+  const auto first = a.next();
+  CHECK(first == b.next());
+  CHECK(first != c.next());
+  CHECK(first != d.next());
+  // neighbouring indices are uncorrelated: the mean of the first uniform over 20000 indices is 1/2
+  double sum = 0.0, lag = 0.0, previous = 0.5;
+  for (std::uint64_t i = 0; i < 20000; ++i) {
+    const double u = toy_rng(1, i).uniform();
+    sum += u;
+    lag += (u - 0.5) * (previous - 0.5);
+    previous = u;
+  }
+  CHECK(sum / 20000 == doctest::Approx(0.5).epsilon(0.02));
+  CHECK(std::abs(lag / 20000) < 4.0 * (1.0 / 12.0) / std::sqrt(20000.0));
+}
+
+TEST_CASE("sample_toy: Poisson main bins, Gaussian and Poisson auxiliary data around the truth") {
+  SUBCASE("Gaussian constraints (W6: normsys + histosys)") {
+    const BinnedLikelihood model(read_workspace(AGNOSTIC_SHARED_DIR "/reference/w6-workspace.json"));
+    Eigen::VectorXd truth = model.init();
+    truth[model.index("bkg_norm")] = 0.4;
+    const Data mean = asimov_data(model, truth);
+    const int n = 20000;
+    Eigen::VectorXd sum = Eigen::VectorXd::Zero(mean.main.size()), sum2 = sum;
+    double aux_sum = 0.0, aux_sum2 = 0.0;
+    const int a = model.parameter(model.index("bkg_norm")).aux;
+    int non_integer = 0;
+    for (int i = 0; i < n; ++i) {
+      Rng rng = toy_rng(3, static_cast<std::uint64_t>(i));
+      const Data t = sample_toy(model, truth, rng);
+      for (Index b = 0; b < t.main.size(); ++b) non_integer += t.main[b] != std::floor(t.main[b]);
+      sum += t.main;
+      sum2 += t.main.cwiseProduct(t.main);
+      aux_sum += t.aux[a];
+      aux_sum2 += t.aux[a] * t.aux[a];
+    }
+    CHECK(non_integer == 0);  // Poisson counts
+    for (Index b = 0; b < mean.main.size(); ++b) {
+      const double m = sum[b] / n, var = sum2[b] / n - m * m;
+      CHECK(std::abs(m - mean.main[b]) < 4.0 * std::sqrt(mean.main[b] / n));
+      CHECK(var == doctest::Approx(mean.main[b]).epsilon(0.05));  // Poisson: variance = mean
+    }
+    const double m = aux_sum / n, sd = std::sqrt(aux_sum2 / n - m * m);
+    CHECK(std::abs(m - 0.4) < 4.0 / std::sqrt(n));
+    CHECK(sd == doctest::Approx(1.0).epsilon(0.03));
+  }
+  SUBCASE("Poisson constraint (shapesys): aux ~ Poisson(gamma tau)") {
+    const BinnedLikelihood model(read_case("1bin_shapesys.json"));
+    Eigen::VectorXd truth = model.init();
+    const int g = model.index("uncorr_bkguncrt[0]");
+    truth[g] = 0.9;
+    const double tau = model.parameter(g).tau, expected = 0.9 * tau;
+    const int n = 20000;
+    double s = 0.0, s2 = 0.0;
+    int non_integer = 0;
+    for (int i = 0; i < n; ++i) {
+      Rng rng = toy_rng(4, static_cast<std::uint64_t>(i));
+      const double x = sample_toy(model, truth, rng).aux[model.parameter(g).aux];
+      non_integer += x != std::floor(x);
+      s += x;
+      s2 += x * x;
+    }
+    CHECK(non_integer == 0);
+    const double m = s / n;
+    CHECK(std::abs(m - expected) < 4.0 * std::sqrt(expected / n));
+    CHECK(s2 / n - m * m == doctest::Approx(expected).epsilon(0.05));
+  }
+}
+
+TEST_CASE("run_toys: pulls of a well-measured POI have mean 0 and width 1") {
+  // 3 bins, mu = 1 far from its bounds: the ML estimator is close to Gaussian.
+  const BinnedLikelihood model(template_workspace({120.0, 80.0, 40.0}, {100.0, 150.0, 200.0}));
+  ToyOptions o;
+  o.n = 2000;
+  o.seed = 11;
+  const ToyEnsemble e = run_toys(model, model.init(), o);
+  CHECK(e.n == 2000);
+  CHECK(e.n_converged == 2000);
+  const int p = model.poi();
+  CHECK(e.pull_count[static_cast<std::size_t>(p)] == 2000);
+  CHECK(std::abs(e.pull_mean[p]) < 4.0 / std::sqrt(2000.0));
+  CHECK(std::abs(e.pull_width[p] - 1.0) < 4.0 / std::sqrt(2.0 * 2000.0));
+  // the mean fitted mu is the truth (the estimator is unbiased to O(1/N) here)
+  CHECK(std::abs(e.values.col(p).mean() - 1.0) < 4.0 * e.errors.col(p).mean() / std::sqrt(2000.0));
+}
+
+TEST_CASE("run_toys: the same seed gives the same ensemble with 1 and 2 threads") {
+  const BinnedLikelihood model(read_workspace(AGNOSTIC_SHARED_DIR "/reference/w6-workspace.json"));
+  ToyOptions o;
+  o.n = 300;
+  o.seed = 42;
+  const int saved = threads();
+  set_threads(1);
+  const ToyEnsemble one = run_toys(model, model.init(), o);
+  set_threads(2);
+  const ToyEnsemble two = run_toys(model, model.init(), o);
+  set_threads(saved);
+  CHECK(one.values == two.values);  // bit for bit
+  CHECK(one.errors == two.errors);
+  CHECK(one.pull_mean == two.pull_mean);
+  o.seed = 43;
+  const ToyEnsemble other = run_toys(model, model.init(), o);
+  CHECK(other.values != one.values);
+  // W6's constrained nuisance parameters: pulls near N(0, 1)
+  const int a = model.index("bkg_shape");
+  CHECK(std::abs(one.pull_mean[a]) < 4.0 / std::sqrt(300.0));
+  CHECK(one.pull_width[a] == doctest::Approx(1.0).epsilon(0.2));
+}
+
+TEST_CASE("run_toys: fixed parameters have no pulls; bad settings are errors") {
+  const BinnedLikelihood model(read_workspace(AGNOSTIC_SHARED_DIR "/reference/w6-workspace.json"));
+  ToyOptions o;
+  o.n = 20;
+  o.fit.fix["bkg_shape"] = 0.0;
+  const ToyEnsemble e = run_toys(model, model.init(), o);
+  const int a = model.index("bkg_shape");
+  CHECK(e.pull_count[static_cast<std::size_t>(a)] == 0);
+  CHECK(e.pull_mean[a] == 0.0);
+  CHECK(e.pull_count[static_cast<std::size_t>(model.poi())] > 0);
+  o.n = 0;
+  CHECK_THROWS_WITH_AS(run_toys(model, model.init(), o), "run_toys: the number of toys must be >= 1, got 0",
+                       Error);
+  o.n = 5;
+  o.fit.hesse = false;
+  CHECK_THROWS_WITH_AS(run_toys(model, model.init(), o),
+                       "run_toys: pulls need errors; ToyOptions::fit.hesse must be true", Error);
+}
+
+TEST_CASE("sorted_quantile interpolates like numpy.percentile") {
+  const std::vector<double> v = {1.0, 2.0, 4.0, 8.0};
+  CHECK(sorted_quantile(v, 0.0) == 1.0);
+  CHECK(sorted_quantile(v, 1.0) == 8.0);
+  CHECK(sorted_quantile(v, 0.5) == doctest::Approx(3.0));  // numpy.percentile(v, 50) = 3
+  CHECK(sorted_quantile(v, 0.1) == doctest::Approx(1.3));  // numpy.percentile(v, 10) = 1.3
+  CHECK(sorted_quantile(v, 0.9) == doctest::Approx(6.8));  // numpy.percentile(v, 90) = 6.8
+}
+
+// -- bias study -------------------------------------------------------------------------------------------
+
+TEST_CASE("bias study: an alternative of the same shape is unbiased, mu_hat = mu_tilde") {
+  const Workspace ws = template_workspace({30.0, 20.0, 10.0}, {100.0, 100.0, 100.0});
+  const BiasResult r = bias_study(ws, "sig", {{"sr", {45.0, 30.0, 15.0}}});
+  CHECK(r.mu_tilde == doctest::Approx(1.5).epsilon(1e-14));
+  // fits stop at EDM < 1e-10, i.e. within ~1e-5 of an error (0.3 here) of the minimum
+  CHECK(r.mu_hat == doctest::Approx(1.5).epsilon(1e-6));
+  CHECK(std::abs(r.bias) < 1e-6);
+  CHECK(r.mu_hat_error > 0.0);
+}
+
+TEST_CASE("bias study: one bin measures the total yield exactly; two bins follow the score equation") {
+  SUBCASE("one bin") {
+    const BiasResult r = bias_study(template_workspace({20.0}, {100.0}), "sig", {{"sr", {37.0}}});
+    CHECK(r.mu_tilde == doctest::Approx(37.0 / 20.0));
+    CHECK(r.mu_hat == doctest::Approx(37.0 / 20.0).epsilon(1e-6));
+    CHECK(std::abs(r.bias) < 1e-6);
+  }
+  SUBCASE("two bins, the alternative shifted towards the background-rich bin") {
+    // nominal s = (30, 10), b = (20, 200); alternative a = (10, 30): mu_tilde = 1.
+    // The fit solves sum_i s_i ((a_i + b_i) / (mu s_i + b_i) - 1) = 0; bisection here gives mu_hat.
+    const std::vector<double> s = {30.0, 10.0}, b = {20.0, 200.0}, a = {10.0, 30.0};
+    auto score = [&](double mu) {
+      double g = 0.0;
+      for (int i = 0; i < 2; ++i) g += s[i] * ((a[i] + b[i]) / (mu * s[i] + b[i]) - 1.0);
+      return g;
+    };
+    double lo = 0.0, hi = 10.0;
+    for (int k = 0; k < 200; ++k) (score(0.5 * (lo + hi)) > 0.0 ? lo : hi) = 0.5 * (lo + hi);
+    const BiasResult r = bias_study(template_workspace(s, b), "sig", {{"sr", a}});
+    CHECK(r.mu_tilde == doctest::Approx(1.0));
+    CHECK(r.mu_hat == doctest::Approx(lo).epsilon(1e-6));
+    CHECK(r.bias == doctest::Approx((lo - 1.0) / 1.0).epsilon(1e-6));
+    CHECK(r.bias < -0.3);  // the shape mismatch pulls mu_hat well below mu_tilde
+  }
+}
+
+TEST_CASE("bias study: floating nuisance parameters change the bias and widen the error") {
+  // W6: the alternative signal is the nominal one mirrored (rising instead of falling) with the same total,
+  // so mu_tilde = 1; the background normalisation and tilt take up part of the mismatch, moving mu_hat.
+  const Workspace ws = read_workspace(AGNOSTIC_SHARED_DIR "/reference/w6-workspace.json");
+  const std::vector<double> mirrored = {2.0, 5.5, 9.0, 12.5, 16.0, 19.5, 23.0, 26.5, 30.0};
+  const BiasResult floating = bias_study(ws, "signal", {{"w6", mirrored}});
+  FitOptions fixed;
+  fixed.fix["bkg_shape"] = 0.0;
+  fixed.fix["bkg_norm"] = 0.0;
+  const BiasResult held = bias_study(ws, "signal", {{"w6", mirrored}}, {}, fixed);
+  CHECK(floating.mu_tilde == doctest::Approx(1.0));
+  MESSAGE("W6 mirrored signal: b = " << floating.bias << " (nuisances floating), " << held.bias
+                                     << " (fixed)");
+  CHECK(std::abs(held.bias) > 0.01);
+  CHECK(std::abs(floating.bias) != doctest::Approx(std::abs(held.bias)));
+  CHECK(floating.mu_hat_error > held.mu_hat_error);  // floating nuisances widen the interval
+}
+
+TEST_CASE("bias study: bad alternatives are errors naming the channel, sample and bin") {
+  const Workspace ws = template_workspace({30.0, 20.0}, {100.0, 100.0});
+  CHECK_THROWS_WITH_AS(bias_study(ws, "sig", {{"cr", {1.0, 2.0}}}),
+                       "bias_study: the workspace has no channel 'cr'", Error);
+  CHECK_THROWS_WITH_AS(bias_study(ws, "signal", {{"sr", {1.0, 2.0}}}),
+                       "bias_study: channel 'sr' has no sample 'signal'", Error);
+  CHECK_THROWS_WITH_AS(
+      bias_study(ws, "sig", {{"sr", {1.0}}}),
+      "bias_study: alternative template for sample 'sig' in channel 'sr' has 1 bins, the channel has 2",
+      Error);
+  CHECK_THROWS_WITH_AS(
+      bias_study(ws, "sig", {{"sr", {1.0, -2.0}}}),
+      "bias_study: alternative template of 'sig' in channel 'sr' bin 1 is -2, expected a finite yield >= 0",
+      Error);
+  CHECK_THROWS_WITH_AS(bias_study(ws, "sig", {}),
+                       "bias_study: no alternative template given for sample 'sig'", Error);
+}
