@@ -9,6 +9,7 @@
 // are drawn uniformly inside the chosen bin. The sequence keeps exactly the correlations its
 // templates describe, and nothing else.
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <string>
 #include <utility>
@@ -97,13 +98,24 @@ class AncestralSampler {
     require_complete("fill");
     require(data.cols() == variables(), "AncestralSampler::fill: data has ", data.cols(),
             " columns, expected ", variables(), " (one per variable)");
+    require(weights.size() == data.rows(), "AncestralSampler::fill: ", data.rows(), " events but ",
+            weights.size(), " weights");
+    // Checked here, before any template changes, so that a failed fill leaves the sampler as it was.
+    for (Index c = 0; c < data.cols(); ++c)
+      for (Index r = 0; r < data.rows(); ++r)
+        require(!std::isnan(static_cast<double>(data(r, c))), "AncestralSampler::fill: row ", r, " column ",
+                c, " ('", names_[static_cast<std::size_t>(c)], "') is NaN; templates refuse NaN values");
+    const Vector<double> w = weights.derived().template cast<double>().reshaped();
+    for (Index r = 0; r < w.size(); ++r)
+      require(std::isfinite(w(r)), "AncestralSampler::fill: weight of row ", r, " is ", w(r),
+              "; weights must be finite");
     for (Step& s : steps_) {
       std::vector<int> columns = s.spec.given;
       columns.insert(columns.end(), s.spec.draw.begin(), s.spec.draw.end());
       Matrix<double> points(data.rows(), static_cast<Index>(columns.size()));
       for (std::size_t c = 0; c < columns.size(); ++c)
         points.col(static_cast<Index>(c)) = data.col(columns[c]).template cast<double>();
-      s.histogram.fill(points, weights);
+      s.histogram.fill(points, w);
       build_tables(s);
     }
   }
