@@ -7,7 +7,8 @@
 // step by step: the bins of the variables already drawn select a slice of the step's template, a
 // bin of that slice is chosen with probability proportional to its content, and the new variables
 // are drawn uniformly inside the chosen bin. The sequence keeps exactly the correlations its
-// templates describe, and nothing else.
+// templates describe, and nothing else. Out-of-range values follow the sampler's Flow: drop (the
+// default) leaves such an event out of every template; fold moves it into the edge bins.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -105,10 +106,19 @@ class AncestralSampler {
       for (Index r = 0; r < data.rows(); ++r)
         require(!std::isnan(static_cast<double>(data(r, c))), "AncestralSampler::fill: row ", r, " column ",
                 c, " ('", names_[static_cast<std::size_t>(c)], "') is NaN; templates refuse NaN values");
-    const Vector<double> w = weights.derived().template cast<double>().reshaped();
+    Vector<double> w = weights.derived().template cast<double>().reshaped();
     for (Index r = 0; r < w.size(); ++r)
       require(std::isfinite(w(r)), "AncestralSampler::fill: weight of row ", r, " is ", w(r),
               "; weights must be finite");
+    // With Flow::drop an event outside the range of any template is left out of all of them, so that
+    // the templates stay projections of one and the same data: a slice selected by values drawn from
+    // one template then always has content in the next (when they bin shared variables alike).
+    if (flow_ == Flow::drop)
+      for (Index r = 0; r < data.rows(); ++r)
+        for (const Step& s : steps_)
+          if (!inside(s.spec.draw, s.spec.draw_axes, data, r) ||
+              !inside(s.spec.given, s.spec.given_axes, data, r))
+            w(r) = 0.0;
     for (Step& s : steps_) {
       std::vector<int> columns = s.spec.given;
       columns.insert(columns.end(), s.spec.draw.begin(), s.spec.draw.end());
@@ -154,6 +164,16 @@ class AncestralSampler {
     for (std::size_t v = 0; v < names_.size(); ++v)
       require(drawn_[v], "AncestralSampler::", what, ": no step draws variable '", names_[v],
               "'; every variable must be drawn by one step");
+  }
+
+  template <class Data>
+  static bool inside(const std::vector<int>& variables, const std::vector<Axis>& axes, const Data& data,
+                     Index row) {
+    for (std::size_t c = 0; c < variables.size(); ++c) {
+      const Index bin = axes[c].locate(static_cast<double>(data(row, variables[c])));
+      if (bin < 0 || bin >= axes[c].bins()) return false;
+    }
+    return true;
   }
 
   static void build_tables(Step& s) {
