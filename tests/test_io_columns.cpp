@@ -317,7 +317,9 @@ TEST_CASE("Higgs sample through the whole chain matches numpy") {
   MissingValueSpec spec;
   spec.add_indicators = true;
   const MissingValueRules rules = fit_missing_values(t, sel.features, spec, train);
-  for (const auto& [name, m] : ref["missing"].items()) {
+  for (const auto& item : ref["missing"].items()) {
+    const std::string name = item.key();
+    const auto& m = item.value();
     INFO("feature ", name);
     const MissingValueRule* rule = rules.find(name);
     REQUIRE(rule != nullptr);

@@ -317,6 +317,13 @@ inline NpyHeader parse_npy_header(std::string_view file, const std::string& sour
              "array of shape " + npy_detail::shape_text(h.shape) + " has " + std::to_string(h.shape.size()) +
                  " dimensions; expected a 1-D or 2-D array");
 
+  // Columns each become a named vector: refuse absurd widths (a (0, 10^15) array is 0 bytes).
+  if (h.shape.size() == 2 && h.shape[1] > 1000000)
+    npy_fail(source, shape->offset,
+             "array of shape " + npy_detail::shape_text(h.shape) +
+                 " has more than 10^6 columns; expected events as "
+                 "rows and features as columns");
+
   if (descr->kind == npy_detail::PyValue::kString) {
     h.descr = descr->text;
     NpyField f = npy_detail::parse_scalar_type(descr->text, source, descr->offset, false);
