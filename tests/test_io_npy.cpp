@@ -2,6 +2,7 @@
 // expected shapes and values in tests/data/npy/manifest.json are what numpy reads back.
 #include <doctest/doctest.h>
 
+#include <agnostic/io/data_file.hpp>
 #include <agnostic/io/npy.hpp>
 #include <cmath>
 #include <filesystem>
@@ -195,4 +196,19 @@ TEST_CASE("npy writer: byte-identical to numpy's own files, and round trips") {
   MatrixD empty(0, 3);
   write_npy(dir + "writer_empty.npy", empty);
   CHECK(read_npy_matrix(dir + "writer_empty.npy").cols() == 3);
+}
+
+TEST_CASE("read_table picks the reader from the extension") {
+  CHECK(read_table(kDir + "structured_v1.npy").column("pt")[0] == 45.5);
+  const std::string dir = std::string(AGNOSTIC_BINARY_DIR) + "/";
+  {
+    std::ofstream out(dir + "table.TSV");
+    out << "a\tb\n1\t2\n";
+  }
+  CHECK(read_table(dir + "table.TSV").column("b")[0] == 2.0);
+  CHECK_THROWS_WITH_AS(
+      read_table("events.root"),
+      "file 'events.root': cannot tell its format from the extension 'root'; expected .csv, .txt, "
+      ".tsv (tab separated) or .npy",
+      Error);
 }

@@ -6,6 +6,7 @@
 #include "agnostic/core/threads.hpp"
 #include "agnostic/io/column_selection.hpp"
 #include "agnostic/io/csv.hpp"
+#include "agnostic/io/data_file.hpp"
 #include "agnostic/io/missing_values.hpp"
 #include "agnostic/io/npy.hpp"
 #include "agnostic/io/standardisation.hpp"
