@@ -65,6 +65,16 @@ inline bool parse_double(std::string_view s, double& value) {
   return true;
 }
 
+// True for text such as 1e400 that is a number but beyond the largest double.
+inline bool looks_too_large(std::string_view s) {
+  if (s.empty() || s.size() > 400) return false;
+  const std::string copy(s);
+  char* end = nullptr;
+  const double v = std::strtod(copy.c_str(), &end);
+  const bool literal_inf = copy.find_first_of("iI") != std::string::npos;
+  return end == copy.c_str() + copy.size() && std::isinf(v) && !literal_inf;
+}
+
 inline std::string quote_for_message(std::string_view s) {
   constexpr std::size_t kMax = 40;
   // Built by appending: GCC 12 warns falsely (-Wrestrict) on chains of string operator+.
@@ -310,7 +320,9 @@ inline Table parse_csv(std::string_view text, const std::string& source, const C
       if (!csv_detail::parse_double(field, v))
         csv_detail::field_fail(
             source, line, c, names[c],
-            "expected a number, found " +
+            "expected a number" +
+                std::string(csv_detail::looks_too_large(field) ? " within the range of a double" : "") +
+                ", found " +
                 (field.empty() ? std::string("an empty field") : csv_detail::quote_for_message(field)));
       numbers[c].push_back(v);
     }
