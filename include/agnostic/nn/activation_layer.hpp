@@ -1,0 +1,46 @@
+#pragma once
+// ActivationLayer<T>: a layer that only applies an element-wise activation.
+//
+// Sequential::add folds an activation layer into the Dense layer before it when that layer's own
+// activation is the identity: the fused dense node then computes f(x W^T + b) in one pass, and
+// the pair counts as one layer (one intermediate output). An activation layer that cannot be
+// folded (first in the stack, or after a layer that already has an activation) is recorded on its
+// own, which needs the tape's element-wise activation operation.
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "agnostic/autodiff/activation.hpp"
+#include "agnostic/core/error.hpp"
+#include "agnostic/nn/layer.hpp"
+
+namespace agnostic {
+
+template <class T>
+class ActivationLayer : public Layer<T> {
+ public:
+  Activation activation;
+
+  explicit ActivationLayer(Activation f) : activation(f) {}
+
+  Var<T> operator()(Tape<T>&, Var<T>) override {
+    fail("activation layer '", describe(),
+         "' cannot be recorded on its own yet (no element-wise activation operation on the tape): put it "
+         "directly after a Dense layer whose activation is linear, and Sequential::add fuses the two");
+  }
+  std::vector<Parameter<T>*> parameters() override { return {}; }
+  Index input_size() const override { return 0; }
+  Index output_size() const override { return 0; }
+  std::string describe() const override {
+    std::ostringstream out;
+    out << activation_name(activation);
+    if (activation.kind == ActivationKind::leaky_relu || activation.kind == ActivationKind::elu)
+      out << "(" << activation.alpha << ")";
+    return out.str();
+  }
+  std::unique_ptr<Layer<T>> clone() const override { return std::make_unique<ActivationLayer<T>>(*this); }
+  void set_name(const std::string&) override {}
+};
+
+}  // namespace agnostic
