@@ -272,7 +272,7 @@ TEST_CASE("standardisation: closed form, constant features, weights, rows, JSON"
   const nlohmann::json j = s;
   CHECK(j[0]["name"] == "a");
   CHECK(j[0].size() == 3);
-  const Standardisation back = j.get<Standardisation>();
+  const Standardisation back = nlohmann::json::parse(j.dump()).get<Standardisation>();
   CHECK(back.names == s.names);
   CHECK(back.offset == s.offset);  // bit for bit
   CHECK(back.scale == s.scale);
