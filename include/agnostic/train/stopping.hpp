@@ -1,0 +1,111 @@
+#pragma once
+// When to stop training, as pure functions of the monitored loss of every epoch so far (entry k is
+// epoch k+1). Having no state of their own, the rules need nothing in a checkpoint and survive a
+// rollback that truncates the history.
+//
+// - Patience: stop when the best value is `patience` epochs old (an epoch improves on the best
+//   only by more than min_delta).
+// - Running average (001, sec. 4.1): stop when the mean of the last W epochs has not decreased by
+//   more than the fraction r of the mean of the W epochs before (001: W = 50, r = 0.05 %).
+// Both apply only from min_epochs on; max_epochs always stops (001: [200, 1000]).
+#include <cmath>
+#include <cstddef>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "agnostic/core/error.hpp"
+#include "agnostic/core/matrix.hpp"
+
+namespace agnostic::train {
+
+struct PatienceRule {
+  Index patience = 10;
+  double min_delta = 0.0;
+};
+
+struct RunningAverageRule {
+  Index window = 50;
+  double relative = 0.0005;
+};
+
+struct StoppingRules {
+  Index min_epochs = 0;
+  Index max_epochs = 100;
+  std::optional<PatienceRule> patience = std::nullopt;
+  std::optional<RunningAverageRule> running_average = std::nullopt;
+
+  void validate() const {
+    require(max_epochs >= 0, "stopping: max_epochs is ", max_epochs, "; must be >= 0");
+    require(min_epochs >= 0 && min_epochs <= max_epochs, "stopping: min_epochs is ", min_epochs,
+            "; must be in [0, max_epochs = ", max_epochs, "]");
+    require(!patience || patience->patience >= 1, "stopping: patience is ", patience ? patience->patience : 0,
+            "; must be >= 1");
+    require(!patience || patience->min_delta >= 0.0, "stopping: min_delta is ",
+            patience ? patience->min_delta : 0.0, "; must be >= 0");
+    require(!running_average || running_average->window >= 1, "stopping: running-average window is ",
+            running_average ? running_average->window : 0, "; must be >= 1");
+    require(!running_average || running_average->relative >= 0.0, "stopping: running-average relative is ",
+            running_average ? running_average->relative : 0.0, "; must be >= 0");
+  }
+};
+
+struct StopDecision {
+  bool stop = false;
+  std::string reason;  // empty when training goes on
+};
+
+// Index of the best value under the patience rule's notion of improvement.
+inline std::size_t patience_best_index(const std::vector<double>& values, double min_delta) {
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < values.size(); ++i)
+    if (values[i] < values[best] - min_delta) best = i;
+  return best;
+}
+
+// Relative decrease (mean of the W epochs before - mean of the last W) / |mean before|; empty when
+// fewer than 2W epochs have run.
+inline std::optional<double> running_average_improvement(const std::vector<double>& values, Index window) {
+  const std::size_t w = static_cast<std::size_t>(window), n = values.size();
+  if (window < 1 || n < 2 * w) return std::nullopt;
+  double before = 0.0, last = 0.0;
+  for (std::size_t i = n - 2 * w; i < n - w; ++i) before += values[i];
+  for (std::size_t i = n - w; i < n; ++i) last += values[i];
+  before /= static_cast<double>(w);
+  last /= static_cast<double>(w);
+  // A loss that may be negative (001's linear domain loss) is compared on its magnitude.
+  const double scale = std::abs(before) > 0.0 ? std::abs(before) : 1.0;
+  return (before - last) / scale;
+}
+
+inline StopDecision should_stop(const std::vector<double>& monitored, const StoppingRules& rules) {
+  const Index n = static_cast<Index>(monitored.size());
+  std::ostringstream why;
+  if (n >= rules.max_epochs) {
+    why << "reached max_epochs = " << rules.max_epochs;
+    return {true, why.str()};
+  }
+  if (n < rules.min_epochs || n == 0) return {};
+  if (rules.patience) {
+    const std::size_t best = patience_best_index(monitored, rules.patience->min_delta);
+    const Index age = n - 1 - static_cast<Index>(best);
+    if (age >= rules.patience->patience) {
+      why << "no improvement for " << age << " epochs since the best, epoch " << best + 1 << " (patience "
+          << rules.patience->patience << ")";
+      return {true, why.str()};
+    }
+  }
+  if (rules.running_average) {
+    const auto improvement = running_average_improvement(monitored, rules.running_average->window);
+    if (improvement && *improvement <= rules.running_average->relative) {
+      why << "mean of the last " << rules.running_average->window << " epochs improved by "
+          << *improvement * 100.0 << " % on the " << rules.running_average->window
+          << " before, not more than " << rules.running_average->relative * 100.0 << " %";
+      return {true, why.str()};
+    }
+  }
+  return {};
+}
+
+}  // namespace agnostic::train
