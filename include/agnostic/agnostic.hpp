@@ -11,3 +11,6 @@
 #include "agnostic/io/npy.hpp"
 #include "agnostic/io/standardisation.hpp"
 #include "agnostic/io/table.hpp"
+#include "agnostic/stats/ancestral.hpp"
+#include "agnostic/stats/histogram.hpp"
+#include "agnostic/stats/metrics.hpp"
