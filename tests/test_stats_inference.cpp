@@ -2,10 +2,14 @@
 // test statistics against closed forms, and every case of ../shared/reference/pyhf-validation/.
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
 #include <agnostic/stats/asymptotics.hpp>
 #include <agnostic/stats/inference.hpp>
 #include <agnostic/stats/toys.hpp>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -352,4 +356,124 @@ TEST_CASE("pyhf validation: the toys case, checked statistically") {
   // and the toys agree with the asymptotic p0 of the same model (0.0039 in 1bin_shapesys_q0)
   const DiscoveryResult a = discovery(model, model.observed());
   CHECK(std::abs(t.p0_obs - a.p0_obs) < 4.0 * std::sqrt(a.p0_obs * (1.0 - a.p0_obs) / n));
+}
+
+// -- the `agnostic fit` command ---------------------------------------------------------------------------
+
+namespace {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+// Runs the built `agnostic` binary; a missing binary is a failure, not a skipped test.
+CommandResult run_agnostic(const std::string& arguments) {
+  const std::string binary = AGNOSTIC_BINARY_DIR "/tools/agnostic";
+  REQUIRE_MESSAGE(std::filesystem::exists(binary), "the agnostic command was not built: ", binary,
+                  " is missing (build the agnostic_cli target, AGNOSTIC_BUILD_TOOLS=ON)");
+  const std::string err_file =
+      (std::filesystem::temp_directory_path() / ("agnostic_fit_test_" + std::to_string(::getpid()) + ".err"))
+          .string();
+  CommandResult r;
+  FILE* pipe = ::popen((binary + " " + arguments + " 2>" + err_file).c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buffer[4096];
+  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) r.out.append(buffer, n);
+  const int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream err(err_file);
+  r.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
+  std::filesystem::remove(err_file);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("agnostic fit --minos on the W6 workspace matches fit_reference.json") {
+  const auto reference = read_json(AGNOSTIC_SHARED_DIR "/reference/fit_reference.json");
+  const std::string workspace = AGNOSTIC_SHARED_DIR "/reference/w6-workspace.json";
+  for (const std::string setting : {"code4_code4p", "code1_code0"}) {
+    CAPTURE(setting);
+    const std::string flags =
+        setting == "code1_code0" ? " --normsys-interp code1 --histosys-interp code0" : std::string();
+    const CommandResult r = run_agnostic("fit " + workspace + " --minos" + flags);
+    INFO("stderr: " << r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto out = nlohmann::json::parse(r.out);
+    const auto& ref = reference["fits"][setting];
+    CHECK(out["status"] == "ok");
+    CHECK(out["poi"] == "mu");
+    for (const auto& [name, value] : ref["bestfit"].items()) {
+      CAPTURE(name);
+      const double v = value;
+      CHECK(std::abs(out["bestfit"][name].get<double>() - v) <= 1e-4 * std::max(std::abs(v), 1.0));
+      const double e = out["errors"][name], e_ref = ref["errors"][name];
+      if (ref.contains("errors_range")) {  // code1: the Hessian at the kink depends on the side
+        CHECK(e >= ref["errors_range"][name][0].get<double>() * (1.0 - 1e-4));
+        CHECK(e <= ref["errors_range"][name][1].get<double>() * (1.0 + 1e-4));
+      } else {
+        CHECK(std::abs(e - e_ref) <= 1e-4 * e_ref);
+      }
+    }
+    const double best_mu = out["bestfit"]["mu"];
+    for (int side = 0; side < 2; ++side)
+      CHECK(std::abs((out["minos"]["mu"][side].get<double>() - best_mu) -
+                     ref["minos_offsets"]["mu"][side].get<double>()) <= 1e-4);
+    CHECK(out["nll"].get<double>() == doctest::Approx(ref["nll"].get<double>()).epsilon(1e-10));
+    CHECK(out.contains("significance"));
+    CHECK(out["significance_exp"].get<double>() > 0.0);
+  }
+}
+
+TEST_CASE("agnostic fit: --cls, --asimov and --toys give their keys; the CLs matches the library") {
+  const std::string workspace = AGNOSTIC_SHARED_DIR "/reference/w6-workspace.json";
+  const CommandResult r =
+      run_agnostic("fit " + workspace + " --asimov --cls 2 --test-stat q --toys 50 --seed 7");
+  INFO("stderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto out = nlohmann::json::parse(r.out);
+  const BinnedLikelihood model(read_workspace(workspace));
+  const ClsResult c = asymptotic_cls(model, nominal_asimov_data(model), 2.0, TestStatistic::q);
+  CHECK(out["data"] == "asimov");
+  CHECK(out["cls"]["mu"] == 2.0);
+  CHECK(out["cls"]["test_stat"] == "q");
+  CHECK(out["cls"]["obs"].get<double>() == doctest::Approx(c.cls_obs).epsilon(1e-9));
+  REQUIRE(out["cls"]["exp"].size() == 5);
+  for (int k = 0; k < 5; ++k)
+    CHECK(out["cls"]["exp"][k].get<double>() == doctest::Approx(c.cls_exp[k]).epsilon(1e-9));
+  // W6's observations are its nominal Asimov data, so --asimov must give what the observations give
+  const ClsResult from_observed = asymptotic_cls(model, model.observed(), 2.0, TestStatistic::q);
+  CHECK(from_observed.cls_obs == doctest::Approx(c.cls_obs).epsilon(1e-9));
+  CHECK(out["toys"]["n"] == 50);
+  CHECK(out["toys"]["seed"] == 7);
+  CHECK(std::abs(out["toys"]["pull_mean"].get<double>()) < 1.0);
+  CHECK(out["toys"]["pull_width"].get<double>() > 0.3);
+  CHECK_FALSE(out.contains("minos"));
+  CHECK_FALSE(out.contains("scan"));
+}
+
+TEST_CASE("agnostic fit: bad input gives a message on stderr and a non-zero exit") {
+  const std::string workspace = AGNOSTIC_SHARED_DIR "/reference/w6-workspace.json";
+  struct Case {
+    std::string arguments, message;
+  };
+  const Case cases[] = {
+      {"fit " + workspace + " --normsys-interp code2",
+       "unknown interpolation 'code2' (allowed: code1, code4)"},
+      {"fit " + workspace + " --test-stat qmu", "unknown test statistic 'qmu' (allowed: q, qtilde)"},
+      {"fit " + workspace + " --cls 11", "POI 'mu' value 11 is outside its bounds [0, 10]"},
+      {"fit " + workspace + " --poi bkg_nrom", "POI 'bkg_nrom'"},
+      {"fit " + workspace + " --toys zero", "option --toys: expected an integer, got 'zero'"},
+      {"fit " + workspace + " --frobnicate", "unknown option '--frobnicate'"},
+      {"fit /nonexistent/ws.json", "/nonexistent/ws.json"},
+      {"fit", "no workspace file given"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.arguments);
+    const CommandResult r = run_agnostic(c.arguments);
+    CHECK(r.exit_code != 0);
+    CHECK(r.out.empty());
+    CHECK_MESSAGE(r.err.find(c.message) != std::string::npos, "stderr: ", r.err);
+  }
 }

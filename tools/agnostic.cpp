@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "agnostic/core/error.hpp"
+#include "fit_command.hpp"
 
 struct Subcommand {
   const char* name;
@@ -15,6 +16,8 @@ struct Subcommand {
 
 // Subcommands are listed here as they land.
 static const Subcommand kSubcommands[] = {
+    {"fit", "fit a pyhf JSON workspace: best fit, errors, MINOS, significance, CLs, toys",
+     agnostic::tools::run_fit},
     {nullptr, nullptr, nullptr},
 };
 
