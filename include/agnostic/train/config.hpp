@@ -1,0 +1,470 @@
+#pragma once
+// The training configuration read by `agnostic train CONFIG.json` (docs/config.md lists every key
+// with its default and allowed values).
+//
+// Reading is strict: an unknown key, a value of the wrong type or outside its allowed set is an
+// Error that names the key (with its path, "optimiser.learning_rate"), the bad value and what is
+// allowed. Relative input paths (data files, the model to start from) are taken relative to the
+// config file's directory, so a config and its data can move together; the output directory is
+// relative to where the command runs.
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agnostic/autodiff/activation.hpp"
+#include "agnostic/core/error.hpp"
+#include "agnostic/core/matrix.hpp"
+#include "agnostic/io/column_selection.hpp"
+#include "agnostic/io/missing_values.hpp"
+#include "agnostic/nn/initialisers.hpp"
+#include "agnostic/optim/optimiser.hpp"
+#include "agnostic/optim/schedule.hpp"
+
+namespace agnostic::train {
+
+struct DataConfig {
+  std::vector<std::string> files;  // resolved paths, read one after the other (same columns)
+  io::ColumnSelection columns;     // features, label (+ classes), weight, domain (+ classes)
+  std::optional<io::MissingValueSpec> missing;
+  double validation_fraction = 0.3;
+  bool stratify = true;
+  std::optional<std::uint64_t> split_seed;  // default: training.seed
+  bool balance_classes = false;             // training weights scaled so each class sums to the same
+  bool standardise = true;
+};
+
+struct ModelConfig {
+  std::vector<Index> hidden = {64, 64};
+  Activation activation = Activation::relu();
+  bool softmax_output = false;  // false: one sigmoid output (two classes); true: one softmax output per class
+  Initialiser init = Initialiser::glorot_uniform();
+  std::string start_from;  // model file to continue from (fine-tuning); empty: fresh weights
+};
+
+struct OptimiserConfig {
+  std::string name = "adam";  // sgd, rmsprop, adam, adamw
+  double learning_rate = 1e-3;
+  double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;  // adam, adamw (epsilon also rmsprop)
+  double rho = 0.9;                                   // rmsprop
+  bool centred = false;                               // rmsprop
+  double momentum = 0.0;                              // sgd, rmsprop
+  bool nesterov = false;                              // sgd
+  double weight_decay = 0.0;                          // adam, adamw (decoupled)
+  double l2 = 0.0;                                    // all (added to the gradient)
+  Clipping clip{};
+  Schedule schedule{};
+};
+
+struct StoppingConfig {
+  bool enabled = true;
+  Index patience = 10;
+  double min_delta = 0.0;
+  Index min_epochs = 0;
+  std::optional<Index> running_average_window;  // 001's rule, off by default
+  double running_average_relative = 0.0005;
+  bool restore_best = true;
+};
+
+struct TrainingConfig {
+  Index epochs = 100;
+  Index batch_size = 256;
+  std::uint64_t seed = 1;
+  int threads = 0;  // 0: as many as OpenMP offers
+  StoppingConfig early_stopping;
+  bool rollback_on_non_finite = true;  // false: stop with an error
+  Index rollback_epochs = 1;
+  double rollback_learning_rate_factor = 0.5;
+  Index max_rollbacks = 5;
+};
+
+struct OutputConfig {
+  std::string directory = "agnostic-output";
+  std::string model = "model.json";
+  std::string history = "history.json";
+  std::string checkpoint = "checkpoint.json";
+  std::string predictions = "predictions.csv";
+  std::string progress = "auto";  // auto, epochs, silent
+};
+
+struct TrainConfig {
+  std::string source;  // the config file, for messages
+  DataConfig data;
+  ModelConfig model;
+  std::string loss = "binary_cross_entropy";  // or categorical_cross_entropy
+  OptimiserConfig optimiser;
+  TrainingConfig training;
+  OutputConfig output;
+  nlohmann::json original;  // the file as read, stored with the model as provenance
+};
+
+namespace config_detail {
+
+// A view of one JSON object of the config at a key path, that checks keys and types.
+class Section {
+ public:
+  Section(const nlohmann::json& j, std::string path, std::string source, std::vector<std::string> allowed)
+      : j_(j), path_(std::move(path)), source_(std::move(source)), allowed_(std::move(allowed)) {
+    if (!j_.is_object()) fail_at(path_, "is ", j_.dump(), "; expected an object {...}");
+    for (const auto& [key, value] : j_.items()) {
+      bool ok = false;
+      for (const auto& a : allowed_) ok = ok || a == key;
+      if (!ok)
+        fail_at(child(key), "is not a known key; allowed keys", path_.empty() ? "" : " in '" + path_ + "'",
+                ": ", list(allowed_));
+    }
+  }
+
+  bool has(const std::string& key) const { return j_.contains(key) && !j_[key].is_null(); }
+  const nlohmann::json& raw(const std::string& key) const { return j_[key]; }
+  std::string child(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+  const std::string& source() const { return source_; }
+
+  Section section(const std::string& key, std::vector<std::string> allowed) const {
+    return Section(j_[key], child(key), source_, std::move(allowed));
+  }
+
+  double number(const std::string& key, double fallback, double lo, double hi, bool lo_open = false) const {
+    if (!has(key)) return fallback;
+    const auto& v = j_[key];
+    if (!v.is_number()) fail_at(child(key), "is ", v.dump(), "; expected a number");
+    const double x = v.get<double>();
+    if (!(lo_open ? x > lo : x >= lo) || !(x <= hi))
+      fail_at(child(key), "is ", v.dump(), "; expected a number in ", lo_open ? "(" : "[", lo, ", ", hi, "]");
+    return x;
+  }
+
+  Index integer(const std::string& key, Index fallback, Index lo, Index hi = 1000000000) const {
+    if (!has(key)) return fallback;
+    const auto& v = j_[key];
+    if (!v.is_number_integer() && !(v.is_number_float() && v.get<double>() == std::floor(v.get<double>())))
+      fail_at(child(key), "is ", v.dump(), "; expected an integer from ", lo, " to ", hi);
+    const double x = v.get<double>();
+    if (x < static_cast<double>(lo) || x > static_cast<double>(hi))
+      fail_at(child(key), "is ", v.dump(), "; expected an integer from ", lo, " to ", hi);
+    return static_cast<Index>(x);
+  }
+
+  bool boolean(const std::string& key, bool fallback) const {
+    if (!has(key)) return fallback;
+    if (!j_[key].is_boolean()) fail_at(child(key), "is ", j_[key].dump(), "; expected true or false");
+    return j_[key].get<bool>();
+  }
+
+  std::string string(const std::string& key, const std::string& fallback) const {
+    if (!has(key)) return fallback;
+    if (!j_[key].is_string()) fail_at(child(key), "is ", j_[key].dump(), "; expected a string");
+    return j_[key].get<std::string>();
+  }
+
+  std::string choice(const std::string& key, const std::string& fallback,
+                     const std::vector<std::string>& allowed) const {
+    const std::string s = string(key, fallback);
+    for (const auto& a : allowed)
+      if (a == s) return s;
+    fail_at(child(key), "is \"", s, "\"; allowed: ", list(allowed));
+  }
+
+  std::vector<std::string> strings(const std::string& key, bool required) const {
+    if (!has(key)) {
+      if (required) fail_at(child(key), "is missing; expected a list of names [\"a\", \"b\", ...]");
+      return {};
+    }
+    const auto& v = j_[key];
+    if (!v.is_array()) fail_at(child(key), "is ", v.dump(), "; expected a list of names [\"a\", \"b\", ...]");
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (!v[i].is_string())
+        fail_at(child(key) + "[" + std::to_string(i) + "]", "is ", v[i].dump(), "; expected a string");
+      out.push_back(v[i].get<std::string>());
+    }
+    return out;
+  }
+
+  std::map<std::string, Index> classes(const std::string& key) const {
+    std::map<std::string, Index> out;
+    if (!has(key)) return out;
+    const auto& v = j_[key];
+    if (!v.is_object())
+      fail_at(child(key), "is ", v.dump(), "; expected an object {\"value\": class index, ...}");
+    for (const auto& [value, index] : v.items()) {
+      if (!index.is_number_integer() || index.get<Index>() < 0)
+        fail_at(child(key) + "." + value, "is ", index.dump(), "; expected a class index 0, 1, 2, ...");
+      out[value] = index.get<Index>();
+    }
+    return out;
+  }
+
+  template <class... Parts>
+  [[noreturn]] void fail_at(const std::string& key, Parts&&... parts) const {
+    fail("config '", source_, "': key '", key, "' ", std::forward<Parts>(parts)...);
+  }
+
+  static std::string list(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+  }
+
+ private:
+  const nlohmann::json& j_;
+  std::string path_, source_;
+  std::vector<std::string> allowed_;
+};
+
+inline std::string resolve(const std::string& path, const std::filesystem::path& base) {
+  const std::filesystem::path p(path);
+  return p.is_absolute() || base.empty() ? p.string() : (base / p).lexically_normal().string();
+}
+
+inline Activation activation_value(const Section& s, const std::string& key, Activation fallback) {
+  if (!s.has(key)) return fallback;
+  const auto& v = s.raw(key);
+  static const std::vector<std::string> names = {"linear", "rectified", "sigmoid",  "tanh",
+                                                 "elu",    "softplus",  "leakyrelu"};
+  std::string name;
+  double alpha = 0.0;
+  if (v.is_string()) {
+    name = v.get<std::string>();
+    if (name == "leakyrelu") alpha = 0.01;
+  } else if (v.is_object()) {
+    const Section a = s.section(key, {"function", "alpha"});
+    name = a.choice("function", "", names);
+    alpha = a.number("alpha", name == "leakyrelu" ? 0.01 : 1.0, 0.0, 1e6, true);
+  } else {
+    s.fail_at(s.child(key), "is ", v.dump(), "; expected an activation name (", Section::list(names),
+              ") or {\"function\": name, \"alpha\": a}");
+  }
+  bool known = false;
+  for (const auto& n : names) known = known || n == name;
+  if (!known) s.fail_at(s.child(key), "is \"", name, "\"; allowed: ", Section::list(names));
+  try {
+    return activation_from_name(name, alpha);
+  } catch (const Error& e) {
+    s.fail_at(s.child(key), "is ", v.dump(), ": ", e.what());
+  }
+}
+
+inline Initialiser initialiser_value(const Section& s, const std::string& key) {
+  const std::string name =
+      s.choice(key, "glorot_uniform", {"glorot_uniform", "glorot_normal", "he_uniform", "he_normal"});
+  if (name == "glorot_normal") return Initialiser::glorot_normal();
+  if (name == "he_uniform") return Initialiser::he_uniform();
+  if (name == "he_normal") return Initialiser::he_normal();
+  return Initialiser::glorot_uniform();
+}
+
+}  // namespace config_detail
+
+// Reads a config from its JSON; `source` names it in messages and `base` is the directory that
+// relative input paths start from.
+inline TrainConfig config_from_json(const nlohmann::json& j, const std::string& source,
+                                    const std::filesystem::path& base = {}) {
+  using config_detail::Section;
+  TrainConfig c;
+  c.source = source;
+  c.original = j;
+  const Section top(j, "", source, {"data", "model", "loss", "optimiser", "training", "output"});
+  if (!top.has("data"))
+    top.fail_at("data", "is missing; expected an object with 'files', 'features', 'label'");
+
+  // data
+  const Section d = top.section(
+      "data", {"files", "features", "label", "label_classes", "weight", "domain", "domain_classes", "missing",
+               "validation_fraction", "stratify", "split_seed", "balance_classes", "standardise"});
+  for (const auto& f : d.strings("files", true)) c.data.files.push_back(config_detail::resolve(f, base));
+  if (c.data.files.empty()) d.fail_at(d.child("files"), "is empty; expected at least one data file");
+  c.data.columns.features = d.strings("features", true);
+  if (c.data.columns.features.empty())
+    d.fail_at(d.child("features"), "is empty; expected at least one feature name");
+  std::set<std::string> seen;
+  for (const auto& f : c.data.columns.features)
+    if (!seen.insert(f).second) d.fail_at(d.child("features"), "names \"", f, "\" twice");
+  if (!d.has("label")) d.fail_at(d.child("label"), "is missing; expected the name of the class-label column");
+  c.data.columns.label = d.string("label", "");
+  c.data.columns.label_classes = d.classes("label_classes");
+  c.data.columns.weight = d.string("weight", "");
+  c.data.columns.domain = d.string("domain", "");
+  c.data.columns.domain_classes = d.classes("domain_classes");
+  if (d.has("domain_classes") && c.data.columns.domain.empty())
+    d.fail_at(d.child("domain_classes"), "is given but 'data.domain' is not");
+  if (d.has("missing")) {
+    const Section m = d.section("missing", {"marker", "features", "fill", "indicators"});
+    io::MissingValueSpec spec;
+    if (m.has("marker") && m.raw("marker").is_string() && m.raw("marker") == "nan")
+      spec.marker = std::nan("");
+    else
+      spec.marker = m.number("marker", -999.0, -1e308, 1e308);
+    spec.features = m.strings("features", false);
+    for (const auto& f : spec.features) {
+      bool selected = false;
+      for (const auto& g : c.data.columns.features) selected = selected || f == g;
+      if (!selected) m.fail_at(m.child("features"), "names \"", f, "\", which is not in 'data.features'");
+    }
+    if (m.has("fill") && m.raw("fill").is_number()) {
+      spec.fill = io::MissingFill::value;
+      spec.fill_value = m.number("fill", 0.0, -1e308, 1e308);
+    } else if (m.has("fill") && m.raw("fill") != "mean") {
+      m.fail_at(m.child("fill"), "is ", m.raw("fill").dump(), "; allowed: \"mean\" or a number");
+    }
+    spec.add_indicators = m.boolean("indicators", false);
+    c.data.missing = spec;
+  }
+  c.data.validation_fraction = d.number("validation_fraction", 0.3, 0.0, 0.99);
+  c.data.stratify = d.boolean("stratify", true);
+  if (d.has("split_seed"))
+    c.data.split_seed = static_cast<std::uint64_t>(d.integer("split_seed", 0, 0, 4000000000));
+  c.data.balance_classes = d.boolean("balance_classes", false);
+  c.data.standardise = d.boolean("standardise", true);
+
+  // model and loss
+  static const nlohmann::json no_section = nlohmann::json::object();
+  const Section m = top.has("model")
+                        ? top.section("model", {"hidden", "activation", "output", "init", "start_from"})
+                        : Section(no_section, "model", source, {});
+  if (m.has("hidden")) {
+    const auto& h = m.raw("hidden");
+    if (!h.is_array())
+      m.fail_at(m.child("hidden"), "is ", h.dump(), "; expected a list of layer widths such as [64, 64]");
+    c.model.hidden.clear();
+    for (std::size_t i = 0; i < h.size(); ++i) {
+      if (!h[i].is_number_integer() || h[i].get<Index>() < 1 || h[i].get<Index>() > 100000)
+        m.fail_at(m.child("hidden") + "[" + std::to_string(i) + "]", "is ", h[i].dump(),
+                  "; expected a layer width from 1 to 100000");
+      c.model.hidden.push_back(h[i].get<Index>());
+    }
+  }
+  c.model.activation = config_detail::activation_value(m, "activation", Activation::relu());
+  c.loss = top.choice("loss", "binary_cross_entropy", {"binary_cross_entropy", "categorical_cross_entropy"});
+  const std::string output =
+      m.choice("output", c.loss == "binary_cross_entropy" ? "sigmoid" : "softmax", {"sigmoid", "softmax"});
+  c.model.softmax_output = output == "softmax";
+  if (c.model.softmax_output != (c.loss == "categorical_cross_entropy"))
+    m.fail_at(m.child("output"), "is \"", output, "\" but 'loss' is \"", c.loss,
+              "\"; binary_cross_entropy goes with \"sigmoid\", categorical_cross_entropy with \"softmax\"");
+  c.model.init = config_detail::initialiser_value(m, "init");
+  if (m.has("start_from")) c.model.start_from = config_detail::resolve(m.string("start_from", ""), base);
+
+  // optimiser
+  if (top.has("optimiser")) {
+    const nlohmann::json& oj = top.raw("optimiser");
+    const std::string name = oj.is_object() && oj.contains("name") && oj["name"].is_string()
+                                 ? oj["name"].get<std::string>()
+                                 : "adam";
+    std::vector<std::string> keys = {"name", "learning_rate", "l2", "clip_norm", "clip_value", "schedule"};
+    if (name == "adam" || name == "adamw")
+      keys.insert(keys.end(), {"beta1", "beta2", "epsilon", "weight_decay"});
+    if (name == "rmsprop") keys.insert(keys.end(), {"rho", "epsilon", "momentum", "centred"});
+    if (name == "sgd") keys.insert(keys.end(), {"momentum", "nesterov"});
+    const Section o = top.section("optimiser", keys);
+    auto& oc = c.optimiser;
+    oc.name = o.choice("name", "adam", {"sgd", "rmsprop", "adam", "adamw"});
+    oc.learning_rate = o.number("learning_rate", oc.name == "sgd" ? 0.01 : 1e-3, 0.0, 1e3, true);
+    oc.l2 = o.number("l2", 0.0, 0.0, 1e3);
+    oc.clip.norm = o.number("clip_norm", 0.0, 0.0, 1e30);
+    oc.clip.value = o.number("clip_value", 0.0, 0.0, 1e30);
+    oc.beta1 = o.number("beta1", 0.9, 0.0, 0.999999);
+    oc.beta2 = o.number("beta2", 0.999, 0.0, 0.999999);
+    oc.epsilon = o.number("epsilon", 1e-8, 0.0, 1.0, true);
+    oc.weight_decay = o.number("weight_decay", oc.name == "adamw" ? 0.01 : 0.0, 0.0, 1e3);
+    oc.rho = o.number("rho", 0.9, 0.0, 0.999999);
+    oc.centred = o.boolean("centred", false);
+    oc.momentum = o.number("momentum", 0.0, 0.0, 0.999999);
+    oc.nesterov = o.boolean("nesterov", false);
+    if (oc.nesterov && oc.momentum == 0.0)
+      o.fail_at(o.child("nesterov"),
+                "is true but 'optimiser.momentum' is 0; Nesterov momentum needs momentum > 0");
+    if (o.has("schedule")) {
+      const nlohmann::json& sj = o.raw("schedule");
+      const std::string kind = sj.is_object() && sj.contains("name") && sj["name"].is_string()
+                                   ? sj["name"].get<std::string>()
+                                   : "constant";
+      std::vector<std::string> skeys = {"name"};
+      if (kind == "exponential" || kind == "step") skeys.insert(skeys.end(), {"gamma", "steps"});
+      const Section s = o.section("schedule", skeys);
+      const std::string k = s.choice("name", "constant", {"constant", "exponential", "step"});
+      if (k == "exponential") {
+        oc.schedule =
+            Schedule::exponential(s.number("gamma", 0.99, 0.0, 1e3, true), s.integer("steps", 1, 1));
+      } else if (k == "step") {
+        if (!s.has("steps"))
+          s.fail_at(s.child("steps"),
+                    "is missing; the step schedule needs the number of optimiser steps between decays");
+        oc.schedule = Schedule::step(s.integer("steps", 1, 1), s.number("gamma", 0.1, 0.0, 1e3, true));
+      }
+    }
+  }
+
+  // training
+  if (top.has("training")) {
+    const Section t =
+        top.section("training", {"epochs", "batch_size", "seed", "threads", "early_stopping", "on_non_finite",
+                                 "rollback_epochs", "rollback_learning_rate_factor", "max_rollbacks"});
+    auto& tc = c.training;
+    tc.epochs = t.integer("epochs", 100, 0);
+    tc.batch_size = t.integer("batch_size", 256, 1);
+    tc.seed = static_cast<std::uint64_t>(t.integer("seed", 1, 0, 4000000000));
+    tc.threads = static_cast<int>(t.integer("threads", 0, 0, 1024));
+    if (t.has("early_stopping")) {
+      const auto& ej = t.raw("early_stopping");
+      if (ej.is_boolean()) {
+        tc.early_stopping.enabled = ej.get<bool>();
+      } else {
+        const Section e =
+            t.section("early_stopping", {"patience", "min_delta", "min_epochs", "running_average_window",
+                                         "running_average_relative", "restore_best"});
+        auto& es = tc.early_stopping;
+        es.patience = e.integer("patience", 10, 1);
+        es.min_delta = e.number("min_delta", 0.0, 0.0, 1e30);
+        es.min_epochs = e.integer("min_epochs", 0, 0);
+        if (e.has("running_average_window"))
+          es.running_average_window = e.integer("running_average_window", 50, 1);
+        es.running_average_relative = e.number("running_average_relative", 0.0005, 0.0, 1.0);
+        es.restore_best = e.boolean("restore_best", true);
+      }
+    }
+    tc.rollback_on_non_finite = t.choice("on_non_finite", "rollback", {"rollback", "stop"}) == "rollback";
+    tc.rollback_epochs = t.integer("rollback_epochs", 1, 1, 1000);
+    tc.rollback_learning_rate_factor = t.number("rollback_learning_rate_factor", 0.5, 0.0, 1.0, true);
+    tc.max_rollbacks = t.integer("max_rollbacks", 5, 0, 1000);
+  }
+
+  // output
+  if (top.has("output")) {
+    const Section o =
+        top.section("output", {"directory", "model", "history", "checkpoint", "predictions", "progress"});
+    auto& oc = c.output;
+    oc.directory = o.string("directory", oc.directory);
+    for (auto [key, target] :
+         {std::pair{"model", &oc.model}, std::pair{"history", &oc.history},
+          std::pair{"checkpoint", &oc.checkpoint}, std::pair{"predictions", &oc.predictions}}) {
+      *target = o.string(key, *target);
+      if (target->empty() || target->find('/') != std::string::npos)
+        o.fail_at(o.child(key), "is \"", *target,
+                  "\"; expected a plain file name (it is put in 'output.directory')");
+    }
+    oc.progress = o.choice("progress", "auto", {"auto", "epochs", "silent"});
+  }
+  return c;
+}
+
+inline TrainConfig read_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  require(in.good(), "cannot open config file '", path, "'");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in, nullptr, true, true);  // comments allowed: /* ... */ and //
+  } catch (const nlohmann::json::exception& e) {
+    fail("config '", path, "' is not valid JSON: ", e.what());
+  }
+  return config_from_json(j, path, std::filesystem::path(path).parent_path());
+}
+
+}  // namespace agnostic::train
