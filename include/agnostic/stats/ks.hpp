@@ -13,7 +13,6 @@
 #include <cstddef>
 #include <map>
 #include <numbers>
-#include <numeric>
 #include <utility>
 #include <vector>
 
@@ -109,15 +108,15 @@ struct WeightedSample {
 inline WeightedSample weighted_sample(std::vector<double> value, std::vector<double> weight,
                                       const char* function, const char* which) {
   require_not_empty(function, which, value.size());
-  std::vector<std::size_t> order(value.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return value[a] < value[b]; });
+  std::vector<std::pair<double, double>> events(value.size());
+  for (std::size_t k = 0; k < value.size(); ++k) events[k] = {value[k], weight[k]};
+  std::sort(events.begin(), events.end());
   WeightedSample s;
-  s.value.resize(value.size());
-  s.weight.resize(value.size());
-  for (std::size_t k = 0; k < order.size(); ++k) {
-    s.value[k] = value[order[k]];
-    s.weight[k] = weight[order[k]];
+  s.value.resize(events.size());
+  s.weight.resize(events.size());
+  for (std::size_t k = 0; k < events.size(); ++k) {
+    s.value[k] = events[k].first;
+    s.weight[k] = events[k].second;
     s.total += s.weight[k];
     s.total_squared += s.weight[k] * s.weight[k];
     s.equal_weights = s.equal_weights && s.weight[k] == s.weight[0];

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <numeric>
 #include <string>
 #include <vector>
 
@@ -21,9 +20,9 @@ std::vector<double> to_doubles(const Eigen::DenseBase<Derived>& v, const char* f
   require(v.rows() == 1 || v.cols() == 1, function, ": ", what, " must be a vector, got a ", v.rows(), "x",
           v.cols(), " matrix");
   std::vector<double> out(static_cast<std::size_t>(v.size()));
-  const auto& d = v.derived();
+  const auto flat = v.derived().reshaped();
   for (Index i = 0; i < v.size(); ++i) {
-    const double x = static_cast<double>(d.reshaped()(i));
+    const double x = static_cast<double>(flat(i));
     require(!std::isnan(x), function, ": ", what, " of event ", i, " is NaN");
     require(allow_infinite || std::isfinite(x), function, ": ", what, " of event ", i, " is ", x,
             "; must be finite");
@@ -75,18 +74,22 @@ struct RankedEvents {
 inline RankedEvents rank_by_score(const std::vector<double>& score, const std::vector<char>& signal,
                                   const std::vector<double>& weight, const char* function) {
   require_not_empty(function, "scores", score.size());
-  std::vector<std::size_t> order(score.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return score[a] > score[b]; });
+  // Sorting the events themselves (not indices into them) keeps the comparisons in cache.
+  struct Event {
+    double score, weight;
+    char signal;
+  };
+  std::vector<Event> events(score.size());
+  for (std::size_t k = 0; k < score.size(); ++k) events[k] = {score[k], weight[k], signal[k]};
+  std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.score > b.score; });
   RankedEvents r;
-  r.score.resize(order.size());
-  r.weight.resize(order.size());
-  r.signal.resize(order.size());
-  for (std::size_t k = 0; k < order.size(); ++k) {
-    r.score[k] = score[order[k]];
-    r.weight[k] = weight[order[k]];
-    r.signal[k] = signal[order[k]];
+  r.score.resize(events.size());
+  r.weight.resize(events.size());
+  r.signal.resize(events.size());
+  for (std::size_t k = 0; k < events.size(); ++k) {
+    r.score[k] = events[k].score;
+    r.weight[k] = events[k].weight;
+    r.signal[k] = events[k].signal;
     (r.signal[k] ? r.total_signal : r.total_background) += r.weight[k];
   }
   return r;
