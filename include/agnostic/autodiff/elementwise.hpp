@@ -236,9 +236,9 @@ Var<T> activation(Var<T> x, const Activation& f) {
   const Matrix<T>& X = tape.value(x.id());
   n.value.resize(X.rows(), X.cols());
   const long cost = f.kind == ActivationKind::identity || f.kind == ActivationKind::relu ? 1 : 8;
-  for_each_chunk(X.size(), cost, [&](int, RowRange r) {
-    auto y = detail::flat(n.value, r);
-    y = detail::flat(X, r);
+  detail::for_each_chunk(X.size(), cost, [&](int, RowRange r) {
+    Eigen::Map<Vector<T>> y(n.value.data() + r.begin, r.size());
+    y = Eigen::Map<const Vector<T>>(X.data() + r.begin, r.size());
     activate_in_place(f, y);
   });
   return {&tape, id};
