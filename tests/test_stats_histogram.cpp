@@ -259,3 +259,14 @@ TEST_CASE("Histogram: NaN, bad weights and bad shapes are refused, the histogram
   CHECK_THROWS_WITH_AS(h.fill(big), doctest::Contains("row 77777 column 0"), Error);
   CHECK(h.total(true) == 0.0);
 }
+
+TEST_CASE("Histogram: Eigen array expressions fill like vectors") {
+  Histogram a(Axis::uniform(4, 0, 2)), b(Axis::uniform(4, 0, 2));
+  VectorD x(3), w(3);
+  x << 0.1, 0.7, 1.9;
+  w << 1.0, 2.0, 3.0;
+  a.fill((x.array() * 2.0 / 2.0).eval(), w.array());
+  b.fill(x, w);
+  CHECK(a.values() == b.values());
+  CHECK(a.values()(3) == 3.0);
+}

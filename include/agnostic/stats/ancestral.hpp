@@ -91,11 +91,11 @@ class AncestralSampler {
   // Fills every template from data with one row per event and one column per variable; may be
   // called again to add more data.
   template <class Data>
-  void fill(const Eigen::MatrixBase<Data>& data) {
-    fill(data, Vector<double>::Ones(data.rows()));
+  void fill(const Eigen::DenseBase<Data>& data) {
+    fill(data, Vector<double>::Ones(data.rows()).eval());
   }
   template <class Data, class Weights>
-  void fill(const Eigen::MatrixBase<Data>& data, const Eigen::MatrixBase<Weights>& weights) {
+  void fill(const Eigen::DenseBase<Data>& data, const Eigen::DenseBase<Weights>& weights) {
     require_complete("fill");
     require(data.cols() == variables(), "AncestralSampler::fill: data has ", data.cols(),
             " columns, expected ", variables(), " (one per variable)");
@@ -106,7 +106,7 @@ class AncestralSampler {
       for (Index r = 0; r < data.rows(); ++r)
         require(!std::isnan(static_cast<double>(data(r, c))), "AncestralSampler::fill: row ", r, " column ",
                 c, " ('", names_[static_cast<std::size_t>(c)], "') is NaN; templates refuse NaN values");
-    Vector<double> w = weights.derived().template cast<double>().reshaped();
+    Vector<double> w = weights.derived().template cast<double>().matrix().reshaped();
     for (Index r = 0; r < w.size(); ++r)
       require(std::isfinite(w(r)), "AncestralSampler::fill: weight of row ", r, " is ", w(r),
               "; weights must be finite");

@@ -163,16 +163,16 @@ class Histogram {
 
   // Many events: `points` has one row per event and one column per axis (a column vector for 1-D).
   template <class Points>
-  void fill(const Eigen::MatrixBase<Points>& points) {
+  void fill(const Eigen::DenseBase<Points>& points) {
     fill_rows(points, static_cast<const Vector<double>*>(nullptr));
   }
   template <class Points, class Weights>
-  void fill(const Eigen::MatrixBase<Points>& points, const Eigen::MatrixBase<Weights>& weights) {
+  void fill(const Eigen::DenseBase<Points>& points, const Eigen::DenseBase<Weights>& weights) {
     require(weights.rows() == 1 || weights.cols() == 1, "Histogram::fill: weights must be a vector, got ",
             weights.rows(), "x", weights.cols());
     require(weights.size() == points.rows(), "Histogram::fill: ", points.rows(), " points but ",
             weights.size(), " weights; one weight per event (row) expected");
-    const Vector<double> w = weights.derived().template cast<double>().reshaped();
+    const Vector<double> w = weights.derived().template cast<double>().matrix().reshaped();
     fill_rows(points, &w);
   }
 
@@ -321,7 +321,7 @@ class Histogram {
   }
 
   template <class Points>
-  void fill_rows(const Eigen::MatrixBase<Points>& points, const Vector<double>* weights) {
+  void fill_rows(const Eigen::DenseBase<Points>& points, const Vector<double>* weights) {
     require(points.cols() == dimension(), "Histogram::fill: points have ", points.cols(),
             " columns, histogram has ", dimension(), " axes; one column per axis expected");
     const Index rows = points.rows();
