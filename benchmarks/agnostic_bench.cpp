@@ -6,6 +6,7 @@
 #include <string>
 
 #include "bench_options.hpp"
+#include "workloads/w6.hpp"
 
 struct Workload {
   const char* id;
@@ -14,6 +15,7 @@ struct Workload {
 
 // Workloads are listed here as they land.
 static const Workload kWorkloads[] = {
+    {"W6", run_w6},
     {nullptr, nullptr},
 };
 
