@@ -276,6 +276,14 @@ TEST_CASE("Sequential: add() folds an activation into a linear Dense, checks siz
   net.add(ActivationLayer<double>(Activation::sigmoid()));
   REQUIRE(net.size() == 3);
   CHECK_THROWS_WITH_AS(net.dense_layer(2), "Sequential 'clf': layer 2 is sigmoid, not a dense layer", Error);
+  // ... which cannot be recorded until the tape has an element-wise activation node.
+  tape.clear();
+  CHECK_THROWS_WITH_AS(
+      net(tape, tape.input(x)),
+      "activation layer 'sigmoid' cannot be recorded on its own yet (no element-wise activation "
+      "operation on the tape): put it directly after a Dense layer whose activation is linear, and "
+      "Sequential::add fuses the two",
+      Error);
 }
 
 TEST_CASE("Sequential: copies are deep, moves keep parameter addresses") {
