@@ -200,25 +200,25 @@ nlohmann::json checkpoint_to_json(const Checkpoint<T>& c) {
 
 template <class T>
 Checkpoint<T> checkpoint_from_json(const nlohmann::json& j) {
-  using detail::member;
-  const std::string format = member(j, "format", "checkpoint").get<std::string>();
+  const std::string format = detail::member(j, "format", "checkpoint").get<std::string>();
   require(format == "agnostic-checkpoint", "format is '", format, "', expected 'agnostic-checkpoint'");
-  const int version = member(j, "version", "checkpoint").get<int>();
+  const int version = detail::member(j, "version", "checkpoint").get<int>();
   require(version == kCheckpointVersion, "version is ", version, ", this build reads version ",
           kCheckpointVersion);
-  const std::string scalar = member(j, "scalar", "checkpoint").get<std::string>();
+  const std::string scalar = detail::member(j, "scalar", "checkpoint").get<std::string>();
   require(scalar == scalar_name<T>(), "written by a ", scalar, " training, read as ", scalar_name<T>());
   Checkpoint<T> c;
-  c.epoch = member(j, "epoch", "checkpoint").get<Index>();
-  c.state = detail::state_from_json<T>(member(j, "state", "checkpoint"));
-  const auto& rng = member(j, "rng", "checkpoint");
-  c.rng.s0 = member(rng, "s0", "checkpoint rng").get<std::uint64_t>();
-  c.rng.s1 = member(rng, "s1", "checkpoint rng").get<std::uint64_t>();
-  c.history = history_from_json(member(j, "history", "checkpoint"));
-  const auto& best = member(j, "best", "checkpoint");
+  c.epoch = detail::member(j, "epoch", "checkpoint").get<Index>();
+  c.state = detail::state_from_json<T>(detail::member(j, "state", "checkpoint"));
+  const auto& rng = detail::member(j, "rng", "checkpoint");
+  c.rng.s0 = detail::member(rng, "s0", "checkpoint rng").get<std::uint64_t>();
+  c.rng.s1 = detail::member(rng, "s1", "checkpoint rng").get<std::uint64_t>();
+  c.history = history_from_json(detail::member(j, "history", "checkpoint"));
+  const auto& best = detail::member(j, "best", "checkpoint");
   if (!best.is_null()) c.best = detail::state_from_json<T>(best, false);
-  for (const auto& s : member(j, "recent", "checkpoint")) c.recent.push_back(detail::state_from_json<T>(s));
-  c.scheme = member(j, "scheme", "checkpoint");
+  for (const auto& s : detail::member(j, "recent", "checkpoint"))
+    c.recent.push_back(detail::state_from_json<T>(s));
+  c.scheme = detail::member(j, "scheme", "checkpoint");
   return c;
 }
 
