@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "agnostic/autodiff/tape.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/io/model_file.hpp"
 
@@ -337,4 +338,42 @@ TEST_CASE("model files that are not JSON, or cannot be written, give clear error
   m.layers[1].weights(2, 3) = std::nanf("");
   CHECK_THROWS_WITH_AS(model_to_json(m), doctest::Contains("layers[1] weight is nan"), agnostic::Error);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a Sequential stored and rebuilt gives the same bits as the network it came from") {
+  Rng rng(11);
+  agnostic::Sequential<float> net({5, 40, 30, 1}, Activation::elu(), Activation::identity(), rng);
+  ModelFile<float> m;
+  m.inputs.names = {"a", "b", "c", "d", "e"};
+  m.inputs.offset.assign(5, 0.0);
+  m.inputs.scale.assign(5, 1.0);
+  m.layers = dense_weights(net);  // logits kept, to compare with the tape
+  m.outputs = {"logit"};
+  const Matrix<float> x = example_data<float>(3000);
+  agnostic::Tape<float> tape;
+  const Matrix<float> on_tape = net(tape, tape.input(x)).value();
+  CHECK(same_bits<float>(predict(m, x), on_tape));
+
+  // With the sigmoid output stored, then read back as logits for more training.
+  m.layers = dense_weights(net, LayerActivation{Activation::sigmoid(), false});
+  const auto back = model_from_json<float>(model_to_json(m), "memory");
+  CHECK(back.layers.back().activation.elementwise == Activation::sigmoid());
+  agnostic::Sequential<float> rebuilt = to_sequential(back.layers, true);
+  agnostic::Tape<float> tape2;
+  CHECK(same_bits<float>(rebuilt(tape2, tape2.input(x)).value(), on_tape));
+  const Matrix<float> p = predict(back, x);
+  CHECK(p(0, 0) ==
+        doctest::Approx(1.0 / (1.0 + std::exp(-static_cast<double>(on_tape(0, 0))))).epsilon(1e-6));
+
+  CHECK_THROWS_WITH_AS(
+      dense_weights(net, LayerActivation{Activation::sigmoid(), false}).size() &&
+          dense_weights(agnostic::Sequential<float>({2, 2}, Activation::tanh(), Activation::tanh(), rng),
+                        LayerActivation::softmax_over_outputs())
+              .empty(),
+      doctest::Contains("the output function softmax: its last layer already has tanh"), agnostic::Error);
+  auto bad = back.layers;
+  bad.front().activation = LayerActivation::softmax_over_outputs();
+  CHECK_THROWS_WITH_AS(to_sequential(bad, true),
+                       doctest::Contains("layers[0]: softmax is only supported as the output"),
+                       agnostic::Error);
 }
