@@ -6,6 +6,8 @@
 #include <string>
 
 #include "bench_options.hpp"
+#include "workloads/w1.hpp"
+#include "workloads/w3.hpp"
 #include "workloads/w6.hpp"
 
 struct Workload {
@@ -16,6 +18,8 @@ struct Workload {
 // Workloads are listed here as they land.
 static const Workload kWorkloads[] = {
     {"W6", run_w6},
+    {"W1", &run_w1},
+    {"W3", &run_w3},
     {nullptr, nullptr},
 };
 

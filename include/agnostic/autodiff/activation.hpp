@@ -84,12 +84,14 @@ inline T activation_slope(const Activation& a, T y) {
   return T(1);
 }
 
-// Applies f in place to a block (any writable Eigen dense expression), with Eigen's vectorised
-// functions; the values agree with activate() to the last bit or two, not always exactly.
+// Applies f in place to a block (any writable Eigen dense expression). Only operations Eigen
+// vectorises are used (its select() is not vectorised, hence max/min instead); the values agree
+// with activate() to the last bit or two, not always exactly.
 template <class Block>
 inline void activate_in_place(const Activation& a, Block&& m) {
   using T = typename std::decay_t<Block>::Scalar;
   auto x = m.array();
+  const T alpha = static_cast<T>(a.alpha);
   switch (a.kind) {
     case ActivationKind::identity:
       return;
@@ -97,10 +99,10 @@ inline void activate_in_place(const Activation& a, Block&& m) {
       x = x.cwiseMax(T(0));
       return;
     case ActivationKind::leaky_relu:
-      x = (x > T(0)).select(x, T(a.alpha) * x);
+      x = x.cwiseMax(T(0)) + alpha * x.cwiseMin(T(0));
       return;
     case ActivationKind::elu:
-      x = (x > T(0)).select(x, T(a.alpha) * (x.exp() - T(1)));
+      x = x.cwiseMax(T(0)) + alpha * (x.cwiseMin(T(0)).exp() - T(1));
       return;
     case ActivationKind::tanh:
       x = x.tanh();
@@ -114,21 +116,34 @@ inline void activate_in_place(const Activation& a, Block&& m) {
   }
 }
 
-// g <- g * f'(x), with f'(x) taken from y = f(x).
+namespace detail {
+// g(i, j) = rule(g(i, j), y(i, j)) column by column: a plain loop the compiler vectorises with masks.
+template <class GradBlock, class ValueBlock, class Rule>
+inline void apply_slope(GradBlock& g, const ValueBlock& y, Rule rule) {
+  for (Index j = 0; j < g.cols(); ++j) {
+    auto* gj = &g.coeffRef(0, j);
+    const auto* yj = &y.coeff(0, j);
+    for (Index i = 0; i < g.rows(); ++i) gj[i] = rule(gj[i], yj[i]);
+  }
+}
+}  // namespace detail
+
+// g <- g * f'(x), with f'(x) taken from y = f(x). Both blocks have contiguous columns.
 template <class GradBlock, class ValueBlock>
 inline void multiply_by_slope(const Activation& a, GradBlock&& g, const ValueBlock& y) {
   using T = typename std::decay_t<GradBlock>::Scalar;
+  const T alpha = static_cast<T>(a.alpha);
   switch (a.kind) {
     case ActivationKind::identity:
       return;
     case ActivationKind::relu:
-      g = (y.array() > T(0)).select(g, T(0));
+      detail::apply_slope(g, y, [](T gi, T yi) { return yi > T(0) ? gi : T(0); });
       return;
     case ActivationKind::leaky_relu:
-      g = (y.array() > T(0)).select(g, T(a.alpha) * g);
+      detail::apply_slope(g, y, [alpha](T gi, T yi) { return yi > T(0) ? gi : alpha * gi; });
       return;
     case ActivationKind::elu:
-      g = (y.array() > T(0)).select(g, g.array() * (y.array() + T(a.alpha)));
+      detail::apply_slope(g, y, [alpha](T gi, T yi) { return yi > T(0) ? gi : gi * (yi + alpha); });
       return;
     case ActivationKind::tanh:
       g = g.array() * (T(1) - y.array().square());

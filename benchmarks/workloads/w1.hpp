@@ -1,0 +1,63 @@
+#pragma once
+// W1: one DANN training step of source 001, set-up A (see ../shared/BENCHMARKS.md).
+#include <vector>
+
+#include "agnostic/autodiff/arithmetic.hpp"
+#include "agnostic/autodiff/elementwise.hpp"
+#include "agnostic/autodiff/gradient_reversal.hpp"
+#include "agnostic/autodiff/reductions.hpp"
+#include "agnostic/autodiff/soft_histogram.hpp"
+#include "agnostic/losses/binary_cross_entropy.hpp"
+#include "agnostic/losses/categorical_cross_entropy.hpp"
+#include "agnostic/losses/soft_histogram_penalty.hpp"
+#include "agnostic/nn/sequential.hpp"
+#include "agnostic/optim/adam.hpp"
+#include "agnostic/optim/rmsprop.hpp"
+#include "gemm_reference.hpp"
+#include "training_step.hpp"
+
+inline nlohmann::json run_w1(const BenchOptions& options) {
+  using namespace agnostic;
+  const Index batch = 16384, half = batch / 2;
+  Rng rng(1);
+  Sequential<float> extractor({41, 20, 16, 13, 10}, Activation::elu(), Activation::elu(), rng);
+  Sequential<float> label_head({10, 2}, Activation::elu(), Activation::identity(), rng);
+  Sequential<float> domain_head({10, 20, 35, 50, 2}, Activation::elu(), Activation::identity(), rng);
+  RMSProp<float> optimiser(extractor.parameters() + label_head.parameters() + domain_head.parameters(),
+                           {.lr = 1e-3, .rho = 0.9});
+
+  // Source events first, then target events: the label loss sees the source half (as the peer does).
+  MatrixF x(batch, 41);
+  for (Index j = 0; j < x.cols(); ++j)
+    for (Index i = 0; i < batch; ++i) x(i, j) = static_cast<float>(rng.normal());
+  std::vector<int> labels(half), domains(batch);
+  for (Index i = 0; i < half; ++i) labels[i] = static_cast<int>(rng.below(2));
+  for (Index i = 0; i < batch; ++i) domains[i] = i < half ? 0 : 1;
+  std::vector<Index> source(half);
+  for (Index i = 0; i < half; ++i) source[i] = i;
+
+  Tape<float> tape;
+  auto step = [&] {
+    auto h = extractor(tape, tape.input(x));
+    auto y = label_head(tape, select_rows(h, source));
+    auto d = domain_head(tape, reverse_gradient(h, 1.0));
+    auto loss = cross_entropy(y, labels) + cross_entropy(d, domains);
+    tape.backward(loss);
+    optimiser.step();
+    tape.clear();
+  };
+  const double steps_per_s = median_steps_per_second(step, options.repeats);
+
+  const std::vector<DenseShape> shapes = {{batch, 41, 20}, {batch, 20, 16}, {batch, 16, 13},
+                                          {batch, 13, 10}, {half, 10, 2},   {batch, 10, 20},
+                                          {batch, 20, 35}, {batch, 35, 50}, {batch, 50, 2}};
+  double flops = 0;
+  for (const auto& s : shapes) flops += 6.0 * static_cast<double>(s.batch * s.n_in * s.n_out);
+  return {{"workload", "W1"},
+          {"threads", options.threads},
+          {"events_per_s", steps_per_s * batch},
+          {"ms_per_step", 1e3 / steps_per_s},
+          {"gflops", steps_per_s * flops / 1e9},
+          {"eigen_gemm_gflops", gemm_reference_gflops(shapes, options.repeats)},
+          {"repeats", options.repeats}};
+}
