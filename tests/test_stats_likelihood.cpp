@@ -392,8 +392,10 @@ TEST_CASE("likelihood: analytic gradient and Hessian agree with finite differenc
                                                    {load(kReference + "w6-workspace.json"), "W6"}};
   for (const auto& file : validation_files())
     models.emplace_back(load(kReference + "pyhf-validation/" + file)["workspace"], file);
-  for (const auto& [j, name] : models)
+  for (const auto& model : models)
     for (int code = 0; code < 2; ++code) {
+      const json& j = model.first;
+      const std::string& name = model.second;
       CAPTURE(name);
       CAPTURE(code);
       ModelOptions o;

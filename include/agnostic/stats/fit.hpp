@@ -164,13 +164,15 @@ class Profile {
             bool& ok) const {
     Eigen::VectorXd x = start;
     x[param_] = value;
-    FitResult r = run_fit(model_, data_, x, floating_, false, {1e-12, 200}, constant_);
+    auto objective = [&](const Eigen::VectorXd& y, double& value, Eigen::VectorXd* g, Eigen::MatrixXd* h) {
+      return model_.objective(y, data_, value, g, h);
+    };
+    MinimiserResult r =
+        minimise(objective, std::move(x), model_.lower(), model_.upper(), floating_, {1e-12, 200});
     ok = r.converged;
-    solution = r.values;
-    Eigen::VectorXd g;
-    model_.nll(solution, data_, g);
-    slope = g[param_];
-    return r.nll;
+    solution = std::move(r.x);
+    slope = r.gradient.size() > param_ ? r.gradient[param_] : 0.0;
+    return r.value + constant_;
   }
   // The linear prediction of the other parameters from the best-fit covariance: a good warm start.
   Eigen::VectorXd predicted_start(double value) const {

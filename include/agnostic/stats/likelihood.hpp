@@ -293,6 +293,7 @@ class BinnedLikelihood {
     std::vector<ScalarFactor> scalars;
     std::vector<int> per_bin;  // first parameter index of each per-bin factor (element b is first + b)
     std::vector<Histo> histos;
+    std::size_t scalar_offset = 0, shift_offset = 0;  // into the evaluation buffers
   };
   // One multiplicative term of nu_sb for the derivative bookkeeping.
   struct Term {
@@ -350,29 +351,68 @@ class BinnedLikelihood {
     if (!evaluate(params, data, value, gradient, hessian, &why)) fail(why, " (non_positive = refuse)");
   }
 
+  // Per-thread buffers of evaluate(), so that a fit allocates nothing per evaluation once warm.
+  struct Scratch {
+    Eigen::VectorXd nu, residual, curvature, weighted;
+    Eigen::MatrixXd jac;
+    std::vector<char> clipped;
+    std::vector<Interpolated> scalars, shifts;  // per sample's scalar factor; per (sample, histosys, bin)
+    std::vector<Term> terms;
+    std::vector<double> prefix, suffix;
+  };
+
   bool evaluate(const Eigen::VectorXd& params, const Data& data, double& value, Eigen::VectorXd* gradient,
                 Eigen::MatrixXd* hessian, std::string* why) const {
     const bool clip = options_.non_positive == NonPositive::clip;
     const int np = n_params();
-    // Pass 1: expected yields, the policy for non-positive ones, and the per-bin weights.
-    const Eigen::VectorXd nu_raw = raw_expected(params);
-    Eigen::VectorXd nu = nu_raw;
-    std::vector<char> clipped(static_cast<std::size_t>(n_main_), 0);
+    thread_local Scratch scratch;
+    Scratch& w = scratch;
+    // Pass 1: every interpolated factor and shift once, the expected yields, the non-positive policy.
+    w.scalars.resize(n_scalar_factors_);
+    w.shifts.resize(n_shift_entries_);
+    w.nu.setZero(n_main_);
+    for (const auto& s : samples_) {
+      double scalar = 1.0;
+      for (std::size_t k = 0; k < s.scalars.size(); ++k) {
+        const Interpolated f = scalar_factor(s.scalars[k], params);
+        if (!clip && s.scalars[k].kind == FactorKind::normsys && f.value <= 0.0) {
+          if (why)
+            *why = "normsys '" + s.scalars[k].name +
+                   "' factor is <= 0 at alpha = " + std::to_string(params[s.scalars[k].param]);
+          return false;
+        }
+        w.scalars[s.scalar_offset + k] = f;
+        scalar *= f.value;
+      }
+      for (int b = 0; b < s.bins; ++b) {
+        double additive = s.nominal[static_cast<std::size_t>(b)];
+        for (std::size_t h = 0; h < s.histos.size(); ++h) {
+          const Interpolated shift = histo_shift(s.histos[h], b, params[s.histos[h].param]);
+          w.shifts[s.shift_offset + h * static_cast<std::size_t>(s.bins) + static_cast<std::size_t>(b)] =
+              shift;
+          additive += shift.value;
+        }
+        double v = additive * scalar;
+        for (int first : s.per_bin) v *= params[first + b];
+        w.nu[s.offset + b] += v;
+      }
+    }
+    w.clipped.assign(static_cast<std::size_t>(n_main_), 0);
     value = 0.0;
     for (Index b = 0; b < n_main_; ++b) {
       const double n = data.main[b];
-      if (nu[b] <= kClipValue) {
+      if (w.nu[b] <= kClipValue) {
         if (clip) {
-          nu[b] = kClipValue;
-          clipped[static_cast<std::size_t>(b)] = 1;
-        } else if (nu[b] < 0.0 || (nu[b] == 0.0 && n > 0.0)) {
+          w.nu[b] = kClipValue;
+          w.clipped[static_cast<std::size_t>(b)] = 1;
+        } else if (w.nu[b] < 0.0 || (w.nu[b] == 0.0 && n > 0.0)) {
           if (why)
-            *why = bin_name(b) + ": expected yield " + std::to_string(nu[b]) + " with observed " +
+            *why = bin_name(b) + ": expected yield " + std::to_string(w.nu[b]) + " with observed " +
                    std::to_string(n);
           return false;
         }
       }
-      value += poisson_term(nu[b], n);
+      value += poisson_term(w.nu[b], n);
     }
     for (int i = 0; i < np; ++i) {
       const auto& p = params_[static_cast<std::size_t>(i)];
@@ -391,91 +431,104 @@ class BinnedLikelihood {
         value += poisson_term(rate, data.aux[p.aux]);
       }
     }
-    // normsys factors <= 0 under the refuse policy
-    if (!clip)
-      for (const auto& s : samples_)
-        for (const auto& f : s.scalars)
-          if (f.kind == FactorKind::normsys && scalar_factor(f, params).value <= 0.0) {
-            if (why)
-              *why = "normsys '" + f.name + "' factor is <= 0 at alpha = " + std::to_string(params[f.param]);
-            return false;
-          }
     if (!gradient && !hessian) return true;
 
     // Pass 2: J = d nu / d theta; gradient = J^T (1 - n/nu); Hessian = J^T diag(n/nu^2) J + sum (1 - n/nu) d2
     // nu.
-    Eigen::MatrixXd jac = Eigen::MatrixXd::Zero(n_main_, np);
+    w.residual.resize(n_main_);
+    w.curvature.resize(n_main_);
+    for (Index b = 0; b < n_main_;
+         ++b) {  // clipped bins get zero rows in jac, so their weights do not matter
+      w.residual[b] = 1.0 - data.main[b] / w.nu[b];
+      w.curvature[b] = data.main[b] / (w.nu[b] * w.nu[b]);
+    }
+    w.jac.setZero(n_main_, np);
     if (hessian) hessian->setZero(np, np);
-    std::vector<Term> terms;
-    std::vector<double> prefix, suffix;
+    auto add = [&](int p, int q, double v) {
+      (*hessian)(p, q) += v;
+      if (p != q) (*hessian)(q, p) += v;
+    };
     for (const auto& s : samples_) {
-      std::vector<Interpolated> scalars;
-      for (const auto& f : s.scalars) scalars.push_back(scalar_factor(f, params));
+      const std::size_t n_hist = s.histos.size();
       for (int b = 0; b < s.bins; ++b) {
         const Index row = s.offset + b;
-        if (clipped[static_cast<std::size_t>(row)]) continue;
-        const double w2 = 1.0 - data.main[row] / nu[row];
-        terms.clear();
+        if (w.clipped[static_cast<std::size_t>(row)]) continue;
+        const Interpolated* shift = w.shifts.data() + s.shift_offset + static_cast<std::size_t>(b);
+        const auto stride = static_cast<std::size_t>(s.bins);
+        w.terms.clear();
         Term additive;
         additive.g = s.nominal[static_cast<std::size_t>(b)];
-        for (const auto& h : s.histos) additive.g += histo_shift(h, b, params[h.param]).value;
-        terms.push_back(additive);
-        for (std::size_t k = 0; k < s.scalars.size(); ++k)
-          terms.push_back({scalars[k].value, scalars[k].d1, scalars[k].d2, s.scalars[k].param});
-        for (int first : s.per_bin) terms.push_back({params[first + b], 1.0, 0.0, first + b});
-        const std::size_t nt = terms.size();
-        prefix.assign(nt + 1, 1.0);
-        suffix.assign(nt + 1, 1.0);
-        for (std::size_t k = 0; k < nt; ++k) prefix[k + 1] = prefix[k] * terms[k].g;
-        for (std::size_t k = nt; k-- > 0;) suffix[k] = suffix[k + 1] * terms[k].g;
-        auto others = [&](std::size_t k) { return prefix[k] * suffix[k + 1]; };
-        // first derivatives
-        for (const auto& h : s.histos) jac(row, h.param) += histo_shift(h, b, params[h.param]).d1 * others(0);
-        for (std::size_t k = 1; k < nt; ++k) jac(row, terms[k].param) += terms[k].d1 * others(k);
-        if (!hessian || w2 == 0.0) continue;
-        auto add = [&](int p, int q, double v) {
-          (*hessian)(p, q) += v;
-          if (p != q) (*hessian)(q, p) += v;
-        };
-        // second derivatives within one term
-        for (const auto& h : s.histos) {
-          const double d2 = histo_shift(h, b, params[h.param]).d2;
-          if (d2 != 0.0) add(h.param, h.param, w2 * d2 * others(0));
+        for (std::size_t h = 0; h < n_hist; ++h) additive.g += shift[h * stride].value;
+        w.terms.push_back(additive);
+        for (std::size_t k = 0; k < s.scalars.size(); ++k) {
+          const Interpolated& f = w.scalars[s.scalar_offset + k];
+          w.terms.push_back({f.value, f.d1, f.d2, s.scalars[k].param});
         }
+        for (int first : s.per_bin) w.terms.push_back({params[first + b], 1.0, 0.0, first + b});
+        const std::size_t nt = w.terms.size();
+        w.prefix.resize(nt + 1);
+        w.suffix.resize(nt + 1);
+        w.prefix[0] = 1.0;
+        w.suffix[nt] = 1.0;
+        for (std::size_t k = 0; k < nt; ++k) w.prefix[k + 1] = w.prefix[k] * w.terms[k].g;
+        for (std::size_t k = nt; k-- > 0;) w.suffix[k] = w.suffix[k + 1] * w.terms[k].g;
+        auto others = [&](std::size_t k) { return w.prefix[k] * w.suffix[k + 1]; };
+        // first derivatives
+        for (std::size_t h = 0; h < n_hist; ++h)
+          w.jac(row, s.histos[h].param) += shift[h * stride].d1 * others(0);
+        for (std::size_t k = 1; k < nt; ++k) w.jac(row, w.terms[k].param) += w.terms[k].d1 * others(k);
+        const double w2 = w.residual[row];
+        if (!hessian || w2 == 0.0) continue;
+        // second derivatives within one term
+        for (std::size_t h = 0; h < n_hist; ++h)
+          if (shift[h * stride].d2 != 0.0)
+            add(s.histos[h].param, s.histos[h].param, w2 * shift[h * stride].d2 * others(0));
         for (std::size_t k = 1; k < nt; ++k)
-          if (terms[k].d2 != 0.0) add(terms[k].param, terms[k].param, w2 * terms[k].d2 * others(k));
-        // cross terms between two different terms k < l: d_k d_l * product of the rest
+          if (w.terms[k].d2 != 0.0) add(w.terms[k].param, w.terms[k].param, w2 * w.terms[k].d2 * others(k));
+        // cross terms between two different terms k < l: d_k d_l times the product of the rest; the same
+        // parameter in both terms (a normsys and a histosys sharing alpha) gets both orders, i.e. twice
         for (std::size_t k = 0; k < nt; ++k) {
           double middle = 1.0;
           for (std::size_t l = k + 1; l < nt; ++l) {
-            const double rest = w2 * prefix[k] * middle * suffix[l + 1];
-            middle *= terms[l].g;
+            const double rest = w2 * w.prefix[k] * middle * w.suffix[l + 1];
+            middle *= w.terms[l].g;
+            const int q = w.terms[l].param;
             if (k == 0) {
-              for (const auto& h : s.histos) {
-                const double d = histo_shift(h, b, params[h.param]).d1;
-                // two different terms: d2/dp dq contributes to (p,q) and (q,p); same parameter twice -> 2x
-                if (h.param == terms[l].param)
-                  (*hessian)(h.param, h.param) += 2.0 * rest * d * terms[l].d1;
+              for (std::size_t h = 0; h < n_hist; ++h) {
+                const int p = s.histos[h].param;
+                const double v = rest * shift[h * stride].d1 * w.terms[l].d1;
+                if (p == q)
+                  (*hessian)(p, p) += 2.0 * v;
                 else
-                  add(h.param, terms[l].param, rest * d * terms[l].d1);
+                  add(p, q, v);
               }
-            } else if (terms[k].param == terms[l].param) {
-              (*hessian)(terms[k].param, terms[k].param) += 2.0 * rest * terms[k].d1 * terms[l].d1;
             } else {
-              add(terms[k].param, terms[l].param, rest * terms[k].d1 * terms[l].d1);
+              const int p = w.terms[k].param;
+              const double v = rest * w.terms[k].d1 * w.terms[l].d1;
+              if (p == q)
+                (*hessian)(p, p) += 2.0 * v;
+              else
+                add(p, q, v);
             }
           }
         }
       }
     }
-    // clipped bins have zero rows in jac, so their weights do not matter
-    Eigen::VectorXd residual(n_main_), curvature(n_main_);
-    for (Index b = 0; b < n_main_; ++b) {
-      residual[b] = 1.0 - data.main[b] / nu[b];
-      curvature[b] = data.main[b] / (nu[b] * nu[b]);
+    // J^T r and J^T diag(c) J by hand: the matrices are tall and thin, Eigen's general products cost
+    // more than the arithmetic at these sizes
+    if (gradient) {
+      gradient->resize(np);
+      for (int p = 0; p < np; ++p) (*gradient)[p] = w.jac.col(p).dot(w.residual);
     }
-    if (gradient) *gradient = jac.transpose() * residual;
-    if (hessian) hessian->noalias() += jac.transpose() * curvature.asDiagonal() * jac;
+    if (hessian)
+      for (int p = 0; p < np; ++p) {
+        w.weighted = w.jac.col(p).cwiseProduct(w.curvature);
+        for (int q = 0; q <= p; ++q) {
+          const double v = w.weighted.dot(w.jac.col(q));
+          (*hessian)(p, q) += v;
+          if (p != q) (*hessian)(q, p) += v;
+        }
+      }
     for (int i = 0; i < np; ++i) {
       const auto& p = params_[static_cast<std::size_t>(i)];
       double g = 0.0, h = 0.0;
@@ -600,6 +653,12 @@ class BinnedLikelihood {
       offset += c.bins();
     }
     n_main_ = offset;
+    for (auto& s : samples_) {
+      s.scalar_offset = n_scalar_factors_;
+      s.shift_offset = n_shift_entries_;
+      n_scalar_factors_ += s.scalars.size();
+      n_shift_entries_ += s.histos.size() * static_cast<std::size_t>(s.bins);
+    }
     kinked_.assign(params_.size(), 0);
     for (const auto& s : samples_) {
       for (const auto& f : s.scalars)
@@ -750,6 +809,7 @@ class BinnedLikelihood {
   std::vector<ChannelInfo> channels_;
   std::vector<Sample> samples_;
   int n_main_ = 0, n_aux_ = 0, poi_ = 0;
+  std::size_t n_scalar_factors_ = 0, n_shift_entries_ = 0;
   Eigen::VectorXd init_, lower_, upper_, observed_main_, nominal_aux_;
   std::vector<bool> fixed_;
   std::vector<char> kinked_;

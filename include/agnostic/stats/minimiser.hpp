@@ -69,7 +69,8 @@ MinimiserResult minimise(Objective&& objective, Eigen::VectorXd x, const Eigen::
   }
 
   std::vector<Eigen::Index> free;
-  Eigen::VectorXd step(n), trial(n), gf, d;
+  Eigen::VectorXd step(n), trial(n), gf, d, g_trial(n);
+  Eigen::MatrixXd h_trial(n, n);
   Eigen::MatrixXd hf;
   Eigen::LLT<Eigen::MatrixXd> llt;
   bool converged = false;
@@ -120,14 +121,19 @@ MinimiserResult minimise(Objective&& objective, Eigen::VectorXd x, const Eigen::
     step.setZero();
     for (Eigen::Index a = 0; a < nf; ++a) step[free[static_cast<std::size_t>(a)]] = d[a];
     // Projected backtracking line search (Armijo on the projected path).
+    // The full step is usually accepted, so it is evaluated with gradient and Hessian at once.
     double t = 1.0, f_trial = 0.0;
-    bool accepted = false;
+    bool accepted = false, have_derivatives = false;
     for (int k = 0; k < 60; ++k, t *= 0.5) {
       trial = x + t * step;
       for (Eigen::Index i = 0; i < n; ++i)
         if (is_floating(i)) trial[i] = std::clamp(trial[i], lower[i], upper[i]);
       ++r.evaluations;
-      if (!objective(trial, f_trial, nullptr, nullptr) || !std::isfinite(f_trial)) continue;
+      have_derivatives = k == 0;
+      if (!objective(trial, f_trial, have_derivatives ? &g_trial : nullptr,
+                     have_derivatives ? &h_trial : nullptr) ||
+          !std::isfinite(f_trial))
+        continue;
       const double slope = g.dot(trial - x);  // <= 0 for a descent direction projected on the box
       const double noise = 4.0 * std::numeric_limits<double>::epsilon() * (1.0 + std::abs(f));
       if (f_trial <= f + 1e-4 * slope + noise) {
@@ -145,10 +151,16 @@ MinimiserResult minimise(Objective&& objective, Eigen::VectorXd x, const Eigen::
     }
     const double moved = (trial - x).cwiseAbs().maxCoeff();
     x = trial;
-    ++r.evaluations;
-    if (!objective(x, f, &g, &h)) {
-      r.status = "objective failed after an accepted step";
-      break;
+    if (have_derivatives) {
+      f = f_trial;
+      g.swap(g_trial);
+      h.swap(h_trial);
+    } else {
+      ++r.evaluations;
+      if (!objective(x, f, &g, &h)) {
+        r.status = "objective failed after an accepted step";
+        break;
+      }
     }
     if (r.edm < options.tolerance) {  // that was the polishing step
       converged = true;
