@@ -6,8 +6,10 @@
 // a layer needs only the values it already stored (no pre-activation copy).
 #include <cmath>
 #include <string>
+#include <type_traits>
 
 #include "agnostic/core/error.hpp"
+#include "agnostic/core/matrix.hpp"
 
 namespace agnostic {
 

@@ -124,8 +124,12 @@ Var<T> dense(Var<T> x, Var<T> w, Var<T> b, Activation f = Activation::identity()
   const int chunks = chunk_count(rows, rows * X.cols() * W.rows());
   parallel_chunks(rows, chunks, [&](int, RowRange r) {
     auto y = n.value.middleRows(r.begin, r.size());
-    y.noalias() = X.middleRows(r.begin, r.size()) * W.transpose();
-    if (B) y.rowwise() += B->row(0);
+    // Eigen's "y = X W^T" zeroes y first; starting from the bias instead saves that pass.
+    if (B)
+      y.rowwise() = B->row(0);
+    else
+      y.setZero();
+    y.noalias() += X.middleRows(r.begin, r.size()) * W.transpose();
     activate_in_place(f, y);
   });
   return {&tape, id};
