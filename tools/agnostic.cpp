@@ -7,6 +7,9 @@
 
 #include "agnostic/core/error.hpp"
 #include "fit_command.hpp"
+#include "inspect_command.hpp"
+#include "predict_command.hpp"
+#include "train_command.hpp"
 
 struct Subcommand {
   const char* name;
@@ -18,6 +21,10 @@ struct Subcommand {
 static const Subcommand kSubcommands[] = {
     {"fit", "fit a pyhf JSON workspace: best fit, errors, MINOS, significance, CLs, toys",
      agnostic::tools::run_fit},
+    {"train", "train a classifier from a JSON config (docs/config.md)", agnostic::tools::run_train},
+    {"predict", "run a model file on a data file, write one column per output", agnostic::tools::run_predict},
+    {"inspect", "show a model file's inputs, layers, outputs and parameter count",
+     agnostic::tools::run_inspect},
     {nullptr, nullptr, nullptr},
 };
 

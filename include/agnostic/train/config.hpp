@@ -91,7 +91,7 @@ struct OutputConfig {
   std::string history = "history.json";
   std::string checkpoint = "checkpoint.json";
   std::string predictions = "predictions.csv";
-  std::string progress = "auto";  // auto, epochs, silent
+  std::string progress = "epochs";  // epochs (a line per epoch, a live bar on a terminal) or silent
 };
 
 struct TrainConfig {
@@ -450,7 +450,7 @@ inline TrainConfig config_from_json(const nlohmann::json& j, const std::string& 
         o.fail_at(o.child(key), "is \"", *target,
                   "\"; expected a plain file name (it is put in 'output.directory')");
     }
-    oc.progress = o.choice("progress", "auto", {"auto", "epochs", "silent"});
+    oc.progress = o.choice("progress", "epochs", {"epochs", "silent"});
   }
   return c;
 }
