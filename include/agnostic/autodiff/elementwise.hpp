@@ -30,6 +30,24 @@ void check_domain(const Matrix<T>& X, Allowed&& allowed, const char* op, const c
         fail(op, ": element (", i, ", ", j, ") is ", X(i, j), "; ", op, " needs ", needs);
 }
 
+// d(+)= rule(g, y) element by element: a plain loop that the compiler vectorises with masks (Eigen's
+// select() is not vectorised).
+template <class T, class Rule>
+void accumulate_slope(Tape<T>& tape, int x, const Matrix<T>& G, const Matrix<T>& Y, Rule rule) {
+  if (!tape.needs_grad(x)) return;
+  bool add = false;
+  Matrix<T>& d = tape.grad_target(x, add);
+  T* dp = d.data();
+  const T* g = G.data();
+  const T* y = Y.data();
+  for_each_chunk(G.size(), 1, [&](int, RowRange r) {
+    if (add)
+      for (long i = r.begin; i < r.end; ++i) dp[i] += rule(g[i], y[i]);
+    else
+      for (long i = r.begin; i < r.end; ++i) dp[i] = rule(g[i], y[i]);
+  });
+}
+
 template <class T>
 void activation_backward(Tape<T>& tape, int self) {
   Node<T>& n = tape.node(self);
@@ -42,16 +60,13 @@ void activation_backward(Tape<T>& tape, int self) {
       accumulate_grad(tape, x, 1, [&](RowRange r) { return flat(G, r); });
       return;
     case ActivationKind::relu:
-      accumulate_grad(tape, x, 1, [&](RowRange r) { return (flat(Y, r) > T(0)).select(flat(G, r), T(0)); });
+      accumulate_slope(tape, x, G, Y, [](T g, T y) { return y > T(0) ? g : T(0); });
       return;
     case ActivationKind::leaky_relu:
-      accumulate_grad(tape, x, 1,
-                      [&](RowRange r) { return (flat(Y, r) > T(0)).select(flat(G, r), alpha * flat(G, r)); });
+      accumulate_slope(tape, x, G, Y, [alpha](T g, T y) { return y > T(0) ? g : alpha * g; });
       return;
     case ActivationKind::elu:
-      accumulate_grad(tape, x, 2, [&](RowRange r) {
-        return (flat(Y, r) > T(0)).select(flat(G, r), flat(G, r) * (flat(Y, r) + alpha));
-      });
+      accumulate_slope(tape, x, G, Y, [alpha](T g, T y) { return y > T(0) ? g : g * (y + alpha); });
       return;
     case ActivationKind::tanh:
       accumulate_grad(tape, x, 2, [&](RowRange r) { return flat(G, r) * (T(1) - flat(Y, r).square()); });
