@@ -29,6 +29,8 @@
 #include <nlohmann/json.hpp>
 
 #include "agnostic/autodiff/activation.hpp"
+#include "agnostic/autodiff/dense.hpp"
+#include "agnostic/autodiff/tape.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/core/threads.hpp"
@@ -448,21 +450,15 @@ ModelFile<T> read_model(const std::string& path) {
   return model_from_json<T>(j, path);
 }
 
-// The dense layer's forward pass, chunked over events exactly as the tape's dense node does it,
-// so a model file and the network it was written from give the same bits.
+// The dense layer's forward pass, recorded on a tape with the same fused dense node that training
+// uses, so a model file and the network it was written from give the same bits.
 template <class T>
 Matrix<T> apply_layer(const DenseWeights<T>& layer, const Matrix<T>& x) {
   require(x.cols() == layer.n_in(), "layer expects ", layer.n_in(), " inputs, got ", x.cols());
-  Matrix<T> y(x.rows(), layer.n_out());
-  const Index rows = x.rows();
-  const int chunks = chunk_count(rows, rows * x.cols() * layer.n_out());
-  const Activation f = layer.activation.elementwise;
-  parallel_chunks(rows, chunks, [&](int, RowRange r) {
-    auto block = y.middleRows(r.begin, r.size());
-    block.noalias() = x.middleRows(r.begin, r.size()) * layer.weights.transpose();
-    block.rowwise() += layer.bias;
-    activate_in_place(f, block);
-  });
+  const Matrix<T> bias = layer.bias;  // the node takes a 1 x n_out matrix
+  Tape<T> tape;
+  Matrix<T> y =
+      dense(tape.input(x), tape.input(layer.weights), tape.input(bias), layer.activation.elementwise).value();
   if (layer.activation.softmax) model_detail::softmax_rows(y);
   return y;
 }
