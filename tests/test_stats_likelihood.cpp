@@ -27,8 +27,8 @@ json load(const std::string& path) {
 
 std::vector<std::string> validation_files() {
   std::vector<std::string> files;
-  for (const auto& c : load(kReference + "pyhf-validation/INDEX.json")["cases"])
-    files.push_back(c["file"].get<std::string>());
+  const json index = load(kReference + "pyhf-validation/INDEX.json");  // kept alive for the loop
+  for (const auto& c : index["cases"]) files.push_back(c["file"].get<std::string>());
   return files;
 }
 

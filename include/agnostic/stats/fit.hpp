@@ -197,6 +197,66 @@ class Profile {
   double constant_ = 0.0;
 };
 
+// Fast path of MINOS: Newton on the joint system {-log L(x) = target, d(-log L)/dx_j = 0 for the other
+// floating j}, started from the covariance ellipse. Quadratic convergence, one evaluation per step.
+// Returns false (the caller then walks the profile) when it leaves the bounds, the side or does not
+// converge, or when the end point is not a conditional minimum.
+inline bool joint_crossing(const BinnedLikelihood& model, const Data& data, const FitResult& best, int p,
+                           int side, double delta_nll, double& crossing) {
+  const int n = model.n_params();
+  const double var = best.covariance.size() ? best.covariance(p, p) : 0.0;
+  if (!(var > 0.0) || !std::isfinite(var)) return false;
+  std::vector<int> free;
+  for (int i = 0; i < n; ++i)
+    if (best.floating[static_cast<std::size_t>(i)]) free.push_back(i);
+  const auto m = static_cast<Eigen::Index>(free.size());
+  Eigen::VectorXd x = best.values + side * std::sqrt(2.0 * delta_nll / var) * best.covariance.col(p);
+  const double target = best.nll - model.nll_constant(data) + delta_nll;  // in objective() units
+  Eigen::VectorXd g, f(m);
+  Eigen::MatrixXd h, jac(m, m);
+  for (int iter = 0; iter < 30; ++iter) {
+    for (int i : free)
+      if (!(x[i] >= model.lower()[i] && x[i] <= model.upper()[i])) return false;
+    if (side * (x[p] - best.values[p]) <= 0.0) return false;
+    double value = 0.0;
+    if (!model.objective(x, data, value, &g, &h)) return false;
+    // row 0: the level condition; rows for the other parameters: stationarity
+    Eigen::Index row = 0;
+    f[row] = value - target;
+    for (Eigen::Index b = 0; b < m; ++b) jac(row, b) = g[free[static_cast<std::size_t>(b)]];
+    for (int j : free) {
+      if (j == p) continue;
+      ++row;
+      f[row] = g[j];
+      for (Eigen::Index b = 0; b < m; ++b) jac(row, b) = h(j, free[static_cast<std::size_t>(b)]);
+    }
+    const Eigen::VectorXd step = jac.partialPivLu().solve(-f);
+    if (!step.allFinite()) return false;
+    const double level = std::abs(f[0]);
+    const double stationary = m > 1 ? f.tail(m - 1).cwiseAbs().maxCoeff() : 0.0;
+    if (level < 1e-11 * (1.0 + delta_nll) && stationary < 1e-9) {
+      // a conditional minimum needs a positive-definite Hessian block of the other parameters
+      Eigen::MatrixXd others(m - 1, m - 1);
+      Eigen::Index a = 0;
+      for (int i : free) {
+        if (i == p) continue;
+        Eigen::Index b = 0;
+        for (int j : free)
+          if (j != p) others(a, b++) = h(i, j);
+        ++a;
+      }
+      if (m > 1) {
+        Eigen::LLT<Eigen::MatrixXd> llt(others);
+        if (llt.info() != Eigen::Success) return false;
+      }
+      crossing = x[p];
+      return true;
+    }
+    for (Eigen::Index b = 0; b < m; ++b) x[free[static_cast<std::size_t>(b)]] += step[b];
+  }
+  return false;
+}
+
 }  // namespace fit_detail
 
 // MINOS-style interval: the values [lo, hi] of `param` where the profiled -log L rises by delta_nll above
@@ -219,6 +279,11 @@ inline std::pair<double, double> minos(const BinnedLikelihood& model, const Data
 
   std::pair<double, double> out{x0, x0};
   for (int side : {-1, +1}) {
+    double fast = 0.0;
+    if (fit_detail::joint_crossing(model, data, best, p, side, delta_nll, fast)) {
+      (side < 0 ? out.first : out.second) = fast;
+      continue;
+    }
     const double bound = side < 0 ? model.lower()[p] : model.upper()[p];
     double inside = x0, outside = std::numeric_limits<double>::quiet_NaN();  // bracket of the crossing
     double x = x0 + side * target * sigma;
