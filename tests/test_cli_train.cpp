@@ -1,0 +1,316 @@
+// End to end: the built `agnostic` binary trains on generated data, predicts, inspects, fails with
+// a message and a non-zero exit code on bad input, and — the integration test of issue 3 — a run
+// killed with SIGKILL in the middle of an epoch and resumed with --resume ends with the same model,
+// bit for bit, as a run that was never interrupted.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agnostic/core/rng.hpp"
+#include "agnostic/io/csv.hpp"
+#include "agnostic/train/dataset.hpp"
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kBinary = AGNOSTIC_BINARY_DIR "/tools/agnostic";
+
+struct Run {
+  int code;
+  std::string output;  // stdout and stderr together
+};
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs the binary with `args`, waits, returns exit code and output.
+Run run(const std::vector<std::string>& args, const fs::path& log) {
+  std::string command = "'" + kBinary + "'";
+  for (const auto& a : args) command += " '" + a + "'";
+  command += " > '" + log.string() + "' 2>&1";
+  const int status = std::system(command.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_text(log)};
+}
+
+// Two Gaussian blobs in 3 features; feature "c" has -999 holes; weights differ per class; the
+// label is text (s/b). Row order is random.
+void write_events(const fs::path& path, int n, std::uint64_t seed) {
+  agnostic::Rng rng(seed);
+  std::ofstream out(path);
+  out << "id,a,b,c,w,Label\n";
+  for (int i = 0; i < n; ++i) {
+    const bool s = rng.uniform() < 0.5;
+    const double shift = s ? 0.8 : -0.8;
+    const double c = rng.uniform() < 0.2 ? -999.0 : rng.normal(shift * 0.5, 1.0);
+    out << i << "," << rng.normal(shift, 1.0) << "," << rng.normal(0.0, 1.0) + 0.3 * shift << "," << c << ","
+        << (s ? 0.01 * rng.uniform(0.5, 1.5) : rng.uniform(0.5, 1.5)) << "," << (s ? "s" : "b") << "\n";
+  }
+}
+
+nlohmann::json config_for(const fs::path& data, int epochs) {
+  return {{"data",
+           {{"files", {data.string()}},
+            {"features", {"a", "b", "c"}},
+            {"label", "Label"},
+            {"label_classes", {{"b", 0}, {"s", 1}}},
+            {"weight", "w"},
+            {"missing", {{"marker", -999.0}, {"indicators", true}}},
+            {"balance_classes", true}}},
+          {"model", {{"hidden", {8}}, {"activation", "tanh"}}},
+          {"optimiser", {{"name", "adam"}, {"learning_rate", 0.01}}},
+          {"training", {{"epochs", epochs}, {"batch_size", 32}, {"seed", 3}, {"threads", 1}}},
+          {"output", {{"progress", "silent"}}}};
+}
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("agnostic_test_cli_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+void write_json(const fs::path& p, const nlohmann::json& j) {
+  std::ofstream(p) << j.dump(1);
+}
+
+std::vector<std::string> lines_of(const fs::path& p) {
+  std::vector<std::string> out;
+  std::ifstream in(p);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("agnostic train + predict + inspect, end to end on generated data") {
+  REQUIRE_MESSAGE(fs::exists(kBinary), "build the agnostic command first: " << kBinary);
+  const fs::path dir = fresh_dir("e2e");
+  write_events(dir / "events.csv", 1000, 5);
+  write_json(dir / "config.json", config_for(dir / "events.csv", 8));
+  const fs::path out = dir / "out";
+  const Run train = run({"train", (dir / "config.json").string(), "--out", out.string()}, dir / "train.log");
+  INFO(train.output);
+  REQUIRE(train.code == 0);
+  for (const char* f :
+       {"model.json", "history.json", "checkpoint.json", "predictions.csv", "summary.json", "config.json"})
+    CHECK_MESSAGE(fs::exists(out / f), f);
+  const auto summary = nlohmann::json::parse(read_text(out / "summary.json"));
+  CHECK(summary["validation_events"] == 300);
+  CHECK(summary["validation_auc"].get<double>() > 0.75);  // the blobs are well separated
+  const auto history = nlohmann::json::parse(read_text(out / "history.json"));
+  CHECK(history["epochs"].size() >= 1);
+
+  // predict on the same file: the held-out rows get exactly the scores train wrote.
+  const Run predict =
+      run({"predict", "--model", (out / "model.json").string(), "--input", (dir / "events.csv").string(),
+           "--output", (dir / "scores.csv").string(), "--keep", "id"},
+          dir / "predict.log");
+  INFO(predict.output);
+  REQUIRE(predict.code == 0);
+  const auto scores = lines_of(dir / "scores.csv");
+  REQUIRE(scores.size() == 1001);
+  CHECK(scores[0] == "id,s");
+  const agnostic::io::Table events = agnostic::io::read_csv((dir / "events.csv").string());
+  std::vector<agnostic::Index> labels;
+  for (const auto& l : events.text_column("Label")) labels.push_back(l == "s" ? 1 : 0);
+  const auto split = agnostic::train::split_rows(labels, {0.3, 3, true});
+  const auto held_out = lines_of(out / "predictions.csv");
+  REQUIRE(held_out.size() == split.validation.size() + 1);
+  CHECK(held_out[0] == "label,weight,score");
+  for (std::size_t k = 0; k < split.validation.size(); ++k) {
+    const std::string& row = held_out[k + 1];
+    const std::string train_score = row.substr(row.rfind(',') + 1);
+    const std::string& p = scores[static_cast<std::size_t>(split.validation[k]) + 1];
+    CHECK(p.substr(p.find(',') + 1) == train_score);
+    CHECK(row.substr(0, 1) == std::to_string(labels[static_cast<std::size_t>(split.validation[k])]));
+  }
+
+  // inspect: inputs a, b, c and the indicator c_missing; 4 -> 8 -> 1 has 4*8+8 + 8+1 = 49 parameters.
+  const Run inspect = run({"inspect", (out / "model.json").string()}, dir / "inspect.log");
+  CHECK(inspect.code == 0);
+  CHECK(inspect.output.find("c_missing") != std::string::npos);
+  CHECK(inspect.output.find("0: dense 4 -> 8, tanh") != std::string::npos);
+  CHECK(inspect.output.find("1: dense 8 -> 1, sigmoid") != std::string::npos);
+  CHECK(inspect.output.find("parameters: 49") != std::string::npos);
+
+  // epochs: 0 writes the initialised model (and fine-tuning starts from a model file).
+  auto zero = config_for(dir / "events.csv", 0);
+  write_json(dir / "zero.json", zero);
+  const Run init =
+      run({"train", (dir / "zero.json").string(), "--out", (dir / "zero").string()}, dir / "zero.log");
+  INFO(init.output);
+  CHECK(init.code == 0);
+  const auto model0 = nlohmann::json::parse(read_text(dir / "zero" / "model.json"));
+  CHECK(model0["agnostic"]["training"]["epochs"] == 0);
+  CHECK(model0["layers"][0]["bias"] ==
+        nlohmann::json::array({0, 0, 0, 0, 0, 0, 0, 0}));  // zero biases: untrained
+  auto tune = config_for(dir / "events.csv", 2);
+  tune["model"] = {{"start_from", (out / "model.json").string()}};
+  write_json(dir / "tune.json", tune);
+  const Run fine =
+      run({"train", (dir / "tune.json").string(), "--out", (dir / "tune").string()}, dir / "tune.log");
+  INFO(fine.output);
+  CHECK(fine.code == 0);
+  const auto tuned = nlohmann::json::parse(read_text(dir / "tune" / "model.json"));
+  const auto trained = nlohmann::json::parse(read_text(out / "model.json"));
+  CHECK(tuned["inputs"] == trained["inputs"]);  // the start model's standardisation is kept
+  CHECK(tuned["layers"] != trained["layers"]);  // and its weights moved on
+  fs::remove_all(dir);
+}
+
+TEST_CASE("agnostic commands exit non-zero with a message on bad input") {
+  REQUIRE(fs::exists(kBinary));
+  const fs::path dir = fresh_dir("errors");
+  write_events(dir / "events.csv", 50, 1);
+  auto bad = config_for(dir / "events.csv", 1);
+  bad["training"]["epoch"] = 3;
+  write_json(dir / "bad.json", bad);
+  Run r = run({"train", (dir / "bad.json").string(), "--out", (dir / "o").string()}, dir / "1.log");
+  CHECK(r.code != 0);
+  CHECK(r.output.find("key 'training.epoch' is not a known key") != std::string::npos);
+
+  auto missing = config_for(dir / "events.csv", 1);
+  missing["data"]["features"] = {"a", "nope"};
+  write_json(dir / "missing.json", missing);
+  r = run({"train", (dir / "missing.json").string(), "--out", (dir / "o").string()}, dir / "2.log");
+  CHECK(r.code != 0);
+  CHECK(r.output.find("no column named 'nope'") != std::string::npos);
+
+  r = run({"train", (dir / "missing.json").string(), "--resume", "--out", (dir / "none").string()},
+          dir / "3.log");
+  CHECK(r.code != 0);
+  CHECK(r.output.find("--resume: there is no checkpoint") != std::string::npos);
+
+  r = run({"predict", "--model", (dir / "absent.json").string(), "--input", (dir / "events.csv").string(),
+           "--output", (dir / "y.csv").string()},
+          dir / "4.log");
+  CHECK(r.code != 0);
+  CHECK(r.output.find("cannot open model file") != std::string::npos);
+
+  r = run({"predict", "--model", "m.json"}, dir / "5.log");
+  CHECK(r.code != 0);
+  CHECK(r.output.find("missing option --input") != std::string::npos);
+
+  r = run({"inspect", (dir / "events.csv").string()}, dir / "6.log");
+  CHECK(r.code != 0);
+  CHECK(r.output.find("is not valid JSON") != std::string::npos);
+
+  r = run({"train", "--bogus"}, dir / "7.log");
+  CHECK(r.code != 0);
+  CHECK(r.output.find("unknown option '--bogus'") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+namespace {
+
+// The epoch recorded in a checkpoint file, or -1 if there is none yet.
+long checkpoint_epoch(const fs::path& p) {
+  if (!fs::exists(p)) return -1;
+  try {
+    return nlohmann::json::parse(read_text(p))["epoch"].get<long>();
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a run killed with SIGKILL mid-epoch and resumed ends bit for bit like an uninterrupted run") {
+  REQUIRE(fs::exists(kBinary));
+  const fs::path dir = fresh_dir("resume");
+  write_events(dir / "events.csv", 20000, 9);
+  auto config = config_for(dir / "events.csv", 8);
+  config["model"]["hidden"] = {32, 32};
+  config["training"]["early_stopping"] = false;  // every run does all 8 epochs
+  write_json(dir / "config.json", config);
+
+  const Run whole =
+      run({"train", (dir / "config.json").string(), "--out", (dir / "whole").string()}, dir / "whole.log");
+  INFO(whole.output);
+  REQUIRE(whole.code == 0);
+
+  // The interrupted run: start it, wait for the checkpoint of epoch 2, wait half an epoch, kill.
+  const fs::path out = dir / "killed";
+  const fs::path checkpoint = out / "checkpoint.json";
+  const std::string config_path = (dir / "config.json").string(), out_path = out.string();
+  std::vector<std::string> args = {kBinary, "train", config_path, "--out", out_path};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  REQUIRE(posix_spawn(&pid, kBinary.c_str(), &actions, nullptr, argv.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&actions);
+  using clock = std::chrono::steady_clock;
+  auto wait_for_epoch = [&](long epoch) {
+    const auto deadline = clock::now() + std::chrono::minutes(10);
+    while (checkpoint_epoch(checkpoint) < epoch && clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return clock::now();
+  };
+  const auto t1 = wait_for_epoch(1);
+  const auto t2 = wait_for_epoch(2);
+  std::this_thread::sleep_for((t2 - t1) / 2);
+  int status = 0;
+  const bool still_running = ::waitpid(pid, &status, WNOHANG) == 0;
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  REQUIRE_MESSAGE(still_running, "the run ended before it could be killed; make the epochs longer");
+  CHECK(WIFSIGNALED(status));
+  const long epoch_at_kill = checkpoint_epoch(checkpoint);
+  CHECK(epoch_at_kill >= 2);
+  CHECK(epoch_at_kill < 8);
+  CHECK_FALSE(fs::exists(out / "model.json"));
+
+  const Run resumed = run({"train", config_path, "--out", out_path, "--resume"}, dir / "resumed.log");
+  INFO(resumed.output);
+  REQUIRE(resumed.code == 0);
+  const auto a = nlohmann::json::parse(read_text(dir / "whole" / "model.json"));
+  const auto b = nlohmann::json::parse(read_text(out / "model.json"));
+  CHECK(b["agnostic"]["training"]["resumed"] == true);
+  CHECK(a["agnostic"]["training"]["epochs"] == 8);
+  CHECK(b["agnostic"]["training"]["epochs"] == 8);
+  // The written numbers read back bit for bit (test_io_model_file), so equal text is equal weights.
+  CHECK(a["layers"].dump() == b["layers"].dump());
+  CHECK(a["inputs"].dump() == b["inputs"].dump());
+  CHECK(read_text(dir / "whole" / "predictions.csv") == read_text(out / "predictions.csv"));
+  const auto ha = nlohmann::json::parse(read_text(dir / "whole" / "history.json"));
+  const auto hb = nlohmann::json::parse(read_text(out / "history.json"));
+  REQUIRE(ha["epochs"].size() == hb["epochs"].size());
+  for (std::size_t e = 0; e < ha["epochs"].size(); ++e)
+    CHECK(ha["epochs"][e]["validation_loss"] == hb["epochs"][e]["validation_loss"]);
+
+  // A changed config is refused on resume.
+  config["optimiser"]["learning_rate"] = 0.02;
+  write_json(dir / "config.json", config);
+  const Run changed = run({"train", config_path, "--out", out_path, "--resume"}, dir / "changed.log");
+  CHECK(changed.code != 0);
+  CHECK(changed.output.find("the config differs from the one the checkpoint was written with") !=
+        std::string::npos);
+  fs::remove_all(dir);
+}
