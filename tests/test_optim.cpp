@@ -3,6 +3,7 @@
 // one optimiser per group, schedules, state save/restore, errors and bit-exact determinism.
 #include <doctest/doctest.h>
 
+#include <agnostic/autodiff/arithmetic.hpp>
 #include <agnostic/autodiff/dense.hpp>
 #include <agnostic/core/rng.hpp>
 #include <agnostic/core/threads.hpp>
@@ -622,36 +623,38 @@ TEST_CASE("ADNN two-step update (000, Algorithm 1): each step moves only its own
   Adam<float> optimise_a(a_params, {.lr = 7.9e-4});
   Tape<float> tape;
 
-  // Step 1: adversary frozen; the classifier sees L(C) - alpha L(A) (written out by hand here: the
-  // gradient of -alpha L(A) reaches the classifier through the representation).
+  // Step 1: adversary frozen; the classifier minimises L(C) - alpha L(A).
   const Sequential<float> c0 = classifier, a0 = adversary;
-  a_params.freeze();
+  const float alpha = 10.0f;
+  adversary.freeze();
+  CHECK(a_params.frozen());
   auto [scores, representation] = classifier.forward_tapped(tape, tape.input(x), classifier.size() - 2);
   CHECK(representation.cols() == 5);
   auto loss_c = MeanSquaredError::apply(scores, scores_target);
-  tape.backward(loss_c);
-  const MatrixF grad_from_c = c_params[0].grad;
-  tape.clear();
-  auto [scores2, representation2] = classifier.forward_tapped(tape, tape.input(x), classifier.size() - 2);
-  (void)scores2;
-  tape.backward(MeanSquaredError::apply(adversary(tape, representation2), domain_target));
-  for (Parameter<float>* p : c_params) p->grad *= -10.0f;  // alpha = 10, the minus of L(C) - alpha L(A)
-  c_params[0].grad += grad_from_c;
+  auto loss_a = MeanSquaredError::apply(adversary(tape, representation), domain_target);
+  tape.backward(loss_c - alpha * loss_a);
   for (Parameter<float>* p : a_params) CHECK(p->grad.isZero(0.0f));
+  const MatrixF first_layer_grad = c_params[0].grad;
   optimise_c.step();
+  adversary.unfreeze();
   CHECK(classifier.dense_layer(0).weight.value != c0.dense_layer(0).weight.value);
   CHECK(adversary.dense_layer(0).weight.value == a0.dense_layer(0).weight.value);
-  a_params.unfreeze();
+  // The -alpha L(A) term reached the classifier: without it the first layer's gradient differs.
+  tape.clear();
+  Sequential<float> c_again = c0;
+  c_again.dense_layer(0).weight.grad.setZero();
+  tape.backward(MeanSquaredError::apply(c_again(tape, tape.input(x)), scores_target));
+  CHECK((c_again.dense_layer(0).weight.grad - first_layer_grad).norm() > 1e-3f * first_layer_grad.norm());
 
   // Step 2: classifier frozen; the adversary learns L(A) on the new representation.
   const Sequential<float> c1 = classifier;
-  c_params.freeze();
+  classifier.freeze();
   tape.clear();
   auto representation3 = classifier.forward(tape, tape.input(x), 0, classifier.size() - 1);
   tape.backward(MeanSquaredError::apply(adversary(tape, representation3), domain_target));
   for (Parameter<float>* p : c_params) CHECK(p->grad.isZero(0.0f));
   optimise_a.step();
-  c_params.unfreeze();
+  classifier.unfreeze();
   for (std::size_t i = 0; i < classifier.size(); ++i)
     CHECK(classifier.dense_layer(i).weight.value == c1.dense_layer(i).weight.value);
   CHECK(adversary.dense_layer(0).weight.value != a0.dense_layer(0).weight.value);

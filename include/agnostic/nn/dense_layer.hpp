@@ -65,6 +65,10 @@ class Dense : public Layer<T> {
     weight.name = prefix + ".weight";
     bias.name = prefix + ".bias";
   }
+  void set_frozen(bool frozen) override {
+    weight.frozen = frozen;
+    bias.frozen = frozen;
+  }
   Index parameter_count() const { return weight.size() + bias.size(); }
 };
 

@@ -30,6 +30,10 @@ class Layer {
   virtual std::unique_ptr<Layer<T>> clone() const = 0;
   // Gives the parameters names starting with `prefix` (e.g. "classifier.2").
   virtual void set_name(const std::string& prefix) = 0;
+  // Sets Parameter::frozen on every parameter (layers override it to avoid building a vector).
+  virtual void set_frozen(bool frozen) {
+    for (Parameter<T>* p : parameters()) p->frozen = frozen;
+  }
 };
 
 }  // namespace agnostic

@@ -146,6 +146,15 @@ class Sequential {
   }
   Index parameter_count() const { return parameters().parameter_count(); }
 
+  // Freezes (unfreezes) every parameter, without building a group: cheap enough for every step of a
+  // two-step (ADNN) training. Freeze before recording the graph (see parameter_group.hpp).
+  void freeze() const {
+    for (const auto& l : layers_) l->set_frozen(true);
+  }
+  void unfreeze() const {
+    for (const auto& l : layers_) l->set_frozen(false);
+  }
+
   // One line per layer, then the parameter count.
   std::string describe() const {
     std::ostringstream out;
