@@ -148,6 +148,14 @@ TEST_CASE("fit: a counting experiment against closed forms (best fit, error, MIN
     CHECK(hi > 1.5);
     CHECK(hi - 1.5 > 1.5 - lo);  // Poisson intervals lean upward
   }
+  // without Hessian errors MINOS walks the profile instead of solving the joint system: same crossings
+  FitOptions no_hesse;
+  no_hesse.hesse = false;
+  const FitResult bare = fit(model, data, no_hesse);
+  const auto joint = minos(model, data, best, "mu");
+  const auto walked = minos(model, data, bare, "mu");
+  CHECK(walked.first == doctest::Approx(joint.first).epsilon(1e-9));
+  CHECK(walked.second == doctest::Approx(joint.second).epsilon(1e-9));
   const auto scan = profile_scan(model, data, "mu", 1.0, 2.0, 11);
   REQUIRE(scan.size() == 11);
   for (const auto& [mu, q] : scan)

@@ -295,11 +295,6 @@ class BinnedLikelihood {
     std::vector<Histo> histos;
     std::size_t scalar_offset = 0, shift_offset = 0;  // into the evaluation buffers
   };
-  // One multiplicative term of nu_sb for the derivative bookkeeping.
-  struct Term {
-    double g = 1.0, d1 = 0.0, d2 = 0.0;
-    int param = -1;  // -1: the additive term (nominal + histosys shifts)
-  };
 
   static double poisson_constant(double n) {
     return n > 0.0 ? n - n * std::log(n) + std::lgamma(n + 1.0) : 0.0;
@@ -357,8 +352,7 @@ class BinnedLikelihood {
     Eigen::MatrixXd jac;
     std::vector<char> clipped;
     std::vector<Interpolated> scalars, shifts;  // per sample's scalar factor; per (sample, histosys, bin)
-    std::vector<Term> terms;
-    std::vector<double> prefix, suffix;
+    std::vector<double> without, without2, bin_without;  // products with one / two factors left out
   };
 
   bool evaluate(const Eigen::VectorXd& params, const Data& data, double& value, Eigen::VectorXd* gradient,
@@ -444,74 +438,76 @@ class BinnedLikelihood {
     }
     w.jac.setZero(n_main_, np);
     if (hessian) hessian->setZero(np, np);
-    auto add = [&](int p, int q, double v) {
-      (*hessian)(p, q) += v;
-      if (p != q) (*hessian)(q, p) += v;
-    };
+    // nu_sb = A_b * S * P_b: A = nominal + histosys shifts, S = product of the sample's scalar factors
+    // (the same in every bin), P = product of its per-bin factors. Derivatives use the products with one
+    // or two factors left out, so a factor equal to 0 (mu = 0) needs no division.
     for (const auto& s : samples_) {
-      const std::size_t n_hist = s.histos.size();
+      const std::size_t nk = s.scalars.size(), nh = s.histos.size(), nj = s.per_bin.size();
+      const Interpolated* f = w.scalars.data() + s.scalar_offset;
+      w.without.assign(nk, 1.0);
+      w.without2.assign(nk * nk, 1.0);
+      for (std::size_t k = 0; k < nk; ++k)
+        for (std::size_t m = 0; m < nk; ++m) {
+          if (m == k) continue;
+          w.without[k] *= f[m].value;
+          for (std::size_t l = k + 1; l < nk; ++l)
+            if (m != l) w.without2[k * nk + l] *= f[m].value;
+        }
+      const double scalar = nk > 0 ? w.without[0] * f[0].value : 1.0;
+      const auto stride = static_cast<std::size_t>(s.bins);
       for (int b = 0; b < s.bins; ++b) {
         const Index row = s.offset + b;
         if (w.clipped[static_cast<std::size_t>(row)]) continue;
         const Interpolated* shift = w.shifts.data() + s.shift_offset + static_cast<std::size_t>(b);
-        const auto stride = static_cast<std::size_t>(s.bins);
-        w.terms.clear();
-        Term additive;
-        additive.g = s.nominal[static_cast<std::size_t>(b)];
-        for (std::size_t h = 0; h < n_hist; ++h) additive.g += shift[h * stride].value;
-        w.terms.push_back(additive);
-        for (std::size_t k = 0; k < s.scalars.size(); ++k) {
-          const Interpolated& f = w.scalars[s.scalar_offset + k];
-          w.terms.push_back({f.value, f.d1, f.d2, s.scalars[k].param});
+        double additive = s.nominal[static_cast<std::size_t>(b)];
+        for (std::size_t h = 0; h < nh; ++h) additive += shift[h * stride].value;
+        w.bin_without.assign(nj, 1.0);
+        double per_bin = 1.0;
+        for (std::size_t j = 0; j < nj; ++j) {
+          const double theta = params[s.per_bin[j] + b];
+          per_bin *= theta;
+          for (std::size_t i = 0; i < nj; ++i)
+            if (i != j) w.bin_without[i] *= theta;
         }
-        for (int first : s.per_bin) w.terms.push_back({params[first + b], 1.0, 0.0, first + b});
-        const std::size_t nt = w.terms.size();
-        w.prefix.resize(nt + 1);
-        w.suffix.resize(nt + 1);
-        w.prefix[0] = 1.0;
-        w.suffix[nt] = 1.0;
-        for (std::size_t k = 0; k < nt; ++k) w.prefix[k + 1] = w.prefix[k] * w.terms[k].g;
-        for (std::size_t k = nt; k-- > 0;) w.suffix[k] = w.suffix[k + 1] * w.terms[k].g;
-        auto others = [&](std::size_t k) { return w.prefix[k] * w.suffix[k + 1]; };
-        // first derivatives
-        for (std::size_t h = 0; h < n_hist; ++h)
-          w.jac(row, s.histos[h].param) += shift[h * stride].d1 * others(0);
-        for (std::size_t k = 1; k < nt; ++k) w.jac(row, w.terms[k].param) += w.terms[k].d1 * others(k);
+        const double sp = scalar * per_bin, ap = additive * per_bin, as = additive * scalar;
+        for (std::size_t h = 0; h < nh; ++h) w.jac(row, s.histos[h].param) += shift[h * stride].d1 * sp;
+        for (std::size_t k = 0; k < nk; ++k) w.jac(row, s.scalars[k].param) += f[k].d1 * w.without[k] * ap;
+        for (std::size_t j = 0; j < nj; ++j) w.jac(row, s.per_bin[j] + b) += w.bin_without[j] * as;
         const double w2 = w.residual[row];
         if (!hessian || w2 == 0.0) continue;
-        // second derivatives within one term
-        for (std::size_t h = 0; h < n_hist; ++h)
-          if (shift[h * stride].d2 != 0.0)
-            add(s.histos[h].param, s.histos[h].param, w2 * shift[h * stride].d2 * others(0));
-        for (std::size_t k = 1; k < nt; ++k)
-          if (w.terms[k].d2 != 0.0) add(w.terms[k].param, w.terms[k].param, w2 * w.terms[k].d2 * others(k));
-        // cross terms between two different terms k < l: d_k d_l times the product of the rest; the same
-        // parameter in both terms (a normsys and a histosys sharing alpha) gets both orders, i.e. twice
-        for (std::size_t k = 0; k < nt; ++k) {
-          double middle = 1.0;
-          for (std::size_t l = k + 1; l < nt; ++l) {
-            const double rest = w2 * w.prefix[k] * middle * w.suffix[l + 1];
-            middle *= w.terms[l].g;
-            const int q = w.terms[l].param;
-            if (k == 0) {
-              for (std::size_t h = 0; h < n_hist; ++h) {
-                const int p = s.histos[h].param;
-                const double v = rest * shift[h * stride].d1 * w.terms[l].d1;
-                if (p == q)
-                  (*hessian)(p, p) += 2.0 * v;
-                else
-                  add(p, q, v);
-              }
-            } else {
-              const int p = w.terms[k].param;
-              const double v = rest * w.terms[k].d1 * w.terms[l].d1;
-              if (p == q)
-                (*hessian)(p, p) += 2.0 * v;
-              else
-                add(p, q, v);
-            }
+        // (p, q) from two different factors: both orders, so twice on the diagonal when p == q
+        auto cross = [&](int p, int q, double v) {
+          if (p == q) {
+            (*hessian)(p, p) += 2.0 * v;
+          } else {
+            (*hessian)(p, q) += v;
+            (*hessian)(q, p) += v;
           }
+        };
+        for (std::size_t h = 0; h < nh; ++h) {
+          const int ph = s.histos[h].param;
+          const double d1 = shift[h * stride].d1;
+          (*hessian)(ph, ph) += w2 * shift[h * stride].d2 * sp;  // shifts are additive: no histo x histo
+          for (std::size_t k = 0; k < nk; ++k)
+            cross(ph, s.scalars[k].param, w2 * d1 * f[k].d1 * w.without[k] * per_bin);
+          for (std::size_t j = 0; j < nj; ++j)
+            cross(ph, s.per_bin[j] + b, w2 * d1 * scalar * w.bin_without[j]);
         }
+        for (std::size_t k = 0; k < nk; ++k) {
+          const int pk = s.scalars[k].param;
+          (*hessian)(pk, pk) += w2 * f[k].d2 * w.without[k] * ap;
+          for (std::size_t l = k + 1; l < nk; ++l)
+            cross(pk, s.scalars[l].param, w2 * f[k].d1 * f[l].d1 * w.without2[k * nk + l] * ap);
+          for (std::size_t j = 0; j < nj; ++j)
+            cross(pk, s.per_bin[j] + b, w2 * f[k].d1 * w.without[k] * additive * w.bin_without[j]);
+        }
+        for (std::size_t i = 0; i < nj; ++i)
+          for (std::size_t j = i + 1; j < nj; ++j) {
+            double rest = as;
+            for (std::size_t m = 0; m < nj; ++m)
+              if (m != i && m != j) rest *= params[s.per_bin[m] + b];
+            cross(s.per_bin[i] + b, s.per_bin[j] + b, w2 * rest);
+          }
       }
     }
     // J^T r and J^T diag(c) J by hand: the matrices are tall and thin, Eigen's general products cost
