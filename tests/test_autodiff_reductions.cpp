@@ -124,6 +124,9 @@ TEST_CASE("reductions: select_rows by an index list, repeated rows included") {
   CHECK(select_rows(tape.input(x), eigen_rows).value().row(0) == x.row(5));
 }
 
+// A mask given to select_rows would silently pick rows 0 and 1: it does not compile.
+static_assert(RowIndices<std::vector<int>> && RowIndices<Eigen::VectorXi> && !RowIndices<std::vector<bool>>);
+
 TEST_CASE("reductions: select_rows_where keeps the rows of a mask, in order") {
   Rng rng(36);
   const MatrixD x = random_matrix(rng, 5, 2);

@@ -6,6 +6,9 @@
 //    matrix or of a product's packing buffers through eigen_assert, counted here);
 //  - outside the sanitizer builds, malloc itself (glibc's __libc_* entry points behind it), which
 //    also sees OpenMP's runtime and anything else in the process.
+#ifdef EIGEN_WORLD_VERSION
+#error "Eigen was included before this file could configure it (a forced or precompiled header?)"
+#endif
 #include <atomic>
 #include <cstddef>
 #include <cstdlib>

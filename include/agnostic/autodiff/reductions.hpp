@@ -6,6 +6,7 @@
 // Sums are taken per chunk and the chunk totals added in chunk order (deterministic for a given
 // thread count). Selected rows are gathered in parallel; their gradient is scattered back on one
 // thread, so a row selected several times simply receives the sum of its gradients.
+#include <concepts>
 #include <initializer_list>
 #include <iterator>
 #include <ranges>
@@ -114,6 +115,11 @@ Var<T> gather_rows(Tape<T>& tape, int id, Var<T> x) {
 
 }  // namespace detail
 
+// A range of row numbers: std::vector<int>, Eigen::VectorXi, ... (bools are a mask, not indices).
+template <class R>
+concept RowIndices = std::ranges::range<R> && std::integral<std::ranges::range_value_t<R>> &&
+    !std::same_as<std::ranges::range_value_t<R>, bool>;
+
 // The sum of all elements (1 x 1).
 template <class T>
 Var<T> sum(Var<T> x) {
@@ -139,9 +145,9 @@ Var<T> concat_cols(const std::vector<Var<T>>& parts) {
 }
 
 // The rows of x listed in `rows` (any range of integers: std::vector<int>, Eigen::VectorXi, ...),
-// in that order; a row may appear more than once.
-template <class T, std::ranges::range Rows>
-requires std::integral<std::ranges::range_value_t<Rows>> Var<T> select_rows(Var<T> x, const Rows& rows) {
+// in that order; a row may appear more than once. A range of bools is a mask: select_rows_where.
+template <class T, RowIndices Rows>
+Var<T> select_rows(Var<T> x, const Rows& rows) {
   require(x.valid(), "select_rows: the operand is an empty Var");
   Tape<T>& tape = x.tape();
   const Index available = x.rows();
