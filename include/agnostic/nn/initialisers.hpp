@@ -11,7 +11,8 @@
 // Keras draws them from a normal truncated at 2 s with a corrected width instead.
 //
 // Draws are taken in double and rounded to T, row by row (all inputs of output unit 0, then unit
-// 1, ...), so the same seed gives the same values for float and double and with every compiler.
+// 1, ...), so the same seed gives the same values for float and double, independent of the standard
+// library's distributions (compilers may still round lo + (hi - lo) u differently in the last bit).
 #include <cmath>
 #include <string>
 
