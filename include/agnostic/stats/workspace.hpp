@@ -17,10 +17,11 @@
 
 namespace agnostic::stats {
 
-// One modifier of a sample. Which fields are used depends on the type:
-//   normfactor, lumi, shapefactor, staterror(name only) ... data null (staterror/shapesys: per-bin
-//   uncertainties) normsys:  hi, lo (multiplicative factors at alpha = +1 / -1) histosys: hi_data, lo_data
-//   (whole templates at alpha = +1 / -1) shapesys, staterror: values (absolute per-bin uncertainties)
+// One modifier of a sample; which fields are used depends on the type:
+//   normfactor, lumi, shapefactor: none ("data": null)
+//   normsys:  hi, lo (the multiplicative factors at alpha = +1 and -1)
+//   histosys: hi_data, lo_data (the whole templates at alpha = +1 and -1)
+//   shapesys, staterror: values (absolute per-bin uncertainties)
 struct ModifierSpec {
   std::string name;
   std::string type;
