@@ -274,14 +274,26 @@ TEST_CASE("Sequential: add() folds an activation into a linear Dense, checks siz
   net.add(ActivationLayer<double>(Activation::sigmoid()));
   REQUIRE(net.size() == 3);
   CHECK_THROWS_WITH_AS(net.dense_layer(2), "Sequential 'clf': layer 2 is sigmoid, not a dense layer", Error);
-  // ... which cannot be recorded until the tape has an element-wise activation node.
+  // ... recorded as the tape's element-wise activation node.
   tape.clear();
-  CHECK_THROWS_WITH_AS(
-      net(tape, tape.input(x)),
-      "activation layer 'sigmoid' cannot be recorded on its own yet (no element-wise activation "
-      "operation on the tape): put it directly after a Dense layer whose activation is linear, and "
-      "Sequential::add fuses the two",
-      Error);
+  const MatrixD x2 = random_matrix(rng, 3, 4);
+  auto in = tape.input(x2);
+  const MatrixD before = net.forward(tape, in, 0, 2).value();
+  const MatrixD after = net(tape, in).value();
+  for (Index i = 0; i < after.rows(); ++i)
+    for (Index j = 0; j < after.cols(); ++j)
+      CHECK(after(i, j) == doctest::Approx(activate(Activation::sigmoid(), before(i, j))).epsilon(1e-14));
+  // A network that starts with an activation.
+  Sequential<double> squashed("squashed");
+  squashed.add(ActivationLayer<double>(Activation::tanh()))
+      .add(Dense<double>(4, 2, Activation::identity(), rng));
+  REQUIRE(squashed.size() == 2);
+  CHECK(squashed.input_size() == 4);
+  tape.clear();
+  const MatrixD direct = squashed(tape, tape.input(x2)).value();
+  const MatrixD squashed_input = x2.array().tanh().matrix();
+  const MatrixD expected = squashed.forward(tape, tape.input(squashed_input), 1).value();
+  CHECK(direct.isApprox(expected, 1e-14));
 }
 
 TEST_CASE("Sequential: copies are deep, moves keep parameter addresses") {

@@ -5,14 +5,14 @@
 // activation is the identity: the fused dense node then computes f(x W^T + b) in one pass, and
 // the pair counts as one layer (one intermediate output). An activation layer that cannot be
 // folded (first in the stack, or after a layer that already has an activation) is recorded on its
-// own, which needs the tape's element-wise activation operation.
+// own, as the tape's element-wise activation() node.
 #include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "agnostic/autodiff/activation.hpp"
-#include "agnostic/core/error.hpp"
+#include "agnostic/autodiff/elementwise.hpp"
 #include "agnostic/nn/layer.hpp"
 
 namespace agnostic {
@@ -24,11 +24,7 @@ class ActivationLayer : public Layer<T> {
 
   explicit ActivationLayer(Activation f) : activation(f) {}
 
-  Var<T> operator()(Tape<T>&, Var<T>) override {
-    fail("activation layer '", describe(),
-         "' cannot be recorded on its own yet (no element-wise activation operation on the tape): put it "
-         "directly after a Dense layer whose activation is linear, and Sequential::add fuses the two");
-  }
+  Var<T> operator()(Tape<T>&, Var<T> x) override { return agnostic::activation(x, activation); }
   std::vector<Parameter<T>*> parameters() override { return {}; }
   Index input_size() const override { return 0; }
   Index output_size() const override { return 0; }
