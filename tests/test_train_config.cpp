@@ -47,6 +47,7 @@ TEST_CASE("a minimal config gets the documented defaults") {
   CHECK(c.data.validation_fraction == 0.3);
   CHECK(c.data.stratify);
   CHECK_FALSE(c.data.balance_classes);
+  CHECK(c.data.weights_in_loss);
   CHECK(c.data.standardise);
   CHECK(c.model.hidden == std::vector<agnostic::Index>{64, 64});
   CHECK(c.model.activation == Activation::relu());
@@ -70,7 +71,7 @@ TEST_CASE("every section of a full config is read") {
     "data": {"files": ["/abs/s.csv", "b.csv"], "features": ["a", "b", "c"], "label": "Label",
              "label_classes": {"b": 0, "s": 1}, "weight": "Weight", "domain": "Set", "domain_classes": {"t": 0, "v": 1},
              "missing": {"marker": -999, "features": ["a"], "fill": 0.5, "indicators": true},
-             "validation_fraction": 0.25, "stratify": false, "split_seed": 9, "balance_classes": true,
+             "validation_fraction": 0.25, "stratify": false, "split_seed": 9, "balance_classes": true, "weights_in_loss": false,
              "standardise": false},
     "model": {"hidden": [30, 20, 10], "activation": {"function": "leakyrelu", "alpha": 0.2}, "init": "he_normal",
               "output": "softmax", "start_from": "old.json"},
@@ -95,6 +96,7 @@ TEST_CASE("every section of a full config is read") {
   CHECK(c.data.validation_fraction == 0.25);
   CHECK(c.data.split_seed == 9u);
   CHECK(c.data.balance_classes);
+  CHECK_FALSE(c.data.weights_in_loss);
   CHECK(c.model.hidden == std::vector<agnostic::Index>{30, 20, 10});
   CHECK(c.model.activation == Activation::leaky_relu(0.2));
   CHECK(c.model.init == agnostic::Initialiser::he_normal());

@@ -211,7 +211,9 @@ inline int run_train(int argc, char** argv) {
           io::Standardisation{train_part.feature_names, {}, {}}.describe(), ")");
 
   auto dataset = [&](const io::SelectedColumns<float>& part) {
-    train::Dataset<float> d(standardisation.applied(part.features), part.labels, part.weights, part.domains,
+    // Without weights_in_loss the weight column only weights the final AUC and AMS.
+    Vector<float> w = c.data.weights_in_loss ? part.weights : Vector<float>::Ones(part.weights.size());
+    train::Dataset<float> d(standardisation.applied(part.features), part.labels, std::move(w), part.domains,
                             classes);
     if (c.data.balance_classes && d.rows() > 0)
       d.weights = train::balanced_class_weights(d.labels, d.weights, classes);

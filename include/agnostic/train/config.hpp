@@ -37,6 +37,7 @@ struct DataConfig {
   double validation_fraction = 0.3;
   bool stratify = true;
   std::optional<std::uint64_t> split_seed;  // default: training.seed
+  bool weights_in_loss = true;              // false: the weight column only weights the final metrics
   bool balance_classes = false;             // training weights scaled so each class sums to the same
   bool standardise = true;
 };
@@ -276,9 +277,9 @@ inline TrainConfig config_from_json(const nlohmann::json& j, const std::string& 
     top.fail_at("data", "is missing; expected an object with 'files', 'features', 'label'");
 
   // data
-  const Section d = top.section(
-      "data", {"files", "features", "label", "label_classes", "weight", "domain", "domain_classes", "missing",
-               "validation_fraction", "stratify", "split_seed", "balance_classes", "standardise"});
+  const Section d = top.section("data", {"files", "features", "label", "label_classes", "weight", "domain",
+                                         "domain_classes", "missing", "validation_fraction", "stratify",
+                                         "split_seed", "weights_in_loss", "balance_classes", "standardise"});
   for (const auto& f : d.strings("files", true)) c.data.files.push_back(config_detail::resolve(f, base));
   if (c.data.files.empty()) d.fail_at(d.child("files"), "is empty; expected at least one data file");
   c.data.columns.features = d.strings("features", true);
@@ -321,6 +322,7 @@ inline TrainConfig config_from_json(const nlohmann::json& j, const std::string& 
   c.data.stratify = d.boolean("stratify", true);
   if (d.has("split_seed"))
     c.data.split_seed = static_cast<std::uint64_t>(d.integer("split_seed", 0, 0, 4000000000));
+  c.data.weights_in_loss = d.boolean("weights_in_loss", true);
   c.data.balance_classes = d.boolean("balance_classes", false);
   c.data.standardise = d.boolean("standardise", true);
 
