@@ -137,8 +137,10 @@ class BinnedLikelihood {
     int bins = 0;
   };
 
+  // The workspace is checked again through its JSON form, so that structs filled in C++ (or edited
+  // after reading) get the same errors as a file would.
   BinnedLikelihood(const Workspace& ws, ModelOptions options = {}) : options_(std::move(options)) {
-    build(ws);
+    build(parse_workspace(to_json(ws), ws.source));
   }
 
   int n_params() const { return static_cast<int>(params_.size()); }
