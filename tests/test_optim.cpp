@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -328,6 +329,48 @@ TEST_CASE("Adam and AdamW: match the scalar reference to 1e-12") {
   c.gamma = 0.5;
   c.schedule_steps = 2;
   check_against_reference(c);
+}
+
+TEST_CASE(
+    "every optimiser matches PyTorch 1.13's own trajectories to 1e-12 (tests/reference/optim_torch.py)") {
+  std::ifstream file(AGNOSTIC_SOURCE_DIR "/tests/reference/optim_torch.json");
+  REQUIRE(file.good());
+  const nlohmann::json reference_file = nlohmann::json::parse(file);
+  REQUIRE(reference_file.at("steps").get<int>() == kSteps);
+  REQUIRE(reference_file.at("start").get<std::vector<double>>() == kStart);
+  int compared = 0;
+  for (const auto& entry : reference_file.at("configs")) {
+    Config c;
+    c.label = entry.at("label").get<std::string>();
+    c.kind = entry.at("kind").get<std::string>();
+    c.lr = entry.at("lr").get<double>();
+    c.momentum = entry.value("momentum", 0.0);
+    c.dampening = entry.value("dampening", 0.0);
+    c.nesterov = entry.value("nesterov", false);
+    c.rho = entry.value("rho", 0.9);
+    c.centred = entry.value("centred", false);
+    c.l2 = entry.value("l2", 0.0);
+    c.weight_decay = entry.value("weight_decay", c.kind == "adamw" ? 0.01 : 0.0);
+    c.clip_norm = entry.value("clip_norm", 0.0);
+    c.clip_value = entry.value("clip_value", 0.0);
+    c.schedule = entry.value("schedule", 0);
+    c.gamma = entry.value("gamma", 1.0);
+    c.schedule_steps = entry.value("schedule_steps", 1L);
+    CAPTURE(c.label);
+    const auto torch_theta = entry.at("theta").get<std::vector<std::vector<double>>>();
+    TestParameters p;
+    auto optimiser = make(c, p.group());
+    double worst = 0;
+    for (int k = 1; k <= kSteps; ++k) {
+      p.set_gradients(k);
+      optimiser->step();
+      for (int e = 0; e < 9; ++e) worst = std::max(worst, std::abs(p.at(e) - torch_theta[k - 1][e]));
+    }
+    INFO("largest difference from PyTorch: ", worst);
+    CHECK(worst < 1e-12);
+    ++compared;
+  }
+  CHECK(compared == 8);
 }
 
 TEST_CASE("Adam: L2 and decoupled decay are different rules") {
