@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "agnostic/core/error.hpp"
+#include "agnostic/core/threads.hpp"
 #include "fit_command.hpp"
 #include "inspect_command.hpp"
 #include "predict_command.hpp"
@@ -37,6 +38,7 @@ static int usage(std::ostream& out) {
 }
 
 int main(int argc, char** argv) {
+  agnostic::prefer_passive_openmp_waiting(argv);
   if (argc < 2) return usage(std::cerr);
   const std::string_view name = argv[1];
   if (name == "--help" || name == "-h" || name == "help") {
