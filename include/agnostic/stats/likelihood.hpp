@@ -460,7 +460,9 @@ class BinnedLikelihood {
       for (int b = 0; b < s.bins; ++b) {
         const Index row = s.offset + b;
         if (w.clipped[static_cast<std::size_t>(row)]) continue;
-        const Interpolated* shift = w.shifts.data() + s.shift_offset + static_cast<std::size_t>(b);
+        // No histosys: the buffer may be empty (data() null), so no pointer arithmetic on it.
+        const Interpolated* shift =
+            nh > 0 ? w.shifts.data() + s.shift_offset + static_cast<std::size_t>(b) : nullptr;
         double additive = s.nominal[static_cast<std::size_t>(b)];
         for (std::size_t h = 0; h < nh; ++h) additive += shift[h * stride].value;
         w.bin_without.assign(nj, 1.0);
