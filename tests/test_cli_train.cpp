@@ -23,6 +23,7 @@
 
 #include "agnostic/core/rng.hpp"
 #include "agnostic/io/csv.hpp"
+#include "agnostic/io/npy.hpp"
 #include "agnostic/train/dataset.hpp"
 
 extern char** environ;
@@ -147,6 +148,21 @@ TEST_CASE("agnostic train + predict + inspect, end to end on generated data") {
     CHECK(p.substr(p.find(',') + 1) == train_score);
     CHECK(row.substr(0, 1) == std::to_string(labels[static_cast<std::size_t>(split.validation[k])]));
   }
+
+  // The same events as a plain .npy (features a, b, c in the model's order) give the same scores.
+  agnostic::MatrixD abc(1000, 3);
+  for (agnostic::Index r = 0; r < 1000; ++r)
+    for (agnostic::Index j = 0; j < 3; ++j)
+      abc(r, j) = events.column(std::string(1, static_cast<char>('a' + j)))[r];
+  agnostic::io::write_npy((dir / "events.npy").string(), abc);
+  const Run from_npy = run({"predict", "--model", (out / "model.json").string(), "--input",
+                            (dir / "events.npy").string(), "--output", (dir / "scores_npy.csv").string()},
+                           dir / "predict_npy.log");
+  INFO(from_npy.output);
+  REQUIRE(from_npy.code == 0);
+  const auto npy_scores = lines_of(dir / "scores_npy.csv");
+  REQUIRE(npy_scores.size() == 1001);
+  for (std::size_t r = 1; r < 1001; ++r) CHECK(npy_scores[r] == scores[r].substr(scores[r].find(',') + 1));
 
   // inspect: inputs a, b, c and the indicator c_missing; 4 -> 8 -> 1 has 4*8+8 + 8+1 = 49 parameters.
   const Run inspect = run({"inspect", (out / "model.json").string()}, dir / "inspect.log");

@@ -2,7 +2,8 @@
 // `agnostic predict --model M.json --input X.csv|X.npy --output Y.csv [--keep COLUMN]...`: runs a
 // model file on a data file. The data must have the model's feature columns (by name, any order,
 // other columns ignored); the model's missing-value rules and standardisation are applied as in
-// training. Y.csv has the --keep columns first, then one column per output label.
+// training (a plain 2-D .npy holds the features in the model's order). Y.csv has the --keep
+// columns first, then one column per output label.
 #include <iostream>
 #include <string>
 #include <vector>
@@ -21,7 +22,8 @@ Writes the model's outputs for every event of X (one row per event, one column p
 
 options:
   --model M.json   a model file written by `agnostic train` (or any lwtnn-style dense model)
-  --input FILE     events: .csv, .tsv, .txt or .npy with named columns (repeat to read several files)
+  --input FILE     events: .csv, .tsv, .txt or .npy with named columns (repeat to read several files);
+                   a plain 2-D .npy with one column per feature holds them in the model's order
   --output Y.csv   where to write the outputs
   --keep COLUMN    copy this input column to the output, before the scores (repeatable)
 )";
@@ -38,9 +40,19 @@ inline int run_predict(int argc, char** argv) {
     require(!args.value(option).empty(), "missing option ", option, "\n", kPredictUsage);
 
   const io::ModelFile<float> model = io::read_model<float>(args.value("--model"));
-  const io::Table table = read_tables(args.all("--input"));
   io::ColumnSelection selection;
   selection.features = model.feature_names();
+  // A plain 2-D .npy (no named fields) with one column per feature holds the features in the
+  // model's order.
+  std::vector<std::string> inputs = args.all("--input");
+  io::Table table = read_tables(inputs);
+  bool named = true;
+  for (const auto& f : selection.features) named = named && table.has_column(f);
+  if (!named && inputs.size() == 1 && inputs[0].size() > 4 &&
+      inputs[0].substr(inputs[0].size() - 4) == ".npy" &&
+      table.n_columns() == static_cast<Index>(selection.features.size()) &&
+      !io::load_npy(inputs[0]).header.structured)
+    table = io::read_npy(inputs[0], selection.features);
   for (const auto& name : selection.features)
     require(table.has_column(name), "input '", table.source(), "' has no column '", name, "', which model '",
             args.value("--model"), "' needs; its columns are: ", table.describe_columns());
