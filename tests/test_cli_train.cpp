@@ -283,20 +283,26 @@ TEST_CASE("a run killed with SIGKILL mid-epoch and resumed ends bit for bit like
   REQUIRE(posix_spawn(&pid, kBinary.c_str(), &actions, nullptr, argv.data(), environ) == 0);
   posix_spawn_file_actions_destroy(&actions);
   using clock = std::chrono::steady_clock;
+  int status = 0;
+  bool exited = false;  // the child ended on its own (too fast, or a crash)
   auto wait_for_epoch = [&](long epoch) {
     const auto deadline = clock::now() + std::chrono::minutes(10);
-    while (checkpoint_epoch(checkpoint) < epoch && clock::now() < deadline)
+    while (!exited && checkpoint_epoch(checkpoint) < epoch && clock::now() < deadline) {
+      exited = ::waitpid(pid, &status, WNOHANG) == pid;
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
     return clock::now();
   };
   const auto t1 = wait_for_epoch(1);
   const auto t2 = wait_for_epoch(2);
-  std::this_thread::sleep_for((t2 - t1) / 2);
-  int status = 0;
-  const bool still_running = ::waitpid(pid, &status, WNOHANG) == 0;
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, &status, 0);
-  REQUIRE_MESSAGE(still_running, "the run ended before it could be killed; make the epochs longer");
+  if (!exited) std::this_thread::sleep_for((t2 - t1) / 2);  // into the middle of epoch 3
+  if (!exited) exited = ::waitpid(pid, &status, WNOHANG) == pid;
+  if (!exited) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+  REQUIRE_MESSAGE(!exited, "the run ended before it could be killed (exit status "
+                               << status << "); make the epochs longer");
   CHECK(WIFSIGNALED(status));
   const long epoch_at_kill = checkpoint_epoch(checkpoint);
   CHECK(epoch_at_kill >= 2);
