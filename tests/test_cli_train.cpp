@@ -305,6 +305,10 @@ TEST_CASE("a run killed with SIGKILL mid-epoch and resumed ends bit for bit like
                                << status << "); make the epochs longer");
   CHECK(WIFSIGNALED(status));
   const long epoch_at_kill = checkpoint_epoch(checkpoint);
+  // The first epoch's wall time, as the checkpoint recorded it: a resumed run carries it over, a
+  // run that silently started afresh would measure its own.
+  const auto seconds_at_kill =
+      nlohmann::json::parse(read_text(checkpoint))["history"]["epochs"][0]["seconds"];
   CHECK(epoch_at_kill >= 2);
   CHECK(epoch_at_kill < 8);
   CHECK_FALSE(fs::exists(out / "model.json"));
@@ -315,6 +319,7 @@ TEST_CASE("a run killed with SIGKILL mid-epoch and resumed ends bit for bit like
   const auto a = nlohmann::json::parse(read_text(dir / "whole" / "model.json"));
   const auto b = nlohmann::json::parse(read_text(out / "model.json"));
   CHECK(b["agnostic"]["training"]["resumed"] == true);
+  CHECK(nlohmann::json::parse(read_text(out / "history.json"))["epochs"][0]["seconds"] == seconds_at_kill);
   CHECK(a["agnostic"]["training"]["epochs"] == 8);
   CHECK(b["agnostic"]["training"]["epochs"] == 8);
   // The written numbers read back bit for bit (test_io_model_file), so equal text is equal weights.
