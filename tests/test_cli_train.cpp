@@ -341,3 +341,41 @@ TEST_CASE("a run killed with SIGKILL mid-epoch and resumed ends bit for bit like
         std::string::npos);
   fs::remove_all(dir);
 }
+
+TEST_CASE("agnostic train with three classes: softmax outputs, one score column per class") {
+  REQUIRE(fs::exists(kBinary));
+  const fs::path dir = fresh_dir("multi");
+  {
+    agnostic::Rng rng(4);
+    std::ofstream out(dir / "events.csv");
+    out << "x,y,class\n";
+    for (int i = 0; i < 600; ++i) {
+      const int k = static_cast<int>(rng.below(3));
+      out << rng.normal(2.0 * k, 0.7) << "," << rng.normal(k == 1 ? 2.0 : 0.0, 0.7) << "," << k << "\n";
+    }
+  }
+  const nlohmann::json config = {
+      {"data", {{"files", {"events.csv"}}, {"features", {"x", "y"}}, {"label", "class"}}},
+      {"loss", "categorical_cross_entropy"},
+      {"model", {{"hidden", {6}}}},
+      {"training", {{"epochs", 5}, {"batch_size", 50}, {"threads", 1}}},
+      {"output", {{"progress", "silent"}}}};
+  write_json(dir / "config.json", config);  // data path relative to the config's directory
+  const Run r =
+      run({"train", (dir / "config.json").string(), "--out", (dir / "out").string()}, dir / "train.log");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const auto model = nlohmann::json::parse(read_text(dir / "out" / "model.json"));
+  CHECK(model["outputs"] == nlohmann::json::array({"class_0", "class_1", "class_2"}));
+  CHECK(model["layers"][1]["activation"] == "softmax");
+  const auto rows = lines_of(dir / "out" / "predictions.csv");
+  REQUIRE(rows.size() == 181);  // 30 % of 600 held out
+  CHECK(rows[0] == "label,weight,score_class_0,score_class_1,score_class_2");
+  std::istringstream row(rows[1]);
+  std::string cell;
+  std::vector<double> cells;
+  while (std::getline(row, cell, ',')) cells.push_back(std::stod(cell));
+  REQUIRE(cells.size() == 5);
+  CHECK(cells[2] + cells[3] + cells[4] == doctest::Approx(1.0).epsilon(1e-6));
+  fs::remove_all(dir);
+}
