@@ -26,7 +26,7 @@ if [[ "$what" == example ]]; then
 fi
 
 ctest --test-dir build -j "$jobs" --output-on-failure
-# The same suite once more, built by clang with the sanitizers (tools and examples skipped).
+# The same suite once more, built by clang with the sanitizers (benchmarks and examples skipped).
 cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
   -DAGNOSTIC_SANITIZE=ON >/dev/null
 cmake --build build-sanitize -j "$jobs"
