@@ -147,6 +147,7 @@ TEST_CASE("arithmetic: the threaded path gives the one-thread values and gradien
   const MatrixD a = random_matrix(rng, 3000, 12), row = random_matrix(rng, 1, 12),
                 column = random_matrix(rng, 3000, 1);
   const MatrixD c = random_matrix(rng, 3000, 12);
+  set_parallel_min_work(1L << 15);  // reach the parallel path with a small test size
   REQUIRE(chunk_count(3000, 3000 * 12) > 1);
   MatrixD value[2], da[2], drow[2], dcol[2];
   const int before = threads();

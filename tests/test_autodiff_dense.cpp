@@ -93,6 +93,7 @@ TEST_CASE("dense: splitting the batch over threads gives the one-thread gradient
   w.value = random_matrix(rng, 5, 8, 0.5);
   b.value = random_matrix(rng, 1, 5, 0.3);
   const MatrixD x = random_matrix(rng, 2000, 8), c = random_matrix(rng, 2000, 5);
+  set_parallel_min_work(1L << 15);               // reach the parallel path with a small test size
   REQUIRE(chunk_count(2000, 2000 * 8 * 5) > 1);  // above the parallel threshold on two threads
   for (const auto& f : kActivations) {
     CAPTURE(activation_name(f));

@@ -95,6 +95,7 @@ TEST_CASE("soft histogram: the threaded path sums per-chunk counts in order") {
   const SoftHistogram h = SoftHistogram::uniform(10, 0.0, 1.0);
   const MatrixD v = uniform_matrix(rng, 20000, 1, -0.1, 1.1), w = uniform_matrix(rng, 20000, 1, 0.0, 2.0);
   const MatrixD c = random_matrix(rng, 1, 10);
+  set_parallel_min_work(1L << 15);  // reach the parallel path with a small test size
   REQUIRE(chunk_count(20000, 20000L * 10 * 12) > 1);
   const int before = threads();
   MatrixD counts[2], dv[2], dw[2];

@@ -635,6 +635,7 @@ TrainingRun train(std::uint64_t seed, int threads, int steps) {
 
 TEST_CASE("determinism: same seed and thread count give bit-identical parameters after 30 steps") {
   set_threads(2);
+  set_parallel_min_work(1L << 15);                  // reach the parallel path with a small test size
   REQUIRE(chunk_count(4096, 4096L * 8 * 32) == 2);  // the batch is split over threads
   for (int n : {1, 2}) {
     CAPTURE(n);

@@ -212,6 +212,7 @@ TEST_CASE("tape allocations: steps 2..10 of a DANN training step allocate nothin
   const int before = threads();
   set_threads(2);
   const Index batch = 4096;
+  set_parallel_min_work(1L << 15);                  // reach the parallel path with a small test size
   REQUIRE(chunk_count(batch, batch * 10 * 2) > 1);  // even the smallest product runs in two chunks
   Rng rng(81);
   const MatrixF x = random_matrix<float>(rng, batch, 41, 1.0);

@@ -13,6 +13,8 @@ struct DenseShape {
 
 // Per dense layer and step: forward X W^T, input gradient G W, weight gradient G^T X.
 inline double gemm_reference_gflops(const std::vector<DenseShape>& shapes, int repeats) {
+  // Eigen's own threading, which agnostic switches off for its kernels (core/threads.hpp).
+  Eigen::setNbThreads(agnostic::threads());
   using M = agnostic::MatrixF;
   struct Operands {
     M x, w, g, y, dx, dw;
@@ -43,5 +45,6 @@ inline double gemm_reference_gflops(const std::vector<DenseShape>& shapes, int r
     for (int i = 0; i < inner; ++i) pass();
     rates.push_back(inner * flops / seconds_since(t) / 1e9);
   }
+  Eigen::setNbThreads(1);
   return median(rates);
 }

@@ -2,7 +2,7 @@
 // Helpers shared by the element-wise operations and reductions of the tape.
 //
 // An element-wise operation sees a matrix as one flat array (Eigen stores it contiguously), split
-// into as many contiguous chunks as there are threads once the work passes kParallelMinWork. A
+// into as many contiguous chunks as there are threads once the work passes parallel_min_work(). A
 // reduction keeps one partial sum per chunk and adds them in chunk order, so the result depends on
 // the thread count but never on the scheduler. Nothing here allocates: scratch space lives in the
 // node's buffers, which keep their size from one step to the next.

@@ -25,20 +25,36 @@ inline void prefer_passive_openmp_waiting(char** argv) {
   execv("/proc/self/exe", argv);  // returns only on failure; the program then goes on as it is
 }
 
-// Below this many scalar operations a kernel runs on one thread: waking threads costs more.
-inline constexpr long kParallelMinWork = 1L << 15;
-
-inline int& thread_setting() {
-  static int threads = omp_get_max_threads();
-  return threads;
+// Below this much work (about one scalar operation per unit) a kernel runs on one thread: waking
+// a sleeping thread costs tens of microseconds. 2^19 was the best of 2^15, 2^17, 2^19 for W1 and W3
+// on 2 threads (W1: 3.36, 3.08, 3.85 M events/s). Tests lower it to reach the parallel paths.
+inline long& parallel_min_work_setting() {
+  static long work = 1L << 19;
+  return work;
+}
+inline long parallel_min_work() {
+  return parallel_min_work_setting();
+}
+inline void set_parallel_min_work(long work) {
+  parallel_min_work_setting() = work;
 }
 
-// Sets the number of threads for agnostic's kernels and for Eigen's own products.
+// Eigen's products run inside agnostic's row chunks, one chunk per thread; Eigen's own threading is
+// switched off (set to 1) when the program starts, because a product that
+// Eigen splits itself allocates its packing buffer on the heap and spin-waits on its workers.
+inline int& thread_setting() {
+  static int threads = (Eigen::setNbThreads(1), omp_get_max_threads());
+  return threads;
+}
+// Done at start-up in every program that includes this header, before any product runs.
+inline const int kThreadsAtStartUp = thread_setting();
+
+// Sets the number of threads for agnostic's kernels (and the products inside them).
 inline void set_threads(int n) {
   n = std::max(1, n);
   thread_setting() = n;
   omp_set_num_threads(n);
-  Eigen::setNbThreads(n);
+  Eigen::setNbThreads(1);
 }
 
 inline int threads() {
@@ -47,7 +63,7 @@ inline int threads() {
 
 // Number of chunks to split `rows` rows into, given `work` scalar operations in all.
 inline int chunk_count(long rows, long work) {
-  if (work < kParallelMinWork || rows < 2) return 1;
+  if (work < parallel_min_work() || rows < 2) return 1;
   return static_cast<int>(std::min<long>(threads(), rows));
 }
 
