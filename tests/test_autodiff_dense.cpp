@@ -5,34 +5,13 @@
 #include <agnostic/autodiff/gradcheck.hpp>
 #include <agnostic/core/rng.hpp>
 
+#include "autodiff_test_helpers.hpp"
+
 using namespace agnostic;
+using agnostic::testing::Contract;
+using agnostic::testing::random_matrix;
 
 namespace {
-
-MatrixD random_matrix(Rng& rng, Index rows, Index cols, double scale = 1.0) {
-  MatrixD m(rows, cols);
-  for (Index j = 0; j < cols; ++j)
-    for (Index i = 0; i < rows; ++i) m(i, j) = scale * rng.normal();
-  return m;
-}
-
-// A scalar read-out local to this test (sum of y .* C), so that the dense node is checked alone.
-struct Contract {
-  static void backward(Tape<double>& tape, int self) {
-    Node<double>& n = tape.node(self);
-    tape.add_grad(n.input[0], n.grad(0, 0) * n.buffer[0]);
-  }
-  static Var<double> apply(Var<double> y, const MatrixD& c) {
-    Tape<double>& tape = y.tape();
-    const int id = tape.push("contract", &backward, tape.needs_grad(y.id()));
-    Node<double>& n = tape.node(id);
-    n.input[0] = y.id();
-    n.buffer[0] = c;
-    n.value.resize(1, 1);
-    n.value(0, 0) = (tape.value(y.id()).array() * c.array()).sum();
-    return {&tape, id};
-  }
-};
 
 const Activation kActivations[] = {Activation::identity(), Activation::relu(), Activation::leaky_relu(0.4),
                                    Activation::elu(1.3),   Activation::tanh(), Activation::sigmoid(),
