@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "../bench_options.hpp"
+#include "gemm_reference.hpp"
 
 template <class Step>
 double median_steps_per_second(Step&& step, int repeats) {
@@ -19,4 +20,20 @@ double median_steps_per_second(Step&& step, int repeats) {
     rates.push_back(steps / seconds_since(t));
   }
   return median(rates);
+}
+
+// The JSON line of a training workload: throughput, achieved GFLOP/s (three products per dense layer
+// and step) and Eigen's GEMM GFLOP/s on the same products.
+inline nlohmann::json training_result(const char* workload, const BenchOptions& options,
+                                      agnostic::Index batch, double steps_per_s,
+                                      const std::vector<DenseShape>& shapes) {
+  double flops = 0;
+  for (const auto& s : shapes) flops += 6.0 * static_cast<double>(s.batch * s.n_in * s.n_out);
+  return {{"workload", workload},
+          {"threads", options.threads},
+          {"events_per_s", steps_per_s * static_cast<double>(batch)},
+          {"ms_per_step", 1e3 / steps_per_s},
+          {"gflops", steps_per_s * flops / 1e9},
+          {"eigen_gemm_gflops", gemm_reference_gflops(shapes, options.repeats)},
+          {"repeats", options.repeats}};
 }

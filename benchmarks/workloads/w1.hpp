@@ -13,7 +13,6 @@
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/optim/adam.hpp"
 #include "agnostic/optim/rmsprop.hpp"
-#include "gemm_reference.hpp"
 #include "training_step.hpp"
 
 inline nlohmann::json run_w1(const BenchOptions& options) {
@@ -51,13 +50,5 @@ inline nlohmann::json run_w1(const BenchOptions& options) {
   const std::vector<DenseShape> shapes = {{batch, 41, 20}, {batch, 20, 16}, {batch, 16, 13},
                                           {batch, 13, 10}, {half, 10, 2},   {batch, 10, 20},
                                           {batch, 20, 35}, {batch, 35, 50}, {batch, 50, 2}};
-  double flops = 0;
-  for (const auto& s : shapes) flops += 6.0 * static_cast<double>(s.batch * s.n_in * s.n_out);
-  return {{"workload", "W1"},
-          {"threads", options.threads},
-          {"events_per_s", steps_per_s * batch},
-          {"ms_per_step", 1e3 / steps_per_s},
-          {"gflops", steps_per_s * flops / 1e9},
-          {"eigen_gemm_gflops", gemm_reference_gflops(shapes, options.repeats)},
-          {"repeats", options.repeats}};
+  return training_result("W1", options, batch, steps_per_s, shapes);
 }

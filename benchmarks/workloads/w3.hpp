@@ -13,7 +13,6 @@
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/optim/adam.hpp"
 #include "agnostic/optim/rmsprop.hpp"
-#include "gemm_reference.hpp"
 #include "training_step.hpp"
 
 inline nlohmann::json run_w3(const BenchOptions& options) {
@@ -49,13 +48,5 @@ inline nlohmann::json run_w3(const BenchOptions& options) {
   const double steps_per_s = median_steps_per_second(step, options.repeats);
 
   const std::vector<DenseShape> shapes = {{batch, 30, 200}, {batch, 200, 200}, {batch, 200, 1}};
-  double flops = 0;
-  for (const auto& s : shapes) flops += 6.0 * static_cast<double>(s.batch * s.n_in * s.n_out);
-  return {{"workload", "W3"},
-          {"threads", options.threads},
-          {"events_per_s", steps_per_s * batch},
-          {"ms_per_step", 1e3 / steps_per_s},
-          {"gflops", steps_per_s * flops / 1e9},
-          {"eigen_gemm_gflops", gemm_reference_gflops(shapes, options.repeats)},
-          {"repeats", options.repeats}};
+  return training_result("W3", options, batch, steps_per_s, shapes);
 }
