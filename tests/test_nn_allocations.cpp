@@ -5,25 +5,7 @@
 // classifier forward with a tapped representation, adversary, freeze/unfreeze, backward, optimiser
 // steps with clipping, L2 and schedules. The two phases record different graphs, so each has its
 // own tape: one tape alternating between two graphs would resize its node buffers every phase.
-#ifdef EIGEN_WORLD_VERSION
-#error "Eigen was included before this file could configure it"
-#endif
-#include <atomic>
-#include <cstddef>
-#include <cstdlib>
-#include <new>
-
-namespace {
-std::atomic<long> g_new_calls{0};
-std::atomic<long> g_eigen_heap_calls{0};
-std::atomic<bool> g_counting{false};
-}  // namespace
-
-inline void count_eigen_heap_use(bool ok) {
-  if (!ok && g_counting.load(std::memory_order_relaxed)) g_eigen_heap_calls.fetch_add(1);
-}
-#define EIGEN_RUNTIME_NO_MALLOC
-#define eigen_assert(x) count_eigen_heap_use(static_cast<bool>(x))
+#include "allocation_counter.hpp"
 
 #include <doctest/doctest.h>
 
@@ -36,59 +18,6 @@ inline void count_eigen_heap_use(bool ok) {
 #include <agnostic/optim/adamw.hpp>
 #include <agnostic/optim/rmsprop.hpp>
 #include <agnostic/optim/sgd.hpp>
-
-namespace {
-void* counted(std::size_t n) {
-  if (g_counting.load(std::memory_order_relaxed)) g_new_calls.fetch_add(1);
-  void* p = std::malloc(n == 0 ? 1 : n);
-  if (!p) throw std::bad_alloc();
-  return p;
-}
-void* counted_aligned(std::size_t n, std::align_val_t a) {
-  if (g_counting.load(std::memory_order_relaxed)) g_new_calls.fetch_add(1);
-  const std::size_t alignment = static_cast<std::size_t>(a);
-  void* p = std::aligned_alloc(alignment, (n + alignment - 1) / alignment * alignment);
-  if (!p) throw std::bad_alloc();
-  return p;
-}
-}  // namespace
-
-void* operator new(std::size_t n) {
-  return counted(n);
-}
-void* operator new[](std::size_t n) {
-  return counted(n);
-}
-void* operator new(std::size_t n, std::align_val_t a) {
-  return counted_aligned(n, a);
-}
-void* operator new[](std::size_t n, std::align_val_t a) {
-  return counted_aligned(n, a);
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::align_val_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, std::align_val_t) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
-  std::free(p);
-}
 
 using namespace agnostic;
 
