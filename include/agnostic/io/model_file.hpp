@@ -8,17 +8,25 @@
 //     "layers":  [{"architecture": "dense", "weights": [n_out * n_in, row-major], "bias": [n_out],
 //                  "activation": "rectified" | {"function": "leakyrelu", "alpha": 0.1} | ...}, ...],
 //     "outputs": ["signal"],
-//     "agnostic": {"format_version": 1, "missing_values": [...], "training": {...}, "branches": [...]}
+//     "agnostic": {"format_version": 1, "missing_values": [...], "training": {...}, "branches": [...],
+//                  "test_vector": {"precision": "float", "features": [[...], ...], "outputs": [[...], ...]}}
 //   }
+//
+// The test vector makes the file prove itself (frugally-deep's idea): a few events and the outputs
+// the network gave for them when the file was written. Every reader recomputes them on load and
+// refuses a file whose outputs disagree beyond float rounding, so a hand-edited, truncated or
+// misread file fails loudly instead of giving wrong numbers. Files without one still load.
 //
 // Numbers are written so that reading them back gives the same T, bit for bit (float values are
 // written with the fewest digits that still read back as the same float), so a loaded model
 // reproduces the predictions of the model that was saved exactly.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -73,6 +81,17 @@ struct ModelBranch {
   std::vector<std::string> outputs;
 };
 
+// A few events (raw features in the order of ModelFile::feature_names(), missing-value markers
+// included) and the outputs the network gave for them, computed in `precision` ("float" or
+// "double"). Empty for a file written before test vectors existed.
+struct ModelTestVector {
+  Matrix<double> features;  // events x features
+  Matrix<double> outputs;   // events x outputs
+  std::string precision = "double";
+
+  bool empty() const { return features.rows() == 0; }
+};
+
 template <class T>
 struct ModelFile {
   Standardisation inputs;  // names (the features, then missing-value indicators), offset, scale
@@ -81,6 +100,7 @@ struct ModelFile {
   MissingValueRules missing_values;
   nlohmann::json training = nlohmann::json::object();  // provenance: config, date, seed, ...
   std::vector<ModelBranch<T>> branches;
+  ModelTestVector test_vector;  // as read from the file (write_model computes a fresh one)
 
   Index n_inputs() const { return inputs.size(); }
   Index n_outputs() const { return static_cast<Index>(outputs.size()); }
@@ -275,6 +295,202 @@ void softmax_rows(Matrix<T>& y) {
 
 }  // namespace model_detail
 
+// The dense layer's forward pass, recorded on a tape with the same fused dense node that training
+// uses, so a model file and the network it was written from give the same bits.
+template <class T>
+Matrix<T> apply_layer(const DenseWeights<T>& layer, const Matrix<T>& x) {
+  require(x.cols() == layer.n_in(), "layer expects ", layer.n_in(), " inputs, got ", x.cols());
+  const Matrix<T> bias = layer.bias;  // the node takes a 1 x n_out matrix
+  Tape<T> tape;
+  Matrix<T> y =
+      dense(tape.input(x), tape.input(layer.weights), tape.input(bias), layer.activation.elementwise).value();
+  if (layer.activation.softmax) model_detail::softmax_rows(y);
+  return y;
+}
+
+// Outputs for `features`: one row per event, columns in the order of model.inputs (the features
+// with missing values already replaced and indicators appended, see column_selection.hpp); the
+// standardisation is applied here.
+template <class T>
+Matrix<T> predict(const ModelFile<T>& model, const Matrix<T>& features) {
+  require(features.cols() == model.n_inputs(), "predict: the data have ", features.cols(),
+          " columns but the model has ", model.n_inputs(), " inputs (", model.inputs.describe(), ")");
+  Matrix<T> x = model.inputs.applied(features);
+  for (const auto& layer : model.layers) x = apply_layer(layer, x);
+  return x;
+}
+
+// The network's inputs for raw features (events x feature_names(), in that order, missing-value
+// markers included): each rule replaces its marker (compared after rounding the marker to T, as
+// the trigger-side code does) and sets its indicator column, appended after the features.
+template <class T>
+Matrix<T> model_inputs_from_features(const ModelFile<T>& model, const Matrix<T>& raw) {
+  const auto features = model.feature_names();
+  const auto n_features = static_cast<Index>(features.size());
+  require(raw.cols() == n_features, "the events have ", raw.cols(), " features but the model reads ",
+          n_features, " (", Standardisation{features, {}, {}}.describe(), ")");
+  Matrix<T> x(raw.rows(), model.n_inputs());
+  x.leftCols(n_features) = raw;
+  Index indicator_col = n_features;
+  for (const auto& rule : model.missing_values.rules) {
+    Index j = 0;
+    while (j < n_features && features[static_cast<std::size_t>(j)] != rule.feature) ++j;
+    require(j < n_features, "the missing-value rule for '", rule.feature, "' names no feature of the model");
+    const T marker = static_cast<T>(rule.marker);
+    for (Index r = 0; r < raw.rows(); ++r) {
+      const bool missing = std::isnan(rule.marker) ? std::isnan(raw(r, j)) : raw(r, j) == marker;
+      if (missing) x(r, j) = static_cast<T>(rule.replacement);
+      if (!rule.indicator.empty()) x(r, indicator_col) = missing ? T(1) : T(0);
+    }
+    if (!rule.indicator.empty()) ++indicator_col;
+  }
+  require(indicator_col == model.n_inputs(), "the model has ", model.n_inputs(), " inputs but its ",
+          n_features, " features and ", indicator_col - n_features, " missing-value indicators make ",
+          indicator_col);
+  return x;
+}
+
+// The outputs for raw features: missing-value rules, standardisation, network.
+template <class T>
+Matrix<T> predict_features(const ModelFile<T>& model, const Matrix<T>& raw) {
+  return predict(model, model_inputs_from_features(model, raw));
+}
+
+namespace model_detail {
+
+// The test vector's events, derived from the standardisation alone so that they are reproducible:
+// event k puts feature j at the training mean plus ((k + j) mod 5 - 2) / 2 standard deviations
+// (rounded to float, so a float reader sees the same values). With missing-value rules there is a
+// fifth event in which every feature with a rule holds its marker.
+template <class T>
+ModelTestVector make_test_vector(const ModelFile<T>& model) {
+  const auto features = model.feature_names();
+  const auto n_features = static_cast<Index>(features.size());
+  const Index n_events = model.missing_values.empty() ? 4 : 5;
+  Matrix<T> raw(n_events, n_features);
+  for (Index j = 0; j < n_features; ++j) {
+    Index input = 0;
+    while (model.inputs.names[static_cast<std::size_t>(input)] != features[static_cast<std::size_t>(j)])
+      ++input;
+    const double offset = model.inputs.offset[static_cast<std::size_t>(input)];
+    const double scale = model.inputs.scale[static_cast<std::size_t>(input)];
+    for (Index k = 0; k < n_events; ++k) {
+      const double steps = 0.5 * static_cast<double>((k + j) % 5 - 2);
+      raw(k, j) = static_cast<T>(static_cast<float>(-offset + steps / scale));
+    }
+    if (const auto* rule = model.missing_values.find(features[static_cast<std::size_t>(j)]))
+      raw(n_events - 1, j) =
+          std::isnan(rule->marker) ? std::numeric_limits<T>::quiet_NaN() : static_cast<T>(rule->marker);
+  }
+  ModelTestVector out;
+  out.features = raw.template cast<double>();
+  out.outputs = predict_features(model, raw).template cast<double>();
+  out.precision = std::is_same_v<T, float> ? "float" : "double";
+  return out;
+}
+
+inline nlohmann::json test_vector_to_json(const ModelTestVector& v) {
+  nlohmann::json features = nlohmann::json::array(), outputs = nlohmann::json::array();
+  for (Index k = 0; k < v.features.rows(); ++k) {
+    nlohmann::json row = nlohmann::json::array();
+    for (Index j = 0; j < v.features.cols(); ++j) {
+      const double x = v.features(k, j);
+      if (std::isnan(x))
+        row.push_back("nan");
+      else if (v.precision == "float")
+        row.push_back(json_number(static_cast<float>(x), "test vector feature"));
+      else
+        row.push_back(json_number(x, "test vector feature"));
+    }
+    features.push_back(row);
+    row = nlohmann::json::array();
+    for (Index o = 0; o < v.outputs.cols(); ++o) {
+      if (v.precision == "float")
+        row.push_back(json_number(static_cast<float>(v.outputs(k, o)), "test vector output"));
+      else
+        row.push_back(json_number(v.outputs(k, o), "test vector output"));
+    }
+    outputs.push_back(row);
+  }
+  return {{"precision", v.precision}, {"features", features}, {"outputs", outputs}};
+}
+
+inline ModelTestVector test_vector_from_json(const nlohmann::json& j, Index n_features, Index n_outputs,
+                                             const std::string& where) {
+  require(j.is_object(), where, " must be an object with 'precision', 'features', 'outputs', found ",
+          j.type_name());
+  for (const auto& [key, value] : j.items())
+    require(key == "precision" || key == "features" || key == "outputs", where, ": unknown key '", key,
+            "'; expected 'precision', 'features', 'outputs'");
+  for (const char* key : {"precision", "features", "outputs"})
+    require(j.contains(key), where, ": missing key '", key, "'");
+  ModelTestVector v;
+  require(j["precision"] == "float" || j["precision"] == "double", where, ".precision is ",
+          j["precision"].dump(), "; allowed: \"float\", \"double\"");
+  v.precision = j["precision"].get<std::string>();
+  const auto& f = j["features"];
+  const auto& y = j["outputs"];
+  require(f.is_array() && y.is_array() && f.size() == y.size() && !f.empty(), where,
+          ": 'features' and 'outputs' must be arrays with one row per event, the same number of rows");
+  v.features.resize(static_cast<Index>(f.size()), n_features);
+  v.outputs.resize(static_cast<Index>(y.size()), n_outputs);
+  for (std::size_t k = 0; k < f.size(); ++k) {
+    const std::string at = where + ".features[" + std::to_string(k) + "]";
+    require(f[k].is_array() && static_cast<Index>(f[k].size()) == n_features, at, " must hold ", n_features,
+            " numbers (one per feature), found ", f[k].dump());
+    for (Index i = 0; i < n_features; ++i) {
+      const auto& x = f[k][static_cast<std::size_t>(i)];
+      require(x.is_number() || x == "nan", at, "[", i, "] must be a number or \"nan\", found ", x.dump());
+      v.features(static_cast<Index>(k), i) = x.is_number() ? x.get<double>() : std::nan("");
+    }
+    const auto outs = numbers_from_json<double>(y[k], where + ".outputs[" + std::to_string(k) + "]");
+    require(static_cast<Index>(outs.size()) == n_outputs, where, ".outputs[", k, "] holds ", outs.size(),
+            " numbers, expected ", n_outputs, " (one per output)");
+    for (Index o = 0; o < n_outputs; ++o)
+      v.outputs(static_cast<Index>(k), o) = outs[static_cast<std::size_t>(o)];
+  }
+  return v;
+}
+
+}  // namespace model_detail
+
+// How far a recomputed test-vector output may be from the stored one: float rounding (1e-4 of the
+// output's size, at least 1e-4, as frugally-deep allows) when either side computed in float, else
+// 1e-9. Anything further means the weights are not those that produced the stored outputs.
+inline double test_vector_tolerance(const ModelTestVector& v, bool reader_is_float, double stored) {
+  const double relative = (reader_is_float || v.precision == "float") ? 1e-4 : 1e-9;
+  return relative * std::max(1.0, std::abs(stored));
+}
+
+// Compares `computed` (events x outputs, from any evaluator: predict, infer::Network, ...) with
+// the stored test vector; `source` and `evaluator` name the file and the code in the message.
+inline void require_test_vector_agrees(const ModelTestVector& v, const Matrix<double>& computed,
+                                       const std::vector<std::string>& output_names, bool reader_is_float,
+                                       const std::string& source, const std::string& evaluator) {
+  for (Index k = 0; k < v.outputs.rows(); ++k)
+    for (Index o = 0; o < v.outputs.cols(); ++o) {
+      const double stored = v.outputs(k, o), got = computed(k, o);
+      const double tolerance = test_vector_tolerance(v, reader_is_float, stored);
+      if (!(std::abs(got - stored) <= tolerance))
+        fail("model file '", source, "': its test vector disagrees with what ", evaluator,
+             " computes from its weights: event ", k, ", output '", output_names[static_cast<std::size_t>(o)],
+             "': stored ", stored, ", computed ", got, " (difference ", std::abs(got - stored),
+             ", tolerance ", tolerance,
+             "). The file was edited, truncated or misread after it was written; write it again ",
+             "from the trained network (or delete agnostic.test_vector to load it unchecked)");
+    }
+}
+
+// Recomputes the stored test vector (if any) with io::predict and refuses a disagreement.
+template <class T>
+void check_test_vector(const ModelFile<T>& model, const std::string& source) {
+  if (model.test_vector.empty()) return;
+  const Matrix<T> raw = model.test_vector.features.template cast<T>();
+  const Matrix<double> computed = predict_features(model, raw).template cast<double>();
+  require_test_vector_agrees(model.test_vector, computed, model.outputs, std::is_same_v<T, float>, source,
+                             "agnostic's predict");
+}
+
 template <class T>
 nlohmann::json model_to_json(const ModelFile<T>& model) {
   require(model.inputs.size() > 0, "cannot write the model: it has no inputs");
@@ -308,6 +524,7 @@ nlohmann::json model_to_json(const ModelFile<T>& model) {
           b.layers[k], "branch '" + b.name + "' layers[" + std::to_string(k) + "]"));
     own["branches"].push_back(branch);
   }
+  own["test_vector"] = model_detail::test_vector_to_json(model_detail::make_test_vector(model));
   j["agnostic"] = own;
   return j;
 }
@@ -346,9 +563,10 @@ ModelFile<T> model_from_json(const nlohmann::json& j, const std::string& source)
   const std::string at_own = at + ": agnostic";
   require(own.is_object(), at_own, " must be an object, found ", own.type_name());
   for (const auto& [key, value] : own.items())
-    require(key == "format_version" || key == "missing_values" || key == "training" || key == "branches",
+    require(key == "format_version" || key == "missing_values" || key == "training" || key == "branches" ||
+                key == "test_vector",
             at_own, ": unknown key '", key,
-            "'; expected 'format_version', 'missing_values', 'training', 'branches'");
+            "'; expected 'format_version', 'missing_values', 'training', 'branches', 'test_vector'");
   require(own.contains("format_version"), at_own, ": missing key 'format_version'");
   require(own["format_version"].is_number_integer(), at_own, ".format_version must be an integer, found ",
           own["format_version"].dump());
@@ -413,6 +631,12 @@ ModelFile<T> model_from_json(const nlohmann::json& j, const std::string& source)
       model.branches.push_back(std::move(branch));
     }
   }
+  if (own.contains("test_vector")) {
+    model.test_vector = model_detail::test_vector_from_json(own["test_vector"],
+                                                            static_cast<Index>(model.feature_names().size()),
+                                                            model.n_outputs(), at_own + ".test_vector");
+    check_test_vector(model, source);
+  }
   return model;
 }
 
@@ -448,31 +672,6 @@ ModelFile<T> read_model(const std::string& path) {
     fail("model file '", path, "' is not valid JSON: ", e.what());
   }
   return model_from_json<T>(j, path);
-}
-
-// The dense layer's forward pass, recorded on a tape with the same fused dense node that training
-// uses, so a model file and the network it was written from give the same bits.
-template <class T>
-Matrix<T> apply_layer(const DenseWeights<T>& layer, const Matrix<T>& x) {
-  require(x.cols() == layer.n_in(), "layer expects ", layer.n_in(), " inputs, got ", x.cols());
-  const Matrix<T> bias = layer.bias;  // the node takes a 1 x n_out matrix
-  Tape<T> tape;
-  Matrix<T> y =
-      dense(tape.input(x), tape.input(layer.weights), tape.input(bias), layer.activation.elementwise).value();
-  if (layer.activation.softmax) model_detail::softmax_rows(y);
-  return y;
-}
-
-// Outputs for `features`: one row per event, columns in the order of model.inputs (the features
-// with missing values already replaced and indicators appended, see column_selection.hpp); the
-// standardisation is applied here.
-template <class T>
-Matrix<T> predict(const ModelFile<T>& model, const Matrix<T>& features) {
-  require(features.cols() == model.n_inputs(), "predict: the data have ", features.cols(),
-          " columns but the model has ", model.n_inputs(), " inputs (", model.inputs.describe(), ")");
-  Matrix<T> x = model.inputs.applied(features);
-  for (const auto& layer : model.layers) x = apply_layer(layer, x);
-  return x;
 }
 
 // The layers of a network made of Dense layers, for a model file. A classifier trained on logits
