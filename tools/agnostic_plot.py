@@ -1,0 +1,1149 @@
+#!/usr/bin/python3
+"""agnostic plot: draws the figures physicists expect from the records agnostic writes.
+
+`agnostic plot PATH... [--output DIR] [--format png|pdf|svg]` runs this script with Debian's
+/usr/bin/python3, python3-matplotlib and python3-numpy. PATH is a training output directory
+(history.json, predictions.csv, summary.json), a JSON document printed by `agnostic fit`, a pyhf
+workspace, or an example's results file (JSON or CSV). Every figure is drawn only when the records
+hold its data, and every file written is printed. The records' formats and the list of figures are in
+docs/plot.md. Records are recognised by key names, so new runs (DANN, ADNN, systematics) need no
+change here as long as they follow the naming rules written there.
+"""
+import argparse
+import csv
+import json
+import math
+import os
+import re
+import sys
+
+np = None  # numpy and matplotlib are imported in main(), so that a missing package gives a message
+plt = None
+
+INSTALL_HINT = ("agnostic plot needs matplotlib and numpy for /usr/bin/python3; install them with\n"
+                "  apt-get install python3-matplotlib python3-numpy")
+
+# ---------------------------------------------------------------------------------------------
+# Style: one place for every figure's look (readable on a slide, colour-blind safe colours).
+# ---------------------------------------------------------------------------------------------
+COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+STYLE = {
+    "figure.figsize": (7.0, 5.0), "figure.dpi": 100, "savefig.dpi": 150, "savefig.bbox": "tight",
+    "font.size": 12, "axes.titlesize": 13, "axes.labelsize": 13, "legend.fontsize": 10,
+    "legend.framealpha": 0.85, "axes.grid": True, "grid.alpha": 0.3, "lines.linewidth": 1.8,
+    "xtick.labelsize": 11, "ytick.labelsize": 11,
+}
+BEST_COLOUR, ROLLBACK_COLOUR = "#009E73", "#D55E00"
+ONE_SIGMA, TWO_SIGMA = "#00CC00", "#FFCC00"  # the usual green and yellow bands
+
+
+def apply_style():
+    import cycler
+    plt.rcParams.update(STYLE)
+    plt.rcParams["axes.prop_cycle"] = cycler.cycler(color=COLOURS)
+
+
+class RecordError(Exception):
+    """A record lacks a field or holds something unexpected: the message names file and key."""
+
+
+def number(value, where):
+    """A float from a JSON number or the strings "nan", "inf", "-inf" that agnostic writes."""
+    if isinstance(value, bool) or value is None:
+        raise RecordError(f"{where}: expected a number, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise RecordError(f"{where}: expected a number, got {value!r}") from None
+
+
+def is_number(value):
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    return isinstance(value, str) and value in ("nan", "inf", "-inf")
+
+
+def numbers(values, where):
+    return np.array([number(v, f"{where}[{i}]") for i, v in enumerate(values)], dtype=float)
+
+
+def slug(text):
+    return re.sub(r"[^A-Za-z0-9]+", "_", str(text)).strip("_").lower() or "record"
+
+
+def pretty(key):
+    """A key as an axis label: train_label_loss -> train label loss, lambda -> λ."""
+    special = {"lambda": "λ", "alpha": "α", "ks": "K-S", "auc": "AUC", "ams": "AMS", "mu": "μ",
+               "nll": "NLL", "lr": "learning rate"}
+    return " ".join(special.get(w, w) for w in str(key).split("_"))
+
+
+class Figures:
+    """Saves figures into one directory and remembers (and prints) every file written."""
+
+    def __init__(self, directory, fmt):
+        self.directory, self.format, self.written = directory, fmt, []
+
+    def save(self, fig, name):
+        os.makedirs(self.directory, exist_ok=True)
+        path = os.path.join(self.directory, f"{name}.{self.format}")
+        fig.savefig(path)
+        plt.close(fig)
+        self.written.append(path)
+        print(path, flush=True)
+
+
+def note(ax, text, loc="upper left"):
+    """Small text in a corner of the axes (sample sizes, fit results)."""
+    x, ha = (0.03, "left") if "left" in loc else (0.97, "right")
+    y, va = (0.97, "top") if "upper" in loc else (0.03, "bottom")
+    ax.text(x, y, text, transform=ax.transAxes, ha=ha, va=va, fontsize=10,
+            bbox=dict(boxstyle="round", facecolor="white", alpha=0.8, edgecolor="0.8"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Training history (history.json)
+# ---------------------------------------------------------------------------------------------
+def history_series(history, where):
+    epochs = history.get("epochs")
+    if not isinstance(epochs, list):
+        raise RecordError(f"{where}: key 'epochs' is missing or not a list")
+    if not epochs:
+        raise RecordError(f"{where}: 'epochs' is empty (no epoch finished)")
+    keys = []
+    for i, e in enumerate(epochs):
+        if not isinstance(e, dict) or "epoch" not in e:
+            raise RecordError(f"{where}: epochs[{i}] has no key 'epoch'")
+        keys += [k for k, v in e.items() if k not in keys and k not in ("epoch", "seconds") and is_number(v)]
+    x = numbers([e["epoch"] for e in epochs], f"{where}: epochs[].epoch")
+    series = {k: np.array([number(e[k], f"{where}: epochs[{i}].{k}") if k in e else math.nan
+                           for i, e in enumerate(epochs)]) for k in keys}
+    return x, series
+
+
+def mark_best_and_rollbacks(ax, history):
+    best = history.get("best_epoch")
+    if is_number(best) and best > 0:
+        label = f"best epoch {best:g}"
+        if "best_figure" in history:
+            label += f" ({pretty(history['best_figure'])})"
+        ax.axvline(best, color=BEST_COLOUR, linestyle="--", linewidth=1.2, label=label)
+    for i, r in enumerate(history.get("rollbacks") or []):
+        if isinstance(r, dict) and is_number(r.get("at_epoch")):
+            text = f"rollback at epoch {r['at_epoch']:g}"
+            if is_number(r.get("to_epoch")):
+                text += f" to {r['to_epoch']:g}"
+            ax.axvline(r["at_epoch"], color=ROLLBACK_COLOUR, linestyle=":", linewidth=1.5,
+                       label=text if i < 3 else None)
+
+
+def history_axes(title, history, rows=1):
+    fig, axes = plt.subplots(rows, 1, sharex=True, figsize=(7.0, 3.2 + 2.3 * rows), squeeze=False)
+    axes = list(axes[:, 0])
+    axes[0].set_title(title)
+    axes[-1].set_xlabel("epoch")
+    for ax in axes:
+        mark_best_and_rollbacks(ax, history)
+    return fig, axes
+
+
+def part_of(key):
+    return re.sub(r"^(train|training|validation|val)_", "", key)
+
+
+def plot_losses(out, history, x, series, n_epochs_note):
+    keys = [k for k in series if "loss" in k and not is_monitor(k) and not is_penalty(k)]
+    if not keys:
+        return
+    fig, (ax,) = history_axes("Loss per epoch", history)
+    parts = []
+    for k in keys:
+        if part_of(k) not in parts:
+            parts.append(part_of(k))
+    for k in keys:
+        colour = COLOURS[parts.index(part_of(k)) % len(COLOURS)]
+        dashed = k.startswith(("validation", "val_"))
+        ax.plot(x, series[k], color=colour, linestyle="--" if dashed else "-", marker="." if len(x) < 40 else None,
+                label=pretty(k))
+    discarded = [e for r in history.get("rollbacks") or [] if isinstance(r, dict)
+                 for e in r.get("discarded_epochs") or [] if isinstance(e, dict)]
+    points = [(e["epoch"], e["train_loss"]) for e in discarded
+              if is_number(e.get("epoch")) and is_number(e.get("train_loss"))]
+    if points:
+        xs, ys = zip(*points)
+        ax.plot(xs, [float(y) for y in ys], "x", color=ROLLBACK_COLOUR, label="discarded epochs (train loss)")
+    ax.set_ylabel("loss")
+    note(ax, n_epochs_note, "upper right")
+    ax.legend(loc="center right")
+    out.save(fig, "losses")
+
+
+def is_schedule(key):
+    return re.fullmatch(r"(lambda|alpha)(_.*)?|.*_(lambda|alpha)", key) is not None
+
+
+def is_monitor(key):
+    return ("domain" in key or "adversary" in key) and "accuracy" in key or \
+        re.search(r"(^|_)ks(_|$)", key) is not None
+
+
+def is_penalty(key):
+    return "penalty" in key or "shape_difference" in key
+
+
+def plot_schedule(out, history, x, series):
+    schedules = [k for k in series if is_schedule(k)]
+    rate = "learning_rate" in series and np.isfinite(series["learning_rate"]).any()
+    panels = [p for p in (schedules and "schedule", rate and "rate") if p]
+    if not panels:
+        return
+    fig, axes = history_axes("Schedules per epoch", history, rows=len(panels))
+    for ax, panel in zip(axes, panels):
+        if panel == "schedule":
+            for k in schedules:
+                ax.plot(x, series[k], label=pretty(k))
+            ax.set_ylabel(" / ".join(pretty(k) for k in schedules[:3]))
+        else:
+            lr = series["learning_rate"]
+            ax.plot(x, lr, color=COLOURS[1], label="learning rate")
+            if np.nanmin(lr) > 0 and np.nanmax(lr) / np.nanmin(lr) > 3:
+                ax.set_yscale("log")
+            ax.set_ylabel("learning rate")
+        ax.legend(loc="best")
+    out.save(fig, "schedule")
+
+
+def plot_monitors(out, history, x, series):
+    accuracies = [k for k in series if is_monitor(k) and "accuracy" in k]
+    ks = [k for k in series if is_monitor(k) and "accuracy" not in k]
+    panels = [p for p in (accuracies, ks) if p]
+    if not panels:
+        return
+    fig, axes = history_axes("Adversarial monitors per epoch", history, rows=len(panels))
+    for ax, keys in zip(axes, panels):
+        for k in keys:
+            ax.plot(x, series[k], label=pretty(k))
+        if keys is accuracies:
+            ax.axhline(0.5, color="0.4", linewidth=1, label="chance for two balanced domains")
+            ax.set_ylabel("accuracy")
+        else:
+            ax.set_ylabel("K-S distance")
+            ax.set_ylim(bottom=0)
+        ax.legend(loc="best")
+    out.save(fig, "adversarial_monitors")
+
+
+def plot_penalties(out, history, x, series):
+    keys = [k for k in series if is_penalty(k)]
+    if not keys:
+        return
+    fig, (ax,) = history_axes("Systematic penalty terms per epoch", history)
+    for k in keys:
+        ax.plot(x, series[k], label=pretty(k))
+    values = np.concatenate([series[k] for k in keys])
+    values = values[np.isfinite(values)]
+    if values.size and values.min() > 0 and values.max() / values.min() > 100:
+        ax.set_yscale("log")
+    ax.set_ylabel("penalty")
+    ax.legend(loc="best")
+    out.save(fig, "penalties")
+
+
+def plot_metrics(out, history, x, series):
+    used = lambda k: "loss" in k or is_schedule(k) or is_monitor(k) or is_penalty(k) or k == "learning_rate"
+    keys = [k for k in series if not used(k)]
+    if not keys:
+        return
+    fig, (ax,) = history_axes("Validation figures per epoch", history)
+    for k in keys:
+        ax.plot(x, series[k], label=pretty(k), marker="." if len(x) < 40 else None)
+    ax.set_ylabel("value")
+    ax.legend(loc="best")
+    out.save(fig, "metrics")
+
+
+def draw_history(out, history, where):
+    x, series = history_series(history, where)
+    text = f"{len(x)} epochs"
+    if history.get("rollbacks"):
+        text += f", {len(history['rollbacks'])} rollback(s)"
+    plot_losses(out, history, x, series, text)
+    plot_schedule(out, history, x, series)
+    plot_monitors(out, history, x, series)
+    plot_penalties(out, history, x, series)
+    plot_metrics(out, history, x, series)
+
+
+# ---------------------------------------------------------------------------------------------
+# Classifier output (predictions.csv: label, weight, score or score_<class>, optional domain)
+# ---------------------------------------------------------------------------------------------
+def read_csv_columns(path):
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        raise RecordError(f"{path}: the file is empty")
+    header, body = rows[0], rows[1:]
+    for i, r in enumerate(body):
+        if len(r) != len(header):
+            raise RecordError(f"{path}: line {i + 2} has {len(r)} fields, the header has {len(header)}")
+    return {name: [r[j] for r in body] for j, name in enumerate(header)}
+
+
+def numeric_column(columns, name, path):
+    try:
+        return np.array([float(v) for v in columns[name]], dtype=float)
+    except ValueError as e:
+        raise RecordError(f"{path}: column '{name}' is not numeric ({e})") from None
+
+
+def systematic_columns(columns):
+    """Pairs <score>_<systematic>_up / _down whose nominal column <score> exists."""
+    found = {}
+    for name in columns:
+        m = re.fullmatch(r"(score(?:_[^_]+)?)_(.+)_(up|down)", name)
+        if m and m.group(1) in columns:
+            found.setdefault((m.group(1), m.group(2)), {})[m.group(3)] = name
+    return found
+
+
+class Predictions:
+    def __init__(self, path):
+        columns = read_csv_columns(path)
+        for needed in ("label", "weight"):
+            if needed not in columns:
+                raise RecordError(f"{path}: column '{needed}' is missing (columns: {', '.join(columns)})")
+        self.systematics = systematic_columns(columns)
+        varied = {c for s in self.systematics.values() for c in s.values()}
+        self.score_names = [c for c in columns if (c == "score" or c.startswith("score_")) and c not in varied]
+        if not self.score_names:
+            raise RecordError(f"{path}: no 'score' or 'score_<class>' column")
+        self.label = numeric_column(columns, "label", path).astype(int)
+        self.weight = numeric_column(columns, "weight", path)
+        self.scores = {c: numeric_column(columns, c, path) for c in self.score_names}
+        self.varied = {c: numeric_column(columns, c, path) for c in varied}
+        self.domain = np.array(columns["domain"]) if "domain" in columns else None
+        labels = sorted(set(self.label.tolist()))
+        if len(self.score_names) == 1:
+            names = {0: "background", 1: "signal"} if set(labels) <= {0, 1} else {}
+        else:
+            names = {i: c[len("score_"):] for i, c in enumerate(self.score_names)}
+        self.classes = [(v, names.get(v, f"class {v}")) for v in labels]
+
+    def binary_score(self):
+        """The signal score of a two-class run (score, or the second of two score_<class>)."""
+        if [v for v, _ in self.classes] != [0, 1]:
+            return None
+        return self.scores[self.score_names[0] if len(self.score_names) == 1 else self.score_names[1]]
+
+
+def score_bins(values):
+    lo, hi = float(np.min(values)), float(np.max(values))
+    if lo >= 0.0 and hi <= 1.0:
+        lo, hi = 0.0, 1.0
+    return np.linspace(lo, hi if hi > lo else lo + 1.0, 41)
+
+
+def weighted_hist(ax, values, weights, bins, label, **style):
+    if values.size == 0:
+        return
+    total = weights.sum()
+    counts, _ = np.histogram(values, bins=bins, weights=weights)
+    density = counts / (total * np.diff(bins)) if total != 0 else counts
+    ax.stairs(density, bins, label=label, linewidth=1.8, **style)
+
+
+def ks_distance(a, wa, b, wb):
+    """Weighted two-sample Kolmogorov-Smirnov distance."""
+    grid = np.sort(np.concatenate([a, b]))
+    cdf = lambda v, w: np.cumsum(w[np.argsort(v)])[np.searchsorted(np.sort(v), grid, side="right") - 1] \
+        / w.sum() if v.size else np.zeros_like(grid)
+    fa = np.where(grid < a.min(), 0.0, cdf(a, wa)) if a.size else np.zeros_like(grid)
+    fb = np.where(grid < b.min(), 0.0, cdf(b, wb)) if b.size else np.zeros_like(grid)
+    return float(np.max(np.abs(fa - fb)))
+
+
+def score_label(p, score):
+    return "classifier output" if score == "score" else f"classifier output ({score})"
+
+
+def plot_score_distributions(out, p):
+    n = len(p.score_names)
+    fig, axes = plt.subplots(1, n, figsize=(7.0 * min(n, 3) if n > 1 else 7.0, 5.0), squeeze=False)
+    for ax, score in zip(axes[0], p.score_names):
+        values = p.scores[score]
+        bins = score_bins(values)
+        for k, (v, name) in enumerate(p.classes):
+            sel = p.label == v
+            weighted_hist(ax, values[sel], p.weight[sel], bins,
+                          f"{name}: N = {sel.sum()}, Σw = {p.weight[sel].sum():.4g}", color=COLOURS[k % 8])
+        ax.set_xlabel(score_label(p, score))
+        ax.set_ylabel("normalised to unit area")
+        ax.legend(loc="upper center")
+    fig.suptitle("Classifier output per class (held-out events, weighted)")
+    out.save(fig, "score_distributions")
+
+
+def plot_score_by_domain(out, p):
+    if p.domain is None:
+        return
+    domains = sorted(set(p.domain.tolist()), key=lambda d: (len(d), d))
+    score = p.score_names[0] if len(p.score_names) == 1 else p.score_names[-1]
+    values = p.binary_score() if p.binary_score() is not None else p.scores[score]
+    bins = score_bins(values)
+    fig, axes = plt.subplots(1, len(p.classes), figsize=(6.0 * len(p.classes), 5.0), squeeze=False)
+    for ax, (v, name) in zip(axes[0], p.classes):
+        sel_class = p.label == v
+        parts = []
+        for k, d in enumerate(domains):
+            sel = sel_class & (p.domain == d)
+            parts.append((values[sel], p.weight[sel]))
+            weighted_hist(ax, values[sel], p.weight[sel], bins, f"domain {d}: N = {sel.sum()}",
+                          color=COLOURS[k % 8], linestyle="-" if k == 0 else "--")
+        ax.set_title(name)
+        ax.set_xlabel("classifier output")
+        ax.set_ylabel("normalised to unit area")
+        if len(parts) >= 2 and parts[0][0].size and parts[1][0].size:
+            note(ax, f"K-S distance domain {domains[0]} vs {domains[1]}: "
+                     f"{ks_distance(parts[0][0], parts[0][1], parts[1][0], parts[1][1]):.3f}", "lower right")
+        ax.legend(loc="upper center")
+    fig.suptitle("Classifier output per domain (held-out events, weighted)")
+    out.save(fig, "score_by_domain")
+
+
+def roc_curve(score, is_signal, weight):
+    order = np.argsort(-score, kind="stable")
+    s = np.cumsum(np.where(is_signal[order], weight[order], 0.0))
+    b = np.cumsum(np.where(is_signal[order], 0.0, weight[order]))
+    tpr = np.concatenate([[0.0], s / s[-1]]) if s[-1] else None
+    fpr = np.concatenate([[0.0], b / b[-1]]) if b[-1] else None
+    if tpr is None or fpr is None:
+        return None
+    trapezoid = getattr(np, "trapezoid", None) or np.trapz
+    return fpr, tpr, float(trapezoid(tpr, fpr))
+
+
+def plot_roc(out, p):
+    fig, ax = plt.subplots()
+    curves = []
+    binary = p.binary_score()
+    if binary is not None:
+        curves.append(("signal vs background", binary, p.label == 1, np.ones(p.label.size, bool)))
+        if p.domain is not None:
+            for d in sorted(set(p.domain.tolist())):
+                curves.append((f"domain {d}", binary, p.label == 1, p.domain == d))
+    else:
+        for i, (v, name) in enumerate(p.classes):
+            if i < len(p.score_names):
+                curves.append((f"{name} vs rest", p.scores[p.score_names[i]], p.label == v,
+                               np.ones(p.label.size, bool)))
+    drawn = 0
+    for k, (name, score, signal, sel) in enumerate(curves):
+        result = roc_curve(score[sel], signal[sel], p.weight[sel])
+        if result is None:
+            continue
+        fpr, tpr, auc = result
+        ax.plot(fpr, tpr, color=COLOURS[k % 8], linestyle="-" if k == 0 else "--",
+                label=f"{name}: AUC {auc:.4f} (N = {sel.sum()})")
+        drawn += 1
+    if not drawn:
+        plt.close(fig)
+        return
+    ax.plot([0, 1], [0, 1], color="0.6", linewidth=1, linestyle=":", label="random guess")
+    ax.set_xlabel("background efficiency (false positive rate)")
+    ax.set_ylabel("signal efficiency (true positive rate)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_title("ROC curve (held-out events, weighted)")
+    ax.legend(loc="lower right")
+    out.save(fig, "roc")
+
+
+def plot_ams(out, p, summary):
+    score = p.binary_score()
+    if score is None:
+        return
+    scale = 1.0
+    ams = summary.get("ams") if isinstance(summary, dict) else None
+    if isinstance(ams, dict) and is_number(ams.get("weight_scale")):
+        scale = float(ams["weight_scale"])
+    order = np.argsort(-score, kind="stable")
+    w = p.weight[order] * scale
+    signal = p.label[order] == 1
+    s = np.cumsum(np.where(signal, w, 0.0))
+    b = np.cumsum(np.where(signal, 0.0, w))
+    b_reg = 10.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.sqrt(np.maximum(0.0, 2.0 * ((s + b + b_reg) * np.log1p(s / (b + b_reg)) - s)))
+    z[(s < 0) | (b < 0)] = np.nan
+    thresholds = score[order]
+    fig, ax = plt.subplots()
+    ax.plot(thresholds, z, label="AMS of the events with score ≥ cut")
+    if np.isfinite(z).any():
+        k = int(np.nanargmax(z))
+        ax.plot([thresholds[k]], [z[k]], "o", color=ROLLBACK_COLOUR,
+                label=f"best: AMS {z[k]:.3f} at cut {thresholds[k]:.3f}\n(s = {s[k]:.4g}, b = {b[k]:.4g})")
+    ax.set_xlabel("cut on the classifier output")
+    ax.set_ylabel("AMS (HiggsML, b_reg = 10)")
+    ax.set_title("Significance against the cut")
+    note(ax, f"N = {p.label.size} held-out events\nweights × {scale:.4g}", "upper left")
+    ax.legend(loc="lower center")
+    out.save(fig, "ams_vs_cut")
+
+
+def plot_systematic_band(ax, bins, nominal, up, down, title, n_note=None):
+    """Nominal histogram with its up/down variations and the ratio to nominal below."""
+    ax.stairs(nominal, bins, color="black", label="nominal", linewidth=2)
+    if up is not None:
+        ax.stairs(up, bins, color=COLOURS[1], label="up (+1σ)", linestyle="--")
+    if down is not None:
+        ax.stairs(down, bins, color=COLOURS[0], label="down (−1σ)", linestyle=":")
+    if up is not None and down is not None:
+        ax.stairs(np.maximum(up, down), bins, baseline=np.minimum(up, down), fill=True, color="0.6",
+                  alpha=0.35, label="up/down band")
+    ax.set_title(title)
+    ax.set_ylabel("events")
+    ax.legend(loc="best")
+    if n_note:
+        note(ax, n_note, "upper left")
+
+
+def add_ratio(fig, ax, bins, nominal, up, down):
+    rax = ax.inset_axes([0.0, -0.38, 1.0, 0.3], sharex=ax)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for values, colour, style in ((up, COLOURS[1], "--"), (down, COLOURS[0], ":")):
+            if values is not None:
+                rax.stairs(np.where(nominal != 0, values / nominal, np.nan), bins, color=colour, linestyle=style)
+    rax.axhline(1.0, color="black", linewidth=1)
+    rax.set_ylabel("variation / nominal", fontsize=10)
+    return rax
+
+
+def plot_prediction_systematics(out, p):
+    for (score, name), pair in sorted(p.systematics.items()):
+        nominal = p.scores[score]
+        bins = score_bins(nominal)
+        fig, axes = plt.subplots(1, len(p.classes), figsize=(6.5 * len(p.classes), 5.0), squeeze=False)
+        for ax, (v, cname) in zip(axes[0], p.classes):
+            sel = p.label == v
+            hist = lambda col: np.histogram(col[sel], bins=bins, weights=p.weight[sel])[0]
+            up = hist(p.varied[pair["up"]]) if "up" in pair else None
+            down = hist(p.varied[pair["down"]]) if "down" in pair else None
+            nom = hist(nominal)
+            plot_systematic_band(ax, bins, nom, up, down, cname, f"N = {sel.sum()}")
+            add_ratio(fig, ax, bins, nom, up, down).set_xlabel(score_label(p, score))
+        fig.suptitle(f"Systematic '{name}': classifier output nominal, up and down")
+        out.save(fig, f"systematic_{slug(name)}")
+
+
+def draw_predictions(out, path, summary):
+    p = Predictions(path)
+    plot_score_distributions(out, p)
+    plot_score_by_domain(out, p)
+    plot_roc(out, p)
+    plot_ams(out, p, summary)
+    plot_prediction_systematics(out, p)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fits (the JSON document `agnostic fit` prints) and pyhf workspaces
+# ---------------------------------------------------------------------------------------------
+def plot_pulls(out, doc, where):
+    poi = doc.get("poi")
+    if isinstance(doc.get("impacts"), list) and doc["impacts"]:
+        rows = [(str(r.get("name")), number(r.get("pull"), f"{where}: impacts[{i}].pull"),
+                 number(r.get("constraint", 1.0), f"{where}: impacts[{i}].constraint"))
+                for i, r in enumerate(doc["impacts"]) if isinstance(r, dict)]
+        source = "impacts"
+    elif isinstance(doc.get("bestfit"), dict) and isinstance(doc.get("errors"), dict):
+        # Without impacts only parameters with a unit Gaussian constraint around 0 (normsys, histosys)
+        # have a pull equal to their value; per-bin γ and lumi are left out (their priors are not here).
+        rows = [(k, number(v, f"{where}: bestfit.{k}"), number(doc["errors"].get(k, math.nan), f"{where}: errors.{k}"))
+                for k, v in doc["bestfit"].items() if k != poi and "[" not in k and k != "lumi"]
+        source = "best fit ± Hessian error (normsys/histosys parameters)"
+    else:
+        return
+    if not rows:
+        return
+    names, pulls, widths = zip(*rows)
+    y = np.arange(len(rows))[::-1]
+    fig, ax = plt.subplots(figsize=(7.0, 1.6 + 0.35 * len(rows)))
+    ax.axvspan(-2, 2, color=TWO_SIGMA, alpha=0.5, label="±2σ")
+    ax.axvspan(-1, 1, color=ONE_SIGMA, alpha=0.5, label="±1σ")
+    ax.errorbar(pulls, y, xerr=widths, fmt="o", color="black", capsize=3, label="pull ± constraint")
+    ax.set_yticks(y)
+    ax.set_yticklabels(names)
+    ax.set_xlabel("(θ̂ − θ₀) / Δθ")
+    ax.set_xlim(min(-2.5, min(np.array(pulls) - np.array(widths)) - 0.3),
+                max(2.5, max(np.array(pulls) + np.array(widths)) + 0.3))
+    ax.set_title(f"Nuisance parameter pulls ({len(rows)} parameters)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.5 / (1.6 + 0.35 * len(rows))), ncol=3)
+    note(ax, f"from {source}", "upper right") if len(rows) > 3 else None
+    out.save(fig, "pulls")
+
+
+def plot_impacts(out, doc, where):
+    impacts = doc.get("impacts")
+    if not isinstance(impacts, list) or not impacts:
+        return
+    rows = []
+    for i, r in enumerate(impacts):
+        if not isinstance(r, dict) or "name" not in r:
+            raise RecordError(f"{where}: impacts[{i}] has no key 'name'")
+        get = lambda k: number(r.get(k, 0.0), f"{where}: impacts[{i}].{k}")
+        rows.append((r["name"], get("pull"), number(r.get("constraint", 1.0), f"{where}: impacts[{i}].constraint"),
+                     get("prefit_up"), get("prefit_down"), get("postfit_up"), get("postfit_down")))
+    rows.sort(key=lambda r: max(abs(r[5]), abs(r[6]), abs(r[3]), abs(r[4])), reverse=True)
+    shown = rows[:20]
+    y = np.arange(len(shown))[::-1]
+    fig, ax = plt.subplots(figsize=(8.0, 2.2 + 0.4 * len(shown)))
+    names = [r[0] for r in shown]
+    poi = doc.get("poi", "μ")
+    ax.barh(y, [r[3] for r in shown], height=0.7, fill=False, edgecolor=COLOURS[0], label="pre-fit impact, θ = +Δθ")
+    ax.barh(y, [r[4] for r in shown], height=0.7, fill=False, edgecolor=COLOURS[5], label="pre-fit impact, θ = −Δθ")
+    ax.barh(y, [r[5] for r in shown], height=0.5, color=COLOURS[0], alpha=0.8, label="post-fit impact, θ = +σ̂")
+    ax.barh(y, [r[6] for r in shown], height=0.5, color=COLOURS[5], alpha=0.8, label="post-fit impact, θ = −σ̂")
+    ax.set_yticks(y)
+    ax.set_yticklabels(names)
+    ax.set_xlabel(f"Δ{pretty(poi)}")
+    limit = max(1e-12, max(max(abs(r[3]), abs(r[4]), abs(r[5]), abs(r[6])) for r in shown)) * 1.15
+    ax.set_xlim(-limit, limit)
+    pull_ax = ax.twiny()
+    pull_ax.errorbar([r[1] for r in shown], y, xerr=[r[2] for r in shown], fmt="o", color="black", capsize=3,
+                     label="pull (θ̂ − θ₀)/Δθ")
+    pull_ax.set_xlim(-2.5, 2.5)
+    pull_ax.set_xlabel("(θ̂ − θ₀) / Δθ")
+    pull_ax.grid(False)
+    handles = ax.get_legend_handles_labels()[0] + pull_ax.get_legend_handles_labels()[0]
+    labels = ax.get_legend_handles_labels()[1] + pull_ax.get_legend_handles_labels()[1]
+    fig.legend(handles, labels, loc="lower center", ncol=2, bbox_to_anchor=(0.5, -0.02 - 0.5 / len(shown)))
+    ax.set_title(f"Impacts on {poi}: {len(shown)} of {len(rows)} parameters, largest first", pad=40)
+    out.save(fig, "impacts")
+
+
+def plot_correlation(out, doc, where):
+    names, matrix = None, None
+    for key in ("correlation", "covariance"):
+        c = doc.get(key)
+        if isinstance(c, dict) and "matrix" in c:
+            names, matrix = c.get("names"), c["matrix"]
+        elif isinstance(c, list):
+            matrix = c
+        if matrix is not None:
+            try:
+                m = np.array([[number(v, f"{where}: {key}") for v in row] for row in matrix])
+            except TypeError:
+                raise RecordError(f"{where}: '{key}' must be a list of rows of numbers") from None
+            if m.ndim != 2 or m.shape[0] != m.shape[1]:
+                raise RecordError(f"{where}: '{key}' is not a square matrix")
+            if key == "covariance":
+                d = np.sqrt(np.abs(np.diag(m)))
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    m = m / np.outer(d, d)
+            break
+    if matrix is None:
+        return
+    if names is None and isinstance(doc.get("bestfit"), dict) and len(doc["bestfit"]) == m.shape[0]:
+        names = list(doc["bestfit"])
+    names = names or [str(i) for i in range(m.shape[0])]
+    n = m.shape[0]
+    size = min(14.0, 3.0 + 0.45 * n)
+    fig, ax = plt.subplots(figsize=(size + 1.5, size))
+    image = ax.imshow(m, cmap="RdBu_r", vmin=-1, vmax=1)
+    fig.colorbar(image, ax=ax, label="correlation", fraction=0.046, pad=0.04)
+    ax.set_xticks(range(n))
+    ax.set_yticks(range(n))
+    ax.set_xticklabels(names, rotation=90)
+    ax.set_yticklabels(names)
+    ax.grid(False)
+    if n <= 15:
+        for i in range(n):
+            for j in range(n):
+                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                        color="white" if abs(m[i, j]) > 0.6 else "black")
+    ax.set_title(f"Correlation of the fitted parameters ({n})")
+    out.save(fig, "correlation")
+
+
+def crossings(x, y, level):
+    """Where the curve y(x) crosses `level`, by linear interpolation."""
+    found = []
+    for i in range(len(x) - 1):
+        if (y[i] - level) * (y[i + 1] - level) < 0:
+            found.append(x[i] + (level - y[i]) * (x[i + 1] - x[i]) / (y[i + 1] - y[i]))
+    return found
+
+
+def scan_points(scan, where):
+    """(name, values, -2 Δ ln L) from {"param", "points": [[v, t]]} or [{"mu", "nll", "delta_nll"}]."""
+    name = "μ"
+    points = scan
+    if isinstance(scan, dict):
+        name, points = scan.get("param", name), scan.get("points")
+    if not isinstance(points, list) or not points:
+        raise RecordError(f"{where}: 'scan' holds no points")
+    values, t = [], []
+    for i, p in enumerate(points):
+        if isinstance(p, list) and len(p) == 2:
+            values.append(number(p[0], f"{where}: scan[{i}][0]"))
+            t.append(number(p[1], f"{where}: scan[{i}][1]"))
+        elif isinstance(p, dict) and "mu" in p and ("delta_nll" in p or "nll" in p):
+            values.append(number(p["mu"], f"{where}: scan[{i}].mu"))
+            t.append(number(p["delta_nll"], f"{where}: scan[{i}].delta_nll") * 2.0 if "delta_nll" in p
+                     else number(p["nll"], f"{where}: scan[{i}].nll"))
+        else:
+            raise RecordError(f"{where}: scan point {i} is neither [value, 2Δ(−ln L)] nor {{mu, nll, delta_nll}}")
+    values, t = np.array(values), np.array(t)
+    if not any(isinstance(p, dict) and "delta_nll" in p for p in points) and isinstance(points[0], dict):
+        t = 2.0 * (t - t.min())
+    order = np.argsort(values)
+    return name, values[order], t[order]
+
+
+def plot_scan(out, doc, where):
+    if "scan" not in doc:
+        return
+    name, x, t = scan_points(doc["scan"], where)
+    fig, ax = plt.subplots()
+    ax.plot(x, t, marker="." if len(x) <= 40 else None, color=COLOURS[0], label="profile likelihood")
+    best = x[int(np.argmin(t))]
+    text = [f"{pretty(name)}̂ ≈ {best:.4g} (lowest point)"]
+    for level, label, colour in ((1.0, "68 %", ONE_SIGMA), (3.84, "95 %", TWO_SIGMA)):
+        ax.axhline(level, color=colour, linewidth=1.5, linestyle="--", label=f"−2Δln L = {level:g} ({label})")
+        c = crossings(x, t, level)
+        lo = [v for v in c if v < best]
+        hi = [v for v in c if v > best]
+        if lo or hi:
+            text.append(f"{label}: [{lo[-1]:.4g}" if lo else f"{label}: [below scan")
+            text[-1] += f", {hi[0]:.4g}]" if hi else ", above scan]"
+        for v in c:
+            ax.axvline(v, color=colour, linewidth=1, linestyle=":")
+    ax.set_xlabel(pretty(name))
+    ax.set_ylabel("−2 Δ ln L")
+    ax.set_ylim(0, max(5.0, min(float(np.nanmax(t)), 12.0)))
+    ax.set_title(f"Profile likelihood scan of {pretty(name)} ({len(x)} points)")
+    ax.legend(loc="upper center")
+    note(ax, "\n".join(text), "upper right")
+    out.save(fig, "likelihood_scan")
+
+
+def plot_cls_scan(out, doc, where):
+    scan = doc.get("cls_scan")
+    if not isinstance(scan, list) or not scan:
+        return
+    mu, obs, exp = [], [], []
+    for i, p in enumerate(scan):
+        if not isinstance(p, dict) or "mu" not in p or "exp" not in p:
+            raise RecordError(f"{where}: cls_scan[{i}] needs keys 'mu' and 'exp' (5 numbers), and 'obs'")
+        if not isinstance(p["exp"], list) or len(p["exp"]) != 5:
+            raise RecordError(f"{where}: cls_scan[{i}].exp must hold 5 numbers (−2σ, −1σ, median, +1σ, +2σ)")
+        mu.append(number(p["mu"], f"{where}: cls_scan[{i}].mu"))
+        obs.append(number(p.get("obs", math.nan), f"{where}: cls_scan[{i}].obs"))
+        exp.append(numbers(p["exp"], f"{where}: cls_scan[{i}].exp"))
+    order = np.argsort(mu)
+    mu, obs, exp = np.array(mu)[order], np.array(obs)[order], np.array(exp)[order]
+    limit = doc.get("upper_limit") if isinstance(doc.get("upper_limit"), dict) else {}
+    cl = number(limit.get("cl", 0.95), f"{where}: upper_limit.cl")
+    alpha = 1.0 - cl if cl > 0.5 else cl
+    fig, ax = plt.subplots()
+    ax.fill_between(mu, exp[:, 0], exp[:, 4], color=TWO_SIGMA, label="expected ±2σ")
+    ax.fill_between(mu, exp[:, 1], exp[:, 3], color=ONE_SIGMA, label="expected ±1σ")
+    ax.plot(mu, exp[:, 2], "k--", label="expected CLs (median)")
+    if np.isfinite(obs).any():
+        ax.plot(mu, obs, "k-", marker="o" if len(mu) <= 30 else None, markersize=4, label="observed CLs")
+    ax.axhline(alpha, color="red", linewidth=1.5, label=f"CLs = {alpha:g} ({(1 - alpha) * 100:g} % CL)")
+    text = []
+    if is_number(limit.get("obs")):
+        ax.axvline(float(limit["obs"]), color="black", linewidth=1, linestyle=":")
+        text.append(f"observed limit {float(limit['obs']):.4g}")
+    if isinstance(limit.get("exp"), list) and len(limit["exp"]) == 5:
+        e = numbers(limit["exp"], f"{where}: upper_limit.exp")
+        text.append(f"expected limit {e[2]:.4g} (+{e[3] - e[2]:.2g} −{e[2] - e[1]:.2g})")
+    poi = pretty(doc.get("poi", "mu"))
+    ax.set_xlabel(poi)
+    ax.set_ylabel("CLs")
+    ax.set_ylim(0, 1.05)
+    ax.set_title(f"CLs against {poi} ({len(mu)} points)")
+    ax.legend(loc="upper right")
+    if text:
+        note(ax, "\n".join(text), "lower left")
+    out.save(fig, "cls_scan")
+
+
+def gaussian_pulls(out, values, title, name):
+    """Histogram of pulls with the maximum-likelihood Gaussian and N(0, 1) for reference."""
+    values = values[np.isfinite(values)]
+    if values.size < 5:
+        return
+    n = values.size
+    mean, width = float(values.mean()), float(values.std())
+    fig, ax = plt.subplots()
+    edge = max(4.0, float(np.max(np.abs(values))) + 0.5)
+    bins = np.linspace(-edge, edge, int(min(60, max(10, 2 * math.sqrt(n)))) + 1)
+    ax.hist(values, bins=bins, histtype="stepfilled", alpha=0.4, color=COLOURS[0], label=f"pulls (N = {n})")
+    grid = np.linspace(-edge, edge, 400)
+    scale = n * (bins[1] - bins[0])
+    gauss = lambda m, s: scale * np.exp(-0.5 * ((grid - m) / s) ** 2) / (s * math.sqrt(2 * math.pi))
+    if width > 0:
+        ax.plot(grid, gauss(mean, width), color=COLOURS[1],
+                label=f"Gaussian fit: mean {mean:.3f} ± {width / math.sqrt(n):.3f}\n"
+                      f"width {width:.3f} ± {width / math.sqrt(2 * n):.3f}")
+    ax.plot(grid, gauss(0.0, 1.0), color="0.3", linestyle="--", label="N(0, 1)")
+    ax.set_xlabel("pull")
+    ax.set_ylabel(f"entries / {bins[1] - bins[0]:.2g}")
+    ax.set_title(title)
+    ax.legend(loc="upper right")
+    out.save(fig, name)
+
+
+def draw_templates(out, channels, title, name):
+    """Stacked templates per channel with data (and a band when the record gives one)."""
+    for ch in channels:
+        samples = ch["samples"]
+        n_bins = len(samples[0][1])
+        edges = np.arange(n_bins + 1)
+        fig, ax = plt.subplots()
+        bottom = np.zeros(n_bins)
+        for k, (sname, yields) in enumerate(samples):
+            ax.stairs(bottom + yields, edges, baseline=bottom, fill=True, color=COLOURS[k % 8], alpha=0.75,
+                      label=f"{sname} ({yields.sum():.4g})")
+            bottom = bottom + yields
+        band = ch.get("uncertainty")
+        if band is not None:
+            ax.stairs(bottom + band, edges, baseline=bottom - band, fill=False, hatch="////", color="0.3",
+                      linewidth=0, label="uncertainty")
+        data = ch.get("data")
+        if data is not None:
+            ax.errorbar(edges[:-1] + 0.5, data, yerr=np.sqrt(np.maximum(data, 0)), fmt="ko", markersize=4,
+                        label=f"data ({data.sum():.4g})")
+        ax.set_xlabel("bin")
+        ax.set_ylabel("events")
+        ax.set_title(f"{title}: channel {ch['name']}")
+        ax.legend(loc="best")
+        out.save(fig, f"{name}_{slug(ch['name'])}")
+
+
+def templates_from_record(record, where):
+    """Channels from {"channels": [{"name", "samples": [{"name", "yields"}], "data", "uncertainty"}]}."""
+    channels = []
+    for i, ch in enumerate(record.get("channels") or []):
+        try:
+            samples = [(s["name"], numbers(s["yields"], f"{where}: channels[{i}].samples.yields"))
+                       for s in ch["samples"]]
+            entry = {"name": ch.get("name", str(i)), "samples": samples}
+            for key in ("data", "uncertainty"):
+                if key in ch:
+                    entry[key] = numbers(ch[key], f"{where}: channels[{i}].{key}")
+        except (KeyError, TypeError) as e:
+            raise RecordError(f"{where}: channels[{i}] lacks {e} (needs name, samples[{{name, yields}}])") from None
+        channels.append(entry)
+    return channels
+
+
+def draw_workspace(out, ws, where):
+    observed = {o.get("name"): o.get("data") for o in ws.get("observations") or []}
+    channels = []
+    for i, ch in enumerate(ws.get("channels") or []):
+        samples, stat = [], None
+        for s in ch.get("samples") or []:
+            if "data" not in s:
+                raise RecordError(f"{where}: channels[{i}] sample '{s.get('name')}' has no 'data'")
+            samples.append((s.get("name", "?"), numbers(s["data"], f"{where}: {s.get('name')}.data")))
+            for m in s.get("modifiers") or []:
+                if m.get("type") == "staterror" and isinstance(m.get("data"), list):
+                    sq = numbers(m["data"], f"{where}: staterror") ** 2
+                    stat = sq if stat is None else stat + sq
+        entry = {"name": ch.get("name", str(i)), "samples": samples}
+        if stat is not None:
+            entry["uncertainty"] = np.sqrt(stat)
+        if observed.get(entry["name"]) is not None:
+            entry["data"] = numbers(observed[entry["name"]], f"{where}: observations")
+        if samples:
+            channels.append(entry)
+    draw_templates(out, channels, "Pre-fit templates (workspace)", "prefit")
+
+
+def draw_fit(out, doc, where):
+    plot_pulls(out, doc, where)
+    plot_impacts(out, doc, where)
+    plot_correlation(out, doc, where)
+    plot_scan(out, doc, where)
+    plot_cls_scan(out, doc, where)
+    toys = doc.get("toys")
+    if isinstance(toys, dict) and isinstance(toys.get("pulls"), list):
+        gaussian_pulls(out, numbers(toys["pulls"], f"{where}: toys.pulls"),
+                       f"Toys: pull of {pretty(doc.get('poi', 'mu'))}", "toy_pulls")
+    for stage in ("prefit", "postfit"):
+        if isinstance(doc.get(stage), dict):
+            draw_templates(out, templates_from_record(doc[stage], f"{where}: {stage}"),
+                           f"{stage[:-3].capitalize()}-fit templates", stage)
+
+
+def is_fit_document(doc):
+    keys = ("bestfit", "upper_limit", "cls_scan", "impacts", "scan", "correlation", "prefit", "postfit")
+    return isinstance(doc, dict) and any(k in doc for k in keys)
+
+
+# ---------------------------------------------------------------------------------------------
+# Examples' results: λ scans, bias tables, pull lists (found anywhere in a JSON or CSV record)
+# ---------------------------------------------------------------------------------------------
+SCAN_KEYS = ("lambda", "lam", "λ", "alpha", "alpha_adv")
+ERROR_SUFFIXES = ("_err", "_error", "_uncertainty", "_unc", "_sigma")
+
+
+def panel_of(key):
+    for word, panel in (("auc", "AUC"), ("ks", "K-S distance"), ("purity", "purity"),
+                        ("significance", "significance"), ("ams", "significance"),
+                        ("delta_mu", "Δμ/μ"), ("dmu", "Δμ/μ"), ("bias", "bias")):
+        if re.search(rf"(^|_){word}(_|$)", key):
+            return panel
+    return pretty(key)
+
+
+def plot_parameter_scan(out, rows, scan_key, title, name):
+    keys = [k for k in rows[0] if k != scan_key and not k.endswith(ERROR_SUFFIXES)
+            and all(is_number(r.get(k)) for r in rows)]
+    if not keys or len(rows) < 2:
+        return
+    x = np.array([float(r[scan_key]) for r in rows])
+    order = np.argsort(x)
+    x = x[order]
+    panels = []
+    for k in keys:
+        if panel_of(k) not in panels:
+            panels.append(panel_of(k))
+    cols = 2 if len(panels) > 1 else 1
+    rows_n = math.ceil(len(panels) / cols)
+    fig, axes = plt.subplots(rows_n, cols, figsize=(6.0 * cols, 3.8 * rows_n), squeeze=False, sharex=True)
+    for ax, panel in zip(axes.flat, panels):
+        for k in [k for k in keys if panel_of(k) == panel]:
+            y = np.array([float(r[k]) for r in rows])[order]
+            err = next((e for e in (k + s for s in ERROR_SUFFIXES) if e in rows[0]), None)
+            yerr = np.array([float(r.get(err, 0)) for r in rows])[order] if err else None
+            ax.errorbar(x, y, yerr=yerr, marker="o", markersize=4, capsize=3, label=pretty(k))
+        ax.set_ylabel(panel)
+        ax.legend(loc="best")
+        if x.min() >= 0 and x.max() > 0 and x[x > 0].size and x.max() / x[x > 0].min() > 100:
+            ax.set_xscale("symlog", linthresh=x[x > 0].min())
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel(pretty(scan_key))
+    fig.suptitle(f"{title} ({len(rows)} points)")
+    out.save(fig, name)
+
+
+def plot_bias_table(out, rows, title, name):
+    category = next((k for k in ("model", "signal_model", "name", "sample") if k in rows[0]), None)
+    group = next((k for k in ("method", "classifier", "network") if k in rows[0]), None)
+    values = [k for k in rows[0] if "bias" in k and not k.endswith(ERROR_SUFFIXES) and is_number(rows[0][k])]
+    if category is None or not values:
+        return
+    models = list(dict.fromkeys(str(r[category]) for r in rows))
+    series = {}  # series name -> (model -> (value, error))
+    for r in rows:
+        for k in values:
+            label = f"{r[group]}" if group else pretty(k)
+            if group and len(values) > 1:
+                label += f" {pretty(k)}"
+            err = next((r[e] for e in (k + s for s in ERROR_SUFFIXES) if is_number(r.get(e))), 0.0)
+            series.setdefault(label, {})[str(r[category])] = (float(r[k]), float(err))
+    width = 0.8 / len(series)
+    fig, ax = plt.subplots(figsize=(max(7.0, 1.0 + 0.9 * len(models) * len(series) ** 0.5), 5.0))
+    for k, (label, by_model) in enumerate(series.items()):
+        xs = np.arange(len(models)) + (k - (len(series) - 1) / 2) * width
+        ys = [by_model.get(m, (math.nan, 0))[0] for m in models]
+        es = [by_model.get(m, (math.nan, 0))[1] for m in models]
+        ax.bar(xs, ys, width=width, yerr=es, capsize=3, color=COLOURS[k % 8], label=label)
+    ax.axhline(0, color="black", linewidth=1)
+    ax.set_xticks(np.arange(len(models)))
+    ax.set_xticklabels(models, rotation=30 if len(models) > 5 else 0, ha="right" if len(models) > 5 else "center")
+    ax.set_xlabel(category.replace("_", " "))
+    ax.set_ylabel("bias (μ̂ − μ̃) / μ̃")
+    ax.set_title(title)
+    ax.legend(loc="best")
+    out.save(fig, name)
+
+
+def draw_results(out, record, path_name, found):
+    """Walks a results record and draws every λ scan, bias table and pull list it holds."""
+    def visit(node, trail):
+        label = " / ".join(trail) or path_name
+        stem = slug("_".join(trail)) if trail else ""
+        suffix = f"_{stem}" if stem else ""
+        if isinstance(node, list) and node and all(isinstance(r, dict) for r in node):
+            scan_key = next((k for k in SCAN_KEYS if all(is_number(r.get(k)) for r in node)), None)
+            if scan_key:
+                found.append(label)
+                plot_parameter_scan(out, node, scan_key, f"Scan of {pretty(scan_key)}: {label}",
+                                    f"{slug(scan_key)}_scan{suffix}")
+            elif any("bias" in k for k in node[0]):
+                found.append(label)
+                plot_bias_table(out, node, f"Bias per model: {label}", f"bias{suffix}")
+            elif all(is_number(r.get("pull")) and "name" not in r for r in node):
+                found.append(label)
+                gaussian_pulls(out, np.array([float(r["pull"]) for r in node]), f"Pulls: {label}", f"pulls{suffix}")
+        elif isinstance(node, list) and trail and re.search(r"pull", trail[-1]) and node and all(is_number(v) for v in node):
+            found.append(label)
+            gaussian_pulls(out, np.array([float(v) for v in node]), f"Pull distribution: {label}", f"pulls{suffix}")
+        elif isinstance(node, dict):
+            if isinstance(node.get("nominal"), list) and (isinstance(node.get("up"), list)
+                                                          or isinstance(node.get("down"), list)):
+                found.append(label)
+                draw_histogram_systematic(out, node, label, f"systematic{suffix}")
+                return
+            for k, v in node.items():
+                visit(v, trail + [str(k)])
+    visit(record, [])
+
+
+def draw_histogram_systematic(out, node, label, name):
+    where = label
+    nominal = numbers(node["nominal"], f"{where}.nominal")
+    up = numbers(node["up"], f"{where}.up") if "up" in node else None
+    down = numbers(node["down"], f"{where}.down") if "down" in node else None
+    edges = node.get("edges") or node.get("bins")
+    bins = numbers(edges, f"{where}.edges") if isinstance(edges, list) else np.arange(nominal.size + 1, dtype=float)
+    for v, key in ((up, "up"), (down, "down")):
+        if v is not None and v.size != nominal.size:
+            raise RecordError(f"{where}: '{key}' has {v.size} bins, 'nominal' has {nominal.size}")
+    if bins.size != nominal.size + 1:
+        raise RecordError(f"{where}: 'edges' needs {nominal.size + 1} values, got {bins.size}")
+    fig, ax = plt.subplots()
+    plot_systematic_band(ax, bins, nominal, up, down, f"{node.get('name', label)}: nominal, up and down")
+    add_ratio(fig, ax, bins, nominal, up, down).set_xlabel(node.get("xlabel", "classifier output"))
+    out.save(fig, name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dispatch: what a PATH is, and where its figures go
+# ---------------------------------------------------------------------------------------------
+def read_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except json.JSONDecodeError as e:
+        raise RecordError(f"{path}: not valid JSON ({e})") from None
+
+
+SKIPPED_IN_RUN_DIRS = {"model.json", "config.json", "checkpoint.json", "summary.json"}
+
+
+def draw_path(path, out):
+    """Draws every figure a PATH allows; returns the number of figures written."""
+    before = len(out.written)
+    if os.path.isdir(path):
+        summary = read_json(os.path.join(path, "summary.json")) if os.path.isfile(
+            os.path.join(path, "summary.json")) else {}
+        history = os.path.join(path, "history.json")
+        if os.path.isfile(history):
+            draw_history(out, read_json(history), history)
+        predictions = os.path.join(path, "predictions.csv")
+        if os.path.isfile(predictions):
+            draw_predictions(out, predictions, summary)
+        for name in sorted(os.listdir(path)):
+            full = os.path.join(path, name)
+            if name.endswith(".json") and name not in SKIPPED_IN_RUN_DIRS and name != "history.json" \
+                    and ".tmp." not in name and os.path.isfile(full):
+                draw_file(full, out)
+    else:
+        draw_file(path, out)
+    return len(out.written) - before
+
+
+def draw_file(path, out):
+    name = os.path.basename(path)
+    if path.endswith(".csv"):
+        columns = read_csv_columns(path)
+        if "label" in columns and any(c == "score" or c.startswith("score_") for c in columns):
+            summary_path = os.path.join(os.path.dirname(path), "summary.json")
+            draw_predictions(out, path, read_json(summary_path) if os.path.isfile(summary_path) else {})
+            return
+        rows = [dict(zip(columns, values)) for values in zip(*columns.values())]
+        for r in rows:
+            for k, v in r.items():
+                try:
+                    r[k] = float(v)
+                except ValueError:
+                    pass
+        draw_results(out, rows, name, [])
+        return
+    doc = read_json(path)
+    if isinstance(doc, dict) and isinstance(doc.get("epochs"), list):
+        draw_history(out, doc, path)
+    elif isinstance(doc, dict) and "channels" in doc and "observations" in doc:
+        draw_workspace(out, doc, path)
+    elif is_fit_document(doc):
+        draw_fit(out, doc, path)
+        rest = {k: v for k, v in doc.items() if k not in ("scan", "cls_scan", "impacts", "toys", "prefit", "postfit")}
+        draw_results(out, rest, name, [])
+    else:
+        draw_results(out, doc, name, [])
+
+
+def default_output(path):
+    path = os.path.normpath(path)
+    if os.path.isdir(path):
+        return os.path.join(path, "plots")
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return os.path.join(os.path.dirname(path) or ".", f"{stem}-plots")
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(
+        prog="agnostic plot",
+        description="Draws every figure the records allow and prints the files written (docs/plot.md). "
+                    "PATH: a training output directory, a JSON document from `agnostic fit`, a pyhf "
+                    "workspace, or an example's results file (JSON or CSV).")
+    parser.add_argument("paths", nargs="+", metavar="PATH")
+    parser.add_argument("--output", metavar="DIR",
+                        help="directory for the figures (default: PATH/plots for a directory, "
+                             "NAME-plots next to a file; with several PATHs, one subdirectory each)")
+    parser.add_argument("--format", choices=("png", "pdf", "svg"), default="png")
+    args = parser.parse_args(argv)
+
+    global np, plt
+    try:
+        import numpy
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot
+    except ImportError as e:
+        print(f"agnostic plot: {e}\n{INSTALL_HINT}", file=sys.stderr)
+        return 3
+    np, plt = numpy, matplotlib.pyplot
+    apply_style()
+
+    failed = 0
+    for path in args.paths:
+        if not os.path.exists(path):
+            print(f"agnostic plot: {path}: no such file or directory", file=sys.stderr)
+            failed += 1
+            continue
+        directory = args.output or default_output(path)
+        if args.output and len(args.paths) > 1:
+            directory = os.path.join(args.output, slug(os.path.splitext(os.path.basename(os.path.normpath(path)))[0]))
+        out = Figures(directory, args.format)
+        try:
+            count = draw_path(path, out)
+        except RecordError as e:
+            print(f"agnostic plot: {e}", file=sys.stderr)
+            failed += 1
+            continue
+        except (OSError, KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
+            if os.environ.get("AGNOSTIC_PLOT_DEBUG"):
+                raise
+            print(f"agnostic plot: {path}: cannot read the record ({type(e).__name__}: {e}); "
+                  "see docs/plot.md for the formats (AGNOSTIC_PLOT_DEBUG=1 shows where it failed)",
+                  file=sys.stderr)
+            failed += 1
+            continue
+        if count == 0:
+            print(f"agnostic plot: {path}: nothing to draw (no record this script knows; see docs/plot.md)",
+                  file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
