@@ -7,8 +7,11 @@
 
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/threads.hpp"
+#include "export_command.hpp"
 #include "fit_command.hpp"
+#include "import_command.hpp"
 #include "inspect_command.hpp"
+#include "plot_command.hpp"
 #include "predict_command.hpp"
 #include "train_command.hpp"
 
@@ -26,6 +29,11 @@ static const Subcommand kSubcommands[] = {
     {"predict", "run a model file on a data file, write one column per output", agnostic::tools::run_predict},
     {"inspect", "show a model file's inputs, layers, outputs and parameter count",
      agnostic::tools::run_inspect},
+    {"export", "write a model file as lwtnn JSON, ONNX or a standalone C++ header",
+     agnostic::tools::run_export},
+    {"import", "read an ONNX or lwtnn network into a model file", agnostic::tools::run_import},
+    {"plot", "draw the figures of training runs, fits and results (matplotlib; docs/plot.md)",
+     agnostic::tools::run_plot},
     {nullptr, nullptr, nullptr},
 };
 
