@@ -7,7 +7,8 @@ cd "$(dirname "$(readlink -f "$0")")"
 what=${1:-}
 [[ "$what" == example || "$what" == test ]] || { echo "usage: $0 example|test" >&2; exit 2; }
 
-packages=(cmake make g++ clang libomp-14-dev libclang-rt-14-dev libeigen3-dev nlohmann-json3-dev doctest-dev)
+packages=(cmake make g++ clang libomp-14-dev libclang-rt-14-dev libeigen3-dev nlohmann-json3-dev doctest-dev
+          python3-matplotlib python3-numpy)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if ((${#missing[@]})); then

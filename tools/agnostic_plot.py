@@ -20,8 +20,8 @@ import sys
 np = None  # numpy and matplotlib are imported in main(), so that a missing package gives a message
 plt = None
 
-INSTALL_HINT = ("agnostic plot needs matplotlib and numpy for /usr/bin/python3; install them with\n"
-                "  apt-get install python3-matplotlib python3-numpy")
+INSTALL_HINT = (f"agnostic plot needs matplotlib and numpy for {sys.executable or 'python3'}; on Debian or "
+                "Ubuntu install them with\n  apt-get install python3-matplotlib python3-numpy")
 
 # ---------------------------------------------------------------------------------------------
 # Style: one place for every figure's look (readable on a slide, colour-blind safe colours).

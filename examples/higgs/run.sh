@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The flagship example: train a classifier with `agnostic train examples/higgs/config.json`,
 # print the validation AUC and the AMS at the best cut, and write the held-out events'
-# label,weight,score to predictions.csv in the output directory.
+# label,weight,score to predictions.csv in the output directory, and draw its figures into
+# OUTPUT/plots/ with `agnostic plot` (needs python3-matplotlib).
 #
 # It runs twice when it can:
 #   1. on toy events made by higgs-generate (always: a fresh clone has nothing else), and
@@ -42,4 +43,15 @@ for run in generated real; do
   [[ -f $out/$run.log ]] || continue
   echo "$run: $(grep '^validation:' "$out/$run.log" | sed 's/^validation: //')"
   echo "  -> $out/$run/predictions.csv"
+done
+
+echo
+echo "== figures (agnostic plot: losses, classifier output, ROC, AMS against the cut; docs/plot.md) =="
+for run in generated real; do
+  [[ -d $out/$run ]] || continue
+  if "$agnostic" plot "$out/$run" --output "$out/$run/plots" >"$out/$run-plot.log" 2>&1; then
+    echo "$run: $(wc -l <"$out/$run-plot.log") figures in $out/$run/plots/"
+  else
+    echo "$run: no figures ($(tail -n 2 "$out/$run-plot.log" | tr '\n' ' '))"
+  fi
 done
