@@ -11,6 +11,7 @@
 #include <array>
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include <Eigen/Dense>
 
@@ -156,6 +157,70 @@ struct ClsResult {
   std::array<double, 5> cls_exp{};  // -2 sigma, -1 sigma, median, +1 sigma, +2 sigma
 };
 
+// The pieces of asymptotic CLs that do not depend on the tested mu, computed once: the free fit to
+// the data, the background-only (mu = 0) conditional fit to the data, its Asimov data and the free fit
+// to those. at(mu) then costs two conditional fits (data and Asimov), q_asimov(mu) one. Upper limits
+// and CLs scans evaluate many mu values with one calculator; its methods are const and thread-safe.
+class AsymptoticClsCalculator {
+ public:
+  // `free`, when given, must be the unconditional fit of the same model and data.
+  AsymptoticClsCalculator(const BinnedLikelihood& model, Data data,
+                          TestStatistic statistic = TestStatistic::qtilde, FitOptions options = {},
+                          const FitResult* free = nullptr)
+      : model_(model), data_(std::move(data)), statistic_(statistic), options_(std::move(options)) {
+    inference_detail::check_poi_floats(model, options_, "asymptotic_cls");
+    inference_detail::check_poi_value(model, 0.0, "asymptotic_cls (background-only Asimov data)");
+    options_.hesse = false;
+    free_ = free ? *free : fit(model, data_, options_);
+    background_ = fit_fixed_poi(model, data_, 0.0, options_);
+    asimov_ = asimov_data(model, background_.values);
+    FitOptions at_truth = options_;
+    at_truth.start = background_.values;  // the Asimov minimum is at the generating parameters
+    asimov_free_ = fit(model, asimov_, at_truth);
+  }
+
+  const BinnedLikelihood& model() const { return model_; }
+  const Data& data() const { return data_; }
+  TestStatistic statistic() const { return statistic_; }
+  const FitResult& free_fit() const { return free_; }
+  const FitResult& background_fit() const { return background_; }
+  const Data& background_asimov() const { return asimov_; }
+
+  // The statistic on the background-only Asimov data at mu (enough for the expected band).
+  double q_asimov(double mu) const {
+    inference_detail::check_poi_value(model_, mu, "asymptotic_cls");
+    return upper_limit_statistic(
+        inference_detail::upper_limit_ratio(model_, asimov_, mu, statistic_, options_, &asimov_free_));
+  }
+
+  // Observed CLs (with CLs+b, CLb) and the expected band at mu.
+  ClsResult at(double mu) const {
+    inference_detail::check_poi_value(model_, mu, "asymptotic_cls");
+    ClsResult r;
+    r.mu = mu;
+    r.statistic = statistic_;
+    const LikelihoodRatio observed =
+        inference_detail::upper_limit_ratio(model_, data_, mu, statistic_, options_, &free_);
+    r.mu_hat = observed.mu_hat;
+    r.q_obs = upper_limit_statistic(observed);
+    r.q_asimov = q_asimov(mu);
+    const ClsValues v = asymptotic_cls_values(r.q_obs, r.q_asimov, statistic_);
+    r.cls_obs = v.cls;
+    r.clsb_obs = v.clsb;
+    r.clb_obs = v.clb;
+    r.cls_exp = asymptotic_cls_band(r.q_asimov);
+    return r;
+  }
+
+ private:
+  const BinnedLikelihood& model_;
+  Data data_;
+  TestStatistic statistic_;
+  FitOptions options_;
+  FitResult free_, background_, asimov_free_;
+  Data asimov_;
+};
+
 // Asymptotic CLs of the POI value mu. The background-only Asimov data take the nuisance parameters of
 // the conditional fit to `data` at mu = 0. `free` may carry the unconditional fit to `data`.
 inline ClsResult asymptotic_cls(const BinnedLikelihood& model, const Data& data, double mu,
@@ -163,31 +228,7 @@ inline ClsResult asymptotic_cls(const BinnedLikelihood& model, const Data& data,
                                 const FitOptions& options = {}, const FitResult* free = nullptr) {
   inference_detail::check_poi_floats(model, options, "asymptotic_cls");
   inference_detail::check_poi_value(model, mu, "asymptotic_cls");
-  inference_detail::check_poi_value(model, 0.0, "asymptotic_cls (background-only Asimov data)");
-  ClsResult r;
-  r.mu = mu;
-  r.statistic = statistic;
-  const LikelihoodRatio observed =
-      inference_detail::upper_limit_ratio(model, data, mu, statistic, options, free);
-  r.mu_hat = observed.mu_hat;
-  r.q_obs = upper_limit_statistic(observed);
-
-  FitOptions quick = options;
-  quick.hesse = false;
-  const FitResult background = fit_fixed_poi(model, data, 0.0, quick);
-  const Data asimov = asimov_data(model, background.values);
-  FitOptions at_truth = quick;
-  at_truth.start = background.values;  // the Asimov minimum is at the generating parameters
-  const LikelihoodRatio expected =
-      inference_detail::upper_limit_ratio(model, asimov, mu, statistic, at_truth, nullptr);
-  r.q_asimov = upper_limit_statistic(expected);
-
-  const ClsValues v = asymptotic_cls_values(r.q_obs, r.q_asimov, statistic);
-  r.cls_obs = v.cls;
-  r.clsb_obs = v.clsb;
-  r.clb_obs = v.clb;
-  r.cls_exp = asymptotic_cls_band(r.q_asimov);
-  return r;
+  return AsymptoticClsCalculator(model, data, statistic, options, free).at(mu);
 }
 
 // -- discovery

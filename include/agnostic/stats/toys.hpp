@@ -54,12 +54,14 @@ inline Data sample_toy(const BinnedLikelihood& model, const Eigen::VectorXd& tru
 namespace toys_detail {
 
 // Runs body(i) for i in [0, n) on the agnostic thread count; body must write only slot i. The first
-// error (by toy index) is rethrown after the loop, so exceptions never cross the OpenMP region.
+// error (by index) is rethrown after the loop, prefixed "<what> i: ", so exceptions never cross the
+// OpenMP region. Also used for loops over parameters (impacts), curves (limits) and patches.
 template <class Body>
-void for_each_toy(int n, Body&& body) {
+void for_each_toy(int n, Body&& body, const char* what = "toy") {
   std::vector<std::string> errors(static_cast<std::size_t>(n));
   const int threads = std::max(1, std::min(agnostic::threads(), n));
-#pragma omp parallel for schedule(dynamic, 8) num_threads(threads)
+  const int chunk = n >= 64 * threads ? 8 : 1;  // few long items (curves, patches): one at a time
+#pragma omp parallel for schedule(dynamic, chunk) num_threads(threads)
   for (int i = 0; i < n; ++i) {
     try {
       body(i);
@@ -70,7 +72,7 @@ void for_each_toy(int n, Body&& body) {
   }
   for (int i = 0; i < n; ++i)
     if (!errors[static_cast<std::size_t>(i)].empty())
-      fail("toy ", i, ": ", errors[static_cast<std::size_t>(i)]);
+      fail(what, " ", i, ": ", errors[static_cast<std::size_t>(i)]);
 }
 
 }  // namespace toys_detail
