@@ -9,6 +9,7 @@
 #include "workloads/w1.hpp"
 #include "workloads/w3.hpp"
 #include "workloads/w6.hpp"
+#include "workloads/w8.hpp"
 
 struct Workload {
   const char* id;
@@ -20,6 +21,7 @@ static const Workload kWorkloads[] = {
     {"W6", run_w6},
     {"W1", &run_w1},
     {"W3", &run_w3},
+    {"W8", &run_w8},
     {nullptr, nullptr},
 };
 
