@@ -380,6 +380,7 @@ def plot_score_distributions(out, p):
                           f"{name}: N = {sel.sum()}, Σw = {p.weight[sel].sum():.4g}", color=COLOURS[k % 8])
         ax.set_xlabel(score_label(p, score))
         ax.set_ylabel("normalised to unit area")
+        ax.set_ylim(0, ax.get_ylim()[1] * 1.25)
         ax.legend(loc="upper center")
     fig.suptitle("Classifier output per class (held-out events, weighted)")
     out.save(fig, "score_distributions")
@@ -407,6 +408,7 @@ def plot_score_by_domain(out, p):
         if len(parts) >= 2 and parts[0][0].size and parts[1][0].size:
             note(ax, f"K-S distance domain {domains[0]} vs {domains[1]}: "
                      f"{ks_distance(parts[0][0], parts[0][1], parts[1][0], parts[1][1]):.3f}", "lower right")
+        ax.set_ylim(0, ax.get_ylim()[1] * 1.25)
         ax.legend(loc="upper center")
     fig.suptitle("Classifier output per domain (held-out events, weighted)")
     out.save(fig, "score_by_domain")
@@ -504,7 +506,8 @@ def plot_systematic_band(ax, bins, nominal, up, down, title, n_note=None):
                   alpha=0.35, label="up/down band")
     ax.set_title(title)
     ax.set_ylabel("events")
-    ax.legend(loc="best")
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.3)
+    ax.legend(loc="upper right")
     if n_note:
         note(ax, n_note, "upper left")
 
@@ -516,6 +519,7 @@ def add_ratio(fig, ax, bins, nominal, up, down):
             if values is not None:
                 rax.stairs(np.where(nominal != 0, values / nominal, np.nan), bins, color=colour, linestyle=style)
     rax.axhline(1.0, color="black", linewidth=1)
+    rax.set_ylim(0.5, 1.5)
     rax.set_ylabel("variation / nominal", fontsize=10)
     return rax
 
@@ -578,8 +582,7 @@ def plot_pulls(out, doc, where):
     ax.set_xlim(min(-2.5, min(np.array(pulls) - np.array(widths)) - 0.3),
                 max(2.5, max(np.array(pulls) + np.array(widths)) + 0.3))
     ax.set_title(f"Nuisance parameter pulls ({len(rows)} parameters)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.5 / (1.6 + 0.35 * len(rows))), ncol=3)
-    note(ax, f"from {source}", "upper right") if len(rows) > 3 else None
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), title=f"from {source}" if len(source) < 10 else None)
     out.save(fig, "pulls")
 
 
@@ -617,7 +620,7 @@ def plot_impacts(out, doc, where):
     pull_ax.grid(False)
     handles = ax.get_legend_handles_labels()[0] + pull_ax.get_legend_handles_labels()[0]
     labels = ax.get_legend_handles_labels()[1] + pull_ax.get_legend_handles_labels()[1]
-    fig.legend(handles, labels, loc="lower center", ncol=2, bbox_to_anchor=(0.5, -0.02 - 0.5 / len(shown)))
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     ax.set_title(f"Impacts on {poi}: {len(shown)} of {len(rows)} parameters, largest first", pad=40)
     out.save(fig, "impacts")
 
@@ -706,17 +709,16 @@ def plot_scan(out, doc, where):
         return
     name, x, t = scan_points(doc["scan"], where)
     fig, ax = plt.subplots()
-    ax.plot(x, t, marker="." if len(x) <= 40 else None, color=COLOURS[0], label="profile likelihood")
     best = x[int(np.argmin(t))]
-    text = [f"{pretty(name)}̂ ≈ {best:.4g} (lowest point)"]
+    ax.plot(x, t, marker="." if len(x) <= 40 else None, color=COLOURS[0],
+            label=f"profile likelihood, lowest at {pretty(name)} = {best:.4g}")
     for level, label, colour in ((1.0, "68 %", ONE_SIGMA), (3.84, "95 %", TWO_SIGMA)):
-        ax.axhline(level, color=colour, linewidth=1.5, linestyle="--", label=f"−2Δln L = {level:g} ({label})")
         c = crossings(x, t, level)
         lo = [v for v in c if v < best]
         hi = [v for v in c if v > best]
-        if lo or hi:
-            text.append(f"{label}: [{lo[-1]:.4g}" if lo else f"{label}: [below scan")
-            text[-1] += f", {hi[0]:.4g}]" if hi else ", above scan]"
+        interval = (f"[{lo[-1]:.4g}" if lo else "[below scan") + (f", {hi[0]:.4g}]" if hi else ", above scan]")
+        ax.axhline(level, color=colour, linewidth=1.5, linestyle="--",
+                   label=f"−2Δln L = {level:g}: {label} {interval}")
         for v in c:
             ax.axvline(v, color=colour, linewidth=1, linestyle=":")
     ax.set_xlabel(pretty(name))
@@ -724,7 +726,6 @@ def plot_scan(out, doc, where):
     ax.set_ylim(0, max(5.0, min(float(np.nanmax(t)), 12.0)))
     ax.set_title(f"Profile likelihood scan of {pretty(name)} ({len(x)} points)")
     ax.legend(loc="upper center")
-    note(ax, "\n".join(text), "upper right")
     out.save(fig, "likelihood_scan")
 
 
