@@ -25,6 +25,7 @@
 #include "agnostic/io/csv.hpp"
 #include "agnostic/io/npy.hpp"
 #include "agnostic/train/dataset.hpp"
+#include "agnostic/train/run.hpp"
 
 extern char** environ;
 
@@ -378,4 +379,45 @@ TEST_CASE("agnostic train with three classes: softmax outputs, one score column 
   REQUIRE(cells.size() == 5);
   CHECK(cells[2] + cells[3] + cells[4] == doctest::Approx(1.0).epsilon(1e-6));
   fs::remove_all(dir);
+}
+
+TEST_CASE("train::run from C++: validation_fraction 0 writes no held-out events and says so") {
+  const fs::path dir = fresh_dir("no_validation");
+  write_events(dir / "events.csv", 300, 7);
+  nlohmann::json j = config_for(dir / "events.csv", 2);
+  j["data"]["validation_fraction"] = 0;
+  j["output"]["directory"] = (dir / "out").string();
+  const agnostic::train::TrainConfig config = agnostic::train::config_from_json(j, "c.json");
+  std::ostringstream log;
+  const agnostic::train::RunResult result = agnostic::train::run(config, {.out = &log});
+  CHECK(result.summary["validation_events"] == 0);
+  CHECK(!result.summary.contains("validation_auc"));
+  CHECK(result.directory == dir / "out");
+  for (const char* f : {"model.json", "history.json", "checkpoint.json", "predictions.csv", "summary.json"}) {
+    bool listed = false;
+    for (const auto& p : result.files) listed = listed || p == dir / "out" / f;
+    CHECK_MESSAGE(listed, f);
+  }
+  const auto lines = lines_of(dir / "out" / "predictions.csv");
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0] == "label,weight,score");
+}
+
+TEST_CASE("a bad value in the second of two data files is reported with that file's name and line") {
+  REQUIRE_MESSAGE(fs::exists(kBinary), "build the agnostic command first: " << kBinary);
+  const fs::path dir = fresh_dir("two_files");
+  write_events(dir / "a.csv", 50, 1);
+  {
+    std::ofstream out(dir / "b.csv");
+    out << "id,a,b,c,w,Label\n1,0.5,0.1,0.2,1,s\n2,inf,0.1,0.2,1,b\n";
+  }
+  nlohmann::json j = config_for(dir / "a.csv", 1);
+  j["data"]["files"] = {(dir / "a.csv").string(), (dir / "b.csv").string()};
+  j["data"]["validation_fraction"] = 0;
+  write_json(dir / "config.json", j);
+  const Run r = run({"train", (dir / "config.json").string(), "--out", (dir / "out").string()}, dir / "log");
+  CHECK(r.code == 1);
+  CHECK_MESSAGE(r.output.find("file '" + (dir / "b.csv").string() + "', row 2 (line 3), column 'a'") !=
+                    std::string::npos,
+                r.output);
 }

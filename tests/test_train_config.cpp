@@ -122,8 +122,20 @@ TEST_CASE("config errors name the key, the bad value and the allowed values") {
     j["trainig"] = nlohmann::json::object();
     check_error(
         j,
-        "config 'c.json': key 'trainig' is not a known key; allowed keys: data, model, loss, optimiser, "
-        "training, output");
+        "config 'c.json': key 'trainig' is not a known key; allowed keys: method, data, model, loss, "
+        "optimiser, training, output, dann, adnn, cgan, systematics, soft_histogram, inference_aware, "
+        "expected_yields");
+  }
+  {
+    auto j = minimal();
+    j["method"] = "gan";
+    check_error(j, "config 'c.json': key 'method' is \"gan\"; allowed: classifier, dann, adnn");
+  }
+  {
+    auto j = minimal();
+    j["adnn"] = nlohmann::json::object();
+    check_error(j, "config 'c.json': key 'adnn' is given but 'method' is \"classifier\"; set \"method\": "
+                   "\"adnn\" or remove the section");
   }
   {
     auto j = minimal();

@@ -27,4 +27,55 @@ inline Table read_table(const std::string& path, CsvOptions csv = {}) {
        "'; expected .csv, .txt, .tsv (tab separated) or .npy");
 }
 
+// Reads the files one after the other and stacks their rows; every file must have the same
+// columns (numeric and text) in the same order. The stacked table is named "a.csv + b.csv" but
+// its errors (Table::locate) name the file and line each row came from.
+inline Table read_tables(const std::vector<std::string>& files, CsvOptions csv = {}) {
+  require(!files.empty(), "no data files given");
+  Table first = read_table(files.front(), csv);
+  if (files.size() == 1) return first;
+  std::vector<std::vector<double>> numeric;
+  std::vector<std::vector<std::string>> text;
+  std::vector<long> lines;
+  std::vector<Index> first_rows;
+  for (const auto& name : first.column_names()) {
+    const auto c = first.column(name);
+    numeric.emplace_back(c.begin(), c.end());
+  }
+  for (const auto& name : first.text_column_names()) text.push_back(first.text_column(name));
+  auto append_lines = [&](const Table& t) {
+    first_rows.push_back(static_cast<Index>(lines.size()));
+    for (Index r = 0; r < t.n_rows(); ++r) lines.push_back(t.row_line(r));
+  };
+  append_lines(first);
+  for (std::size_t f = 1; f < files.size(); ++f) {
+    const Table next = read_table(files[f], csv);
+    require(
+        next.column_names() == first.column_names() && next.text_column_names() == first.text_column_names(),
+        "data file '", files[f], "' has the columns ", next.describe_columns(), " but '", files.front(),
+        "' has ", first.describe_columns(), "; every data file must have the same columns");
+    for (std::size_t k = 0; k < numeric.size(); ++k) {
+      const auto c = next.column(first.column_names()[k]);
+      numeric[k].insert(numeric[k].end(), c.begin(), c.end());
+    }
+    for (std::size_t k = 0; k < text.size(); ++k) {
+      const auto& c = next.text_column(first.text_column_names()[k]);
+      text[k].insert(text[k].end(), c.begin(), c.end());
+    }
+    append_lines(next);
+  }
+  std::string source;
+  for (const auto& f : files) source += (source.empty() ? "" : " + ") + f;
+  Table out(source);
+  for (std::size_t k = 0; k < numeric.size(); ++k)
+    out.add_column(first.column_names()[k], std::move(numeric[k]));
+  for (std::size_t k = 0; k < text.size(); ++k)
+    out.add_text_column(first.text_column_names()[k], std::move(text[k]));
+  if (out.n_columns() > 0) {
+    out.set_row_lines(std::move(lines));  // 0 where a file has no lines (.npy)
+    out.set_parts(files, std::move(first_rows));
+  }
+  return out;
+}
+
 }  // namespace agnostic::io

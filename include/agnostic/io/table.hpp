@@ -67,12 +67,34 @@ class Table {
     row_lines_ = std::move(lines);
   }
 
-  // "file 'x.csv', row 17 (line 19), column 'pt'": rows count from 1 (the first data row is row 1).
+  // The 1-based line of `row` in its file, or 0 when the reader did not record lines (.npy).
+  long row_line(Index row) const {
+    return static_cast<std::size_t>(row) < row_lines_.size() ? row_lines_[static_cast<std::size_t>(row)] : 0;
+  }
+
+  // A table stacked from several files (read_tables in data_file.hpp) remembers where each file's
+  // rows start, so that locate() names the file a row came from, not the whole stack.
+  void set_parts(std::vector<std::string> sources, std::vector<Index> first_rows) {
+    require(sources.size() == first_rows.size(), "set_parts: ", sources.size(), " sources for ",
+            first_rows.size(), " first rows");
+    part_sources_ = std::move(sources);
+    part_first_rows_ = std::move(first_rows);
+  }
+
+  // "file 'x.csv', row 17 (line 19), column 'pt'": rows count from 1 (the first data row of each
+  // file is row 1).
   std::string locate(Index row, std::string_view column) const {
     std::ostringstream out;
-    out << (source_.empty() ? std::string("table") : "file '" + source_ + "'") << ", row " << row + 1;
-    if (static_cast<std::size_t>(row) < row_lines_.size())
-      out << " (line " << row_lines_[static_cast<std::size_t>(row)] << ")";
+    std::string source = source_;
+    Index row_in_source = row;
+    for (std::size_t p = part_first_rows_.size(); p-- > 0;)
+      if (row >= part_first_rows_[p]) {
+        source = part_sources_[p];
+        row_in_source = row - part_first_rows_[p];
+        break;
+      }
+    out << (source.empty() ? std::string("table") : "file '" + source + "'") << ", row " << row_in_source + 1;
+    if (row_line(row) > 0) out << " (line " << row_line(row) << ")";
     out << ", column '" << column << "'";
     return out.str();
   }
@@ -127,6 +149,8 @@ class Table {
   std::vector<std::string> text_names_;
   std::vector<std::vector<std::string>> text_columns_;
   std::vector<long> row_lines_;
+  std::vector<std::string> part_sources_;
+  std::vector<Index> part_first_rows_;
 };
 
 }  // namespace agnostic::io

@@ -95,8 +95,25 @@ struct OutputConfig {
   std::string progress = "epochs";  // epochs (a line per epoch, a live bar on a terminal) or silent
 };
 
+// What `agnostic train` trains (train/run.hpp runs each through its own file in train/methods/).
+inline const std::vector<std::string>& training_methods() {
+  static const std::vector<std::string> methods = {"classifier", "dann", "adnn"};
+  return methods;
+}
+
+// Top-level sections that belong to one method or loss and are read by that method's own file
+// (train/methods/*.hpp), so that a new method never changes this parser: the section "dann" is
+// read by train/methods/dann.hpp, and so on. Here they are only kept, as JSON.
+inline const std::vector<std::string>& method_sections() {
+  static const std::vector<std::string> sections = {
+      "dann", "adnn", "cgan", "systematics", "soft_histogram", "inference_aware", "expected_yields"};
+  return sections;
+}
+
 struct TrainConfig {
-  std::string source;  // the config file, for messages
+  std::string source;                              // the config file, for messages
+  std::string method = "classifier";               // one of training_methods()
+  std::map<std::string, nlohmann::json> sections;  // method_sections() present in the file, as read
   DataConfig data;
   ModelConfig model;
   std::string loss = "binary_cross_entropy";  // or categorical_cross_entropy
@@ -106,12 +123,14 @@ struct TrainConfig {
   nlohmann::json original;  // the file as read, stored with the model as provenance
 };
 
-namespace config_detail {
-
-// A view of one JSON object of the config at a key path, that checks keys and types.
-class Section {
+// A view of one JSON object of the config at a key path, that checks keys and types; every error
+// names the config file, the key path ("dann.lambda"), the bad value and what is allowed. Method
+// files read their own sections with it: ConfigSection(config.sections.at("dann"), "dann",
+// config.source, {allowed keys...}).
+class ConfigSection {
  public:
-  Section(const nlohmann::json& j, std::string path, std::string source, std::vector<std::string> allowed)
+  ConfigSection(const nlohmann::json& j, std::string path, std::string source,
+                std::vector<std::string> allowed)
       : j_(j), path_(std::move(path)), source_(std::move(source)), allowed_(std::move(allowed)) {
     if (!j_.is_object()) fail_at(path_, "is ", j_.dump(), "; expected an object {...}");
     for (const auto& [key, value] : j_.items()) {
@@ -128,8 +147,8 @@ class Section {
   std::string child(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
   const std::string& source() const { return source_; }
 
-  Section section(const std::string& key, std::vector<std::string> allowed) const {
-    return Section(j_[key], child(key), source_, std::move(allowed));
+  ConfigSection section(const std::string& key, std::vector<std::string> allowed) const {
+    return ConfigSection(j_[key], child(key), source_, std::move(allowed));
   }
 
   double number(const std::string& key, double fallback, double lo, double hi, bool lo_open = false) const {
@@ -189,6 +208,22 @@ class Section {
     return out;
   }
 
+  // A list of layer widths such as [64, 64] (an empty list is allowed: no hidden layer).
+  std::vector<Index> widths(const std::string& key, const std::vector<Index>& fallback) const {
+    if (!has(key)) return fallback;
+    const auto& h = j_[key];
+    if (!h.is_array())
+      fail_at(child(key), "is ", h.dump(), "; expected a list of layer widths such as [64, 64]");
+    std::vector<Index> out;
+    for (std::size_t i = 0; i < h.size(); ++i) {
+      if (!h[i].is_number_integer() || h[i].get<Index>() < 1 || h[i].get<Index>() > 100000)
+        fail_at(child(key) + "[" + std::to_string(i) + "]", "is ", h[i].dump(),
+                "; expected a layer width from 1 to 100000");
+      out.push_back(h[i].get<Index>());
+    }
+    return out;
+  }
+
   std::map<std::string, Index> classes(const std::string& key) const {
     std::map<std::string, Index> out;
     if (!has(key)) return out;
@@ -219,6 +254,10 @@ class Section {
   std::string path_, source_;
   std::vector<std::string> allowed_;
 };
+
+namespace config_detail {
+
+using Section = ConfigSection;
 
 inline std::string resolve(const std::string& path, const std::filesystem::path& base) {
   const std::filesystem::path p(path);
@@ -264,6 +303,57 @@ inline Initialiser initialiser_value(const Section& s, const std::string& key) {
 
 }  // namespace config_detail
 
+// The optimiser section at `parent.key` ("optimiser", or a method's own such as
+// "adnn.adversary_optimiser"): the keys allowed depend on its "name".
+inline OptimiserConfig optimiser_config(const ConfigSection& parent, const std::string& key) {
+  const nlohmann::json& oj = parent.raw(key);
+  const std::string name = oj.is_object() && oj.contains("name") && oj["name"].is_string()
+                               ? oj["name"].get<std::string>()
+                               : "adam";
+  std::vector<std::string> keys = {"name", "learning_rate", "l2", "clip_norm", "clip_value", "schedule"};
+  if (name == "adam" || name == "adamw")
+    keys.insert(keys.end(), {"beta1", "beta2", "epsilon", "weight_decay"});
+  if (name == "rmsprop") keys.insert(keys.end(), {"rho", "epsilon", "momentum", "centred"});
+  if (name == "sgd") keys.insert(keys.end(), {"momentum", "nesterov"});
+  const ConfigSection o = parent.section(key, keys);
+  OptimiserConfig oc;
+  oc.name = o.choice("name", "adam", {"sgd", "rmsprop", "adam", "adamw"});
+  oc.learning_rate = o.number("learning_rate", oc.name == "sgd" ? 0.01 : 1e-3, 0.0, 1e3, true);
+  oc.l2 = o.number("l2", 0.0, 0.0, 1e3);
+  oc.clip.norm = o.number("clip_norm", 0.0, 0.0, 1e30);
+  oc.clip.value = o.number("clip_value", 0.0, 0.0, 1e30);
+  oc.beta1 = o.number("beta1", 0.9, 0.0, 0.999999);
+  oc.beta2 = o.number("beta2", 0.999, 0.0, 0.999999);
+  oc.epsilon = o.number("epsilon", 1e-8, 0.0, 1.0, true);
+  oc.weight_decay = o.number("weight_decay", oc.name == "adamw" ? 0.01 : 0.0, 0.0, 1e3);
+  oc.rho = o.number("rho", 0.9, 0.0, 0.999999);
+  oc.centred = o.boolean("centred", false);
+  oc.momentum = o.number("momentum", 0.0, 0.0, 0.999999);
+  oc.nesterov = o.boolean("nesterov", false);
+  if (oc.nesterov && oc.momentum == 0.0)
+    o.fail_at(o.child("nesterov"),
+              "is true but '" + o.child("momentum") + "' is 0; Nesterov momentum needs momentum > 0");
+  if (o.has("schedule")) {
+    const nlohmann::json& sj = o.raw("schedule");
+    const std::string kind = sj.is_object() && sj.contains("name") && sj["name"].is_string()
+                                 ? sj["name"].get<std::string>()
+                                 : "constant";
+    std::vector<std::string> skeys = {"name"};
+    if (kind == "exponential" || kind == "step") skeys.insert(skeys.end(), {"gamma", "steps"});
+    const ConfigSection s = o.section("schedule", skeys);
+    const std::string k = s.choice("name", "constant", {"constant", "exponential", "step"});
+    if (k == "exponential") {
+      oc.schedule = Schedule::exponential(s.number("gamma", 0.99, 0.0, 1e3, true), s.integer("steps", 1, 1));
+    } else if (k == "step") {
+      if (!s.has("steps"))
+        s.fail_at(s.child("steps"),
+                  "is missing; the step schedule needs the number of optimiser steps between decays");
+      oc.schedule = Schedule::step(s.integer("steps", 1, 1), s.number("gamma", 0.1, 0.0, 1e3, true));
+    }
+  }
+  return oc;
+}
+
 // Reads a config from its JSON; `source` names it in messages and `base` is the directory that
 // relative input paths start from.
 inline TrainConfig config_from_json(const nlohmann::json& j, const std::string& source,
@@ -272,7 +362,16 @@ inline TrainConfig config_from_json(const nlohmann::json& j, const std::string& 
   TrainConfig c;
   c.source = source;
   c.original = j;
-  const Section top(j, "", source, {"data", "model", "loss", "optimiser", "training", "output"});
+  std::vector<std::string> top_keys = {"method", "data", "model", "loss", "optimiser", "training", "output"};
+  top_keys.insert(top_keys.end(), method_sections().begin(), method_sections().end());
+  const Section top(j, "", source, top_keys);
+  c.method = top.choice("method", "classifier", training_methods());
+  for (const auto& name : method_sections())
+    if (top.has(name)) c.sections[name] = top.raw(name);
+  for (const auto& name : training_methods())
+    if (name != c.method && top.has(name))
+      top.fail_at(name, "is given but 'method' is \"", c.method, "\"; set \"method\": \"", name,
+                  "\" or remove the section");
   if (!top.has("data"))
     top.fail_at("data", "is missing; expected an object with 'files', 'features', 'label'");
 
@@ -331,18 +430,7 @@ inline TrainConfig config_from_json(const nlohmann::json& j, const std::string& 
   const Section m = top.has("model")
                         ? top.section("model", {"hidden", "activation", "output", "init", "start_from"})
                         : Section(no_section, "model", source, {});
-  if (m.has("hidden")) {
-    const auto& h = m.raw("hidden");
-    if (!h.is_array())
-      m.fail_at(m.child("hidden"), "is ", h.dump(), "; expected a list of layer widths such as [64, 64]");
-    c.model.hidden.clear();
-    for (std::size_t i = 0; i < h.size(); ++i) {
-      if (!h[i].is_number_integer() || h[i].get<Index>() < 1 || h[i].get<Index>() > 100000)
-        m.fail_at(m.child("hidden") + "[" + std::to_string(i) + "]", "is ", h[i].dump(),
-                  "; expected a layer width from 1 to 100000");
-      c.model.hidden.push_back(h[i].get<Index>());
-    }
-  }
+  c.model.hidden = m.widths("hidden", c.model.hidden);
   c.model.activation = config_detail::activation_value(m, "activation", Activation::relu());
   c.loss = top.choice("loss", "binary_cross_entropy", {"binary_cross_entropy", "categorical_cross_entropy"});
   const std::string output =
@@ -355,54 +443,7 @@ inline TrainConfig config_from_json(const nlohmann::json& j, const std::string& 
   if (m.has("start_from")) c.model.start_from = config_detail::resolve(m.string("start_from", ""), base);
 
   // optimiser
-  if (top.has("optimiser")) {
-    const nlohmann::json& oj = top.raw("optimiser");
-    const std::string name = oj.is_object() && oj.contains("name") && oj["name"].is_string()
-                                 ? oj["name"].get<std::string>()
-                                 : "adam";
-    std::vector<std::string> keys = {"name", "learning_rate", "l2", "clip_norm", "clip_value", "schedule"};
-    if (name == "adam" || name == "adamw")
-      keys.insert(keys.end(), {"beta1", "beta2", "epsilon", "weight_decay"});
-    if (name == "rmsprop") keys.insert(keys.end(), {"rho", "epsilon", "momentum", "centred"});
-    if (name == "sgd") keys.insert(keys.end(), {"momentum", "nesterov"});
-    const Section o = top.section("optimiser", keys);
-    auto& oc = c.optimiser;
-    oc.name = o.choice("name", "adam", {"sgd", "rmsprop", "adam", "adamw"});
-    oc.learning_rate = o.number("learning_rate", oc.name == "sgd" ? 0.01 : 1e-3, 0.0, 1e3, true);
-    oc.l2 = o.number("l2", 0.0, 0.0, 1e3);
-    oc.clip.norm = o.number("clip_norm", 0.0, 0.0, 1e30);
-    oc.clip.value = o.number("clip_value", 0.0, 0.0, 1e30);
-    oc.beta1 = o.number("beta1", 0.9, 0.0, 0.999999);
-    oc.beta2 = o.number("beta2", 0.999, 0.0, 0.999999);
-    oc.epsilon = o.number("epsilon", 1e-8, 0.0, 1.0, true);
-    oc.weight_decay = o.number("weight_decay", oc.name == "adamw" ? 0.01 : 0.0, 0.0, 1e3);
-    oc.rho = o.number("rho", 0.9, 0.0, 0.999999);
-    oc.centred = o.boolean("centred", false);
-    oc.momentum = o.number("momentum", 0.0, 0.0, 0.999999);
-    oc.nesterov = o.boolean("nesterov", false);
-    if (oc.nesterov && oc.momentum == 0.0)
-      o.fail_at(o.child("nesterov"),
-                "is true but 'optimiser.momentum' is 0; Nesterov momentum needs momentum > 0");
-    if (o.has("schedule")) {
-      const nlohmann::json& sj = o.raw("schedule");
-      const std::string kind = sj.is_object() && sj.contains("name") && sj["name"].is_string()
-                                   ? sj["name"].get<std::string>()
-                                   : "constant";
-      std::vector<std::string> skeys = {"name"};
-      if (kind == "exponential" || kind == "step") skeys.insert(skeys.end(), {"gamma", "steps"});
-      const Section s = o.section("schedule", skeys);
-      const std::string k = s.choice("name", "constant", {"constant", "exponential", "step"});
-      if (k == "exponential") {
-        oc.schedule =
-            Schedule::exponential(s.number("gamma", 0.99, 0.0, 1e3, true), s.integer("steps", 1, 1));
-      } else if (k == "step") {
-        if (!s.has("steps"))
-          s.fail_at(s.child("steps"),
-                    "is missing; the step schedule needs the number of optimiser steps between decays");
-        oc.schedule = Schedule::step(s.integer("steps", 1, 1), s.number("gamma", 0.1, 0.0, 1e3, true));
-      }
-    }
-  }
+  if (top.has("optimiser")) c.optimiser = optimiser_config(top, "optimiser");
 
   // training
   if (top.has("training")) {

@@ -1,0 +1,58 @@
+#pragma once
+// "method": "classifier" (the default): a Sequential of model.hidden layers with one logit (two
+// classes, sigmoid output) or one per class (softmax), trained by ClassifierScheme on the weighted
+// cross-entropy. Writes model.json, history.json, checkpoint.json, predictions.csv, summary.json.
+#include <memory>
+
+#include "agnostic/core/rng.hpp"
+#include "agnostic/nn/sequential.hpp"
+#include "agnostic/train/classifier.hpp"
+#include "agnostic/train/config.hpp"
+#include "agnostic/train/make_optimiser.hpp"
+#include "agnostic/train/prepared_data.hpp"
+#include "agnostic/train/run_context.hpp"
+#include "agnostic/train/run_outputs.hpp"
+#include "agnostic/train/trainer.hpp"
+
+namespace agnostic::train {
+
+// The network a classifier config asks for: model.hidden layers over `inputs`, then `outputs`
+// logits; fresh weights from training.seed, or model.start_from's (checked to fit).
+inline Sequential<float> classifier_network(const TrainConfig& c, const PreparedData<float>& data,
+                                            Index outputs) {
+  if (data.start) {
+    Sequential<float> net = io::to_sequential(data.start->layers, true, "classifier");
+    require(net.output_size() == outputs, "model.start_from '", c.model.start_from, "' has ",
+            net.output_size(), " outputs but this config needs ", outputs);
+    return net;
+  }
+  std::vector<Index> sizes{data.standardisation.size()};
+  sizes.insert(sizes.end(), c.model.hidden.begin(), c.model.hidden.end());
+  sizes.push_back(outputs);
+  Rng init(c.training.seed);
+  return Sequential<float>(sizes, c.model.activation, Activation::identity(), init, c.model.init,
+                           "classifier");
+}
+
+inline RunResult run_classifier(const TrainConfig& c, const RunOptions& options = {}) {
+  RunContext ctx(c, options);
+  const PreparedData<float> data = prepare_data<float>(c);
+  const Index n_outputs = c.model.softmax_output ? data.classes : 1;
+  Sequential<float> net = classifier_network(c, data, n_outputs);
+  const auto optimiser = make_optimiser(c.optimiser, net.parameters());
+  ClassifierScheme<float> scheme(net, *optimiser, data.train,
+                                 data.validation.rows() > 0 ? &data.validation : nullptr,
+                                 {.batch_size = c.training.batch_size});
+  Trainer<float> trainer(scheme, ctx.trainer_options());
+  if (!ctx.quiet())
+    ctx.out() << "agnostic train: " << data.train.rows() << " training and " << data.validation.rows()
+              << " validation events, " << data.standardisation.size() << " inputs, " << data.classes
+              << " classes\n"
+              << net.describe();
+  const History& history = ctx.train(trainer);
+  const io::ModelFile<float> model = classifier_model_file(
+      net, c, data, ctx.provenance(trainer, history, data.train.rows(), data.validation.rows()));
+  return ctx.finish(write_model_and_predictions(ctx, data, model, trainer, history));
+}
+
+}  // namespace agnostic::train
