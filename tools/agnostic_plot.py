@@ -514,12 +514,16 @@ def plot_systematic_band(ax, bins, nominal, up, down, title, n_note=None):
 
 def add_ratio(fig, ax, bins, nominal, up, down):
     rax = ax.inset_axes([0.0, -0.38, 1.0, 0.3], sharex=ax)
+    ratios = [np.array([1.0])]
     with np.errstate(invalid="ignore", divide="ignore"):
         for values, colour, style in ((up, COLOURS[1], "--"), (down, COLOURS[0], ":")):
             if values is not None:
-                rax.stairs(np.where(nominal != 0, values / nominal, np.nan), bins, color=colour, linestyle=style)
+                ratio = np.where(nominal != 0, values / nominal, np.nan)
+                rax.stairs(ratio, bins, color=colour, linestyle=style)
+                ratios.append(ratio[np.isfinite(ratio)])
     rax.axhline(1.0, color="black", linewidth=1)
-    rax.set_ylim(0.5, 1.5)
+    spread = np.concatenate(ratios)  # room for the variations, clipped to [0, 2.5] (empty bins explode)
+    rax.set_ylim(max(0.0, min(0.9, spread.min() - 0.05)), min(2.5, max(1.1, spread.max() + 0.05)))
     rax.set_ylabel("variation / nominal", fontsize=10)
     return rax
 
@@ -792,6 +796,7 @@ def gaussian_pulls(out, values, title, name):
                       f"width {width:.3f} ± {width / math.sqrt(2 * n):.3f}")
     ax.plot(grid, gauss(0.0, 1.0), color="0.3", linestyle="--", label="N(0, 1)")
     ax.set_xlabel("pull")
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.35)
     ax.set_ylabel(f"entries / {bins[1] - bins[0]:.2g}")
     ax.set_title(title)
     ax.legend(loc="upper right")
@@ -894,7 +899,7 @@ ERROR_SUFFIXES = ("_err", "_error", "_uncertainty", "_unc", "_sigma")
 
 
 def panel_of(key):
-    for word, panel in (("auc", "AUC"), ("ks", "K-S distance"), ("purity", "purity"),
+    for word, panel in (("relative_uncertainty", "relative uncertainty"), ("auc", "AUC"), ("ks", "K-S distance"), ("purity", "purity"),
                         ("significance", "significance"), ("ams", "significance"),
                         ("delta_mu", "Δμ/μ"), ("dmu", "Δμ/μ"), ("bias", "bias")):
         if re.search(rf"(^|_){word}(_|$)", key):
@@ -902,8 +907,13 @@ def panel_of(key):
     return pretty(key)
 
 
+def is_error_of_another(key, row):
+    """purity_err is the error bar of purity; purity_relative_uncertainty alone is a quantity."""
+    return any(key.endswith(s) and key[: -len(s)] in row for s in ERROR_SUFFIXES)
+
+
 def plot_parameter_scan(out, rows, scan_key, title, name):
-    keys = [k for k in rows[0] if k != scan_key and not k.endswith(ERROR_SUFFIXES)
+    keys = [k for k in rows[0] if k != scan_key and not is_error_of_another(k, rows[0])
             and all(is_number(r.get(k)) for r in rows)]
     if not keys or len(rows) < 2:
         return
@@ -938,7 +948,7 @@ def plot_parameter_scan(out, rows, scan_key, title, name):
 def plot_bias_table(out, rows, title, name):
     category = next((k for k in ("model", "signal_model", "name", "sample") if k in rows[0]), None)
     group = next((k for k in ("method", "classifier", "network") if k in rows[0]), None)
-    values = [k for k in rows[0] if "bias" in k and not k.endswith(ERROR_SUFFIXES) and is_number(rows[0][k])]
+    values = [k for k in rows[0] if "bias" in k and not is_error_of_another(k, rows[0]) and is_number(rows[0][k])]
     if category is None or not values:
         return
     models = list(dict.fromkeys(str(r[category]) for r in rows))
