@@ -54,6 +54,9 @@ struct TrainerOptions {
   std::string best_figure;     // figure that picks the best epoch; "" = as monitor
   bool maximise_best = false;  // true for figures such as an AUC
   bool restore_best = true;    // put the best epoch's weights back at the end
+  Index warmup_epochs = 0;     // the first epochs (a method's pre-training phases, e.g. ADNN's) are
+                               // neither seen by the stopping rules nor eligible as the best epoch;
+                               // max_epochs counts them, min_epochs and patience count the rest
   NonFinitePolicy on_non_finite = NonFinitePolicy::rollback;
   Index rollback_epochs = 10;            // K: roll back to the state of K epochs earlier
   double rollback_factor = 0.5;          // learning rates are multiplied by this at each rollback
@@ -72,6 +75,7 @@ struct TrainerOptions {
     require(rollback_factor > 0.0 && rollback_factor <= 1.0, "trainer: rollback_factor is ", rollback_factor,
             "; must be in (0, 1]");
     require(max_rollbacks >= 0, "trainer: max_rollbacks is ", max_rollbacks, "; must be >= 0");
+    require(warmup_epochs >= 0, "trainer: warmup_epochs is ", warmup_epochs, "; must be >= 0");
   }
 };
 
@@ -135,15 +139,23 @@ class Trainer {
 
   const History& run() {
     while (true) {
-      if (!history_.epochs.empty()) {
-        const StopDecision d = should_stop(history_.series(monitor()), options_.stopping);
+      const Index done = static_cast<Index>(history_.epochs.size()), warmup = options_.warmup_epochs;
+      if (done >= options_.stopping.max_epochs) {
+        history_.stop_reason = "reached max_epochs = " + std::to_string(options_.stopping.max_epochs);
+        break;
+      }
+      if (done > warmup) {
+        // The rules see the epochs after the warm-up only.
+        std::vector<double> watched = history_.series(monitor());
+        watched.erase(watched.begin(), watched.begin() + warmup);
+        StoppingRules rules = options_.stopping;
+        rules.max_epochs -= warmup;
+        rules.min_epochs = std::min(rules.min_epochs, rules.max_epochs);
+        const StopDecision d = should_stop(watched, rules);
         if (d.stop) {
           history_.stop_reason = d.reason;
           break;
         }
-      } else if (options_.stopping.max_epochs == 0) {
-        history_.stop_reason = "reached max_epochs = 0";
-        break;
       }
       run_epoch();
     }
@@ -210,6 +222,7 @@ class Trainer {
   }
 
   bool update_best(const EpochRecord& r) {
+    if (r.epoch <= options_.warmup_epochs) return false;
     const std::string name = best_figure();
     const auto it = r.figures.find(name);
     require(it != r.figures.end(), "trainer: best_figure '", name, "' is not among the epoch's figures (",
