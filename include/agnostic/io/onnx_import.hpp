@@ -59,6 +59,24 @@ inline std::string shape_text(const std::vector<std::int64_t>& dims) {
   return "[" + s + "]";
 }
 
+inline bool supported_operator(const std::string& op) {
+  for (const char* known : {"Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Identity", "Dropout", "Flatten",
+                            "Relu", "Tanh", "Sigmoid", "Softplus", "LeakyRelu", "Elu", "Softmax", "Constant"})
+    if (op == known) return true;
+  return false;
+}
+
+[[noreturn]] inline void refuse_operator(const onnx::Node& n, const std::string& source) {
+  std::string hint;
+  if (n.op_type == "Equal" || n.op_type == "Where" || n.op_type == "IsNaN")
+    hint =
+        " (missing-value rules in an ONNX graph are not imported; import the network without them and "
+        "declare "
+        "the rules in the training config)";
+  fail(source, ": operator '", n.op_type, "' (", n.describe(), ") is not supported", hint,
+       "; agnostic imports ", kSupported);
+}
+
 }  // namespace onnx_import_detail
 
 inline ModelFile<float> import_onnx(const onnx::Model& m, const std::string& source,
@@ -116,6 +134,9 @@ inline ModelFile<float> import_onnx(const onnx::Model& m, const std::string& sou
     for (const auto& in : n.inputs)
       if (!in.empty() && !constants.count(in)) readers[in].push_back(&n);
   }
+
+  for (const auto& n : g.nodes)
+    if (!supported_operator(n.op_type)) refuse_operator(n, source);
 
   ModelFile<float> model;
   // Affine preprocessing y = x * s + t, per feature (empty = not yet sized).
@@ -278,13 +299,7 @@ inline ModelFile<float> import_onnx(const onnx::Model& m, const std::string& sou
               " is not supported; expected the class axis (1 or -1)");
       set_activation(n, LayerActivation::softmax_over_outputs());
     } else {
-      std::string hint;
-      if (op == "Equal" || op == "Where" || op == "IsNaN")
-        hint =
-            " (missing-value rules in an ONNX graph are not imported; import the network without them "
-            "and declare the rules in the training config)";
-      fail(source, ": operator '", op, "' (", n.describe(), ") is not supported", hint, "; agnostic imports ",
-           kSupported);
+      refuse_operator(n, source);
     }
     current = n.outputs[0];
   }
