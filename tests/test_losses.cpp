@@ -4,9 +4,12 @@
 
 #include <Eigen/Core>
 #include <agnostic/autodiff/arithmetic.hpp>
+#include <agnostic/autodiff/elementwise.hpp>
+#include <agnostic/autodiff/soft_counts.hpp>
 #include <agnostic/autodiff/soft_histogram.hpp>
 #include <agnostic/losses/binary_cross_entropy.hpp>
 #include <agnostic/losses/categorical_cross_entropy.hpp>
+#include <agnostic/losses/inference_aware.hpp>
 #include <agnostic/losses/linear_domain_loss.hpp>
 #include <agnostic/losses/mse.hpp>
 #include <agnostic/losses/soft_histogram_penalty.hpp>
@@ -411,4 +414,149 @@ TEST_CASE("soft-histogram penalty: shape and epsilon errors") {
                        "soft_histogram_penalty: the nominal histogram is 2 x 3, expected 1 x K", Error);
   CHECK_THROWS_WITH_AS(soft_histogram_penalty(tape.input(a), tape.input(a), -1.0),
                        "soft_histogram_penalty: epsilon must be >= 0, got -1", Error);
+}
+
+// ---- inference-aware loss (INFERNO) ----
+
+namespace {
+
+// An independent sigma^2(mu): the information matrix written out term by term and inverted by Eigen.
+double fisher_variance(const MatrixD& c, Index shapes, const std::vector<NormalisationNuisance>& norms) {
+  const Index K = c.rows(), P = 1 + shapes + static_cast<Index>(norms.size());
+  Eigen::MatrixXd info = Eigen::MatrixXd::Zero(P, P);
+  for (Index k = 0; k < K; ++k) {
+    const double s = c(k, 0), b = c(k, 1), nu = s + b;
+    if (nu <= 0) continue;
+    Eigen::VectorXd d(P);
+    d(0) = s;
+    for (Index j = 0; j < shapes; ++j) {
+      const double signal_slope = 0.5 * (c(k, 2 + 4 * j) - c(k, 3 + 4 * j));
+      const double background_slope = 0.5 * (c(k, 4 + 4 * j) - c(k, 5 + 4 * j));
+      d(1 + j) = signal_slope + background_slope;
+    }
+    for (std::size_t m = 0; m < norms.size(); ++m)
+      d(1 + shapes + static_cast<Index>(m)) =
+          std::log(1.0 + norms[m].relative) * (norms[m].on_signal ? s : b);
+    info += d * d.transpose() / nu;
+  }
+  for (Index i = 1; i < P; ++i) info(i, i) += 1.0;
+  return info.inverse()(0, 0);
+}
+
+// Counts for K bins and S shape nuisances: positive nominal counts, variations within +-30 %.
+MatrixD inference_counts(Rng& rng, Index K, Index S) {
+  MatrixD c(K, 2 + 4 * S);
+  c.col(0) = uniform_matrix(rng, K, 1, 1.0, 20.0);
+  c.col(1) = uniform_matrix(rng, K, 1, 5.0, 200.0);
+  for (Index j = 0; j < S; ++j)
+    for (Index q = 0; q < 4; ++q)
+      c.col(2 + 4 * j + q) = c.col(q < 2 ? 0 : 1).cwiseProduct(uniform_matrix(rng, K, 1, 0.7, 1.3));
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("inference-aware loss: no nuisance gives 1 / sum_k s_k^2 / (s_k + b_k)") {
+  const MatrixD c = (MatrixD(3, 2) << 5.0, 100.0, 10.0, 20.0, 2.0, 0.0).finished();
+  Tape<double> tape;
+  const double expected = 1.0 / (25.0 / 105.0 + 100.0 / 30.0 + 4.0 / 2.0);
+  CHECK(inference_aware_variance(tape.input(c), 0).item() == doctest::Approx(expected).epsilon(1e-14));
+  // An empty bin (nu = 0, a hard assignment that leaves it empty) carries nothing and is skipped.
+  const MatrixD with_empty = (MatrixD(4, 2) << 5.0, 100.0, 0.0, 0.0, 10.0, 20.0, 2.0, 0.0).finished();
+  CHECK(inference_aware_variance(tape.input(with_empty), 0).item() ==
+        doctest::Approx(expected).epsilon(1e-14));
+}
+
+TEST_CASE("inference-aware loss: one bin, background normalisation in closed form") {
+  // nu = mu s + b (1 + r)^beta: I = [[s^2, s b l], [s b l, b^2 l^2 + nu]] / nu with l = log(1 + r).
+  const double s = 30.0, b = 400.0, r = 0.1, l = std::log1p(r), nu = s + b;
+  const MatrixD c = (MatrixD(1, 2) << s, b).finished();
+  const double i00 = s * s / nu, i01 = s * b * l / nu, i11 = b * b * l * l / nu + 1.0;
+  Tape<double> tape;
+  CHECK(inference_aware_variance(tape.input(c), 0, {{false, r}}).item() ==
+        doctest::Approx(i11 / (i00 * i11 - i01 * i01)).epsilon(1e-13));
+  // A normalisation on the signal alone is degenerate with mu only through its constraint.
+  const double j01 = s * s * l / nu, j11 = s * s * l * l / nu + 1.0;
+  CHECK(inference_aware_variance(tape.input(c), 0, {{true, r}}).item() ==
+        doctest::Approx(j11 / (i00 * j11 - j01 * j01)).epsilon(1e-13));
+}
+
+TEST_CASE("inference-aware loss: against an independent Fisher matrix, and nuisances only increase it") {
+  Rng rng(4711);
+  const MatrixD c = inference_counts(rng, 6, 3);
+  const std::vector<NormalisationNuisance> norms{{false, 0.1}, {true, 0.05}, {false, 0.3}};
+  Tape<double> tape;
+  double previous = 0.0;
+  for (Index shapes = 0; shapes <= 3; ++shapes) {
+    const MatrixD part = c.leftCols(2 + 4 * shapes);
+    const double v = inference_aware_variance(tape.input(part), shapes, norms).item();
+    CHECK(v == doctest::Approx(fisher_variance(part, shapes, norms)).epsilon(1e-12));
+    CHECK(v > previous);
+    previous = v;
+    tape.clear();
+  }
+}
+
+TEST_CASE("inference-aware loss: gradients with 0, 1 and several nuisances") {
+  Rng rng(99);
+  for (auto [shapes, norms] : {std::pair<Index, std::vector<NormalisationNuisance>>{0, {}},
+                               {1, {}},
+                               {0, {{false, 0.2}}},
+                               {2, {{false, 0.1}, {true, 0.05}}},
+                               {3, {{false, 0.1}, {true, 0.05}, {false, 0.5}}}}) {
+    CAPTURE(shapes);
+    CAPTURE(norms.size());
+    const MatrixD c = inference_counts(rng, 5, shapes);
+    check_gradients(
+        [&](Tape<double>&, const std::vector<Var<double>>& in) {
+          return inference_aware_variance(in[0], shapes, norms);
+        },
+        {c});
+  }
+}
+
+TEST_CASE("inference-aware loss: gradients through a temperature softmax and soft counts") {
+  // The training path: logits -> softmax(z / tau) -> counts per class (and per weight variation).
+  Rng rng(7);
+  const Index events = 40, bins = 4;
+  const MatrixD logits = random_matrix(rng, events, bins, 2.0);
+  MatrixD weights = MatrixD::Zero(events, 6);  // s, b, s up, s down, b up, b down
+  for (Index i = 0; i < events; ++i) {
+    const bool signal = i % 3 == 0;
+    const double w = signal ? 0.5 : 10.0, up = 1.0 + 0.1 * std::sin(double(i)), down = 2.0 - up;
+    weights(i, signal ? 0 : 1) = w;
+    weights(i, signal ? 2 : 4) = w;  // the variation leaves the signal alone
+    weights(i, signal ? 3 : 5) = w;
+    if (!signal) {
+      weights(i, 4) = w * up;
+      weights(i, 5) = w * down;
+    }
+  }
+  check_gradients(
+      [&](Tape<double>&, const std::vector<Var<double>>& in) {
+        const Var<double> p = softmax(in[0] * (1.0 / 0.3));
+        return inference_aware_variance(soft_counts(p, in[1]), 1, {{false, 0.1}});
+      },
+      {logits, weights});
+  // soft_counts on its own: p^T w.
+  Tape<double> tape;
+  const MatrixD p = uniform_matrix(rng, events, bins, 0.0, 1.0);
+  CHECK((soft_counts(tape.input(p), weights).value() - p.transpose() * weights).norm() < 1e-12);
+}
+
+TEST_CASE("inference-aware loss: shape, relative size and singular-information errors") {
+  Tape<double> tape;
+  const MatrixD c = (MatrixD(2, 3) << 1.0, 2.0, 3.0, 4.0, 5.0, 6.0).finished();
+  CHECK_THROWS_WITH(inference_aware_variance(tape.input(c), 0),
+                    doctest::Contains("the counts are 2 x 3; expected bins x 2"));
+  CHECK_THROWS_WITH(inference_aware_variance(tape.input(c), 1),
+                    doctest::Contains("expected bins x 6 (signal, background, then signal up/down"));
+  const MatrixD ok = (MatrixD(1, 2) << 1.0, 2.0).finished();
+  CHECK_THROWS_WITH(inference_aware_variance(tape.input(ok), 0, {{false, 0.0}}),
+                    doctest::Contains("normalisation 0 has relative size 0; must be > 0"));
+  const MatrixD no_signal = (MatrixD(2, 2) << 0.0, 2.0, 0.0, 5.0).finished();
+  CHECK_THROWS_WITH(inference_aware_variance(tape.input(no_signal), 0),
+                    doctest::Contains("the Fisher information is singular"));
+  const MatrixD p = MatrixD::Ones(3, 2), w = MatrixD::Ones(4, 2);
+  CHECK_THROWS_WITH(soft_counts(tape.input(p), w), doctest::Contains("soft_counts: weights are 4 x 2"));
 }

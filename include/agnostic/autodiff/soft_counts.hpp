@@ -1,0 +1,46 @@
+#pragma once
+// soft_counts(p, w): per-bin counts of soft bin assignments, C = p^T w.
+//
+// p is events x K (each row one event's bin probabilities, e.g. a temperature softmax), w is
+// events x R (one column per series of event weights: signal nominal, background nominal, a
+// variation's weights, ...). The result is K x R: C(k, r) = sum_i w(i, r) p(i, k), the weighted
+// soft count of bin k for series r. Bins are rows so that series from different forward passes
+// (a shifted-feature variation) join with concat_cols. The inference-aware loss
+// (losses/inference_aware.hpp) reads these counts.
+#include "agnostic/autodiff/operand.hpp"
+#include "agnostic/autodiff/tape.hpp"
+
+namespace agnostic {
+
+namespace detail {
+
+template <class T>
+void soft_counts_backward(Tape<T>& tape, int self) {
+  Node<T>& n = tape.node(self);
+  const int p = n.input[0], w = n.input[1];
+  // dL/dp = w dC^T (events x K); dL/dw = p dC (events x R)
+  if (tape.needs_grad(p)) tape.add_grad(p, tape.value(w) * n.grad.transpose());
+  if (tape.needs_grad(w)) tape.add_grad(w, tape.value(p) * n.grad);
+}
+
+}  // namespace detail
+
+// p: events x K, w: events x R (a Var or a plain matrix). Returns the K x R counts p^T w.
+template <class T>
+Var<T> soft_counts(Var<T> p, OperandOf<T> w) {
+  require(p.valid(), "soft_counts: the probabilities are an empty Var");
+  Tape<T>& tape = p.tape();
+  require(w.present(), "soft_counts: no event weights given");
+  const Var<T> wv = w.on(tape);
+  require(wv.rows() == p.rows() && wv.cols() >= 1, "soft_counts: weights are ", wv.rows(), " x ", wv.cols(),
+          " but the probabilities have ", p.rows(), " events (expected ", p.rows(), " x R)");
+  const bool needs = tape.needs_grad(p.id()) || tape.needs_grad(wv.id());
+  const int id = tape.push("soft_counts", &detail::soft_counts_backward<T>, needs);
+  Node<T>& n = tape.node(id);
+  n.input = {p.id(), wv.id(), -1};
+  n.value.resize(p.cols(), wv.cols());
+  n.value.noalias() = tape.value(p.id()).transpose() * tape.value(wv.id());
+  return {&tape, id};
+}
+
+}  // namespace agnostic
