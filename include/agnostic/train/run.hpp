@@ -10,6 +10,7 @@
 // history.json, checkpoint.json, predictions.csv and summary.json (docs/config.md, "Outputs").
 #include "agnostic/core/error.hpp"
 #include "agnostic/train/config.hpp"
+#include "agnostic/train/methods/adnn.hpp"
 #include "agnostic/train/methods/classifier.hpp"
 #include "agnostic/train/run_context.hpp"
 
@@ -17,6 +18,7 @@ namespace agnostic::train {
 
 inline RunResult run(const TrainConfig& config, const RunOptions& options = {}) {
   if (config.method == "classifier") return run_classifier(config, options);
+  if (config.method == "adnn") return run_adnn(config, options);
   fail("config '", config.source, "': method \"", config.method, "\" is not available in this build");
 }
 

@@ -1,0 +1,454 @@
+#pragma once
+// AdnnScheme<T>: the adversarial deep neural network of source 000 (sec. 3.1, Algorithm 1) and the
+// hackathon slides 002, as a train::TrainingScheme.
+//
+// A classifier C (logits over C classes, softmax cross-entropy L(C)) and an adversary A that reads
+// C's second-to-last layer (the "representation"; or C's softmax output) and predicts the domain
+// (signal model: SM = domain 0, alternatives 1, 2, ...) of events of ONE class, the
+// `adversary_class`, with cross-entropy L(A). Per batch, in the game:
+//   (1) A frozen: one step of C's optimiser on  L(C) - alpha * L(A);
+//   (2) C frozen: `adversary_steps` (k) steps of A's optimiser on L(A), on the batch's
+//       adversary-class events.
+// Both gradients are taken at the batch's classifier weights before step (1) (Algorithm 1: g_C and
+// g_A at theta_C^(k)); the representation A trains on in step (2) is the one recorded in step (1).
+// The domain of events of other classes is never read (a Dataset may hold anything there).
+//
+// Epochs count as trainer epochs: 1 .. P_C pre-train C alone on L(C) (phase 1), the next P_A
+// pre-train A alone with C frozen (phase 2), then the game (phase 3) for `game_epochs` epochs;
+// alpha follows its StrengthSchedule over the game epochs (0 during pre-training). Give the
+// Trainer max_epochs = P_C + P_A + game epochs and warmup_epochs = P_C + P_A (trainer_warmup()) so
+// that early stopping and the best epoch only look at game epochs.
+//
+// Batches hold a fixed number of adversary-class events (first in the batch), in the proportion
+// of the training set (MixedBatchSampler): every batch has the same shapes, so a warm step
+// allocates nothing. Each epoch reports (history keys): the batch means train_loss (the
+// classifier's objective L(C) - alpha L(A)), train_classifier_loss, train_adversary_loss (L(A) of
+// the adversary before its steps on the batch); and on the validation set (the training set when
+// there is none): validation_loss (the objective, the stopping figure), validation_classifier_loss,
+// validation_adversary_loss, validation_accuracy, adversary_accuracy (weighted fraction of
+// adversary-class events whose domain A guesses), mean_ks (000's average K-S statistic between the
+// classifier's adversary-class output on each domain's events and on the reference domain's), alpha
+// and phase.
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "agnostic/adversarial/strength_schedule.hpp"
+#include "agnostic/autodiff/arithmetic.hpp"
+#include "agnostic/autodiff/elementwise.hpp"
+#include "agnostic/autodiff/reductions.hpp"
+#include "agnostic/autodiff/tape.hpp"
+#include "agnostic/core/error.hpp"
+#include "agnostic/losses/categorical_cross_entropy.hpp"
+#include "agnostic/nn/sequential.hpp"
+#include "agnostic/optim/optimiser.hpp"
+#include "agnostic/stats/ks.hpp"
+#include "agnostic/train/batches.hpp"
+#include "agnostic/train/dataset.hpp"
+#include "agnostic/train/scheme.hpp"
+
+namespace agnostic::adversarial {
+
+// What the adversary reads: C's last hidden layer (000) or C's softmax output.
+enum class AdversaryInput { penultimate, output };
+
+inline AdversaryInput parse_adversary_input(const std::string& name) {
+  if (name == "penultimate") return AdversaryInput::penultimate;
+  if (name == "output") return AdversaryInput::output;
+  fail("adversary input \"", name, "\" is not known; allowed: \"penultimate\", \"output\"");
+}
+
+enum class AdnnPhase { pretrain_classifier = 1, pretrain_adversary = 2, game = 3 };
+
+struct AdnnOptions {
+  StrengthSchedule alpha{StrengthShape::constant, 10.0};  // over the game epochs
+  Index adversary_class = 1;
+  AdversaryInput adversary_input = AdversaryInput::penultimate;
+  Index adversary_steps = 5;  // k
+  Index pretrain_classifier_epochs = 15;
+  Index pretrain_adversary_epochs = 5;
+  Index game_epochs = 100;  // the alpha schedule's length
+  Index batch_size = 256;
+  Index reference_domain = 0;
+  Index evaluation_chunk = 8192;
+
+  Index warmup_epochs() const { return pretrain_classifier_epochs + pretrain_adversary_epochs; }
+};
+
+// Which layer of the classifier the adversary reads (0-based), and how wide it is.
+template <class T>
+std::size_t adversary_tap(const Sequential<T>& classifier, AdversaryInput input) {
+  require(classifier.size() >= 2 || input == AdversaryInput::output, "ADNN: the classifier '",
+          classifier.name(), "' has ", classifier.size(),
+          " layer(s); reading its second-to-last layer needs at least one hidden layer");
+  return input == AdversaryInput::output ? classifier.size() - 1 : classifier.size() - 2;
+}
+template <class T>
+Index adversary_input_width(const Sequential<T>& classifier, AdversaryInput input) {
+  return input == AdversaryInput::output ? classifier.output_size()
+                                         : classifier.layer(adversary_tap(classifier, input)).output_size();
+}
+
+// The losses of one ADNN forward pass, recorded on a tape.
+template <class T>
+struct AdnnLosses {
+  Var<T> classifier_logits;
+  Var<T> adversary_input;  // of the adversary-class events only
+  Var<T> adversary_logits;
+  Var<T> classifier_loss;  // L(C): weighted CE over all events
+  Var<T> adversary_loss;   // L(A): weighted CE of the adversary-class events' domains
+  Var<T> objective;        // L(C) - alpha L(A), what step (1) minimises
+};
+
+// Records L(C), L(A) and L(C) - alpha L(A) for events x (labels, weights); the adversary reads
+// rows `adversary_rows` of its input, whose domains are `domains` and weights `adversary_weights`.
+// Freeze the adversary before calling it for step (1). Without `with_adversary` only L(C) is
+// recorded (objective = L(C); the adversary's members stay empty).
+template <class T, class Rows>
+AdnnLosses<T> adnn_losses(Tape<T>& tape, Sequential<T>& classifier, Sequential<T>& adversary, Var<T> x,
+                          const std::vector<Index>& labels, const Vector<T>& weights,
+                          const Rows& adversary_rows, const std::vector<Index>& domains,
+                          const Vector<T>& adversary_weights, T alpha, AdversaryInput input,
+                          bool with_adversary = true) {
+  AdnnLosses<T> out;
+  const std::size_t tap = adversary_tap(classifier, input);
+  Var<T> read;
+  if (input == AdversaryInput::output) {
+    out.classifier_logits = classifier(tape, x);
+    read = softmax(out.classifier_logits);
+  } else {
+    auto [logits, representation] = classifier.forward_tapped(tape, x, tap);
+    out.classifier_logits = logits;
+    read = representation;
+  }
+  out.classifier_loss = categorical_cross_entropy(out.classifier_logits, labels, weights);
+  out.objective = out.classifier_loss;
+  if (!with_adversary) return out;
+  out.adversary_input = select_rows(read, adversary_rows);
+  out.adversary_logits = adversary(tape, out.adversary_input);
+  out.adversary_loss = categorical_cross_entropy(out.adversary_logits, domains, adversary_weights);
+  out.objective = out.classifier_loss - alpha * out.adversary_loss;
+  return out;
+}
+
+// The batch losses of step (1): the objective (L(C) - alpha L(A); L(C) before the game), L(C), L(A).
+struct AdnnStepLosses {
+  double objective = 0.0, classifier_loss = 0.0, adversary_loss = 0.0;
+};
+
+template <class T>
+class AdnnScheme : public train::TrainingScheme<T> {
+ public:
+  // Keep the networks, optimisers and data sets alive while the scheme is used. The classifier
+  // outputs logits (one per class); the adversary one logit per domain. `validation` may be null.
+  AdnnScheme(Sequential<T>& classifier, Sequential<T>& adversary, Optimiser<T>& classifier_optimiser,
+             Optimiser<T>& adversary_optimiser, const train::Dataset<T>& train,
+             const train::Dataset<T>* validation, AdnnOptions options)
+      : classifier_(&classifier),
+        adversary_(&adversary),
+        classifier_optimiser_(&classifier_optimiser),
+        adversary_optimiser_(&adversary_optimiser),
+        train_(&train),
+        validation_(validation && validation->rows() > 0 ? validation : nullptr),
+        options_(options) {
+    require(options.adversary_steps >= 1, "ADNN: adversary_steps is ", options.adversary_steps,
+            "; must be >= 1");
+    require(options.pretrain_classifier_epochs >= 0 && options.pretrain_adversary_epochs >= 0,
+            "ADNN: pre-training epochs must be >= 0");
+    require(options.game_epochs >= 1, "ADNN: game_epochs is ", options.game_epochs, "; must be >= 1");
+    require(options.evaluation_chunk >= 1, "ADNN: evaluation_chunk must be >= 1");
+    require(classifier.output_size() >= 2, "ADNN: the classifier has ", classifier.output_size(),
+            " output(s); it needs one logit per class (softmax over >= 2 classes)");
+    const Index width = adversary_input_width(classifier, options.adversary_input);
+    require(adversary.input_size() == width, "ADNN: the adversary takes ", adversary.input_size(),
+            " inputs but the classifier's ",
+            options.adversary_input == AdversaryInput::output ? "output" : "second-to-last layer", " has ",
+            width);
+    domains_ = adversary.output_size();
+    require(domains_ >= 2, "ADNN: the adversary has ", domains_,
+            " output(s); it needs one logit per domain (>= 2)");
+    require(options.adversary_class >= 0 && options.adversary_class < classifier.output_size(),
+            "ADNN: adversary_class is ", options.adversary_class, " but the classifier has ",
+            classifier.output_size(), " classes");
+    require(options.reference_domain >= 0 && options.reference_domain < domains_, "ADNN: reference domain ",
+            options.reference_domain, " is not one of the adversary's ", domains_, " domains");
+    check_data(train, "training set");
+    if (validation_) check_data(*validation_, "validation set");
+
+    std::vector<Index> adversary_rows, other_rows;
+    for (Index i = 0; i < train.rows(); ++i)
+      (train.labels[static_cast<std::size_t>(i)] == options.adversary_class ? adversary_rows : other_rows)
+          .push_back(i);
+    require(!adversary_rows.empty(), "ADNN: the training set has no event of adversary_class ",
+            options.adversary_class);
+    require(!other_rows.empty(), "ADNN: every training event is of adversary_class ", options.adversary_class,
+            "; the classifier needs events of other classes");
+    require(options.batch_size >= 2, "ADNN: batch size is ", options.batch_size, "; must be >= 2");
+    const double a = static_cast<double>(adversary_rows.size()), o = static_cast<double>(other_rows.size());
+    sampler_ =
+        train::MixedBatchSampler(std::move(adversary_rows), std::move(other_rows), options.batch_size, a, o);
+    const Index n_adv = sampler_.first_per_batch();
+    adversary_batch_rows_.resize(static_cast<std::size_t>(n_adv));
+    for (Index k = 0; k < n_adv; ++k) adversary_batch_rows_[static_cast<std::size_t>(k)] = k;
+    adversary_domains_.resize(static_cast<std::size_t>(n_adv));
+    adversary_weights_.resize(n_adv);
+  }
+
+  // The trainer needs max_epochs = total_epochs() and warmup_epochs = warmup_epochs().
+  Index warmup_epochs() const { return options_.warmup_epochs(); }
+  Index total_epochs() const { return options_.warmup_epochs() + options_.game_epochs; }
+  const AdnnOptions& options() const { return options_; }
+
+  AdnnPhase phase_of(Index epoch) const {
+    if (epoch <= options_.pretrain_classifier_epochs) return AdnnPhase::pretrain_classifier;
+    if (epoch <= options_.warmup_epochs()) return AdnnPhase::pretrain_adversary;
+    return AdnnPhase::game;
+  }
+  // Alpha of epoch `epoch` (1-based, counting the pre-training epochs): 0 before the game.
+  double alpha_of(Index epoch) const {
+    if (phase_of(epoch) != AdnnPhase::game) return 0.0;
+    return options_.alpha.at_epoch(epoch - options_.warmup_epochs(), options_.game_epochs);
+  }
+  AdnnPhase phase() const { return phase_; }
+  double alpha() const { return alpha_; }
+
+  ParameterGroup<T> parameters() override {
+    ParameterGroup<T> all = classifier_->parameters();
+    all.add(adversary_->parameters());
+    all.set_name("adnn");
+    return all;
+  }
+  std::vector<Optimiser<T>*> optimisers() override { return {classifier_optimiser_, adversary_optimiser_}; }
+
+  void start_epoch(Index epoch, Rng& rng) override {
+    sampler_.start_epoch(rng);
+    set_epoch(epoch);
+  }
+  // Sets the phase and alpha of `epoch` without drawing batches (start_epoch does both).
+  void set_epoch(Index epoch) {
+    phase_ = phase_of(epoch);
+    alpha_ = alpha_of(epoch);
+  }
+  Index batches() const override { return sampler_.batches(); }
+
+  train::StepResult step(Index b) override {
+    gather_batch(b);
+    const AdnnStepLosses l = classifier_step();
+    train::StepResult r;
+    r.events = static_cast<double>(batch_.size());
+    r.loss = l.objective;
+    r.parts["classifier_loss"] = l.classifier_loss;
+    r.parts["adversary_loss"] = l.adversary_loss;
+    if (!std::isfinite(r.loss) || phase_ == AdnnPhase::pretrain_classifier) return r;
+    const double adversary_loss = adversary_steps();
+    if (!std::isfinite(adversary_loss)) r.loss = adversary_loss;  // the trainer's guard takes over
+    return r;
+  }
+
+  // ---- the two steps, public so that they can be checked one at a time ----
+
+  // Gathers batch b of the current epoch (adversary-class events first).
+  void gather_batch(Index b) {
+    train::gather(*train_, sampler_.batch(b), batch_);
+    const Index n_adv = static_cast<Index>(adversary_batch_rows_.size());
+    for (Index k = 0; k < n_adv; ++k) {
+      adversary_domains_[static_cast<std::size_t>(k)] = batch_.domains[static_cast<std::size_t>(k)];
+      adversary_weights_(k) = batch_.weights(k);
+    }
+  }
+
+  // Step (1) on the gathered batch: A frozen, C updated on L(C) - alpha L(A) (on L(C) alone in
+  // phase 1; not updated in phase 2). Records the adversary's input for step (2). Allocates
+  // nothing once warm (step() adds the trainer's StepResult, whose named parts are a std::map).
+  AdnnStepLosses classifier_step() {
+    adversary_->freeze();
+    const bool train_classifier = phase_ != AdnnPhase::pretrain_adversary;
+    if (!train_classifier) classifier_->freeze();
+    tape_c_.clear();
+    const AdnnLosses<T> l =
+        adnn_losses(tape_c_, *classifier_, *adversary_, tape_c_.input(batch_.features), batch_.labels,
+                    batch_.weights, adversary_batch_rows_, adversary_domains_, adversary_weights_,
+                    static_cast<T>(alpha_), options_.adversary_input);
+    AdnnStepLosses r;
+    r.objective = static_cast<double>(l.objective.item());
+    r.classifier_loss = static_cast<double>(l.classifier_loss.item());
+    r.adversary_loss = static_cast<double>(l.adversary_loss.item());
+    adversary_input_ = l.adversary_input.value();
+    if (train_classifier && std::isfinite(r.objective)) {
+      tape_c_.backward(phase_ == AdnnPhase::game ? l.objective : l.classifier_loss);
+      bool finite = true;
+      for (Parameter<T>* p : classifier_optimiser_->group())
+        finite = finite && (p->frozen || p->grad.allFinite());
+      if (finite) {
+        classifier_optimiser_->step();
+      } else {
+        classifier_optimiser_->zero_grad();
+        r.objective = std::nan("");
+      }
+    }
+    classifier_->unfreeze();
+    adversary_->unfreeze();
+    return r;
+  }
+
+  // Step (2): k steps of A on L(A) of the batch's adversary-class events, reading the input
+  // recorded by classifier_step() (C is not on this tape: its weights cannot change). Returns the
+  // mean L(A) over the k steps (NaN if one was not finite; A then keeps its last finite state).
+  double adversary_steps() {
+    double sum = 0.0;
+    for (Index s = 0; s < options_.adversary_steps; ++s) {
+      tape_a_.clear();
+      const Var<T> loss = categorical_cross_entropy((*adversary_)(tape_a_, tape_a_.input(adversary_input_)),
+                                                    adversary_domains_, adversary_weights_);
+      const double value = static_cast<double>(loss.item());
+      if (!std::isfinite(value)) return value;
+      tape_a_.backward(loss);
+      for (Parameter<T>* p : adversary_optimiser_->group())
+        if (!p->grad.allFinite()) {
+          adversary_optimiser_->zero_grad();
+          return std::nan("");
+        }
+      adversary_optimiser_->step();
+      sum += value;
+    }
+    return sum / static_cast<double>(options_.adversary_steps);
+  }
+
+  train::Figures evaluate() override {
+    const train::Dataset<T>& data = validation_ ? *validation_ : *train_;
+    const std::string prefix = validation_ ? "validation_" : "training_set_";
+    const Evaluation e = evaluation(data);
+    train::Figures f;
+    if (validation_) f["validation_loss"] = e.classifier_loss - alpha_ * e.adversary_loss;
+    f[prefix + "classifier_loss"] = e.classifier_loss;
+    f[prefix + "adversary_loss"] = e.adversary_loss;
+    f[prefix + "accuracy"] = e.accuracy;
+    f["adversary_accuracy"] = e.adversary_accuracy;
+    if (!std::isnan(e.mean_ks)) f["mean_ks"] = e.mean_ks;
+    f["alpha"] = alpha_;
+    f["phase"] = static_cast<double>(static_cast<int>(phase_));
+    return f;
+  }
+
+  // The figures of evaluate() on any data set with the same columns.
+  struct Evaluation {
+    double classifier_loss = 0.0, adversary_loss = 0.0, accuracy = 0.0, adversary_accuracy = 0.0;
+    double mean_ks = std::nan("");     // NaN when fewer than two domains are present
+    std::vector<double> signal_score;  // the classifier's adversary_class probability, adversary-class events
+    std::vector<Index> signal_domain;
+  };
+  Evaluation evaluation(const train::Dataset<T>& data) {
+    Evaluation e;
+    const Index n = data.rows(), c = options_.adversary_class;
+    double w_all = 0.0, w_adv = 0.0;
+    std::vector<Index> rows, adv_local, adv_domains;
+    for (Index begin = 0; begin < n; begin += options_.evaluation_chunk) {
+      const Index end = std::min(n, begin + options_.evaluation_chunk);
+      rows.clear();
+      adv_local.clear();
+      adv_domains.clear();
+      for (Index i = begin; i < end; ++i) {
+        rows.push_back(i);
+        if (data.labels[static_cast<std::size_t>(i)] == c) {
+          adv_local.push_back(i - begin);
+          adv_domains.push_back(data.domains[static_cast<std::size_t>(i)]);
+        }
+      }
+      train::gather(data, rows, eval_batch_);
+      Vector<T> adv_w(static_cast<Index>(adv_local.size()));
+      for (std::size_t k = 0; k < adv_local.size(); ++k)
+        adv_w(static_cast<Index>(k)) = eval_batch_.weights(adv_local[k]);
+      eval_tape_.clear();
+      classifier_->freeze();
+      adversary_->freeze();
+      const AdnnLosses<T> l =
+          adnn_losses(eval_tape_, *classifier_, *adversary_, eval_tape_.input(eval_batch_.features),
+                      eval_batch_.labels, eval_batch_.weights, adv_local, adv_domains, adv_w, T(0),
+                      options_.adversary_input, /*with_adversary=*/!adv_local.empty());
+      const double wc = eval_batch_.weights.template cast<double>().sum();
+      e.classifier_loss += static_cast<double>(l.classifier_loss.item()) * wc;
+      w_all += wc;
+      const Matrix<T>& z = l.classifier_logits.value();
+      for (Index k = 0; k < z.rows(); ++k) {
+        Index predicted = 0;
+        z.row(k).maxCoeff(&predicted);
+        if (predicted == eval_batch_.labels[static_cast<std::size_t>(k)])
+          e.accuracy += static_cast<double>(eval_batch_.weights(k));
+      }
+      if (!adv_local.empty()) {
+        const double wa = adv_w.template cast<double>().sum();
+        e.adversary_loss += static_cast<double>(l.adversary_loss.item()) * wa;
+        w_adv += wa;
+        const Matrix<T>& domain_logits = l.adversary_logits.value();
+        for (std::size_t k = 0; k < adv_local.size(); ++k) {
+          Index guessed = 0;
+          domain_logits.row(static_cast<Index>(k)).maxCoeff(&guessed);
+          if (guessed == adv_domains[k])
+            e.adversary_accuracy += static_cast<double>(adv_w(static_cast<Index>(k)));
+          // The classifier's probability of adversary_class (softmax of the logits).
+          const Eigen::RowVectorXd row = z.row(adv_local[k]).template cast<double>();
+          const double top = row.maxCoeff();
+          e.signal_score.push_back(std::exp(row(c) - top) / (row.array() - top).exp().sum());
+          e.signal_domain.push_back(adv_domains[k]);
+        }
+      }
+      classifier_->unfreeze();
+      adversary_->unfreeze();
+    }
+    if (w_all != 0.0) {
+      e.classifier_loss /= w_all;
+      e.accuracy /= w_all;
+    }
+    if (w_adv != 0.0) {
+      e.adversary_loss /= w_adv;
+      e.adversary_accuracy /= w_adv;
+    }
+    bool reference = false, other = false;
+    for (Index d : e.signal_domain) (d == options_.reference_domain ? reference : other) = true;
+    if (reference && other) {
+      const Eigen::Map<const Eigen::VectorXd> s(e.signal_score.data(),
+                                                static_cast<Index>(e.signal_score.size()));
+      Eigen::VectorXd d(static_cast<Index>(e.signal_domain.size()));
+      for (std::size_t k = 0; k < e.signal_domain.size(); ++k)
+        d(static_cast<Index>(k)) = static_cast<double>(e.signal_domain[k]);
+      e.mean_ks = stats::average_ks_statistic(s, d, options_.reference_domain);
+    }
+    return e;
+  }
+
+ private:
+  void check_data(const train::Dataset<T>& data, const char* what) const {
+    require(data.cols() == classifier_->input_size(), "ADNN: the ", what, " has ", data.cols(),
+            " features but the classifier takes ", classifier_->input_size());
+    require(data.classes <= classifier_->output_size(), "ADNN: the ", what, " has ", data.classes,
+            " classes but the classifier has ", classifier_->output_size(), " outputs");
+    require(data.has_domains(), "ADNN: the ", what,
+            " has no domains; the adversary needs the domain of every ", "event of adversary_class ",
+            options_.adversary_class);
+    for (std::size_t i = 0; i < data.labels.size(); ++i)
+      if (data.labels[i] == options_.adversary_class)
+        require(data.domains[i] < domains_, "ADNN: event ", i, " of the ", what, " has domain ",
+                data.domains[i], " but the adversary has ", domains_, " outputs (domains 0 to ", domains_ - 1,
+                ")");
+  }
+
+  Sequential<T>* classifier_;
+  Sequential<T>* adversary_;
+  Optimiser<T>* classifier_optimiser_;
+  Optimiser<T>* adversary_optimiser_;
+  const train::Dataset<T>* train_;
+  const train::Dataset<T>* validation_;
+  AdnnOptions options_;
+  Index domains_ = 0;
+  train::MixedBatchSampler sampler_;
+  AdnnPhase phase_ = AdnnPhase::pretrain_classifier;
+  double alpha_ = 0.0;
+  train::Batch<T> batch_, eval_batch_;
+  std::vector<Index> adversary_batch_rows_, adversary_domains_;
+  Vector<T> adversary_weights_;
+  Matrix<T> adversary_input_;
+  Tape<T> tape_c_, tape_a_, eval_tape_;
+};
+
+}  // namespace agnostic::adversarial
