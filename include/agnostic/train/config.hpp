@@ -116,7 +116,7 @@ struct TrainConfig {
   std::map<std::string, nlohmann::json> sections;  // method_sections() present in the file, as read
   DataConfig data;
   ModelConfig model;
-  std::string loss = "binary_cross_entropy";  // or categorical_cross_entropy
+  std::string loss = "binary_cross_entropy";  // or categorical_cross_entropy, inference_aware
   OptimiserConfig optimiser;
   TrainingConfig training;
   OutputConfig output;
@@ -432,13 +432,16 @@ inline TrainConfig config_from_json(const nlohmann::json& j, const std::string& 
                         : Section(no_section, "model", source, {});
   c.model.hidden = m.widths("hidden", c.model.hidden);
   c.model.activation = config_detail::activation_value(m, "activation", Activation::relu());
-  c.loss = top.choice("loss", "binary_cross_entropy", {"binary_cross_entropy", "categorical_cross_entropy"});
+  // inference_aware (INFERNO, train/inference_aware_scheme.hpp) reads its own section "inference_aware".
+  c.loss = top.choice("loss", "binary_cross_entropy",
+                      {"binary_cross_entropy", "categorical_cross_entropy", "inference_aware"});
   const std::string output =
       m.choice("output", c.loss == "binary_cross_entropy" ? "sigmoid" : "softmax", {"sigmoid", "softmax"});
   c.model.softmax_output = output == "softmax";
-  if (c.model.softmax_output != (c.loss == "categorical_cross_entropy"))
+  if (c.model.softmax_output != (c.loss != "binary_cross_entropy"))
     m.fail_at(m.child("output"), "is \"", output, "\" but 'loss' is \"", c.loss,
-              "\"; binary_cross_entropy goes with \"sigmoid\", categorical_cross_entropy with \"softmax\"");
+              "\"; binary_cross_entropy goes with \"sigmoid\", categorical_cross_entropy and inference_aware "
+              "with \"softmax\"");
   c.model.init = config_detail::initialiser_value(m, "init");
   if (m.has("start_from")) c.model.start_from = config_detail::resolve(m.string("start_from", ""), base);
 
