@@ -1,11 +1,16 @@
-// Tests for stats/asymptotics.hpp and stats/inference.hpp: asymptotic formulas against scipy,
-// test statistics against closed forms, and every case of ../shared/reference/pyhf-validation/.
+// Tests for stats/asymptotics.hpp, inference.hpp, limits.hpp, impacts.hpp and patchset.hpp: asymptotic
+// formulas against scipy, test statistics against closed forms, every case of
+// ../shared/reference/pyhf-validation/, upper limits, CLs scans, impacts and toy CLs against the
+// independent implementation tests/reference/stats_limits.py, and HEPData patchsets.
 #include <doctest/doctest.h>
 
 #include <sys/wait.h>
 #include <unistd.h>
 #include <agnostic/stats/asymptotics.hpp>
+#include <agnostic/stats/impacts.hpp>
 #include <agnostic/stats/inference.hpp>
+#include <agnostic/stats/limits.hpp>
+#include <agnostic/stats/patchset.hpp>
 #include <agnostic/stats/toys.hpp>
 #include <cmath>
 #include <cstdio>
@@ -429,8 +434,7 @@ TEST_CASE("agnostic fit --minos on the W6 workspace matches fit_reference.json")
 
 TEST_CASE("agnostic fit: --cls, --asimov and --toys give their keys; the CLs matches the library") {
   const std::string workspace = AGNOSTIC_SHARED_DIR "/reference/w6-workspace.json";
-  const CommandResult r =
-      run_agnostic("fit " + workspace + " --asimov --cls 2 --test-stat q --toys 50 --seed 7");
+  const CommandResult r = run_agnostic("fit " + workspace + " --asimov --cls 2 --test-stat q");
   INFO("stderr: " << r.err);
   REQUIRE(r.exit_code == 0);
   const auto out = nlohmann::json::parse(r.out);
@@ -446,10 +450,16 @@ TEST_CASE("agnostic fit: --cls, --asimov and --toys give their keys; the CLs mat
   // W6's observations are its nominal Asimov data, so --asimov must give what the observations give
   const ClsResult from_observed = asymptotic_cls(model, model.observed(), 2.0, TestStatistic::q);
   CHECK(from_observed.cls_obs == doctest::Approx(c.cls_obs).epsilon(1e-9));
-  CHECK(out["toys"]["n"] == 50);
-  CHECK(out["toys"]["seed"] == 7);
-  CHECK(std::abs(out["toys"]["pull_mean"].get<double>()) < 1.0);
-  CHECK(out["toys"]["pull_width"].get<double>() > 0.3);
+  CHECK(out["cls"]["method"] == "asymptotic");
+  // --toys alone: the pull ensemble
+  const CommandResult t = run_agnostic("fit " + workspace + " --asimov --toys 50 --seed 7");
+  INFO("stderr: " << t.err);
+  REQUIRE(t.exit_code == 0);
+  const auto toys = nlohmann::json::parse(t.out)["toys"];
+  CHECK(toys["n"] == 50);
+  CHECK(toys["seed"] == 7);
+  CHECK(std::abs(toys["pull_mean"].get<double>()) < 1.0);
+  CHECK(toys["pull_width"].get<double>() > 0.3);
   CHECK_FALSE(out.contains("minos"));
   CHECK_FALSE(out.contains("scan"));
 }
@@ -476,5 +486,352 @@ TEST_CASE("agnostic fit: bad input gives a message on stderr and a non-zero exit
     CHECK(r.exit_code != 0);
     CHECK(r.out.empty());
     CHECK_MESSAGE(r.err.find(c.message) != std::string::npos, "stderr: ", r.err);
+  }
+}
+
+// -- upper limits, CLs scans, impacts, toy CLs, patchsets
+// -----------------------------------------------------
+
+namespace {
+
+// numbers from tests/reference/stats_limits.py (independent numpy/scipy implementation)
+const nlohmann::json& limits_reference() {
+  static const nlohmann::json j = read_json(AGNOSTIC_SOURCE_DIR "/tests/reference/stats_limits.json");
+  return j;
+}
+
+// The workspace of a reference entry: a pyhf-validation case, W6, or pyhf's example with its patch.
+Workspace reference_workspace(const std::string& label) {
+  if (label.rfind("pyhf-validation/", 0) == 0)
+    return parse_workspace(read_json(AGNOSTIC_SHARED_DIR "/reference/" + label)["workspace"], label);
+  if (label == "w6-workspace.json") return read_workspace(AGNOSTIC_SHARED_DIR "/reference/w6-workspace.json");
+  const std::string data = AGNOSTIC_SOURCE_DIR "/tests/data/pyhf/";
+  return patched_workspace(read_workspace(data + "example_bkgonly.json"),
+                           read_patchset(data + "example_patchset.json"), "patch_channel1_signal_syst1");
+}
+
+ModelOptions reference_options(const nlohmann::json& entry) {
+  ModelOptions o;
+  o.normsys = entry["normsys"] == "code1" ? NormsysInterp::code1 : NormsysInterp::code4;
+  o.histosys = entry["histosys"] == "code0" ? HistosysInterp::code0 : HistosysInterp::code4p;
+  return o;
+}
+
+// A one-bin counting experiment: signal s * mu, background b, n observed; optionally a POI upper bound.
+Workspace counting(double s, double b, double n, double mu_max = 10.0) {
+  nlohmann::json j = {
+      {"channels",
+       {{{"name", "c"},
+         {"samples",
+          {{{"name", "sig"},
+            {"data", {s}},
+            {"modifiers", {{{"name", "mu"}, {"type", "normfactor"}, {"data", nullptr}}}}},
+           {{"name", "bkg"}, {"data", {b}}, {"modifiers", nlohmann::json::array()}}}}}}},
+      {"observations", {{{"name", "c"}, {"data", {n}}}}},
+      {"measurements",
+       {{{"name", "m"},
+         {"config", {{"poi", "mu"}, {"parameters", {{{"name", "mu"}, {"bounds", {{0.0, mu_max}}}}}}}}}}},
+      {"version", "1.0.0"}};
+  return parse_workspace(j, "counting");
+}
+
+}  // namespace
+
+TEST_CASE("brent_root: converges on a bracketed root and refuses an unbracketed one") {
+  int evaluations = 0;
+  auto f = [](double x) { return std::cos(x) - x; };
+  const double root = brent_root(f, 0.0, f(0.0), 1.0, f(1.0), 1e-12, 100, evaluations);
+  CHECK(root == doctest::Approx(0.7390851332151607).epsilon(1e-11));
+  CHECK(evaluations < 15);
+  CHECK_THROWS_WITH_AS(brent_root(f, 1.0, f(1.0), 2.0, f(2.0), 1e-6, 100, evaluations),
+                       doctest::Contains("have the same sign; no bracketed root"), Error);
+}
+
+TEST_CASE("normal_quantile inverts normal_cdf") {
+  for (double p : {1e-12, 0.00114, 0.025, 0.5, 0.8413447460685429, 0.975})
+    CHECK(normal_cdf(normal_quantile(p)) == doctest::Approx(p).epsilon(1e-12));
+  CHECK(normal_quantile(0.975) == doctest::Approx(1.959963984540054).epsilon(1e-12));
+}
+
+TEST_CASE("upper limit of a counting experiment: the expected median is where q_A = 1.96^2 in closed form") {
+  // no nuisance parameters: on the background-only Asimov data n = b,
+  // q_A(mu) = 2 [mu s - b ln(1 + mu s / b)], and the median CLs = 2 Phi(-sqrt(q_A)) = 0.05
+  const double s = 10.0, b = 50.0;
+  const BinnedLikelihood model(counting(s, b, 50.0));
+  const UpperLimit u = upper_limit(model, model.observed());
+  REQUIRE(u.exp_found[2]);
+  const double mu = u.exp[2];
+  const double qa = 2.0 * (mu * s - b * std::log1p(mu * s / b));
+  CHECK(std::sqrt(qa) == doctest::Approx(normal_quantile(0.975)).epsilon(1e-5));
+  // observed data = background: the observed limit is the median expected one
+  REQUIRE(u.obs_found);
+  CHECK(u.obs == doctest::Approx(mu).epsilon(1e-5));
+  for (int k = 0; k < 4; ++k) CHECK(u.exp[k] < u.exp[k + 1]);
+  CHECK(u.notes.empty());
+  // the CLs curve at the limits crosses 0.05
+  const AsymptoticClsCalculator calc(model, model.observed());
+  CHECK(calc.at(u.obs).cls_obs == doctest::Approx(0.05).epsilon(1e-4));
+  for (int k = 0; k < 5; ++k) CHECK(calc.at(u.exp[k]).cls_exp[k] == doctest::Approx(0.05).epsilon(1e-4));
+}
+
+TEST_CASE("upper limit beyond the POI's upper bound is not found and says so") {
+  const BinnedLikelihood model(counting(10.0, 50.0, 50.0, 1.0));  // the limits lie near 1.5 to 4
+  const UpperLimit u = upper_limit(model, model.observed());
+  CHECK_FALSE(u.obs_found);
+  CHECK(std::isnan(u.obs));
+  CHECK_FALSE(u.exp_found[4]);
+  CHECK(u.search_hi == 1.0);
+  REQUIRE_FALSE(u.notes.empty());
+  CHECK(u.notes.front().find("observed: CLs stays above 0.05") != std::string::npos);
+  CHECK(u.notes.front().find("raise the bound") != std::string::npos);
+  UpperLimitOptions bad;
+  bad.cl = 1.5;
+  CHECK_THROWS_WITH_AS(upper_limit(model, model.observed(), TestStatistic::qtilde, bad),
+                       "upper_limit: cl must lie in (0, 1), got 1.5", Error);
+}
+
+TEST_CASE("upper limits and CLs scans match the independent reference (stats_limits.py)") {
+  int checked = 0;
+  for (const auto& entry : limits_reference()["limits"]) {
+    const std::string label = entry["workspace"], stat = entry["test_stat"];
+    CAPTURE(label);
+    CAPTURE(stat);
+    const BinnedLikelihood model(reference_workspace(label), reference_options(entry));
+    const AsymptoticClsCalculator calc(model, model.observed(), parse_test_statistic(stat));
+    UpperLimitOptions options;
+    options.cl = entry["cl"];
+    const UpperLimit u = upper_limit(calc, options);
+    REQUIRE(u.obs_found);
+    CHECK(u.obs == doctest::Approx(entry["obs"].get<double>()).epsilon(1e-4));
+    for (int k = 0; k < 5; ++k) {
+      REQUIRE(u.exp_found[k]);
+      CHECK(u.exp[k] == doctest::Approx(entry["exp"][k].get<double>()).epsilon(1e-4));
+    }
+    for (const auto& point : entry["cls_scan"]) {
+      const ClsResult c = calc.at(point["mu"].get<double>());
+      CHECK(c.cls_obs == doctest::Approx(point["obs"].get<double>()).epsilon(1e-4));
+      for (int k = 0; k < 5; ++k)
+        CHECK(c.cls_exp[k] == doctest::Approx(point["exp"][k].get<double>()).epsilon(1e-4));
+    }
+    ++checked;
+  }
+  CHECK(checked >= 16);
+}
+
+TEST_CASE("impacts match the independent reference (stats_limits.py)") {
+  for (const auto& entry : limits_reference()["impacts"]) {
+    const std::string label = entry["workspace"];
+    CAPTURE(label);
+    const BinnedLikelihood model(reference_workspace(label), reference_options(entry));
+    const Data data = model.observed();
+    const std::vector<Impact> ours = impacts(model, data, fit(model, data));
+    REQUIRE(ours.size() == entry["impacts"].size());
+    for (std::size_t i = 1; i < ours.size(); ++i) CHECK(ours[i - 1].size() >= ours[i].size());
+    for (const auto& ref : entry["impacts"]) {
+      const std::string name = ref["name"];
+      CAPTURE(name);
+      const auto it = std::find_if(ours.begin(), ours.end(), [&](const Impact& x) { return x.name == name; });
+      REQUIRE(it != ours.end());
+      auto same = [](double a, const nlohmann::json& b) {
+        return std::abs(a - b.get<double>()) <= 1e-4 * std::max(1.0, std::abs(b.get<double>()));
+      };
+      CHECK(same(it->postfit_up, ref["postfit_up"]));
+      CHECK(same(it->postfit_down, ref["postfit_down"]));
+      if (ref.contains("pull")) {
+        CHECK(same(it->pull, ref["pull"]));
+        CHECK(same(it->constraint, ref["constraint"]));
+        CHECK(same(it->prefit_up, ref["prefit_up"]));
+        CHECK(same(it->prefit_down, ref["prefit_down"]));
+      } else {
+        CHECK(std::isnan(it->pull));
+        CHECK(std::isnan(it->prefit_up));
+      }
+    }
+  }
+}
+
+TEST_CASE("toy CLs agrees with the reference's toys within their Monte-Carlo uncertainties") {
+  const auto& ref = limits_reference()["toys"][0];
+  const BinnedLikelihood model(reference_workspace(ref["workspace"]), reference_options(ref));
+  const int n = ref["n"];
+  const ToyClsResult t = toy_cls(model, model.observed(), ref["mu"].get<double>(), n, 3);
+  const double tolerance = 4.0 * std::hypot(t.cls_obs_error, ref["cls_error"].get<double>());
+  CHECK(t.q_obs == doctest::Approx(ref["q_obs"].get<double>()).epsilon(1e-5));
+  CHECK(std::abs(t.cls_obs - ref["cls"].get<double>()) < tolerance);
+  CHECK(t.cls_obs_error > 0.0);
+  CHECK(t.cls_obs_error < 0.05);
+  for (int k = 0; k < 5; ++k) {
+    CAPTURE(k);
+    CHECK(std::abs(t.cls_exp[k] - ref["exp"][k].get<double>()) < 0.05 + 0.1 * ref["exp"][k].get<double>());
+  }
+  // and close to the asymptotic value (the counts are large enough)
+  CHECK(std::abs(t.cls_obs - asymptotic_cls(model, model.observed(), ref["mu"].get<double>()).cls_obs) <
+        4.0 * t.cls_obs_error + 0.02);
+}
+
+TEST_CASE(
+    "toy CLs and toy upper limits: the same numbers for 1 and 2 threads; limits bracket the asymptotic "
+    "ones") {
+  const BinnedLikelihood model(counting(10.0, 50.0, 52.0));
+  const int before = threads();
+  set_threads(1);
+  const ToyClsResult one = toy_cls(model, model.observed(), 2.0, 300, 11);
+  set_threads(2);
+  const ToyClsResult two = toy_cls(model, model.observed(), 2.0, 300, 11);
+  set_threads(before);
+  CHECK(one.cls_obs == two.cls_obs);
+  CHECK(one.cls_exp == two.cls_exp);
+  const UpperLimit a = upper_limit(model, model.observed());
+  const ToyUpperLimit t = toy_upper_limit(model, model.observed(), linear_grid(1.0, 5.0, 9), 500, 5);
+  REQUIRE(t.obs_found);
+  CHECK(std::abs(t.obs - a.obs) < 4.0 * t.obs_error + 0.3);
+  CHECK(t.obs_error > 0.0);
+  CHECK(t.scan.size() == 9);
+  CHECK_THROWS_WITH_AS(toy_upper_limit(model, model.observed(), {2.0, 1.0}, 10, 1),
+                       doctest::Contains("must increase"), Error);
+}
+
+TEST_CASE("patchsets: pyhf's example lists, applies and reproduces a hand-made patch") {
+  const std::string data = AGNOSTIC_SOURCE_DIR "/tests/data/pyhf/";
+  const PatchSet ps = read_patchset(data + "example_patchset.json");
+  REQUIRE(ps.patches.size() == 1);
+  CHECK(ps.patches[0].name == "patch_channel1_signal_syst1");
+  CHECK(ps.labels == std::vector<std::string>{"x"});
+  const Workspace bkg = read_workspace(data + "example_bkgonly.json");
+  const Workspace patched = patched_workspace(bkg, ps, "patch_channel1_signal_syst1");
+  CHECK(patched.channels[0].samples[0].modifiers[0].hi == 1.2);
+  CHECK(patched.channels[0].samples[0].modifiers[0].lo == 0.8);
+  CHECK(patched.source.find("patch 'patch_channel1_signal_syst1'") != std::string::npos);
+  CHECK_THROWS_WITH_AS(ps.patch("nope"),
+                       doctest::Contains("no patch named 'nope' (the patchset has: patch_channel1"), Error);
+}
+
+TEST_CASE("patchsets: bad patches and bad patchsets name the patch and the operation") {
+  const std::string data = AGNOSTIC_SOURCE_DIR "/tests/data/pyhf/";
+  const Workspace bkg = read_workspace(data + "example_bkgonly.json");
+  auto patchset = [](nlohmann::json patches) {
+    return nlohmann::json{
+        {"metadata", {{"description", "t"}, {"labels", {"m"}}, {"digests", nlohmann::json::object()}}},
+        {"patches", patches},
+        {"version", "1.0.0"}};
+  };
+  const nlohmann::json good_op = {
+      {"op", "replace"}, {"path", "/channels/0/samples/0/data/0"}, {"value", 5.0}};
+  const nlohmann::json bad_op = {{"op", "replace"}, {"path", "/channels/3/samples/0/data/0"}, {"value", 5.0}};
+  const PatchSet ps = parse_patchset(
+      patchset({{{"metadata", {{"name", "p1"}, {"values", {1}}}}, {"patch", {good_op, bad_op}}}}), "ps.json");
+  CHECK_THROWS_WITH_AS(
+      patched_workspace(bkg, ps, "p1"),
+      doctest::Contains("ps.json: patch 'p1': operation 1 of 2 ({\"op\":\"replace\",\"path\":\"/channels/3"),
+      Error);
+  CHECK_THROWS_WITH_AS(
+      parse_patchset(
+          patchset({{{"metadata", {{"name", "a"}, {"values", {1}}}}, {"patch", nlohmann::json::array()}},
+                    {{"metadata", {{"name", "a"}, {"values", {2}}}}, {"patch", nlohmann::json::array()}}}),
+          "ps.json"),
+      doctest::Contains("(patch 'a'): duplicate patch name"), Error);
+  CHECK_THROWS_WITH_AS(
+      parse_patchset(
+          patchset({{{"metadata", {{"name", "a"}, {"values", {1, 2}}}}, {"patch", nlohmann::json::array()}}}),
+          "ps.json"),
+      doctest::Contains("expected 1 values (one per label), got [1,2]"), Error);
+  nlohmann::json no_version = patchset(nlohmann::json::array());
+  no_version.erase("version");
+  CHECK_THROWS_WITH_AS(parse_patchset(no_version, "ps.json"), "ps.json: missing key 'version'", Error);
+  // a patch that leaves a broken workspace: the workspace reader names the patch
+  const PatchSet breaks = parse_patchset(
+      patchset({{{"metadata", {{"name", "neg"}, {"values", {1}}}},
+                 {"patch", {{{"op", "replace"}, {"path", "/observations/0/data/0"}, {"value", -3.0}}}}}}),
+      "ps.json");
+  CHECK_THROWS_WITH_AS(patched_workspace(bkg, breaks, "neg"), doctest::Contains("+ patch 'neg' of ps.json"),
+                       Error);
+}
+
+TEST_CASE("agnostic fit: --upper-limit, --cls-scan, --scan MIN:MAX:N, --impacts give their keys") {
+  const std::string workspace = AGNOSTIC_SHARED_DIR "/reference/w6-workspace.json";
+  const CommandResult r = run_agnostic("fit " + workspace +
+                                       " --upper-limit --cl 0.9 --cls-scan 0:2:3 --scan 0.5:1.5:3 --impacts");
+  INFO("stderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto out = nlohmann::json::parse(r.out);
+  const BinnedLikelihood model(read_workspace(workspace));
+  UpperLimitOptions options;
+  options.cl = 0.9;
+  const UpperLimit u = upper_limit(model, model.observed(), TestStatistic::qtilde, options);
+  CHECK(out["upper_limit"]["cl"] == 0.9);
+  CHECK(out["upper_limit"]["method"] == "asymptotic");
+  CHECK(out["upper_limit"]["obs"].get<double>() == doctest::Approx(u.obs).epsilon(1e-9));
+  for (int k = 0; k < 5; ++k)
+    CHECK(out["upper_limit"]["exp"][k].get<double>() == doctest::Approx(u.exp[k]).epsilon(1e-9));
+  REQUIRE(out["cls_scan"].size() == 3);
+  CHECK(out["cls_scan"][1]["mu"] == 1.0);
+  CHECK(out["cls_scan"][1]["obs"].get<double>() ==
+        doctest::Approx(asymptotic_cls(model, model.observed(), 1.0).cls_obs));
+  CHECK(out["cls_scan"][0]["exp"].size() == 5);
+  REQUIRE(out["scan"].size() == 3);
+  CHECK(out["scan"][1]["mu"] == 1.0);
+  CHECK(std::abs(out["scan"][1]["delta_nll"].get<double>()) < 1e-9);
+  CHECK(out["scan"][0]["nll"].get<double>() ==
+        doctest::Approx(out["nll"].get<double>() + out["scan"][0]["delta_nll"].get<double>()));
+  REQUIRE(out["impacts"].size() == 2);
+  CHECK(out["impacts"][0]["name"] == "bkg_norm");
+  for (const char* key : {"pull", "constraint", "prefit_up", "prefit_down", "postfit_up", "postfit_down"})
+    CHECK(out["impacts"][0].contains(key));
+}
+
+TEST_CASE("agnostic fit: toy CLs, patchsets and their errors") {
+  const std::string data = AGNOSTIC_SOURCE_DIR "/tests/data/pyhf/";
+  const CommandResult list = run_agnostic("fit --list-patches " + data + "example_patchset.json");
+  INFO("stderr: " << list.err);
+  REQUIRE(list.exit_code == 0);
+  const auto listed = nlohmann::json::parse(list.out);
+  CHECK(listed["patches"][0]["name"] == "patch_channel1_signal_syst1");
+  CHECK(listed["patches"][0]["values"] == nlohmann::json::array({0}));
+
+  const CommandResult all = run_agnostic("fit " + data + "example_bkgonly.json --patchset " + data +
+                                         "example_patchset.json --patch all --upper-limit --threads 2");
+  INFO("stderr: " << all.err);
+  REQUIRE(all.exit_code == 0);
+  const auto results = nlohmann::json::parse(all.out)["results"];
+  REQUIRE(results.size() == 1);
+  CHECK(results[0]["patch"] == "patch_channel1_signal_syst1");
+  CHECK(results[0]["poi"] == "SigXsecOverSM");
+  for (const auto& entry : limits_reference()["limits"])
+    if (entry["workspace"].get<std::string>().find("example_bkgonly") != std::string::npos &&
+        entry["test_stat"] == "qtilde")
+      CHECK(results[0]["upper_limit"]["obs"].get<double>() ==
+            doctest::Approx(entry["obs"].get<double>()).epsilon(1e-4));
+
+  const std::string w6 = AGNOSTIC_SHARED_DIR "/reference/w6-workspace.json";
+  // at mu = 1 W6's data give q_obs = 0 and every toy reaches it (toy CLs = 1); at mu = 2 they do not
+  const CommandResult toys = run_agnostic("fit " + w6 + " --cls 2 --toys 200 --seed 3");
+  INFO("stderr: " << toys.err);
+  REQUIRE(toys.exit_code == 0);
+  const auto cls = nlohmann::json::parse(toys.out)["cls"];
+  CHECK(cls["method"] == "toys");
+  CHECK(cls["toys"] == 200);
+  CHECK(cls["obs_error"].get<double>() > 0.0);
+  const BinnedLikelihood w6_model(read_workspace(w6));
+  const double asymptotic = asymptotic_cls(w6_model, w6_model.observed(), 2.0).cls_obs;
+  CHECK(std::abs(cls["obs"].get<double>() - asymptotic) < 4.0 * cls["obs_error"].get<double>() + 0.02);
+
+  struct Case {
+    std::string arguments, message;
+  };
+  const Case cases[] = {
+      {"fit " + w6 + " --cls-scan 3:1:5", "option --cls-scan: MIN 3 must be below MAX 1"},
+      {"fit " + w6 + " --cls-scan 0:20:5",
+       "option --cls-scan: range [0, 20] leaves the bounds of the POI 'mu'"},
+      {"fit " + w6 + " --cls-scan 0:2", "option --cls-scan: expected MIN:MAX:N, got '0:2'"},
+      {"fit " + w6 + " --patch all", "options --patchset FILE and --patch NAME|all go together"},
+      {"fit " + w6 + " --cl 0.9", "option --cl needs --upper-limit"},
+      {"fit " + data + "example_bkgonly.json --patchset " + data + "example_patchset.json --patch x",
+       "no patch named 'x'"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.arguments);
+    const CommandResult e = run_agnostic(c.arguments);
+    CHECK(e.exit_code != 0);
+    CHECK_MESSAGE(e.err.find(c.message) != std::string::npos, "stderr: ", e.err);
   }
 }
