@@ -8,7 +8,7 @@ what=${1:-}
 [[ "$what" == example || "$what" == test ]] || { echo "usage: $0 example|test" >&2; exit 2; }
 
 packages=(cmake make g++ clang libomp-14-dev libclang-rt-14-dev libeigen3-dev nlohmann-json3-dev doctest-dev
-          python3-matplotlib python3-numpy)
+          python3-matplotlib python3-numpy python3-onnx)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if ((${#missing[@]})); then
@@ -34,3 +34,19 @@ cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang
 cmake --build build-sanitize -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   ctest --test-dir build-sanitize -j "$jobs" --output-on-failure
+# The readers' libFuzzer targets (fuzz/, docs/fuzzing.md): 20 s each from the committed seeds; new
+# inputs go to a scratch corpus in the build directory, so the committed seeds stay as they are.
+cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DAGNOSTIC_FUZZ=ON \
+  -DAGNOSTIC_BUILD_TESTS=OFF -DAGNOSTIC_BUILD_TOOLS=OFF >/dev/null
+cmake --build build-fuzz -j "$jobs"
+for reader in csv npy model_json workspace onnx; do
+  mkdir -p "build-fuzz/corpus/$reader"
+  log="build-fuzz/fuzz_$reader.log"
+  if ! "build-fuzz/fuzz/fuzz_$reader" -max_total_time=20 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix=build-fuzz/ "build-fuzz/corpus/$reader" "fuzz/corpus/$reader" >"$log" 2>&1; then
+    tail -n 40 "$log"
+    echo "fuzz_$reader found a failing input (saved in build-fuzz/; docs/fuzzing.md)" >&2
+    exit 1
+  fi
+  echo "fuzz_$reader: $(grep -m1 stat::number_of_executed_units "$log")"
+done
