@@ -13,6 +13,9 @@
 #include <agnostic/losses/linear_domain_loss.hpp>
 #include <agnostic/losses/mse.hpp>
 #include <agnostic/losses/soft_histogram_penalty.hpp>
+#include <agnostic/stats/fit.hpp>
+#include <agnostic/stats/inference.hpp>
+#include <agnostic/stats/workspace.hpp>
 #include <cmath>
 #include <vector>
 
@@ -430,8 +433,8 @@ double fisher_variance(const MatrixD& c, Index shapes, const std::vector<Normali
     Eigen::VectorXd d(P);
     d(0) = s;
     for (Index j = 0; j < shapes; ++j) {
-      const double signal_slope = 0.5 * (c(k, 2 + 4 * j) - c(k, 3 + 4 * j));
-      const double background_slope = 0.5 * (c(k, 4 + 4 * j) - c(k, 5 + 4 * j));
+      const double signal_slope = 0.5 * (c(k, 2 + 4 * j) - c(k, 4 + 4 * j));
+      const double background_slope = 0.5 * (c(k, 3 + 4 * j) - c(k, 5 + 4 * j));
       d(1 + j) = signal_slope + background_slope;
     }
     for (std::size_t m = 0; m < norms.size(); ++m)
@@ -443,14 +446,15 @@ double fisher_variance(const MatrixD& c, Index shapes, const std::vector<Normali
   return info.inverse()(0, 0);
 }
 
-// Counts for K bins and S shape nuisances: positive nominal counts, variations within +-30 %.
+// Counts for K bins and S shape nuisances (columns s, b, then s up, b up, s down, b down per
+// nuisance): positive nominal counts, variations within +-30 %.
 MatrixD inference_counts(Rng& rng, Index K, Index S) {
   MatrixD c(K, 2 + 4 * S);
   c.col(0) = uniform_matrix(rng, K, 1, 1.0, 20.0);
   c.col(1) = uniform_matrix(rng, K, 1, 5.0, 200.0);
   for (Index j = 0; j < S; ++j)
     for (Index q = 0; q < 4; ++q)
-      c.col(2 + 4 * j + q) = c.col(q < 2 ? 0 : 1).cwiseProduct(uniform_matrix(rng, K, 1, 0.7, 1.3));
+      c.col(2 + 4 * j + q) = c.col(q % 2).cwiseProduct(uniform_matrix(rng, K, 1, 0.7, 1.3));
   return c;
 }
 
@@ -520,17 +524,13 @@ TEST_CASE("inference-aware loss: gradients through a temperature softmax and sof
   Rng rng(7);
   const Index events = 40, bins = 4;
   const MatrixD logits = random_matrix(rng, events, bins, 2.0);
-  MatrixD weights = MatrixD::Zero(events, 6);  // s, b, s up, s down, b up, b down
+  MatrixD weights = MatrixD::Zero(events, 6);  // s, b, s up, b up, s down, b down
   for (Index i = 0; i < events; ++i) {
     const bool signal = i % 3 == 0;
     const double w = signal ? 0.5 : 10.0, up = 1.0 + 0.1 * std::sin(double(i)), down = 2.0 - up;
     weights(i, signal ? 0 : 1) = w;
-    weights(i, signal ? 2 : 4) = w;  // the variation leaves the signal alone
-    weights(i, signal ? 3 : 5) = w;
-    if (!signal) {
-      weights(i, 4) = w * up;
-      weights(i, 5) = w * down;
-    }
+    weights(i, signal ? 2 : 3) = signal ? w : w * up;  // the variation leaves the signal alone
+    weights(i, signal ? 4 : 5) = signal ? w : w * down;
   }
   check_gradients(
       [&](Tape<double>&, const std::vector<Var<double>>& in) {
@@ -549,8 +549,9 @@ TEST_CASE("inference-aware loss: shape, relative size and singular-information e
   const MatrixD c = (MatrixD(2, 3) << 1.0, 2.0, 3.0, 4.0, 5.0, 6.0).finished();
   CHECK_THROWS_WITH(inference_aware_variance(tape.input(c), 0),
                     doctest::Contains("the counts are 2 x 3; expected bins x 2"));
-  CHECK_THROWS_WITH(inference_aware_variance(tape.input(c), 1),
-                    doctest::Contains("expected bins x 6 (signal, background, then signal up/down"));
+  CHECK_THROWS_WITH(
+      inference_aware_variance(tape.input(c), 1),
+      doctest::Contains("expected bins x 6 (signal, background, then signal up, background up"));
   const MatrixD ok = (MatrixD(1, 2) << 1.0, 2.0).finished();
   CHECK_THROWS_WITH(inference_aware_variance(tape.input(ok), 0, {{false, 0.0}}),
                     doctest::Contains("normalisation 0 has relative size 0; must be > 0"));
@@ -559,4 +560,100 @@ TEST_CASE("inference-aware loss: shape, relative size and singular-information e
                     doctest::Contains("the Fisher information is singular"));
   const MatrixD p = MatrixD::Ones(3, 2), w = MatrixD::Ones(4, 2);
   CHECK_THROWS_WITH(soft_counts(tape.input(p), w), doctest::Contains("soft_counts: weights are 4 x 2"));
+}
+
+namespace {
+
+// The pyhf workspace a binned fit of these counts uses: signal with normfactor mu, each shape
+// nuisance a histosys shared by signal and background, each normalisation a normsys with
+// hi = 1 + r, lo = 1 / (1 + r) on its class; no staterror (the loss has no MC statistics term).
+nlohmann::json equivalent_workspace(const MatrixD& c, Index shapes,
+                                    const std::vector<NormalisationNuisance>& norms) {
+  auto column = [&](Index j) {
+    std::vector<double> v(static_cast<std::size_t>(c.rows()));
+    for (Index k = 0; k < c.rows(); ++k) v[static_cast<std::size_t>(k)] = c(k, j);
+    return v;
+  };
+  nlohmann::json samples = nlohmann::json::array();
+  for (int cls = 0; cls < 2; ++cls) {  // 0 signal, 1 background
+    nlohmann::json modifiers = nlohmann::json::array();
+    if (cls == 0) modifiers.push_back({{"name", "mu"}, {"type", "normfactor"}, {"data", nullptr}});
+    for (Index j = 0; j < shapes; ++j)
+      modifiers.push_back(
+          {{"name", "shape_" + std::to_string(j)},
+           {"type", "histosys"},
+           {"data", {{"hi_data", column(2 + 4 * j + cls)}, {"lo_data", column(4 + 4 * j + cls)}}}});
+    for (std::size_t m = 0; m < norms.size(); ++m)
+      if (norms[m].on_signal == (cls == 0))
+        modifiers.push_back(
+            {{"name", "norm_" + std::to_string(m)},
+             {"type", "normsys"},
+             {"data", {{"hi", 1.0 + norms[m].relative}, {"lo", 1.0 / (1.0 + norms[m].relative)}}}});
+    samples.push_back(
+        {{"name", cls == 0 ? "signal" : "background"}, {"data", column(cls)}, {"modifiers", modifiers}});
+  }
+  std::vector<double> total = column(0);
+  for (std::size_t k = 0; k < total.size(); ++k) total[k] += c(static_cast<Index>(k), 1);
+  return {{"channels", {{{"name", "summary"}, {"samples", samples}}}},
+          {"observations", {{{"name", "summary"}, {"data", total}}}},
+          {"measurements",
+           {{{"name", "m"}, {"config", {{"poi", "mu"}, {"parameters", nlohmann::json::array()}}}}}},
+          {"version", "1.0.0"}};
+}
+
+}  // namespace
+
+TEST_CASE("inference-aware loss: hard assignment agrees with the Asimov fit's Hessian error on mu") {
+  // Events with logits far apart: at temperature 1e-3 the softmax is a hard arg-max, so the soft
+  // counts are the histogram of the arg-max, and sigma(mu) of the loss must be the error on mu of
+  // a fit to the Asimov data of the equivalent workspace (Hessian at the minimum). The fit stops at
+  // an EDM of 1e-10 and its Hessian is exact (analytic), so agreement to 1e-6 relative is expected;
+  // 1e-5 leaves room for the minimum not being exactly at mu = 1, alpha = 0.
+  Rng rng(2026);
+  const Index events = 3000, bins = 6;
+  MatrixD logits = random_matrix(rng, events, bins, 3.0);
+  for (Index i = 0; i < events; ++i) {  // one clear winner per event, so tau -> 0 is a clean arg-max
+    Index k = 0;
+    logits.row(i).maxCoeff(&k);
+    logits(i, k) += 1.0;
+  }
+  MatrixD w = MatrixD::Zero(events, 10);  // s, b, then two shape nuisances (s up, b up, s down, b down)
+  for (Index i = 0; i < events; ++i) {
+    const bool signal = i % 5 == 0;
+    const double x = std::sin(0.37 * double(i)), weight = signal ? 60.0 / 600.0 : 1200.0 / 2400.0;
+    const Index c = signal ? 0 : 1;
+    w(i, c) = weight;
+    // nuisance 0: +-10 % tilt of the background only; nuisance 1: asymmetric, both classes
+    w(i, 2 + c) = weight * (signal ? 1.0 : 1.0 + 0.1 * x);
+    w(i, 4 + c) = weight * (signal ? 1.0 : 1.0 - 0.1 * x);
+    w(i, 6 + c) = weight * (1.0 + 0.15 * x * x);
+    w(i, 8 + c) = weight * (1.0 - 0.05 * x);
+  }
+  const std::vector<NormalisationNuisance> norms{{false, 0.1}, {true, 0.05}};
+  for (Index shapes = 0; shapes <= 2; ++shapes)
+    for (std::size_t n_norms = 0; n_norms <= norms.size(); n_norms += 2) {
+      CAPTURE(shapes);
+      CAPTURE(n_norms);
+      const std::vector<NormalisationNuisance> used(norms.begin(),
+                                                    norms.begin() + static_cast<long>(n_norms));
+      const MatrixD weights = w.leftCols(2 + 4 * shapes);
+      Tape<double> tape;
+      const Var<double> counts = soft_counts(softmax(tape.input(logits) * 1000.0), weights);
+      const double loss_sigma = std::sqrt(inference_aware_variance(counts, shapes, used).item());
+      MatrixD hard = MatrixD::Zero(bins, weights.cols());  // the arg-max histogram, independently
+      for (Index i = 0; i < events; ++i) {
+        Index k = 0;
+        logits.row(i).maxCoeff(&k);
+        hard.row(k) += weights.row(i);
+      }
+      CHECK((counts.value() - hard).cwiseAbs().maxCoeff() < 1e-9);
+      stats::ModelOptions options;
+      options.normsys = stats::NormsysInterp::code1;  // (1 + r)^beta exactly, as in the loss
+      const stats::BinnedLikelihood model(stats::parse_workspace(equivalent_workspace(hard, shapes, used)),
+                                          options);
+      const stats::FitResult fit = stats::fit(model, stats::nominal_asimov_data(model));
+      REQUIRE(fit.converged);
+      CHECK(fit.values(model.poi()) == doctest::Approx(1.0).epsilon(1e-5));
+      CHECK(loss_sigma == doctest::Approx(fit.errors(model.poi())).epsilon(1e-5));
+    }
 }

@@ -6,8 +6,10 @@
 // Input: a K x R matrix of counts (bins are rows; soft_counts in autodiff/soft_counts.hpp makes
 // it), with R = 2 + 4 S columns:
 //   0: signal s_k, 1: background b_k (both already scaled to the expected yields),
-//   then per shape nuisance j: 2+4j signal up, 3+4j signal down, 4+4j background up,
-//   5+4j background down (a class the variation does not touch repeats its nominal column).
+//   then per shape nuisance j: 2+4j signal up, 3+4j background up, 4+4j signal down,
+//   5+4j background down (a class the variation does not touch repeats its nominal column), so
+//   that the up and down counts of a shifted-feature variation, each from its own forward pass,
+//   are two K x 2 blocks joined with concat_cols.
 // Normalisation nuisances (class, relative size r) are constants of the node.
 //
 // Model, with mu the signal strength, alpha_j the shape and beta_m the normalisation nuisances:
@@ -53,7 +55,7 @@ void inference_aware_derivatives(const Matrix<T>& C, Index S, Index M, const std
     const T s = C(k, 0), b = C(k, 1);
     D(0, k) = s;
     for (Index j = 0; j < S; ++j)
-      D(1 + j, k) = T(0.5) * (C(k, 2 + 4 * j) - C(k, 3 + 4 * j) + C(k, 4 + 4 * j) - C(k, 5 + 4 * j));
+      D(1 + j, k) = T(0.5) * (C(k, 2 + 4 * j) + C(k, 3 + 4 * j) - C(k, 4 + 4 * j) - C(k, 5 + 4 * j));
     for (Index m = 0; m < M; ++m)
       D(1 + S + m, k) = logs(m, 1) * (idx[static_cast<std::size_t>(2 + m)] ? s : b);
   }
@@ -88,8 +90,8 @@ void inference_aware_backward(Tape<T>& tape, int self) {
     for (Index j = 0; j < S; ++j) {
       const T c = -g * aux(1 + j, 0) * a;  // d/d(up) of D_jk = (up - down)/2 is 1/2
       dC(k, 2 + 4 * j) += c;
-      dC(k, 3 + 4 * j) -= c;
-      dC(k, 4 + 4 * j) += c;
+      dC(k, 3 + 4 * j) += c;
+      dC(k, 4 + 4 * j) -= c;
       dC(k, 5 + 4 * j) -= c;
     }
   }
@@ -108,7 +110,7 @@ Var<T> inference_aware_variance(Var<T> counts, Index shape_nuisances,
   const Index S = shape_nuisances, M = static_cast<Index>(normalisations.size()), P = 1 + S + M;
   require(counts.cols() == 2 + 4 * S && counts.rows() >= 1, "inference_aware_variance: the counts are ",
           counts.rows(), " x ", counts.cols(), "; expected bins x ", 2 + 4 * S,
-          " (signal, background, then signal up/down and background up/down for each of ", S,
+          " (signal, background, then signal up, background up, signal down, background down for each of ", S,
           " shape nuisances)");
   for (Index m = 0; m < M; ++m) {
     const double r = normalisations[static_cast<std::size_t>(m)].relative;
