@@ -9,8 +9,12 @@
 
 #include <doctest/doctest.h>
 
+#include <memory>
+#include <vector>
+
 #include <agnostic/autodiff/arithmetic.hpp>
 #include <agnostic/core/rng.hpp>
+#include <agnostic/infer/network.hpp>
 #include <agnostic/losses/mse.hpp>
 #include <agnostic/nn/activation_layer.hpp>
 #include <agnostic/nn/sequential.hpp>
@@ -83,4 +87,86 @@ TEST_CASE("a two-step adversarial training loop with every optimiser allocates n
   CHECK(g_new_calls.load() == 0);
   CHECK(g_eigen_heap_calls.load() == 0);
   CHECK(adam.steps() == 10);
+}
+
+TEST_CASE("infer::Network's evaluate and warm evaluate_batch allocate nothing") {
+  Rng rng(8);
+  io::ModelFile<float> m;
+  m.inputs = {{"a", "b", "c", "c_missing"}, {0.5, -1.0, 2.0, -0.2}, {1.5, 0.5, 0.25, 2.0}};
+  m.missing_values.rules.push_back({"c", -999.0, 1.5, "c_missing"});
+  const Index sizes[] = {4, 16, 16, 3};
+  for (int l = 0; l < 3; ++l) {
+    io::DenseWeights<float> layer{MatrixF(sizes[l + 1], sizes[l]), RowVector<float>(sizes[l + 1]), {}};
+    for (Index k = 0; k < layer.weights.size(); ++k)
+      layer.weights.data()[k] = static_cast<float>(rng.normal());
+    for (Index k = 0; k < layer.bias.size(); ++k) layer.bias(k) = static_cast<float>(rng.normal());
+    layer.activation =
+        l < 2 ? io::LayerActivation{Activation::tanh(), false} : io::LayerActivation::softmax_over_outputs();
+    m.layers.push_back(layer);
+  }
+  m.outputs = {"x", "y", "z"};
+  const auto net = std::make_unique<infer::Network<float, 4, 16, 16, 3>>(m);
+  std::vector<float> raw(3 * 1000), out(3 * 1000);
+  for (std::size_t k = 0; k < raw.size(); ++k)
+    raw[k] = k % 7 == 0 ? -999.0f : static_cast<float>(rng.normal());
+  set_threads(2);
+  net->evaluate_batch(raw.data(), 1000, out.data());  // warm: the OpenMP team exists
+  g_new_calls = 0;
+  g_eigen_heap_calls = 0;
+  g_counting = true;
+  Eigen::internal::set_is_malloc_allowed(false);
+  for (std::size_t k = 0; k < 1000; ++k) net->evaluate(raw.data() + 3 * k, out.data() + 3 * k);
+  net->evaluate_batch(raw.data(), 1000, out.data());
+  Eigen::internal::set_is_malloc_allowed(true);
+  g_counting = false;
+  set_threads(1);
+  CHECK(g_new_calls.load() == 0);
+  CHECK(g_eigen_heap_calls.load() == 0);
+  CHECK(std::isfinite(out[2999]));
+}
+
+#include <agnostic/adversarial/dann.hpp>
+#include <agnostic/optim/adam.hpp>
+
+TEST_CASE("a warm DANN step (gather, both heads, gradient reversal, backward, optimiser) allocates nothing") {
+  Rng rng(5);
+  const Index n = 400;
+  MatrixF x(n, 6);
+  std::vector<Index> y(static_cast<std::size_t>(n)), d(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) {
+    for (Index j = 0; j < 6; ++j) x(i, j) = static_cast<float>(rng.normal());
+    y[static_cast<std::size_t>(i)] = i % 3 == 0 ? 1 : 0;
+    d[static_cast<std::size_t>(i)] = i % 2;
+  }
+  const train::Dataset<float> data(x, y, {}, d, 2);
+  for (const adversarial::DannSetup setup : {adversarial::DannSetup::A, adversarial::DannSetup::B}) {
+    Sequential<float> classifier({6, 16, 12, 1}, Activation::elu(), Activation::identity(), rng);
+    Sequential<float> domain({12, 8, setup == adversarial::DannSetup::A ? Index(2) : Index(1)},
+                             Activation::elu(), Activation::identity(), rng, Initialiser::glorot_uniform(),
+                             "domain");
+    ParameterGroup<float> group("dann");
+    group.add(classifier.parameters());
+    group.add(domain.parameters());
+    Adam<float> adam(group, {.lr = 1e-3});
+    adversarial::DannOptions o;
+    o.setup = setup;
+    o.batch_size = 64;
+    o.epochs = 4;
+    o.lambda = adversarial::StrengthSchedule("ganin", 3.0);
+    o.target_signal_fraction = 0.2;
+    adversarial::DannScheme<float> scheme(classifier, domain, adam, data, nullptr, o);
+    Rng order(1);
+    scheme.start_epoch(2, order);
+    REQUIRE(scheme.batches() >= 4);
+    scheme.train_step(0);
+    g_new_calls = 0;
+    g_eigen_heap_calls = 0;
+    g_counting = true;
+    Eigen::internal::set_is_malloc_allowed(false);
+    for (Index b = 1; b < scheme.batches() - 1; ++b) scheme.train_step(b);  // the last batch may be smaller
+    Eigen::internal::set_is_malloc_allowed(true);
+    g_counting = false;
+    CHECK(g_new_calls.load() == 0);
+    CHECK(g_eigen_heap_calls.load() == 0);
+  }
 }
