@@ -6,6 +6,6 @@
 #include "agnostic/core/threads.hpp"
 
 int main(int argc, char** argv) {
-  agnostic::prefer_passive_openmp_waiting(argv);
+  agnostic::choose_openmp_waiting(argv);
   return doctest::Context(argc, argv).run();
 }

@@ -67,3 +67,14 @@ TEST_CASE("chunks cover every row once and depend only on the thread count") {
   CHECK(threads() == 2);
   CHECK(chunk_count(100000, 1L << 20) == 2);
 }
+
+TEST_CASE("OpenMP waiting: the short spin only when our threads fit beside the other runnable work") {
+  CHECK(agnostic::node_is_idle_for(2, 0.1, 2));
+  CHECK(agnostic::node_is_idle_for(16, 0.4, 16));
+  CHECK_FALSE(agnostic::node_is_idle_for(2, 1.0, 2));    // one competing process on 2 cores
+  CHECK_FALSE(agnostic::node_is_idle_for(16, 1.0, 16));  // one competing process on 16 cores
+  CHECK(agnostic::node_is_idle_for(2, 1.0, 4));
+  CHECK_FALSE(agnostic::node_is_idle_for(2, -1.0, 2));  // load unknown: passive
+  CHECK(agnostic::other_runnable_work() >= 0.0);        // /proc/loadavg is readable here
+  CHECK(agnostic::usable_cores() >= 1);
+}

@@ -2,6 +2,8 @@
 // Times a training step: calibrates a number of steps that takes ~0.5 s, then reports the median
 // rate over the repeats.
 #include <chrono>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "../bench_options.hpp"
@@ -22,6 +24,15 @@ double median_steps_per_second(Step&& step, int repeats) {
   return median(rates);
 }
 
+// How OpenMP threads wait in this run (core/threads.hpp, choose_openmp_waiting), for the record.
+inline std::string openmp_waiting() {
+  if (const char* chosen = std::getenv("AGNOSTIC_OPENMP_WAITING")) return chosen;
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
+  const char* spin = std::getenv("GOMP_SPINCOUNT");
+  return std::string("set by the user: OMP_WAIT_POLICY=") + (policy ? policy : "(unset)") +
+         " GOMP_SPINCOUNT=" + (spin ? spin : "(unset)");
+}
+
 // The JSON line of a training workload: throughput, achieved GFLOP/s (three products per dense layer
 // and step) and Eigen's GEMM GFLOP/s on the same products.
 inline nlohmann::json training_result(const char* workload, const BenchOptions& options,
@@ -35,5 +46,6 @@ inline nlohmann::json training_result(const char* workload, const BenchOptions& 
           {"ms_per_step", 1e3 / steps_per_s},
           {"gflops", steps_per_s * flops / 1e9},
           {"eigen_gemm_gflops", gemm_reference_gflops(shapes, options.repeats)},
-          {"repeats", options.repeats}};
+          {"repeats", options.repeats},
+          {"openmp_waiting", openmp_waiting()}};
 }
