@@ -12,12 +12,14 @@
 #include "agnostic/train/config.hpp"
 #include "agnostic/train/methods/adnn.hpp"
 #include "agnostic/train/methods/classifier.hpp"
+#include "agnostic/train/methods/dann.hpp"
 #include "agnostic/train/run_context.hpp"
 
 namespace agnostic::train {
 
 inline RunResult run(const TrainConfig& config, const RunOptions& options = {}) {
   if (config.method == "classifier") return run_classifier(config, options);
+  if (config.method == "dann") return run_dann(config, options);
   if (config.method == "adnn") return run_adnn(config, options);
   fail("config '", config.source, "': method \"", config.method, "\" is not available in this build");
 }
