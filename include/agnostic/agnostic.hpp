@@ -1,5 +1,7 @@
 #pragma once
 // Umbrella header: everything agnostic offers.
+#include "agnostic/adversarial/dann.hpp"
+#include "agnostic/adversarial/strength_schedule.hpp"
 #include "agnostic/autodiff/activation.hpp"
 #include "agnostic/autodiff/arithmetic.hpp"
 #include "agnostic/autodiff/dense.hpp"
