@@ -682,11 +682,11 @@ TEST_CASE(
   CHECK(one.cls_obs == two.cls_obs);
   CHECK(one.cls_exp == two.cls_exp);
   const UpperLimit a = upper_limit(model, model.observed());
-  const ToyUpperLimit t = toy_upper_limit(model, model.observed(), linear_grid(1.0, 5.0, 9), 500, 5);
+  const ToyUpperLimit t = toy_upper_limit(model, model.observed(), linear_grid(1.0, 5.0, 5), 300, 5);
   REQUIRE(t.obs_found);
   CHECK(std::abs(t.obs - a.obs) < 4.0 * t.obs_error + 0.3);
   CHECK(t.obs_error > 0.0);
-  CHECK(t.scan.size() == 9);
+  CHECK(t.scan.size() == 5);
   CHECK_THROWS_WITH_AS(toy_upper_limit(model, model.observed(), {2.0, 1.0}, 10, 1),
                        doctest::Contains("must increase"), Error);
 }
