@@ -291,3 +291,459 @@ TEST_CASE(
             .find("is given but \"domain_weights\" is \"none\"") != std::string::npos);
   CHECK(error_of({{"domain_weights", "none"}}) == "no error");
 }
+
+// ---------------------------------------------------------------------------------------------
+// ADNN (000 Algorithm 1, 002): the two steps, the objective and its gradient, the schedule and
+// phases, a run through the Trainer and train::run, and the "adnn" config section's errors.
+#include <agnostic/adversarial/adnn.hpp>
+#include <agnostic/autodiff/gradcheck.hpp>
+#include <agnostic/optim/adam.hpp>
+#include <agnostic/train/methods/adnn.hpp>
+#include <agnostic/train/run.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace adnn_test {
+
+using agnostic::adversarial::AdnnOptions;
+using agnostic::adversarial::AdnnPhase;
+using agnostic::adversarial::AdnnScheme;
+using agnostic::adversarial::AdversaryInput;
+
+// Three classes in 4 features; class 1 (the signal) comes from three models (domains 0, 1, 2)
+// that shift feature 0; other classes get domain 7, which the scheme must never use.
+inline agnostic::train::Dataset<float> three_class_data(Index n, std::uint64_t seed) {
+  Rng rng(seed);
+  MatrixF x(n, 4);
+  std::vector<Index> labels(static_cast<std::size_t>(n)), domains(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) {
+    const Index y = i % 3, d = y == 1 ? (i / 3) % 3 : 7;
+    labels[static_cast<std::size_t>(i)] = y;
+    domains[static_cast<std::size_t>(i)] = d;
+    for (Index j = 0; j < 4; ++j)
+      x(i, j) = static_cast<float>(rng.normal(0.7 * static_cast<double>(y - 1), 1.0));
+    if (y == 1) x(i, 0) += static_cast<float>(0.8 * static_cast<double>(d));
+  }
+  return agnostic::train::Dataset<float>(x, labels, VectorF::Ones(n), domains, 3);
+}
+
+inline std::vector<MatrixF> values_of(const ParameterGroup<float>& group) {
+  std::vector<MatrixF> out;
+  for (std::size_t i = 0; i < group.size(); ++i) out.push_back(group[i].value);
+  return out;
+}
+inline bool bit_identical(const std::vector<MatrixF>& a, const std::vector<MatrixF>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i].size() != b[i].size() ||
+        std::memcmp(a[i].data(), b[i].data(), sizeof(float) * static_cast<std::size_t>(a[i].size())) != 0)
+      return false;
+  return true;
+}
+
+}  // namespace adnn_test
+
+TEST_CASE("ADNN: step (1) leaves the adversary bit-unchanged, step (2) the classifier") {
+  using namespace adnn_test;
+  const auto data = three_class_data(300, 5);
+  Rng init(2);
+  Sequential<float> classifier({4, 10, 8, 3}, Activation::relu(), Activation::identity(), init,
+                               Initialiser::glorot_uniform(), "classifier");
+  Sequential<float> adversary({8, 6, 3}, Activation::relu(), Activation::identity(), init,
+                              Initialiser::glorot_uniform(), "adversary");
+  Adam<float> c_opt(classifier.parameters(), {.lr = 1e-2});
+  Adam<float> a_opt(adversary.parameters(), {.lr = 1e-2});
+  AdnnScheme<float> scheme(classifier, adversary, c_opt, a_opt, data, nullptr,
+                           {.alpha = {agnostic::adversarial::StrengthShape::constant, 5.0},
+                            .adversary_steps = 3,
+                            .pretrain_classifier_epochs = 0,
+                            .pretrain_adversary_epochs = 0,
+                            .game_epochs = 2,
+                            .batch_size = 60});
+  Rng rng(1);
+  scheme.start_epoch(1, rng);
+  CHECK(scheme.phase() == AdnnPhase::game);
+  for (Index b = 0; b < 3; ++b) {
+    scheme.gather_batch(b);
+    const auto c0 = values_of(classifier.parameters()), a0 = values_of(adversary.parameters());
+    const auto losses = scheme.classifier_step();
+    CHECK(std::isfinite(losses.objective));
+    CHECK(losses.objective ==
+          doctest::Approx(losses.classifier_loss - 5.0 * losses.adversary_loss).epsilon(1e-5));
+    CHECK(bit_identical(values_of(adversary.parameters()), a0));
+    CHECK_FALSE(bit_identical(values_of(classifier.parameters()), c0));
+    const auto c1 = values_of(classifier.parameters()), a1 = values_of(adversary.parameters());
+    CHECK(std::isfinite(scheme.adversary_steps()));
+    CHECK(bit_identical(values_of(classifier.parameters()), c1));
+    CHECK_FALSE(bit_identical(values_of(adversary.parameters()), a1));
+    CHECK(a_opt.steps() == 3 * (b + 1));
+  }
+  // Pre-training the adversary (phase 2): step (1) changes nothing at all.
+  AdnnScheme<float> pre(classifier, adversary, c_opt, a_opt, data, nullptr,
+                        {.pretrain_classifier_epochs = 1, .pretrain_adversary_epochs = 1, .batch_size = 60});
+  pre.start_epoch(2, rng);
+  CHECK(pre.phase() == AdnnPhase::pretrain_adversary);
+  pre.gather_batch(0);
+  const auto c0 = values_of(classifier.parameters()), a0 = values_of(adversary.parameters());
+  pre.classifier_step();
+  CHECK(bit_identical(values_of(classifier.parameters()), c0));
+  CHECK(bit_identical(values_of(adversary.parameters()), a0));
+}
+
+TEST_CASE("ADNN: L(C) - alpha L(A) by hand, and its gradient against finite differences in double") {
+  using namespace adnn_test;
+  Rng init(4);
+  Sequential<double> classifier({3, 4, 3, 3}, Activation::tanh(), Activation::identity(), init,
+                                Initialiser::glorot_uniform(), "classifier");
+  Sequential<double> adversary({3, 4, 2}, Activation::tanh(), Activation::identity(), init,
+                               Initialiser::glorot_uniform(), "adversary");
+  MatrixD x(6, 3);
+  for (Index i = 0; i < x.rows(); ++i)
+    for (Index j = 0; j < 3; ++j) x(i, j) = init.normal();
+  const std::vector<Index> labels{0, 1, 2, 1, 0, 1}, adversary_rows{1, 3, 5}, domains{0, 1, 1};
+  VectorD weights(6), adversary_weights(3);
+  weights << 1.0, 0.5, 2.0, 1.5, 1.0, 0.7;
+  adversary_weights << 0.5, 1.5, 0.7;
+  const double alpha = 2.5;
+
+  // By hand: weighted mean cross-entropies of softmax outputs.
+  auto layer = [](const Sequential<double>& net, std::size_t i, const MatrixD& in, bool tanh) {
+    const Dense<double>& d = net.dense_layer(i);
+    MatrixD out = (in * d.weight.value.transpose()).rowwise() + d.bias.value.row(0);
+    return tanh ? MatrixD(out.array().tanh()) : out;
+  };
+  auto cross_entropy = [](const MatrixD& z, const std::vector<Index>& y, const VectorD& w) {
+    double sum = 0.0;
+    for (Index i = 0; i < z.rows(); ++i) {
+      const double lse = std::log(z.row(i).array().exp().sum());
+      sum += w(i) * (lse - z(i, y[static_cast<std::size_t>(i)]));
+    }
+    return sum / w.sum();
+  };
+  const MatrixD h1 = layer(classifier, 0, x, true), h2 = layer(classifier, 1, h1, true);
+  const MatrixD logits = layer(classifier, 2, h2, false);
+  MatrixD rep(3, 3);
+  for (Index k = 0; k < 3; ++k) rep.row(k) = h2.row(adversary_rows[static_cast<std::size_t>(k)]);
+  const MatrixD domain_logits = layer(adversary, 1, layer(adversary, 0, rep, true), false);
+  const double lc = cross_entropy(logits, labels, weights),
+               la = cross_entropy(domain_logits, domains, adversary_weights);
+
+  Tape<double> tape;
+  adversary.freeze();
+  const auto l = agnostic::adversarial::adnn_losses(tape, classifier, adversary, tape.input(x), labels,
+                                                    weights, adversary_rows, domains, adversary_weights,
+                                                    alpha, AdversaryInput::penultimate);
+  CHECK(l.classifier_loss.item() == doctest::Approx(lc).epsilon(1e-12));
+  CHECK(l.adversary_loss.item() == doctest::Approx(la).epsilon(1e-12));
+  CHECK(l.objective.item() == doctest::Approx(lc - alpha * la).epsilon(1e-12));
+
+  // The gradient with respect to the classifier's parameters and the inputs (adversary frozen).
+  std::vector<Parameter<double>*> params;
+  const auto group = classifier.parameters();
+  for (std::size_t i = 0; i < group.size(); ++i) params.push_back(&group[i]);
+  for (AdversaryInput input : {AdversaryInput::penultimate, AdversaryInput::output}) {
+    Sequential<double> reader =
+        input == AdversaryInput::output
+            ? Sequential<double>({3, 4, 2}, Activation::tanh(), Activation::identity(), init,
+                                 Initialiser::glorot_uniform(), "adversary")
+            : adversary;
+    reader.freeze();
+    const auto report = gradcheck(
+        [&](Tape<double>& t, const std::vector<Var<double>>& v) {
+          return agnostic::adversarial::adnn_losses(t, classifier, reader, v[0], labels, weights,
+                                                    adversary_rows, domains, adversary_weights, alpha, input)
+              .objective;
+        },
+        {x}, params);
+    CHECK_MESSAGE(report.ok, report.worst);
+    CHECK(report.compared > 40);
+  }
+  // And the adversary's gradient of L(A) (its own step), with the classifier frozen.
+  adversary.unfreeze();
+  classifier.freeze();
+  std::vector<Parameter<double>*> a_params;
+  const auto a_group = adversary.parameters();
+  for (std::size_t i = 0; i < a_group.size(); ++i) a_params.push_back(&a_group[i]);
+  const auto report = gradcheck(
+      [&](Tape<double>& t, const std::vector<Var<double>>& v) {
+        return agnostic::adversarial::adnn_losses(t, classifier, adversary, v[0], labels, weights,
+                                                  adversary_rows, domains, adversary_weights, alpha,
+                                                  AdversaryInput::penultimate)
+            .adversary_loss;
+      },
+      {x}, a_params);
+  CHECK_MESSAGE(report.ok, report.worst);
+}
+
+TEST_CASE("ADNN: phases and the alpha schedule (strength_schedule) by epoch") {
+  using namespace adnn_test;
+  const auto data = three_class_data(90, 1);
+  Rng init(2);
+  Sequential<float> classifier({4, 6, 3}, Activation::relu(), Activation::identity(), init,
+                               Initialiser::glorot_uniform(), "classifier");
+  Sequential<float> adversary({6, 3}, Activation::relu(), Activation::identity(), init,
+                              Initialiser::glorot_uniform(), "adversary");
+  Adam<float> c_opt(classifier.parameters(), {}), a_opt(adversary.parameters(), {});
+  AdnnScheme<float> linear(classifier, adversary, c_opt, a_opt, data, nullptr,
+                           {.alpha = {agnostic::adversarial::StrengthShape::linear, 8.0},
+                            .pretrain_classifier_epochs = 2,
+                            .pretrain_adversary_epochs = 3,
+                            .game_epochs = 4});
+  CHECK(linear.warmup_epochs() == 5);
+  CHECK(linear.total_epochs() == 9);
+  for (Index e : {1, 2}) CHECK(linear.phase_of(e) == AdnnPhase::pretrain_classifier);
+  for (Index e : {3, 4, 5}) CHECK(linear.phase_of(e) == AdnnPhase::pretrain_adversary);
+  for (Index e = 1; e <= 5; ++e) CHECK(linear.alpha_of(e) == 0.0);
+  // Game epoch g of 4: 8 (g - 1) / 4.
+  CHECK(linear.phase_of(6) == AdnnPhase::game);
+  CHECK(linear.alpha_of(6) == 0.0);
+  CHECK(linear.alpha_of(7) == 2.0);
+  CHECK(linear.alpha_of(9) == 6.0);
+  CHECK(linear.alpha_of(20) == 8.0);  // past the planned end: the final value
+  AdnnScheme<float> ganin(classifier, adversary, c_opt, a_opt, data, nullptr,
+                          {.alpha = {agnostic::adversarial::StrengthShape::ganin, 8.0},
+                           .pretrain_classifier_epochs = 0,
+                           .pretrain_adversary_epochs = 0,
+                           .game_epochs = 10});
+  CHECK(ganin.alpha_of(2) == doctest::Approx(8.0 * std::tanh(0.5)).epsilon(1e-14));
+  AdnnScheme<float> constant(classifier, adversary, c_opt, a_opt, data, nullptr,
+                             {.alpha = {agnostic::adversarial::StrengthShape::constant, 8.0},
+                              .pretrain_classifier_epochs = 1,
+                              .pretrain_adversary_epochs = 0});
+  CHECK(constant.alpha_of(1) == 0.0);
+  CHECK(constant.alpha_of(2) == 8.0);
+  // Construction errors a user can act on.
+  CHECK_THROWS_WITH_AS(AdnnScheme<float>(classifier, adversary, c_opt, a_opt, data, nullptr,
+                                         {.adversary_input = AdversaryInput::output}),
+                       "ADNN: the adversary takes 6 inputs but the classifier's output has 3",
+                       agnostic::Error);
+  CHECK_THROWS_WITH_AS(
+      AdnnScheme<float>(classifier, adversary, c_opt, a_opt, data, nullptr, {.adversary_steps = 0}),
+      "ADNN: adversary_steps is 0; must be >= 1", agnostic::Error);
+}
+
+TEST_CASE(
+    "ADNN: a Trainer run reports the monitors each epoch and never stops or picks the best in pre-training") {
+  using namespace adnn_test;
+  const auto train = three_class_data(600, 11), validation = three_class_data(300, 12);
+  Rng init(3);
+  Sequential<float> classifier({4, 16, 12, 3}, Activation::relu(), Activation::identity(), init,
+                               Initialiser::glorot_uniform(), "classifier");
+  Sequential<float> adversary({12, 16, 3}, Activation::relu(), Activation::identity(), init,
+                              Initialiser::glorot_uniform(), "adversary");
+  Adam<float> c_opt(classifier.parameters(), {.lr = 5e-3}), a_opt(adversary.parameters(), {.lr = 5e-3});
+  AdnnScheme<float> scheme(classifier, adversary, c_opt, a_opt, train, &validation,
+                           {.alpha = {agnostic::adversarial::StrengthShape::constant, 1.0},
+                            .adversary_steps = 2,
+                            .pretrain_classifier_epochs = 3,
+                            .pretrain_adversary_epochs = 2,
+                            .game_epochs = 3,
+                            .batch_size = 100});
+  agnostic::train::TrainerOptions options;
+  options.stopping.max_epochs = scheme.total_epochs();
+  options.stopping.patience = agnostic::train::PatienceRule{1, 0.0};
+  options.warmup_epochs = scheme.warmup_epochs();
+  options.verbosity = agnostic::train::Verbosity::silent;
+  agnostic::train::Trainer<float> trainer(scheme, options);
+  const auto& history = trainer.fit();
+  REQUIRE(history.epochs.size() >= 6);  // patience 1 may stop the game, never the pre-training
+  CHECK(history.best_epoch >= 6);
+  for (const auto& e : history.epochs) {
+    for (const char* key : {"train_loss", "train_classifier_loss", "train_adversary_loss", "validation_loss",
+                            "validation_classifier_loss", "validation_adversary_loss", "adversary_accuracy",
+                            "mean_ks", "alpha", "phase"})
+      CHECK_MESSAGE(e.figures.count(key) == 1, "epoch ", e.epoch, " lacks ", key);
+    const double phase = e.figures.at("phase");
+    CHECK(phase == (e.epoch <= 3 ? 1.0 : e.epoch <= 5 ? 2.0 : 3.0));
+    CHECK(e.figures.at("alpha") == (e.epoch <= 5 ? 0.0 : 1.0));
+    CHECK(e.figures.at("mean_ks") >= 0.0);
+    CHECK(e.figures.at("mean_ks") <= 1.0);
+    CHECK(e.figures.at("adversary_accuracy") >= 0.0);
+  }
+  // Domain 0 vs 1 and 2 differ in feature 0: a trained adversary beats chance (1/3).
+  CHECK(history.epochs[4].figures.at("adversary_accuracy") > 0.38);
+}
+
+namespace adnn_test {
+
+inline std::filesystem::path fresh(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("agnostic_test_adnn_" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// A CSV with class text labels bkg/ggh/sig; the signal's model in column "model" (sm, bsm1, bsm2);
+// background and ggH events carry junk in that column, which the method must never read.
+inline void write_csv(const std::filesystem::path& path, int n, std::uint64_t seed) {
+  Rng rng(seed);
+  std::ofstream out(path);
+  out << "a,b,c,process,model\n";
+  const char* models[] = {"sm", "bsm1", "bsm2"};
+  for (int i = 0; i < n; ++i) {
+    const int y = i % 3, d = (i / 3) % 3;
+    const double shift = 0.7 * (y - 1) + (y == 2 ? 0.5 * d : 0.0);
+    out << rng.normal(shift, 1.0) << "," << rng.normal(-shift, 1.0) << "," << rng.normal(0.0, 1.0) << ","
+        << (y == 0   ? "bkg"
+            : y == 1 ? "ggh"
+                     : "sig")
+        << "," << (y == 2 ? models[d] : "not a model") << "\n";
+  }
+}
+
+inline nlohmann::json config_for(const std::filesystem::path& data, const std::filesystem::path& out) {
+  return {{"method", "adnn"},
+          {"data",
+           {{"files", {data.string()}},
+            {"features", {"a", "b", "c"}},
+            {"label", "process"},
+            {"label_classes", {{"bkg", 0}, {"ggh", 1}, {"sig", 2}}},
+            {"domain", "model"},
+            {"domain_classes", {{"sm", 0}, {"bsm1", 1}, {"bsm2", 2}}}}},
+          {"model", {{"hidden", {12, 8}}, {"activation", "rectified"}}},
+          {"optimiser", {{"name", "adam"}, {"learning_rate", 0.005}}},
+          {"adnn",
+           {{"adversary_class", "sig"},
+            {"alpha", 2.0},
+            {"adversary_hidden", {8}},
+            {"adversary_steps", 2},
+            {"pretrain_classifier_epochs", 2},
+            {"pretrain_adversary_epochs", 1},
+            {"adversary_optimiser", {{"name", "adam"}, {"learning_rate", 0.01}}}}},
+          {"training", {{"epochs", 3}, {"batch_size", 64}, {"seed", 2}, {"threads", 1}}},
+          {"output", {{"directory", out.string()}, {"progress", "silent"}}}};
+}
+
+inline std::string adnn_error(nlohmann::json j) {
+  try {
+    agnostic::train::adnn_config(agnostic::train::config_from_json(j, "c.json"));
+  } catch (const agnostic::Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace adnn_test
+
+TEST_CASE(
+    "ADNN: train::run with method adnn writes the classifier, the adversary branch and a domain column") {
+  using namespace adnn_test;
+  const auto dir = fresh("run");
+  write_csv(dir / "events.csv", 900, 4);
+  const auto config =
+      agnostic::train::config_from_json(config_for(dir / "events.csv", dir / "out"), "c.json");
+  std::ostringstream log;
+  const auto result = agnostic::train::run(config, {.out = &log});
+  CHECK(result.summary["method"] == "adnn");
+  CHECK(result.summary["pretraining_epochs"] == 3);
+  CHECK(result.summary["epochs"] == 6);
+  CHECK(result.summary.contains("model_mean_ks"));
+  const auto model = agnostic::io::read_model<float>((dir / "out" / "model.json").string());
+  CHECK(model.outputs == std::vector<std::string>{"bkg", "ggh", "sig"});
+  REQUIRE(model.branches.size() == 1);
+  CHECK(model.branches[0].name == "adversary");
+  CHECK(model.branches[0].input_layer == 2);  // the classifier's second-to-last layer (1-based)
+  CHECK(model.branches[0].outputs == std::vector<std::string>{"sm", "bsm1", "bsm2"});
+  const auto history = nlohmann::json::parse(std::ifstream(dir / "out" / "history.json"));
+  CHECK(history["epochs"].size() == 6);
+  CHECK(history["best_epoch"].get<int>() >= 4);
+  std::ifstream predictions(dir / "out" / "predictions.csv");
+  std::string header, line;
+  std::getline(predictions, header);
+  CHECK(header == "label,weight,domain,score_bkg,score_ggh,score_sig");
+  int signal = 0, other = 0;
+  while (std::getline(predictions, line)) {
+    std::vector<std::string> fields;
+    std::stringstream row(line);
+    for (std::string field; std::getline(row, field, ',');) fields.push_back(field);
+    if (!line.empty() && line.back() == ',') fields.push_back("");
+    REQUIRE(fields.size() == 6);
+    if (fields[0] == "2") {
+      ++signal;
+      CHECK((fields[2] == "0" || fields[2] == "1" || fields[2] == "2"));
+    } else {
+      ++other;
+      CHECK(fields[2].empty());
+    }
+  }
+  CHECK(signal > 50);
+  CHECK(other > 100);
+}
+
+TEST_CASE("ADNN: every key of the adnn section is checked, with the key, the value and what is allowed") {
+  using namespace adnn_test;
+  const auto base = config_for("events.csv", "out");
+  auto with = [&](const std::string& key, const nlohmann::json& value) {
+    nlohmann::json j = base;
+    j["adnn"][key] = value;
+    return adnn_error(j);
+  };
+  const std::string at = "config 'c.json': key 'adnn.";
+  CHECK(adnn_error(base) == "no error");
+  CHECK(with("alpha", -1) == at + "alpha' is -1; expected a number in [0, 1e+06]");
+  CHECK(with("alpha", "big") == at + "alpha' is \"big\"; expected a number");
+  CHECK(with("alpha_schedule", "cosine") ==
+        at + "alpha_schedule' is \"cosine\"; allowed: constant, linear, ganin");
+  CHECK(with("adversary_class", "signal")
+            .find(at + "adversary_class' is \"signal\", which is not a value of "
+                       "'data.label_classes' (\"bkg\", \"ggh\", \"sig\")") == 0);
+  CHECK(with("adversary_class", -2) == at + "adversary_class' is -2; expected an integer from 0 to 1000000");
+  CHECK(with("adversary_hidden", 5).find(at + "adversary_hidden' is 5; expected a list of layer widths") ==
+        0);
+  CHECK(with("adversary_input", "last") ==
+        at + "adversary_input' is \"last\"; allowed: penultimate, output");
+  CHECK(with("adversary_steps", 0) == at + "adversary_steps' is 0; expected an integer from 1 to 1000");
+  CHECK(with("pretrain_classifier_epochs", 1.5) ==
+        at + "pretrain_classifier_epochs' is 1.5; expected an integer from 0 to 1000000000");
+  CHECK(with("pretrain_adversary_epochs", -1) ==
+        at + "pretrain_adversary_epochs' is -1; expected an integer from 0 to 1000000000");
+  CHECK(with("adversary_optimiser", {{"name", "lbfgs"}}) ==
+        at + "adversary_optimiser.name' is \"lbfgs\"; allowed: sgd, rmsprop, adam, adamw");
+  CHECK(with("adversary_optimiser", {{"learning_rate", 0}}) ==
+        at + "adversary_optimiser.learning_rate' is 0; expected a number in (0, 1000]");
+  CHECK(with("lambda", 1).find(at + "lambda' is not a known key") == 0);
+  // Defaults, and the adversary's optimiser copied from "optimiser" when not given.
+  nlohmann::json minimal = base;
+  minimal["adnn"] = {{"adversary_class", 2}};
+  const auto c = agnostic::train::config_from_json(minimal, "c.json");
+  const auto a = agnostic::train::adnn_config(c);
+  CHECK(a.alpha == 10.0);
+  CHECK(a.alpha_schedule == "constant");
+  CHECK(a.adversary_class == 2);
+  CHECK(a.adversary_hidden == std::vector<Index>{32, 32});
+  CHECK(a.adversary_input == "penultimate");
+  CHECK(a.adversary_steps == 5);
+  CHECK(a.pretrain_classifier_epochs == 15);
+  CHECK(a.pretrain_adversary_epochs == 5);
+  CHECK(a.adversary_optimiser.learning_rate == 0.005);
+  // Missing pieces.
+  nlohmann::json no_class = base;
+  no_class["adnn"].erase("adversary_class");
+  CHECK(adnn_error(no_class).find(at + "adversary_class' is missing; give the class whose events train the "
+                                       "adversary") == 0);
+  nlohmann::json no_section = base;
+  no_section.erase("adnn");
+  CHECK(adnn_error(no_section).find("config 'c.json': key 'adnn' is missing") == 0);
+  nlohmann::json no_domain = base;
+  no_domain["data"].erase("domain");
+  no_domain["data"].erase("domain_classes");
+  CHECK(adnn_error(no_domain).find(
+            "config 'c.json': key 'data.domain' is missing; method \"adnn\" needs the domain") == 0);
+  nlohmann::json binary = base;
+  binary["loss"] = "binary_cross_entropy";
+  CHECK(adnn_error(binary).find(
+            "config 'c.json': key 'loss' is \"binary_cross_entropy\" but method \"adnn\" trains "
+            "a softmax classifier") == 0);
+  // A class index beyond the label's classes is found once the data are read.
+  const auto dir = fresh("errors");
+  write_csv(dir / "events.csv", 90, 1);
+  nlohmann::json too_high = config_for(dir / "events.csv", dir / "out");
+  too_high["adnn"]["adversary_class"] = 5;
+  std::ostringstream log;
+  CHECK_THROWS_WITH_AS(
+      agnostic::train::run(agnostic::train::config_from_json(too_high, "c.json"), {.out = &log}),
+      "config 'c.json': key 'adnn.adversary_class' is 5 but the label column 'process' has 3 "
+      "classes (0 to 2)",
+      agnostic::Error);
+}
