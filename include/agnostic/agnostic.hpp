@@ -1,5 +1,6 @@
 #pragma once
 // Umbrella header: everything agnostic offers.
+#include "agnostic/adversarial/adnn.hpp"
 #include "agnostic/adversarial/dann.hpp"
 #include "agnostic/adversarial/strength_schedule.hpp"
 #include "agnostic/autodiff/activation.hpp"
