@@ -4,6 +4,7 @@
 // penalised classifier and workspace.json.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -11,9 +12,21 @@
 #include <string>
 #include <vector>
 
+#include "agnostic/core/rng.hpp"
+#include "agnostic/optim/adam.hpp"
+#include "agnostic/stats/fit.hpp"
+#include "agnostic/stats/inference.hpp"
+#include "agnostic/stats/likelihood.hpp"
+#include "agnostic/stats/workspace.hpp"
+#include "agnostic/train/inference_aware_scheme.hpp"
+#include "agnostic/train/penalised_classifier.hpp"
+#include "agnostic/train/run.hpp"
+#include "agnostic/train/run_workspace.hpp"
 #include "agnostic/train/systematics.hpp"
 
 using agnostic::Index;
+using agnostic::Vector;
+namespace stats = agnostic::stats;
 using namespace agnostic::train;
 
 namespace {
@@ -229,4 +242,411 @@ TEST_CASE("soft_histogram and expected_yields keys") {
   k["expected_yields"] = {{"s", -5}};
   check_contains(error_of([&] { read_expected_yields(config_from_json(k, "c.json")); }),
                  {"expected_yields.s", "-5", "> 0"});
+}
+
+TEST_CASE("workspace: yields, histosys + normsys and staterror of a small known prediction set") {
+  // Six held-out events, 2 bins: class 0 (background) and class 1 (signal).
+  BinnedHeldOut h;
+  h.bins = 2;
+  h.labels = {0, 0, 0, 1, 1, 0};
+  h.weight = {1.0, 2.0, 1.0, 0.5, 0.5, 3.0};
+  h.bin = {0, 0, 1, 1, 1, 1};
+  h.varied.resize(2);
+  h.varied[0].factor[0] = {1.1, 1.1, 0.9, 1.2, 1.2, 1.0};  // "w" (weights), up
+  h.varied[0].factor[1] = {0.9, 0.9, 1.1, 0.8, 0.8, 1.0};  // down
+  h.varied[1].bin[0] = {1, 0, 1, 1, 1, 1};                 // "s" (shift), up: event 0 moves to bin 1
+  h.varied[1].bin[1] = {0, 0, 0, 1, 0, 1};                 // down: events 2 and 4 move to bin 0
+  std::vector<Systematic> systematics(2);
+  systematics[0].name = "w";
+  systematics[0].weights = Systematic::Weights{"u", "d"};
+  systematics[1].name = "s";
+  systematics[1].shift = Systematic::Shift{"a", 1.0, -1.0, false};
+  systematics[1].classes = {0};
+  WorkspaceOptions o;
+  o.class_names = {"b", "s"};
+  o.expected_yields = {{1, 10.0}};  // signal scaled from 1 to 10; background keeps its 7
+  const stats::Workspace built = held_out_workspace(h, systematics, o);
+  const fs::path dir = scratch("workspace");
+  std::ofstream(dir / "workspace.json") << stats::to_json(built).dump(1);
+  const stats::Workspace ws = stats::read_workspace((dir / "workspace.json").string());
+  const auto& channel = ws.channel("summary");
+  REQUIRE(channel.samples.size() == 2);
+  const auto& b = channel.samples[0];
+  const auto& sig = channel.samples[1];
+  CHECK(b.name == "b");
+  CHECK(sig.name == "s");
+  // Background: bin 0 = 1 + 2, bin 1 = 1 + 3; signal: bin 1 = (0.5 + 0.5) * 10.
+  CHECK(b.data == std::vector<double>{3.0, 4.0});
+  CHECK(sig.data[0] == 0.0);
+  CHECK(sig.data[1] == doctest::Approx(10.0));
+  CHECK(ws.observation("summary").data[0] == doctest::Approx(3.0));
+  CHECK(ws.observation("summary").data[1] == doctest::Approx(14.0));
+  CHECK(ws.measurement().poi == "mu");
+  auto modifier = [](const stats::SampleSpec& sample, const std::string& name, const std::string& type) {
+    for (const auto& m : sample.modifiers)
+      if (m.name == name && m.type == type) return m;
+    FAIL("no modifier ", name, " of type ", type, " in ", sample.name);
+    return stats::ModifierSpec{};
+  };
+  CHECK(modifier(sig, "mu", "normfactor").type == "normfactor");
+  // Background "w" up: bin 0 = 1.1 + 2.2 = 3.3, bin 1 = 0.9 + 3 = 3.9; total 7.2 of 7.
+  const auto bw = modifier(b, "w", "normsys");
+  CHECK(bw.hi == doctest::Approx(7.2 / 7.0));
+  CHECK(bw.lo == doctest::Approx(6.8 / 7.0));  // down: 0.9 + 1.8 = 2.7, 1.1 + 3 = 4.1
+  const auto bws = modifier(b, "w", "histosys");
+  CHECK(bws.hi_data[0] == doctest::Approx(3.3 * 7.0 / 7.2));
+  CHECK(bws.hi_data[1] == doctest::Approx(3.9 * 7.0 / 7.2));
+  CHECK(bws.lo_data[0] == doctest::Approx(2.7 * 7.0 / 6.8));
+  // Signal "w": both events x 1.2 up / x 0.8 down, all in bin 1: a pure normalisation change.
+  CHECK(modifier(sig, "w", "normsys").hi == doctest::Approx(1.2));
+  CHECK(modifier(sig, "w", "normsys").lo == doctest::Approx(0.8));
+  CHECK(modifier(sig, "w", "histosys").hi_data[1] == doctest::Approx(10.0));
+  // Shift "s" applies to the background only: up moves event 0 (w 1): bins 2, 5; down moves event 2 (w 1):
+  // 4, 3.
+  for (const auto& m : sig.modifiers) CHECK(m.name != "s");
+  const auto bs = modifier(b, "s", "histosys");
+  CHECK(bs.hi_data == std::vector<double>{2.0, 5.0});
+  CHECK(bs.lo_data == std::vector<double>{4.0, 3.0});
+  CHECK(modifier(b, "s", "normsys").hi == doctest::Approx(1.0));
+  // MC statistics: sqrt(sum w^2) per bin, scaled: background sqrt(1 + 4), sqrt(1 + 9); signal sqrt(0.5) * 10.
+  const auto stat_b = modifier(b, "mc_stat", "staterror");
+  CHECK(stat_b.values[0] == doctest::Approx(std::sqrt(5.0)));
+  CHECK(stat_b.values[1] == doctest::Approx(std::sqrt(10.0)));
+  CHECK(modifier(sig, "mc_stat", "staterror").values[1] == doctest::Approx(std::sqrt(0.5) * 10.0));
+  // The fit reads it: Asimov data of the nominal model, mu_hat = 1.
+  const stats::BinnedLikelihood model(ws);
+  const stats::FitResult fit = stats::fit(model, stats::nominal_asimov_data(model));
+  CHECK(fit.values[model.poi()] == doctest::Approx(1.0).epsilon(1e-3));
+  CHECK(fit.errors[model.poi()] > 0.0);
+}
+
+namespace {
+
+// 004's toy (sec. 2): signal x ~ N((0, 0), 1), background x ~ N((1, 1), 1) with the systematic on
+// background x2 (+-1) given as a shift, and weight factors of pure noise (uncorrelated with
+// everything) for the noise-floor check.
+void write_toy(const fs::path& path, Index n, std::uint64_t seed) {
+  agnostic::Rng rng(seed);
+  std::ofstream out(path);
+  out << "x1,x2,y,noise_up,noise_down\n";
+  for (Index i = 0; i < n; ++i) {
+    const int y = i % 2 == 0 ? 1 : 0;
+    const double m = y == 1 ? 0.0 : 1.0;
+    const double f = std::clamp(1.0 + 0.5 * rng.normal(), 0.0, 2.0);
+    out << rng.normal(m, 1.0) << "," << rng.normal(m, 1.0) << "," << y << "," << f << "," << 2.0 - f << "\n";
+  }
+}
+
+nlohmann::json toy_config(const fs::path& csv, const fs::path& out_dir, double lambda) {
+  nlohmann::json j;
+  j["data"] = {
+      {"files", {csv.string()}}, {"features", {"x1", "x2"}}, {"label", "y"}, {"validation_fraction", 0.3}};
+  j["model"] = {{"hidden", {16}}};
+  j["training"] = {
+      {"epochs", 15}, {"batch_size", 500}, {"seed", 3}, {"threads", 1}, {"early_stopping", false}};
+  j["optimiser"] = {{"learning_rate", 0.005}};
+  j["output"] = {{"directory", out_dir.string()}, {"progress", "silent"}};
+  j["soft_histogram"] = {{"bins", 10}, {"range", {0, 1}}};
+  j["systematics"] = nlohmann::json::parse(
+      R"([{"name": "x2", "shift": {"feature": "x2", "up": 1, "down": -1}, "classes": [0]},
+          {"name": "noise", "weights": {"up": "noise_up", "down": "noise_down"}}])");
+  j["systematics"][0]["penalty"] = lambda;
+  j["expected_yields"] = {{"1", 50.0}, {"0", 1000.0}};
+  return j;
+}
+
+}  // namespace
+
+TEST_CASE("penalty: the step's Lambda equals 004 eq. 2 computed by hand on the batch") {
+  const fs::path dir = scratch("penalty_by_hand");
+  write_toy(dir / "toy.csv", 200, 7);
+  const TrainConfig c = config_from_json(toy_config(dir / "toy.csv", dir / "out", 2.0), "c.json");
+  const PreparedData<double> data = prepare_data<double>(c);
+  const SystematicVariations<double> v(read_systematics(c), data, c.source);
+  agnostic::Rng init(5);
+  agnostic::Sequential<double> net({2, 8, 1}, agnostic::Activation::tanh(), agnostic::Activation::identity(),
+                                   init, agnostic::Initialiser::glorot_uniform(), "net");
+  agnostic::Adam<double> adam(net.parameters(), {.lr = 1e-3});
+  const agnostic::SoftHistogram histogram = agnostic::SoftHistogram::uniform(10, 0.0, 1.0);
+  PenalisedClassifierScheme<double> scheme(net, adam, data.train, &data.validation, v, histogram,
+                                           {.batch_size = 1000});
+  // One batch holding every training event (in the sampler's order; the sums do not depend on it).
+  const Vector<double> s = sigmoid_scores(net, data.train.features);
+  const VariedBatch<double> all = v.vary_all(Part::train, data.train.features);
+  const Vector<double> s_up = sigmoid_scores(net, all.variations[0][0].features);
+  auto soft = [&](const Vector<double>& score, Index cls, const std::vector<double>& factor) {
+    std::vector<double> n(10, 0.0);
+    for (Index i = 0; i < score.size(); ++i) {
+      if (data.train.labels[static_cast<std::size_t>(i)] != cls) continue;
+      for (int k = 0; k < 10; ++k) {
+        const double u = (score(i) - histogram.centre(k)) / histogram.half_width(k);
+        n[static_cast<std::size_t>(k)] += data.train.weights(i) *
+                                          (factor.empty() ? 1.0 : factor[static_cast<std::size_t>(i)]) *
+                                          std::exp(-0.5 * u * u);
+      }
+    }
+    return n;
+  };
+  auto lambda = [](const std::vector<double>& nominal, const std::vector<double>& varied) {
+    double t = 0.0;
+    for (std::size_t k = 0; k < nominal.size(); ++k) t += std::pow((nominal[k] - varied[k]) / nominal[k], 2);
+    return t / static_cast<double>(nominal.size());
+  };
+  // x2 applies to class 0 only; noise (weights) to both classes, summed.
+  const double x2_up = lambda(soft(s, 0, {}), soft(s_up, 0, {}));
+  std::vector<double> f(static_cast<std::size_t>(s.size()));
+  for (Index i = 0; i < s.size(); ++i) f[static_cast<std::size_t>(i)] = all.variations[1][1].weight_factor(i);
+  const double noise_down = lambda(soft(s, 0, {}), soft(s, 0, f)) + lambda(soft(s, 1, {}), soft(s, 1, f));
+  agnostic::Rng rng(1);
+  scheme.start_epoch(1, rng);
+  REQUIRE(scheme.batches() == 1);
+  const StepResult r = scheme.step(0);
+  CHECK(r.parts.at("penalty_x2_up") == doctest::Approx(x2_up).epsilon(1e-9));
+  CHECK(r.parts.at("penalty_noise_down") == doctest::Approx(noise_down).epsilon(1e-9));
+  CHECK(x2_up > 1e-3);
+  // L = L' + 2 (Lambda_x2,up + Lambda_x2,down); the noise systematic has penalty 0.
+  CHECK(r.loss == doctest::Approx(r.parts.at("cross_entropy") +
+                                  2.0 * (r.parts.at("penalty_x2_up") + r.parts.at("penalty_x2_down")))
+                      .epsilon(1e-12));
+  // The noise floor estimates what pure-noise factors give: same order as the measured Lambda.
+  const double ratio = r.parts.at("penalty_noise_down") / r.parts.at("noise_floor_noise_down");
+  CHECK(ratio > 0.3);
+  CHECK(ratio < 3.0);
+  const Figures figures = scheme.evaluate();
+  CHECK(figures.count("shape_difference_x2_up") == 1);
+  CHECK(figures.at("noise_floor_failure") == 0.0);
+}
+
+TEST_CASE(
+    "agnostic train with systematics: the penalty flattens the shape change; history and workspace.json") {
+  const fs::path dir = scratch("run");
+  write_toy(dir / "toy.csv", 4000, 11);
+  auto run_with = [&](double lambda, const std::string& name) {
+    const TrainConfig c = config_from_json(toy_config(dir / "toy.csv", dir / name, lambda), "c.json");
+    return run(c);
+  };
+  const RunResult plain = run_with(0.0, "plain");
+  const RunResult penalised = run_with(5.0, "penalised");
+  // A penalty of 1e-9 on the noise systematic alone: the penalised scheme, practically unpenalised.
+  nlohmann::json almost = toy_config(dir / "toy.csv", dir / "almost_plain", 0.0);
+  almost["systematics"][1]["penalty"] = 1e-9;
+  const RunResult reference = run(config_from_json(almost, "c.json"));
+  const auto last_epoch = [](const RunResult& r) {
+    return nlohmann::json::parse(std::ifstream(r.directory / "history.json"))["epochs"].back();
+  };
+  const auto e0 = last_epoch(plain), e1 = last_epoch(penalised);
+  INFO(e0.dump());
+  INFO(e1.dump());
+  for (const char* key : {"train_cross_entropy", "train_penalty_x2_up", "train_penalty_x2_down",
+                          "train_penalty_noise_up", "train_noise_floor_noise_up", "shape_difference_x2_up",
+                          "shape_difference_noise_down", "low_count_batches", "noise_floor_failure"})
+    CHECK(e1.contains(key));
+  CHECK_FALSE(e0.contains("train_penalty_x2_up"));  // every penalty 0: the plain classifier's scheme
+  // The penalty removes the network's dependence on x2 for the background.
+  const double before =
+      nlohmann::json::parse(std::ifstream(plain.directory / "history.json"))["epochs"].back().value(
+          "shape_difference_x2_up", -1.0);
+  CHECK(before == -1.0);
+  const auto e2 = last_epoch(reference);
+  INFO(e2.dump());
+  CHECK(e1["shape_difference_x2_up"].get<double>() < 0.5 * e2["shape_difference_x2_up"].get<double>());
+  CHECK(e1["validation_auc"].get<double>() > 0.6);
+  CHECK(e1["noise_floor_failure"].get<double>() == 0.0);
+  // workspace.json reads back; Asimov fit gives mu_hat = 1 and a finite sigma(mu).
+  for (const RunResult* r : {&plain, &penalised}) {
+    REQUIRE(fs::exists(r->directory / "workspace.json"));
+    CHECK(r->summary.contains("workspace"));
+    const stats::Workspace ws = stats::read_workspace((r->directory / "workspace.json").string());
+    const auto& samples = ws.channel("summary").samples;
+    REQUIRE(samples.size() == 2);
+    double signal = 0.0, background = 0.0;
+    for (double x : samples[1].data) signal += x;
+    for (double x : samples[0].data) background += x;
+    CHECK(signal == doctest::Approx(50.0));
+    CHECK(background == doctest::Approx(1000.0));
+    const stats::BinnedLikelihood model(ws);
+    const stats::FitResult fit = stats::fit(model, stats::nominal_asimov_data(model));
+    CHECK(fit.values[model.poi()] == doctest::Approx(1.0).epsilon(1e-2));
+    CHECK(std::isfinite(fit.errors[model.poi()]));
+  }
+}
+
+TEST_CASE("agnostic train with systematics: config errors come before anything is written") {
+  const fs::path dir = scratch("run_errors");
+  write_toy(dir / "toy.csv", 100, 1);
+  nlohmann::json j = toy_config(dir / "toy.csv", dir / "out", 1.0);
+  j["data"]["validation_fraction"] = 0.0;
+  check_contains(error_of([&] { run(config_from_json(j, "c.json")); }),
+                 {"data.validation_fraction", "workspace.json"});
+  CHECK_FALSE(fs::exists(dir / "out"));
+  j = toy_config(dir / "toy.csv", dir / "out", 1.0);
+  j["systematics"][1]["weights"]["up"] = "noise_upp";
+  check_contains(error_of([&] { run(config_from_json(j, "c.json")); }),
+                 {"systematics[1].weights.up", "noise_upp"});
+}
+
+// ---- the inference-aware loss (INFERNO) from a config: keys, the batch's counts, a whole run ----
+
+namespace {
+
+nlohmann::json inference_config(const fs::path& csv, const fs::path& out_dir) {
+  nlohmann::json j = toy_config(csv, out_dir, 0.0);
+  j.erase("soft_histogram");
+  j.erase("expected_yields");
+  j["loss"] = "inference_aware";
+  j["inference_aware"] = nlohmann::json::parse(
+      R"({"signal_class": 1, "expected_signal": 50, "expected_background": 1000, "outputs": 4,
+          "temperature": 0.5, "shape_systematics": ["noise", "x2"],
+          "normalisations": [{"name": "b_norm", "class": 0, "relative": 0.1}]})");
+  return j;
+}
+
+}  // namespace
+
+TEST_CASE("inference_aware: keys are read, and each mistake names its key and value") {
+  const nlohmann::json good = inference_config("toy.csv", "out");
+  const InferenceAwareConfig ia = read_inference_aware(config_from_json(good, "c.json"));
+  CHECK(ia.outputs == 4);
+  CHECK(ia.temperature == 0.5);
+  CHECK(ia.shape_systematics == std::vector<std::string>{"noise", "x2"});
+  REQUIRE(ia.normalisations.size() == 1);
+  CHECK(ia.normalisations[0].relative == 0.1);
+  auto error_with = [&](const std::function<void(nlohmann::json&)>& edit) {
+    nlohmann::json j = good;
+    edit(j);
+    return error_of([&] { read_inference_aware(config_from_json(j, "c.json")); });
+  };
+  check_contains(
+      error_with([](nlohmann::json& j) { j.erase("inference_aware"); }),
+      {"config 'c.json'", "'loss' is \"inference_aware\" but there is no section 'inference_aware'"});
+  check_contains(error_with([](nlohmann::json& j) { j["inference_aware"].erase("expected_signal"); }),
+                 {"key 'inference_aware.expected_signal' is missing"});
+  check_contains(error_with([](nlohmann::json& j) { j["inference_aware"]["expected_background"] = -5; }),
+                 {"key 'inference_aware.expected_background' is -5; expected a number in (0"});
+  check_contains(error_with([](nlohmann::json& j) { j["inference_aware"]["outputs"] = 1; }),
+                 {"key 'inference_aware.outputs' is 1; expected an integer from 2 to 1000"});
+  check_contains(error_with([](nlohmann::json& j) { j["inference_aware"]["temperature"] = 0; }),
+                 {"key 'inference_aware.temperature' is 0"});
+  check_contains(error_with([](nlohmann::json& j) {
+                   j["inference_aware"]["shape_systematics"] = {"noise", "jes"};
+                 }),
+                 {"key 'inference_aware.shape_systematics[1]' is \"jes\"", "allowed: x2, noise"});
+  check_contains(error_with([](nlohmann::json& j) {
+                   j["inference_aware"]["shape_systematics"] = {"x2", "x2"};
+                 }),
+                 {"key 'inference_aware.shape_systematics[1]' is \"x2\", which is listed twice"});
+  check_contains(
+      error_with([](nlohmann::json& j) { j["inference_aware"]["normalisations"][0].erase("relative"); }),
+      {"key 'inference_aware.normalisations[0].relative' is missing"});
+  check_contains(
+      error_with([](nlohmann::json& j) { j["inference_aware"]["normalisations"][0]["name"] = "x2"; }),
+      {"key 'inference_aware.normalisations[0].name' is \"x2\"", "no other nuisance"});
+  check_contains(error_with([](nlohmann::json& j) { j["inference_aware"]["bins"] = 3; }),
+                 {"key 'inference_aware.bins' is not a known key", "expected_signal"});
+  // The output must be softmax; the classes are checked against the data.
+  nlohmann::json sigmoid = good;
+  sigmoid["model"]["output"] = "sigmoid";
+  check_contains(error_of([&] { config_from_json(sigmoid, "c.json"); }),
+                 {"key 'model.output' is \"sigmoid\" but 'loss' is \"inference_aware\""});
+  check_contains(error_of([&] { check_inference_aware_classes(ia, 3, "c.json"); }),
+                 {"needs a label with exactly 2 classes", "this label has 3"});
+  InferenceAwareConfig bad_class = ia;
+  bad_class.normalisations[0].cls = 2;
+  check_contains(error_of([&] { check_inference_aware_classes(bad_class, 2, "c.json"); }),
+                 {"key 'inference_aware.normalisations[0].class' is 2; allowed: a class index from 0 to 1"});
+}
+
+TEST_CASE("inference_aware: the step's sigma^2 is the node's on counts assembled by hand") {
+  const fs::path dir = scratch("inference_by_hand");
+  write_toy(dir / "toy.csv", 300, 11);
+  const TrainConfig c = config_from_json(inference_config(dir / "toy.csv", dir / "out"), "c.json");
+  const InferenceAwareConfig ia = read_inference_aware(c);
+  const PreparedData<double> data = prepare_data<double>(c);
+  const SystematicVariations<double> v(read_systematics(c), data, c.source);
+  agnostic::Rng init(5);
+  agnostic::Sequential<double> net({2, 8, 4}, agnostic::Activation::tanh(), agnostic::Activation::identity(),
+                                   init, agnostic::Initialiser::glorot_uniform(), "net");
+  InferenceAwareObjective<double> objective(ia, v);
+  std::vector<Index> rows(60);
+  for (std::size_t k = 0; k < rows.size(); ++k) rows[k] = static_cast<Index>(3 * k + 1);
+  Batch<double> batch;
+  gather(data.train, rows, batch);
+  agnostic::Tape<double> tape;
+  const double loss = objective.record(tape, net, batch, Part::train).item();
+
+  // By hand: probabilities softmax(z / 0.5) per event for the nominal and the shifted inputs.
+  VariedBatch<double> varied;
+  v.vary(Part::train, rows, batch.features, varied);
+  auto probabilities = [&](const agnostic::MatrixD& x) {
+    agnostic::Tape<double> t;
+    agnostic::MatrixD z = net(t, t.input(x)).value() / 0.5;
+    for (Index i = 0; i < z.rows(); ++i) {
+      z.row(i) = (z.row(i).array() - z.row(i).maxCoeff()).exp().matrix();
+      z.row(i) /= z.row(i).sum();
+    }
+    return z;
+  };
+  const agnostic::MatrixD p = probabilities(batch.features),
+                          p_up = probabilities(varied.variations[0][0].features),
+                          p_down = probabilities(varied.variations[0][1].features);
+  double ws = 0.0, wb = 0.0;
+  for (Index i = 0; i < batch.size(); ++i)
+    (batch.labels[static_cast<std::size_t>(i)] == 1 ? ws : wb) += batch.weights(i);
+  // Columns: s, b, then "noise" (weights, both classes), then "x2" (shift, background only).
+  agnostic::MatrixD counts = agnostic::MatrixD::Zero(4, 10);
+  for (Index i = 0; i < batch.size(); ++i) {
+    const bool signal = batch.labels[static_cast<std::size_t>(i)] == 1;
+    const Index c0 = signal ? 0 : 1;
+    const double w = batch.weights(i) * (signal ? 50.0 / ws : 1000.0 / wb);
+    const double f_up = varied.variations[1][0].weight_factor(i),
+                 f_down = varied.variations[1][1].weight_factor(i);
+    for (Index k = 0; k < 4; ++k) {
+      counts(k, c0) += w * p(i, k);
+      counts(k, 2 + c0) += w * f_up * p(i, k);
+      counts(k, 4 + c0) += w * f_down * p(i, k);
+      counts(k, 6 + c0) += w * (signal ? p(i, k) : p_up(i, k));
+      counts(k, 8 + c0) += w * (signal ? p(i, k) : p_down(i, k));
+    }
+  }
+  agnostic::Tape<double> t;
+  const double expected = agnostic::inference_aware_variance(t.input(counts), 2, {{false, 0.1}}).item();
+  CHECK(loss == doctest::Approx(expected).epsilon(1e-12));
+  // A batch without signal is an error that says what to do.
+  std::vector<Index> background_rows;
+  for (Index r = 0; r < data.train.rows() && background_rows.size() < 10; ++r)
+    if (data.train.labels[static_cast<std::size_t>(r)] == 0) background_rows.push_back(r);
+  gather(data.train, background_rows, batch);
+  tape.clear();
+  check_contains(error_of([&] { objective.record(tape, net, batch, Part::train); }),
+                 {"a batch of 10 events has a signal weight sum of 0", "raise training.batch_size"});
+}
+
+TEST_CASE("inference_aware: a training run writes K softmax outputs, sigma(mu) history and workspace.json") {
+  const fs::path dir = scratch("inference_run");
+  write_toy(dir / "toy.csv", 2000, 12);
+  const TrainConfig c = config_from_json(inference_config(dir / "toy.csv", dir / "out"), "c.json");
+  const RunResult r = run(c);
+  const auto model = agnostic::io::read_model<float>((dir / "out" / "model.json").string());
+  CHECK(model.outputs == std::vector<std::string>{"bin_0", "bin_1", "bin_2", "bin_3"});
+  CHECK(model.layers.back().activation.softmax);
+  std::ifstream history_file(dir / "out" / "history.json");
+  const nlohmann::json history = nlohmann::json::parse(history_file);
+  const std::string dump = history.dump();
+  for (const char* key : {"validation_sigma_mu_hard", "validation_sigma_mu", "train_sigma_mu"})
+    CHECK(dump.find(key) != std::string::npos);
+  const double hard = r.summary.at("validation_sigma_mu_hard").get<double>();
+  CHECK(std::isfinite(hard));
+  CHECK(hard > 0.0);
+  CHECK(!r.summary.contains("validation_auc"));
+  // workspace.json: the arg-max histograms with the two shape nuisances and b_norm. Its Asimov
+  // fit adds MC statistics (staterror) and splits each shape nuisance into shape + normalisation,
+  // so its sigma(mu) is not below the loss's hard one.
+  const auto ws = agnostic::stats::read_workspace((dir / "out" / "workspace.json").string());
+  const std::string text = ws.json.dump();
+  for (const char* name : {"\"b_norm\"", "\"x2\"", "\"noise\"", "\"mu\""})
+    CHECK(text.find(name) != std::string::npos);
+  const agnostic::stats::BinnedLikelihood likelihood(ws);
+  const auto fit = agnostic::stats::fit(likelihood, agnostic::stats::nominal_asimov_data(likelihood));
+  REQUIRE(fit.converged);
+  CHECK(fit.errors(likelihood.poi()) > 0.95 * hard);
 }

@@ -1,0 +1,304 @@
+#pragma once
+// PenalisedClassifierScheme<T>: a binary classifier (one logit, sigmoid score) trained on 004's loss
+//   L = L' + sum_l lambda_l (Lambda_l,up + Lambda_l,down),
+// with L' the weighted binary cross-entropy of the batch and Lambda (004 eq. 2,
+// losses/soft_histogram_penalty.hpp) comparing soft histograms (autodiff/soft_histogram.hpp) of the
+// sigmoid score s = sigmoid(logit) in the "soft_histogram" bins.
+//
+// Which events enter which histogram, within one batch:
+//   - for each class c that systematic l applies to ("classes", default all), the NOMINAL histogram
+//     N_c holds the batch's events of class c, each with its training weight w_i (data.weight,
+//     balance_classes) at its nominal score s_i;
+//   - the VARIED histogram V_c,up holds the same events: with weight w_i * f_i,up at the nominal
+//     score s_i (a "weights" systematic), or with weight w_i at the score of its shifted inputs
+//     s_i,up (a "shift" systematic); likewise for down;
+//   - Lambda_l,up = sum over those classes c of Lambda(N_c, V_c,up).
+// Events of other classes do not enter (they are given weight 0 in the class's histograms).
+//
+// Per epoch, into history.json and the progress line (besides ClassifierScheme's figures):
+//   train_cross_entropy                L' averaged over the epoch's batches
+//   train_penalty_<name>_up / _down    Lambda per systematic, averaged the same way
+//   train_noise_floor_<name>_up/_down  (weights systematics) what Lambda would be from the weight
+//                                      factors' spread alone: (1/K) sum_k sum_i (w_i G_k(s_i))^2
+//                                      (f_i - fbar)^2 / N_k^2, fbar the class's weighted mean factor
+//   shape_difference_<name>_up/_down   on the validation part: the total-variation distance
+//                                      (1/2) sum_k |p_k - q_k| between the normalised HARD histograms of
+//                                      the score, nominal vs varied (largest over the classes)
+//   low_count_batches                  batches with a nominal soft bin count below 1 (then a warning)
+//   noise_floor_failure                1 when the validation AUC is below 0.5 while a penalty (of a
+//                                      weights systematic with lambda > 0) is within
+//                                      twice its noise floor: the penalty fights noise, not the
+//                                      systematic, and the network has turned its output around (a
+//                                      warning says what to do: larger batches or a smaller lambda,
+//                                      docs/systematics.md).
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "agnostic/autodiff/elementwise.hpp"
+#include "agnostic/autodiff/soft_histogram.hpp"
+#include "agnostic/autodiff/tape.hpp"
+#include "agnostic/losses/binary_cross_entropy.hpp"
+#include "agnostic/losses/soft_histogram_penalty.hpp"
+#include "agnostic/nn/sequential.hpp"
+#include "agnostic/optim/optimiser.hpp"
+#include "agnostic/train/batches.hpp"
+#include "agnostic/train/classifier.hpp"
+#include "agnostic/train/dataset.hpp"
+#include "agnostic/train/run_workspace.hpp"
+#include "agnostic/train/scheme.hpp"
+#include "agnostic/train/systematics.hpp"
+
+namespace agnostic::train {
+
+// The sigmoid scores of a one-logit network on standardised `features`, in chunks.
+template <class T>
+Vector<double> sigmoid_scores(Sequential<T>& net, const Matrix<T>& features, Index chunk = 8192) {
+  Vector<double> out(features.rows());
+  Tape<T> tape;
+  for (Index begin = 0; begin < features.rows(); begin += chunk) {
+    const Index n = std::min(chunk, features.rows() - begin);
+    tape.clear();
+    const Matrix<T> x = features.middleRows(begin, n);
+    const Var<T> z = net(tape, tape.input(x));
+    for (Index k = 0; k < n; ++k)
+      out(begin + k) = 1.0 / (1.0 + std::exp(-static_cast<double>(z.value()(k, 0))));
+  }
+  return out;
+}
+
+// Total-variation distance between the normalised histograms of two weightings / binnings.
+inline double total_variation(const std::vector<double>& a, const std::vector<double>& b) {
+  double ta = 0.0, tb = 0.0, d = 0.0;
+  for (double x : a) ta += x;
+  for (double x : b) tb += x;
+  if (!(ta > 0.0) || !(tb > 0.0)) return 0.0;
+  for (std::size_t k = 0; k < a.size(); ++k) d += std::abs(a[k] / ta - b[k] / tb);
+  return 0.5 * d;
+}
+
+struct PenalisedOptions {
+  Index batch_size = 256;
+  std::ostream* out = nullptr;  // warnings (null: none)
+};
+
+template <class T>
+class PenalisedClassifierScheme : public TrainingScheme<T> {
+ public:
+  // Keep everything alive while the scheme is used. `variations` must be built on the same
+  // PreparedData as `train` and `validation` (validation may be null).
+  PenalisedClassifierScheme(Sequential<T>& model, Optimiser<T>& optimiser, const Dataset<T>& train,
+                            const Dataset<T>* validation, const SystematicVariations<T>& variations,
+                            SoftHistogram histogram, PenalisedOptions options = {})
+      : model_(&model),
+        optimiser_(&optimiser),
+        train_(&train),
+        validation_(validation && validation->rows() > 0 ? validation : nullptr),
+        variations_(&variations),
+        histogram_(std::move(histogram)),
+        options_(options),
+        sampler_(train.rows(), options.batch_size),
+        figures_(model, optimiser, train, validation_, {.batch_size = options.batch_size}) {
+    require(model.output_size() == 1,
+            "the systematics penalty needs a binary classifier with one sigmoid output; "
+            "this network has ",
+            model.output_size(), " outputs (use \"loss\": \"binary_cross_entropy\" with two classes)");
+  }
+
+  ParameterGroup<T> parameters() override { return model_->parameters(); }
+  std::vector<Optimiser<T>*> optimisers() override { return {optimiser_}; }
+  void start_epoch(Index, Rng& rng) override {
+    sampler_.start_epoch(rng);
+    penalty_sum_.clear();
+    floor_sum_.clear();
+    low_count_batches_ = 0;
+    events_ = 0.0;
+  }
+  Index batches() const override { return sampler_.batches(); }
+
+  StepResult step(Index b) override {
+    const auto rows = sampler_.batch(b);
+    gather(*train_, rows, batch_);
+    variations_->vary(Part::train, rows, batch_.features, varied_);
+    const Index n = batch_.size();
+    tape_.clear();
+    const Var<T> logits = (*model_)(tape_, tape_.input(batch_.features));
+    targets_.resize(n);
+    for (Index i = 0; i < n; ++i) targets_(i) = static_cast<T>(batch_.labels[static_cast<std::size_t>(i)]);
+    const Var<T> cross_entropy = binary_cross_entropy(logits, targets_, batch_.weights);
+    const Var<T> score = sigmoid(logits);
+    StepResult r;
+    r.events = static_cast<double>(n);
+    r.parts["cross_entropy"] = static_cast<double>(cross_entropy.item());
+    Var<T> loss = cross_entropy;
+
+    // Class masks (training weight for the class's events, 0 otherwise) and nominal histograms.
+    const Index classes = std::max<Index>(2, train_->classes);
+    masks_.resize(static_cast<std::size_t>(classes));
+    std::vector<Var<T>> nominal(static_cast<std::size_t>(classes));
+    bool low = false;
+    for (Index c = 0; c < classes; ++c) {
+      Vector<T>& m = masks_[static_cast<std::size_t>(c)];
+      m.resize(n);
+      for (Index i = 0; i < n; ++i)
+        m(i) = batch_.labels[static_cast<std::size_t>(i)] == c ? batch_.weights(i) : T(0);
+      bool used = false;
+      for (const auto& sys : variations_->systematics()) used = used || sys.applies_to(c);
+      if (!used) continue;
+      nominal[static_cast<std::size_t>(c)] = histogram_(score, m);
+      const Matrix<T>& counts = nominal[static_cast<std::size_t>(c)].value();
+      for (Index k = 0; k < counts.cols(); ++k) low = low || counts(0, k) < T(1);
+    }
+    if (low) ++low_count_batches_;
+
+    for (std::size_t s = 0; s < variations_->size(); ++s) {
+      const Systematic& sys = variations_->systematics()[s];
+      for (int d = 0; d < 2; ++d) {
+        const Variation<T>& v = varied_.variations[s][static_cast<std::size_t>(d)];
+        Var<T> varied_score = score;
+        if (!v.reweights) varied_score = sigmoid((*model_)(tape_, tape_.input(v.features)));
+        Var<T> lambda;
+        double floor = 0.0;
+        for (Index c = 0; c < classes; ++c) {
+          if (!sys.applies_to(c)) continue;
+          const Vector<T>& m = masks_[static_cast<std::size_t>(c)];
+          Var<T> varied;
+          if (v.reweights) {
+            weighted_.resize(n);
+            weighted_ = m.cwiseProduct(v.weight_factor);
+            varied = histogram_(score, weighted_);
+            floor +=
+                noise_floor(score.value(), m, v.weight_factor, nominal[static_cast<std::size_t>(c)].value());
+          } else {
+            varied = histogram_(varied_score, m);
+          }
+          const Var<T> term = soft_histogram_penalty(nominal[static_cast<std::size_t>(c)], varied);
+          lambda = lambda.valid() ? lambda + term : term;
+        }
+        const std::string name = sys.name + (d == 0 ? "_up" : "_down");
+        r.parts["penalty_" + name] = static_cast<double>(lambda.item());
+        if (v.reweights) r.parts["noise_floor_" + name] = floor;
+        penalty_sum_[name] += static_cast<double>(lambda.item()) * r.events;
+        if (v.reweights && sys.penalty > 0.0) floor_sum_[name] += floor * r.events;
+        if (sys.penalty > 0.0) loss = loss + lambda * static_cast<T>(sys.penalty);
+      }
+    }
+    events_ += r.events;
+    r.loss = static_cast<double>(loss.item());
+    if (!std::isfinite(r.loss)) return r;
+    tape_.backward(loss);
+    for (Parameter<T>* p : optimiser_->group())
+      if (!p->frozen && !p->grad.allFinite()) {
+        optimiser_->zero_grad();
+        r.loss = std::nan("");
+        return r;
+      }
+    optimiser_->step();
+    return r;
+  }
+
+  Figures evaluate() override {
+    Figures f = figures_.evaluate();
+    f["low_count_batches"] = static_cast<double>(low_count_batches_);
+    if (low_count_batches_ > 0 && options_.out)
+      *options_.out << "warning: in " << low_count_batches_ << " of " << sampler_.batches()
+                    << " batches a bin of a nominal soft histogram held less than 1 event; the penalty is "
+                       "noisy there: use larger batches (training.batch_size) or fewer soft_histogram bins\n";
+    if (validation_) {
+      const Vector<double> nominal = sigmoid_scores(*model_, validation_->features);
+      const VariedBatch<T> varied = variations_->vary_all(Part::validation, validation_->features);
+      for (std::size_t s = 0; s < variations_->size(); ++s) {
+        const Systematic& sys = variations_->systematics()[s];
+        for (int d = 0; d < 2; ++d) {
+          const Variation<T>& v = varied.variations[s][static_cast<std::size_t>(d)];
+          const Vector<double> shifted = v.reweights ? nominal : sigmoid_scores(*model_, v.features);
+          double distance = 0.0;
+          for (Index c = 0; c < validation_->classes; ++c) {
+            if (!sys.applies_to(c)) continue;
+            std::vector<double> a(static_cast<std::size_t>(histogram_.bins()), 0.0), b = a;
+            for (Index i = 0; i < validation_->rows(); ++i) {
+              if (validation_->labels[static_cast<std::size_t>(i)] != c) continue;
+              const double w = static_cast<double>(validation_->weights(i));
+              a[static_cast<std::size_t>(bin_of(nominal(i), histogram_.edges()))] += w;
+              b[static_cast<std::size_t>(bin_of(shifted(i), histogram_.edges()))] +=
+                  v.reweights ? w * static_cast<double>(v.weight_factor(i)) : w;
+            }
+            distance = std::max(distance, total_variation(a, b));
+          }
+          f["shape_difference_" + sys.name + (d == 0 ? "_up" : "_down")] = distance;
+        }
+      }
+      // The noise-floor failure: an anti-correlated network while a penalty sits at its noise floor.
+      const auto auc = f.find("validation_auc");
+      bool failure = false;
+      std::string which;
+      if (auc != f.end() && auc->second < 0.5)
+        for (const auto& [name, sum] : floor_sum_) {
+          const double floor = sum / events_, penalty = penalty_sum_[name] / events_;
+          if (penalty <= 2.0 * floor) {
+            failure = true;
+            which = name;
+          }
+        }
+      f["noise_floor_failure"] = failure ? 1.0 : 0.0;
+      if (failure && options_.out)
+        *options_.out << "warning: validation AUC " << auc->second << " < 0.5 while the penalty of '" << which
+                      << "' is at its noise floor: the network answers the weight factors' noise, not the "
+                         "systematic. Use larger batches (the floor falls as 1/batch events) or a smaller "
+                         "penalty (docs/systematics.md)\n";
+    }
+    return f;
+  }
+
+ private:
+  // (1/K) sum_k sum_i (m_i G_k(s_i))^2 (f_i - fbar)^2 / N_k^2 (see the top of the file).
+  double noise_floor(const Matrix<T>& score, const Vector<T>& mask, const Vector<T>& factor,
+                     const Matrix<T>& counts) const {
+    double wsum = 0.0, fsum = 0.0;
+    for (Index i = 0; i < mask.size(); ++i) {
+      wsum += static_cast<double>(mask(i));
+      fsum += static_cast<double>(mask(i)) * static_cast<double>(factor(i));
+    }
+    if (wsum == 0.0) return 0.0;
+    const double fbar = fsum / wsum;
+    double total = 0.0;
+    const int K = histogram_.bins();
+    for (int k = 0; k < K; ++k) {
+      const double c = histogram_.centre(k), h = histogram_.half_width(k);
+      double var = 0.0;
+      for (Index i = 0; i < mask.size(); ++i) {
+        if (mask(i) == T(0)) continue;
+        const double u = (static_cast<double>(score(i, 0)) - c) / h;
+        const double g = static_cast<double>(mask(i)) * std::exp(-0.5 * u * u);
+        const double df = static_cast<double>(factor(i)) - fbar;
+        var += g * g * df * df;
+      }
+      const double nk = static_cast<double>(counts(0, k));
+      if (std::abs(nk) > kSoftHistogramPenaltyEpsilon) total += var / (nk * nk);
+    }
+    return total / K;
+  }
+
+  Sequential<T>* model_;
+  Optimiser<T>* optimiser_;
+  const Dataset<T>* train_;
+  const Dataset<T>* validation_;
+  const SystematicVariations<T>* variations_;
+  SoftHistogram histogram_;
+  PenalisedOptions options_;
+  BatchSampler sampler_;
+  ClassifierScheme<T> figures_;  // loss, accuracy and AUC of the epoch (its own step is never used)
+  Tape<T> tape_;
+  Batch<T> batch_;
+  VariedBatch<T> varied_;
+  Vector<T> targets_, weighted_;
+  std::vector<Vector<T>> masks_;
+  std::map<std::string, double> penalty_sum_, floor_sum_;
+  Index low_count_batches_ = 0;
+  double events_ = 0.0;
+};
+
+}  // namespace agnostic::train
