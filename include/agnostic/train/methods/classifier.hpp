@@ -34,7 +34,11 @@ inline Sequential<float> classifier_network(const TrainConfig& c, const Prepared
                            "classifier");
 }
 
+// A config with "systematics" (methods/classifier_systematics.hpp, included at the end of this file).
+inline RunResult run_classifier_with_systematics(const TrainConfig& c, const RunOptions& options);
+
 inline RunResult run_classifier(const TrainConfig& c, const RunOptions& options = {}) {
+  if (c.sections.count("systematics")) return run_classifier_with_systematics(c, options);
   RunContext ctx(c, options);
   const PreparedData<float> data = prepare_data<float>(c);
   const Index n_outputs = c.model.softmax_output ? data.classes : 1;
@@ -56,3 +60,5 @@ inline RunResult run_classifier(const TrainConfig& c, const RunOptions& options 
 }
 
 }  // namespace agnostic::train
+
+#include "agnostic/train/methods/classifier_systematics.hpp"
