@@ -220,3 +220,98 @@ TEST_CASE(
   CHECK(g_eigen_heap_calls.load() == 0);
   CHECK(a_opt.steps() == 3 * scheme.batches());
 }
+
+#include <agnostic/adversarial/dann.hpp>
+#include <agnostic/optim/adam.hpp>
+
+TEST_CASE("a warm DANN step (gather, both heads, gradient reversal, backward, optimiser) allocates nothing") {
+  Rng rng(5);
+  const Index n = 400;
+  MatrixF x(n, 6);
+  std::vector<Index> y(static_cast<std::size_t>(n)), d(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) {
+    for (Index j = 0; j < 6; ++j) x(i, j) = static_cast<float>(rng.normal());
+    y[static_cast<std::size_t>(i)] = i % 3 == 0 ? 1 : 0;
+    d[static_cast<std::size_t>(i)] = i % 2;
+  }
+  const train::Dataset<float> data(x, y, {}, d, 2);
+  for (const adversarial::DannSetup setup : {adversarial::DannSetup::A, adversarial::DannSetup::B}) {
+    Sequential<float> classifier({6, 16, 12, 1}, Activation::elu(), Activation::identity(), rng);
+    Sequential<float> domain({12, 8, setup == adversarial::DannSetup::A ? Index(2) : Index(1)},
+                             Activation::elu(), Activation::identity(), rng, Initialiser::glorot_uniform(),
+                             "domain");
+    ParameterGroup<float> group("dann");
+    group.add(classifier.parameters());
+    group.add(domain.parameters());
+    Adam<float> adam(group, {.lr = 1e-3});
+    adversarial::DannOptions o;
+    o.setup = setup;
+    o.batch_size = 64;
+    o.epochs = 4;
+    o.lambda = adversarial::StrengthSchedule("ganin", 3.0);
+    o.target_signal_fraction = 0.2;
+    adversarial::DannScheme<float> scheme(classifier, domain, adam, data, nullptr, o);
+    Rng order(1);
+    scheme.start_epoch(2, order);
+    REQUIRE(scheme.batches() >= 4);
+    scheme.train_step(0);
+    g_new_calls = 0;
+    g_eigen_heap_calls = 0;
+    g_counting = true;
+    Eigen::internal::set_is_malloc_allowed(false);
+    for (Index b = 1; b < scheme.batches() - 1; ++b) scheme.train_step(b);  // the last batch may be smaller
+    Eigen::internal::set_is_malloc_allowed(true);
+    g_counting = false;
+    CHECK(g_new_calls.load() == 0);
+    CHECK(g_eigen_heap_calls.load() == 0);
+  }
+}
+
+TEST_CASE(
+    "ADNN: a warm two-step batch of AdnnScheme (gather, step 1, k steps of the adversary) allocates "
+    "nothing") {
+  Rng rng(5);
+  const Index n = 600;
+  MatrixF x(n, 6);
+  std::vector<Index> labels(static_cast<std::size_t>(n)), domains(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) {
+    for (Index j = 0; j < x.cols(); ++j) x(i, j) = static_cast<float>(rng.normal());
+    labels[static_cast<std::size_t>(i)] = i % 3;
+    domains[static_cast<std::size_t>(i)] = i % 3 == 2 ? static_cast<Index>(rng.below(4)) : 0;
+  }
+  const train::Dataset<float> data(x, labels, {}, domains, 3);
+  Sequential<float> classifier({6, 16, 12, 3}, Activation::relu(), Activation::identity(), rng,
+                               Initialiser::glorot_uniform(), "classifier");
+  Sequential<float> adversary({12, 10, 4}, Activation::relu(), Activation::identity(), rng,
+                              Initialiser::glorot_uniform(), "adversary");
+  Adam<float> c_opt(classifier.parameters(), {.lr = 1e-3});
+  RMSProp<float> a_opt(adversary.parameters(), {.lr = 1e-3});
+  adversarial::AdnnScheme<float> scheme(classifier, adversary, c_opt, a_opt, data, nullptr,
+                                        {.alpha = {adversarial::StrengthShape::constant, 10.0},
+                                         .adversary_class = 2,
+                                         .adversary_steps = 3,
+                                         .pretrain_classifier_epochs = 0,
+                                         .pretrain_adversary_epochs = 0,
+                                         .batch_size = 100});
+  Rng shuffle(1);
+  scheme.start_epoch(1, shuffle);
+  REQUIRE(scheme.batches() >= 4);
+  auto batch = [&](Index b) {
+    scheme.gather_batch(b);
+    const auto losses = scheme.classifier_step();
+    return losses.objective + scheme.adversary_steps();
+  };
+  batch(0);
+  g_new_calls = 0;
+  g_eigen_heap_calls = 0;
+  g_counting = true;
+  Eigen::internal::set_is_malloc_allowed(false);
+  double sum = 0.0;
+  for (Index b = 1; b < scheme.batches(); ++b) sum += batch(b);
+  Eigen::internal::set_is_malloc_allowed(true);
+  g_counting = false;
+  CHECK(std::isfinite(sum));
+  CHECK(g_new_calls.load() == 0);
+  CHECK(g_eigen_heap_calls.load() == 0);
+  CHECK(a_opt.steps() == 3 * scheme.batches());
+}
