@@ -42,8 +42,8 @@ inline int run_sample(int argc, char** argv) {
     std::cout << kSampleUsage;
     return 0;
   }
-  require(args.positional.size() == 1, "expected one config file, got ", args.positional.size(), " arguments\n",
-          kSampleUsage);
+  require(args.positional.size() == 1, "expected one config file, got ", args.positional.size(),
+          " arguments\n", kSampleUsage);
   stats::SamplingConfig config = stats::read_sampling_config(args.positional[0]);
   auto whole_number = [](const std::string& option, const std::string& text, long long lo) {
     std::size_t used = 0;
@@ -69,8 +69,8 @@ inline int run_sample(int argc, char** argv) {
             table.source(), "; its columns are: ", table.describe_columns());
   if (!config.weight.empty())
     require(table.has_column(config.weight), "config '", config.source, "': key 'data.weight' is \"",
-            config.weight, "\", which is not a column of ", table.source(), "; its columns are: ",
-            table.describe_columns());
+            config.weight, "\", which is not a column of ", table.source(),
+            "; its columns are: ", table.describe_columns());
   MatrixD control(table.n_rows(), static_cast<Index>(config.variables.size()));
   VectorD weights = VectorD::Ones(table.n_rows());
   for (std::size_t v = 0; v < config.variables.size(); ++v) {
@@ -97,8 +97,8 @@ inline int run_sample(int argc, char** argv) {
     csv.add_numbers(config.variables[v], sampled.col(static_cast<Index>(v)));
   csv.write(config.output_events);
 
-  const stats::SampleValidation validation =
-      stats::compare_samples(control, weights, sampled, config.variables, config.axes, config.flow == stats::Flow::drop);
+  const stats::SampleValidation validation = stats::compare_samples(
+      control, weights, sampled, config.variables, config.axes, config.flow == stats::Flow::drop);
   if (!config.output_validation.empty()) {
     nlohmann::json j = stats::to_json(validation);
     j["config"] = config.source;
@@ -111,16 +111,17 @@ inline int run_sample(int argc, char** argv) {
       out << j.dump(2) << "\n";
       require(out.good(), "writing '", temporary, "' failed (disk full?)");
     }
-    require(std::rename(temporary.c_str(), config.output_validation.c_str()) == 0, "cannot rename '", temporary,
-            "' to '", config.output_validation, "'");
+    require(std::rename(temporary.c_str(), config.output_validation.c_str()) == 0, "cannot rename '",
+            temporary, "' to '", config.output_validation, "'");
   }
 
-  std::cout << "agnostic sample: " << sampled.rows() << " events -> " << config.output_events << " (templates from "
-            << validation.control_events << " control events, "
-            << (config.replacement ? "resampled with replacement" : "each used once") << ", seed " << config.seed
-            << ")\n";
+  std::cout << "agnostic sample: " << sampled.rows() << " events -> " << config.output_events
+            << " (templates from " << validation.control_events << " control events, "
+            << (config.replacement ? "resampled with replacement" : "each used once") << ", seed "
+            << config.seed << ")\n";
   std::cout << std::left << std::setw(16) << "variable" << std::right << std::setw(12) << "chi2/ndf"
-            << std::setw(12) << "p(chi2)" << std::setw(12) << "K-S D" << "\n";
+            << std::setw(12) << "p(chi2)" << std::setw(12) << "K-S D"
+            << "\n";
   for (const auto& c : validation.variables)
     std::cout << std::left << std::setw(16) << c.name << std::right << std::setw(12) << std::setprecision(4)
               << c.chi2 / c.ndf << std::setw(12) << c.chi2_p_value << std::setw(12) << c.ks_distance << "\n";

@@ -43,8 +43,8 @@ inline int run_template(int argc, char** argv) {
     std::cout << kTemplateUsage;
     return 0;
   }
-  require(args.positional.size() == 1, "expected one ensemble file, got ", args.positional.size(), " arguments\n",
-          kTemplateUsage);
+  require(args.positional.size() == 1, "expected one ensemble file, got ", args.positional.size(),
+          " arguments\n", kTemplateUsage);
   for (const char* option : {"--pca", "--output"})
     require(!args.value(option).empty(), "missing option ", option, "\n", kTemplateUsage);
   const std::string k_text = args.value("--pca");
@@ -64,7 +64,8 @@ inline int run_template(int argc, char** argv) {
   if (!args.value("--sample").empty()) options.background = args.value("--sample");
   if (!args.value("--poi").empty()) options.poi = args.value("--poi");
   if (!args.value("--background-norm").empty())
-    options.background_norm = args.value("--background-norm") == "none" ? "" : args.value("--background-norm");
+    options.background_norm =
+        args.value("--background-norm") == "none" ? "" : args.value("--background-norm");
   options.signal = ensemble.signal;
   options.observed = ensemble.observed;
   const stats::Workspace ws = stats::template_workspace(pca, options);
@@ -78,8 +79,8 @@ inline int run_template(int argc, char** argv) {
     out << j.dump(1) << "\n";
     require(out.good(), "writing '", output, ".tmp' failed (disk full?)");
   }
-  require(std::rename((output + ".tmp").c_str(), output.c_str()) == 0, "cannot rename '", output, ".tmp' to '",
-          output, "'");
+  require(std::rename((output + ".tmp").c_str(), output.c_str()) == 0, "cannot rename '", output,
+          ".tmp' to '", output, "'");
 
   std::cout << "agnostic template: " << ensemble.members.rows() << " members, " << ensemble.members.cols()
             << " bins; " << k << " components carry " << std::setprecision(4) << 100.0 * pca.explained()

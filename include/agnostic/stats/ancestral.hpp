@@ -35,7 +35,8 @@ namespace agnostic::stats {
 inline Vector<double> bootstrap_counts(Index rows, Rng& rng) {
   require(rows >= 0, "bootstrap_counts: number of rows ", rows, " must be >= 0");
   Vector<double> counts = Vector<double>::Zero(rows);
-  for (Index k = 0; k < rows; ++k) counts(static_cast<Index>(rng.below(static_cast<std::uint64_t>(rows)))) += 1.0;
+  for (Index k = 0; k < rows; ++k)
+    counts(static_cast<Index>(rng.below(static_cast<std::uint64_t>(rows)))) += 1.0;
   return counts;
 }
 

@@ -22,7 +22,8 @@ class StatsConfigSection {
   StatsConfigSection(const nlohmann::json& j, std::string path, std::string source,
                      std::vector<std::string> allowed)
       : j_(j), path_(std::move(path)), source_(std::move(source)), allowed_(std::move(allowed)) {
-    if (!j_.is_object()) fail_at(path_.empty() ? "(top level)" : path_, "is ", j_.dump(), "; expected an object {...}");
+    if (!j_.is_object())
+      fail_at(path_.empty() ? "(top level)" : path_, "is ", j_.dump(), "; expected an object {...}");
     for (const auto& item : j_.items()) {
       bool known = false;
       for (const auto& a : allowed_) known = known || a == item.key();
@@ -46,7 +47,8 @@ class StatsConfigSection {
     const auto& v = j_[key];
     if (!v.is_number()) fail_at(child(key), "is ", v.dump(), "; expected a number");
     const double x = v.get<double>();
-    if (!(x >= lo && x <= hi)) fail_at(child(key), "is ", v.dump(), "; expected a number in [", lo, ", ", hi, "]");
+    if (!(x >= lo && x <= hi))
+      fail_at(child(key), "is ", v.dump(), "; expected a number in [", lo, ", ", hi, "]");
     return x;
   }
 

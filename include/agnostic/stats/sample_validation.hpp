@@ -25,8 +25,8 @@ namespace agnostic::stats {
 // Q(a, x) = Gamma(a, x) / Gamma(a), the regularised upper incomplete gamma function (series for
 // x < a + 1, Lentz's continued fraction otherwise).
 inline double upper_incomplete_gamma_ratio(double a, double x) {
-  require(a > 0.0 && x >= 0.0 && std::isfinite(a), "upper_incomplete_gamma_ratio: needs a > 0 and x >= 0, got a = ",
-          a, ", x = ", x);
+  require(a > 0.0 && x >= 0.0 && std::isfinite(a),
+          "upper_incomplete_gamma_ratio: needs a > 0 and x >= 0, got a = ", a, ", x = ", x);
   if (x == 0.0) return 1.0;
   if (std::isinf(x)) return 0.0;
   const double log_prefactor = -x + a * std::log(x) - std::lgamma(a);
@@ -101,14 +101,14 @@ inline MatrixD weighted_correlation(const MatrixD& x, const VectorD& w) {
 // control: one row per control-region event, one column per variable (weights: one per event);
 // sampled: the pseudo-events, same columns; axes: each variable's binning. Only control events inside
 // every axis' range are compared when `inside_only` (the events a Flow::drop sampler was built from).
-inline SampleValidation compare_samples(const MatrixD& control, const VectorD& weights, const MatrixD& sampled,
-                                        const std::vector<std::string>& names, const std::vector<Axis>& axes,
-                                        bool inside_only = true) {
+inline SampleValidation compare_samples(const MatrixD& control, const VectorD& weights,
+                                        const MatrixD& sampled, const std::vector<std::string>& names,
+                                        const std::vector<Axis>& axes, bool inside_only = true) {
   using sample_validation_detail::weighted_correlation;
   const Index n_vars = static_cast<Index>(names.size());
   require(control.cols() == n_vars && sampled.cols() == n_vars && static_cast<Index>(axes.size()) == n_vars,
-          "compare_samples: ", names.size(), " variables but control has ", control.cols(), " columns, sampled ",
-          sampled.cols(), ", and ", axes.size(), " axes are given");
+          "compare_samples: ", names.size(), " variables but control has ", control.cols(),
+          " columns, sampled ", sampled.cols(), ", and ", axes.size(), " axes are given");
   require(weights.size() == control.rows(), "compare_samples: ", control.rows(), " control events but ",
           weights.size(), " weights");
   require(sampled.rows() > 1, "compare_samples: needs at least 2 sampled events, got ", sampled.rows());
@@ -195,10 +195,11 @@ inline nlohmann::json to_json(const SampleValidation& v) {
   return {{"control_events", v.control_events},
           {"sampled_events", v.sampled_events},
           {"variables", vars},
-          {"correlation", {{"names", names},
-                           {"control", matrix(v.correlation_control)},
-                           {"sampled", matrix(v.correlation_sampled)},
-                           {"max_abs_difference", v.max_correlation_difference}}}};
+          {"correlation",
+           {{"names", names},
+            {"control", matrix(v.correlation_control)},
+            {"sampled", matrix(v.correlation_sampled)},
+            {"max_abs_difference", v.max_correlation_difference}}}};
 }
 
 }  // namespace agnostic::stats

@@ -30,15 +30,15 @@ struct TemplateConfig {
 };
 
 struct SamplingConfig {
-  std::string source;                   // the config file, for messages
-  std::vector<std::string> files;       // control-region data files (stacked)
-  std::string weight;                   // optional event-weight column ("" = unweighted)
-  std::vector<std::string> variables;   // in output order
-  std::vector<Axis> axes;               // one per variable
+  std::string source;                  // the config file, for messages
+  std::vector<std::string> files;      // control-region data files (stacked)
+  std::string weight;                  // optional event-weight column ("" = unweighted)
+  std::vector<std::string> variables;  // in output order
+  std::vector<Axis> axes;              // one per variable
   std::vector<TemplateConfig> templates;
   Index events = 100000;
   std::uint64_t seed = 1;
-  bool replacement = false;             // fill the templates from a bootstrap resample of the data
+  bool replacement = false;  // fill the templates from a bootstrap resample of the data
   Flow flow = Flow::drop;
   EmptySlice empty_slice = EmptySlice::error;
   std::string output_events = "sampled.csv";
@@ -62,9 +62,11 @@ inline std::string resolve(const std::string& path, const std::filesystem::path&
 inline Axis read_axis(const StatsConfigSection& v, const std::string& name) {
   if (v.has("edges")) {
     if (v.has("bins") || v.has("range"))
-      v.fail_at(v.child("edges"), "is given together with 'bins'/'range'; give either edges or bins and range");
+      v.fail_at(v.child("edges"),
+                "is given together with 'bins'/'range'; give either edges or bins and range");
     const std::vector<double> edges = v.numbers("edges");
-    if (edges.size() < 2) v.fail_at(v.child("edges"), "has ", edges.size(), " entries; expected at least 2 edges");
+    if (edges.size() < 2)
+      v.fail_at(v.child("edges"), "has ", edges.size(), " entries; expected at least 2 edges");
     for (std::size_t k = 1; k < edges.size(); ++k)
       if (!(edges[k] > edges[k - 1]))
         v.fail_at(v.child("edges"), "is not strictly increasing at entry ", k, " (", edges[k - 1], " then ",
@@ -72,7 +74,8 @@ inline Axis read_axis(const StatsConfigSection& v, const std::string& name) {
     return Axis(edges, name);
   }
   if (!v.has("bins") || !v.has("range"))
-    v.fail_at(v.child("bins"), "is missing; each variable needs \"bins\": N and \"range\": [lo, hi], or \"edges\"");
+    v.fail_at(v.child("bins"),
+              "is missing; each variable needs \"bins\": N and \"range\": [lo, hi], or \"edges\"");
   const Index bins = v.integer("bins", 0, 1, 100000);
   const std::vector<double> range = v.numbers("range");
   if (range.size() != 2 || !(range[1] > range[0]))
@@ -98,7 +101,8 @@ inline SamplingConfig sampling_config_from_json(const nlohmann::json& j, const s
   c.weight = data.string("weight", "");
 
   if (!top.has("variables") || !top.raw("variables").is_array() || top.raw("variables").empty())
-    top.fail_at("variables", "is ", top.has("variables") ? top.raw("variables").dump() : std::string("missing"),
+    top.fail_at("variables", "is ",
+                top.has("variables") ? top.raw("variables").dump() : std::string("missing"),
                 "; expected a non-empty list [{\"name\": \"x\", \"bins\": 20, \"range\": [0, 1]}, ...]");
   const auto& variables = top.raw("variables");
   for (std::size_t k = 0; k < variables.size(); ++k) {
@@ -113,12 +117,14 @@ inline SamplingConfig sampling_config_from_json(const nlohmann::json& j, const s
   }
 
   if (!top.has("templates") || !top.raw("templates").is_array() || top.raw("templates").empty())
-    top.fail_at("templates", "is ", top.has("templates") ? top.raw("templates").dump() : std::string("missing"),
-                "; expected a non-empty list [{\"draw\": [\"x\"]}, {\"draw\": [\"y\"], \"given\": [\"x\"]}, ...]");
+    top.fail_at(
+        "templates", "is ", top.has("templates") ? top.raw("templates").dump() : std::string("missing"),
+        "; expected a non-empty list [{\"draw\": [\"x\"]}, {\"draw\": [\"y\"], \"given\": [\"x\"]}, ...]");
   const auto& templates = top.raw("templates");
   std::set<std::string> drawn;
   for (std::size_t k = 0; k < templates.size(); ++k) {
-    const StatsConfigSection t(templates[k], "templates[" + std::to_string(k) + "]", source, {"draw", "given"});
+    const StatsConfigSection t(templates[k], "templates[" + std::to_string(k) + "]", source,
+                               {"draw", "given"});
     TemplateConfig tc{t.strings("draw", true), t.strings("given", false)};
     if (tc.draw.empty()) t.fail_at(t.child("draw"), "is empty; a template draws 1 to 3 variables");
     if (tc.draw.size() + tc.given.size() > 3)
@@ -126,16 +132,19 @@ inline SamplingConfig sampling_config_from_json(const nlohmann::json& j, const s
                 " variables; templates have 1 to 3 dimensions");
     for (const auto& name : tc.given) {
       if (c.variable_index(name) < 0)
-        t.fail_at(t.child("given"), "names \"", name, "\", which is not in 'variables': ", t.list(c.variables));
+        t.fail_at(t.child("given"), "names \"", name,
+                  "\", which is not in 'variables': ", t.list(c.variables));
       if (!drawn.count(name))
         t.fail_at(t.child("given"), "names \"", name,
                   "\", which no earlier template draws; list the templates in the order they are drawn");
     }
     for (const auto& name : tc.draw) {
       if (c.variable_index(name) < 0)
-        t.fail_at(t.child("draw"), "names \"", name, "\", which is not in 'variables': ", t.list(c.variables));
+        t.fail_at(t.child("draw"), "names \"", name,
+                  "\", which is not in 'variables': ", t.list(c.variables));
       if (!drawn.insert(name).second)
-        t.fail_at(t.child("draw"), "names \"", name, "\", which an earlier template (or this one) already draws");
+        t.fail_at(t.child("draw"), "names \"", name,
+                  "\", which an earlier template (or this one) already draws");
     }
     c.templates.push_back(std::move(tc));
   }
@@ -143,13 +152,14 @@ inline SamplingConfig sampling_config_from_json(const nlohmann::json& j, const s
     if (!drawn.count(name))
       top.fail_at("templates", "draws no template for variable \"", name, "\"; every variable is drawn once");
 
-  const StatsConfigSection s = top.section("sampling", {"events", "seed", "replacement", "flow", "empty_slice"});
+  const StatsConfigSection s =
+      top.section("sampling", {"events", "seed", "replacement", "flow", "empty_slice"});
   c.events = s.integer("events", c.events, 1, 1000000000);
   c.seed = static_cast<std::uint64_t>(s.integer("seed", 1, 0, 4000000000000000000));
   c.replacement = s.boolean("replacement", false);
   c.flow = s.choice("flow", "drop", {"drop", "fold"}) == "fold" ? Flow::fold : Flow::drop;
   c.empty_slice = s.choice("empty_slice", "error", {"error", "marginal"}) == "marginal" ? EmptySlice::marginal
-                                                                                         : EmptySlice::error;
+                                                                                        : EmptySlice::error;
 
   const StatsConfigSection o = top.section("output", {"events", "validation"});
   c.output_events = o.string("events", c.output_events);

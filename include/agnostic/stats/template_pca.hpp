@@ -8,8 +8,8 @@
 // component with the spread the ensemble shows. The covariance is the unbiased one (divided by M - 1).
 // template_workspace() writes the result as a sample of a pyhf workspace (stats/workspace.hpp).
 #include <algorithm>
-#include <fstream>
 #include <cmath>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -23,9 +23,9 @@
 namespace agnostic::stats {
 
 struct TemplatePca {
-  VectorD nominal;               // the ensemble mean, one entry per bin
+  VectorD nominal;                  // the ensemble mean, one entry per bin
   std::vector<VectorD> components;  // the K leading components, sqrt(eigenvalue) * unit eigenvector
-  VectorD variances;             // every eigenvalue of the covariance, largest first
+  VectorD variances;                // every eigenvalue of the covariance, largest first
   // The fraction of the ensemble's total variance that the kept components carry.
   double explained() const {
     const double total = variances.sum();
@@ -43,8 +43,8 @@ inline TemplatePca template_pca(const MatrixD& members, int components) {
   require(bins >= 1, "template_pca: the members' histograms have no bins");
   require(members.allFinite(), "template_pca: a member's histogram holds a NaN or infinite bin");
   require(components >= 0 && components <= std::min<Index>(m - 1, bins), "template_pca: ", components,
-          " components asked for, but ", m, " members in ", bins, " bins have at most ", std::min<Index>(m - 1, bins),
-          " (members - 1 and bins)");
+          " components asked for, but ", m, " members in ", bins, " bins have at most ",
+          std::min<Index>(m - 1, bins), " (members - 1 and bins)");
   TemplatePca out;
   out.nominal = members.colwise().mean().transpose();
   const MatrixD deviations = members.rowwise() - out.nominal.transpose();
@@ -67,12 +67,12 @@ inline TemplatePca template_pca(const MatrixD& members, int components) {
 
 struct TemplateWorkspaceOptions {
   std::string channel = "signal_region";
-  std::string background = "background";  // the sample of the nominal template
-  std::string modifier_prefix = "shape_pc";  // histosys names: shape_pc1, shape_pc2, ...
+  std::string background = "background";            // the sample of the nominal template
+  std::string modifier_prefix = "shape_pc";         // histosys names: shape_pc1, shape_pc2, ...
   std::string background_norm = "background_norm";  // free normfactor of the background ("" = none)
-  std::vector<double> signal;   // a signal template (empty: no signal sample)
+  std::vector<double> signal;                       // a signal template (empty: no signal sample)
   std::string signal_name = "signal";
-  std::string poi = "mu";       // the signal's normfactor; without a signal, the POI is background_norm
+  std::string poi = "mu";        // the signal's normfactor; without a signal, the POI is background_norm
   std::vector<double> observed;  // the observed counts (empty: the nominal template, i.e. Asimov for mu = 0)
   std::string measurement = "template_pca";
 };
@@ -84,10 +84,11 @@ inline Workspace template_workspace(const TemplatePca& pca, const TemplateWorksp
   require(bins > 0, "template_workspace: the nominal template has no bins");
   require(options.signal.empty() || options.signal.size() == bins, "template_workspace: the signal has ",
           options.signal.size(), " bins, the template ", bins);
-  require(options.observed.empty() || options.observed.size() == bins, "template_workspace: the observation has ",
-          options.observed.size(), " bins, the template ", bins);
-  require(!options.signal.empty() || !options.background_norm.empty(),
-          "template_workspace: without a signal sample the background normalisation must float (it is the POI)");
+  require(options.observed.empty() || options.observed.size() == bins,
+          "template_workspace: the observation has ", options.observed.size(), " bins, the template ", bins);
+  require(
+      !options.signal.empty() || !options.background_norm.empty(),
+      "template_workspace: without a signal sample the background normalisation must float (it is the POI)");
   auto to_vector = [](const VectorD& v) { return std::vector<double>(v.data(), v.data() + v.size()); };
   auto normfactor = [](const std::string& name) {
     ModifierSpec m;
@@ -146,8 +147,8 @@ struct TemplateEnsemble {
 
 inline TemplateEnsemble template_ensemble_from_json(const nlohmann::json& j, const std::string& source) {
   auto where = [&](const std::string& key) { return "ensemble '" + source + "': key '" + key + "'"; };
-  require(j.is_object(), "ensemble '", source, "': expected a JSON object {\"members\": [[...], ...], ...}, got ",
-          j.type_name());
+  require(j.is_object(), "ensemble '", source,
+          "': expected a JSON object {\"members\": [[...], ...], ...}, got ", j.type_name());
   for (const auto& item : j.items()) {
     const std::string& k = item.key();
     require(k == "variable" || k == "edges" || k == "members" || k == "observed" || k == "signal", where(k),
@@ -157,19 +158,20 @@ inline TemplateEnsemble template_ensemble_from_json(const nlohmann::json& j, con
     require(v.is_array(), where(key), " is ", v.dump(), "; expected a list of numbers");
     std::vector<double> out;
     for (std::size_t i = 0; i < v.size(); ++i) {
-      require(v[i].is_number() && std::isfinite(v[i].get<double>()), where(key + "[" + std::to_string(i) + "]"),
-              " is ", v[i].dump(), "; expected a finite number");
+      require(v[i].is_number() && std::isfinite(v[i].get<double>()),
+              where(key + "[" + std::to_string(i) + "]"), " is ", v[i].dump(), "; expected a finite number");
       out.push_back(v[i].get<double>());
     }
     return out;
   };
   TemplateEnsemble e;
   if (j.contains("variable")) {
-    require(j["variable"].is_string(), where("variable"), " is ", j["variable"].dump(), "; expected a string");
+    require(j["variable"].is_string(), where("variable"), " is ", j["variable"].dump(),
+            "; expected a string");
     e.variable = j["variable"].get<std::string>();
   }
-  require(j.contains("members") && j["members"].is_array() && j["members"].size() >= 2, where("members"), " is ",
-          j.contains("members") ? j["members"].dump().substr(0, 80) : std::string("missing"),
+  require(j.contains("members") && j["members"].is_array() && j["members"].size() >= 2, where("members"),
+          " is ", j.contains("members") ? j["members"].dump().substr(0, 80) : std::string("missing"),
           "; expected a list of at least 2 member histograms [[counts...], [counts...], ...]");
   const auto& members = j["members"];
   std::vector<std::vector<double>> rows;
@@ -182,7 +184,8 @@ inline TemplateEnsemble template_ensemble_from_json(const nlohmann::json& j, con
   const std::size_t bins = rows.front().size();
   e.members.resize(static_cast<Index>(rows.size()), static_cast<Index>(bins));
   for (std::size_t m = 0; m < rows.size(); ++m)
-    for (std::size_t b = 0; b < bins; ++b) e.members(static_cast<Index>(m), static_cast<Index>(b)) = rows[m][b];
+    for (std::size_t b = 0; b < bins; ++b)
+      e.members(static_cast<Index>(m), static_cast<Index>(b)) = rows[m][b];
   if (j.contains("edges")) {
     e.edges = numbers(j["edges"], "edges");
     require(e.edges.size() == bins + 1, where("edges"), " has ", e.edges.size(), " entries; ", bins,
