@@ -13,6 +13,8 @@
 #include "inspect_command.hpp"
 #include "plot_command.hpp"
 #include "predict_command.hpp"
+#include "sample_command.hpp"
+#include "template_command.hpp"
 #include "train_command.hpp"
 
 struct Subcommand {
@@ -34,6 +36,10 @@ static const Subcommand kSubcommands[] = {
     {"import", "read an ONNX or lwtnn network into a model file", agnostic::tools::run_import},
     {"plot", "draw the figures of training runs, fits and results (matplotlib; docs/plot.md)",
      agnostic::tools::run_plot},
+    {"sample", "ancestral sampling from histogram templates of a control region (docs/sampling.md)",
+     agnostic::tools::run_sample},
+    {"template", "ensemble of templates -> nominal + PCA shape modifiers as a pyhf workspace (docs/sampling.md)",
+     agnostic::tools::run_template},
     {nullptr, nullptr, nullptr},
 };
 
@@ -46,7 +52,7 @@ static int usage(std::ostream& out) {
 }
 
 int main(int argc, char** argv) {
-  agnostic::prefer_passive_openmp_waiting(argv);
+  agnostic::choose_openmp_waiting(argv);
   if (argc < 2) return usage(std::cerr);
   const std::string_view name = argv[1];
   if (name == "--help" || name == "-h" || name == "help") {
