@@ -421,3 +421,124 @@ TEST_CASE("a bad value in the second of two data files is reported with that fil
                     std::string::npos,
                 r.output);
 }
+
+// ADNN: the same SIGKILL/resume check for "method": "adnn" (pre-training phases, two optimisers,
+// the adversary's branch in the model file): killed in its third epoch, resumed, bit for bit.
+namespace {
+void write_adnn_events(const fs::path& path, int n, std::uint64_t seed) {
+  agnostic::Rng rng(seed);
+  std::ofstream out(path);
+  out << "a,b,c,process,model\n";
+  for (int i = 0; i < n; ++i) {
+    const int y = static_cast<int>(rng.below(3)), d = static_cast<int>(rng.below(3));
+    const double shift = 0.7 * (y - 1) + (y == 2 ? 0.5 * d : 0.0);
+    out << rng.normal(shift, 1.0) << "," << rng.normal(-shift, 1.0) << "," << rng.normal(0.0, 1.0) << ","
+        << (y == 0   ? "bkg"
+            : y == 1 ? "ggh"
+                     : "sig")
+        << "," << (y == 2 ? std::to_string(d) : "n/a") << "\n";
+  }
+}
+}  // namespace
+
+TEST_CASE(
+    "method adnn: a run killed with SIGKILL mid-epoch and resumed ends bit for bit like an uninterrupted "
+    "run") {
+  REQUIRE(fs::exists(kBinary));
+  const fs::path dir = fresh_dir("adnn_resume");
+  write_adnn_events(dir / "events.csv", 40000, 9);
+  const nlohmann::json config = {
+      {"method", "adnn"},
+      {"data",
+       {{"files", {(dir / "events.csv").string()}},
+        {"features", {"a", "b", "c"}},
+        {"label", "process"},
+        {"label_classes", {{"bkg", 0}, {"ggh", 1}, {"sig", 2}}},
+        {"domain", "model"},
+        {"domain_classes", {{"0", 0}, {"1", 1}, {"2", 2}}}}},
+      {"model", {{"hidden", {32, 32}}, {"activation", "tanh"}}},
+      {"optimiser", {{"name", "adam"}, {"learning_rate", 0.005}}},
+      {"adnn",
+       {{"adversary_class", "sig"},
+        {"alpha", 3},
+        {"alpha_schedule", "linear"},
+        {"adversary_hidden", {16}},
+        {"adversary_steps", 3},
+        {"pretrain_classifier_epochs", 2},
+        {"pretrain_adversary_epochs", 2},
+        {"adversary_optimiser", {{"name", "rmsprop"}, {"learning_rate", 0.002}}}}},
+      {"training",
+       {{"epochs", 4}, {"batch_size", 32}, {"seed", 3}, {"threads", 1}, {"early_stopping", false}}},
+      {"output", {{"progress", "silent"}}}};
+  write_json(dir / "config.json", config);
+  const std::string config_path = (dir / "config.json").string();
+  const Run whole = run({"train", config_path, "--out", (dir / "whole").string()}, dir / "whole.log");
+  INFO(whole.output);
+  REQUIRE(whole.code == 0);
+
+  const fs::path out = dir / "killed", checkpoint = out / "checkpoint.json";
+  const std::string out_path = out.string();
+  std::vector<std::string> args = {kBinary, "train", config_path, "--out", out_path};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  REQUIRE(posix_spawn(&pid, kBinary.c_str(), &actions, nullptr, argv.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&actions);
+  using clock = std::chrono::steady_clock;
+  int status = 0;
+  bool exited = false;
+  auto wait_for_epoch = [&](long epoch) {
+    const auto deadline = clock::now() + std::chrono::minutes(10);
+    while (!exited && checkpoint_epoch(checkpoint) < epoch && clock::now() < deadline) {
+      exited = ::waitpid(pid, &status, WNOHANG) == pid;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return clock::now();
+  };
+  const auto t1 = wait_for_epoch(1);
+  const auto t2 = wait_for_epoch(2);
+  if (!exited) std::this_thread::sleep_for((t2 - t1) / 2);  // into epoch 3: pre-training the adversary
+  if (!exited) exited = ::waitpid(pid, &status, WNOHANG) == pid;
+  if (!exited) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+  REQUIRE_MESSAGE(!exited, "the run ended before it could be killed (exit status " << status << ")");
+  CHECK(WIFSIGNALED(status));
+  CHECK(checkpoint_epoch(checkpoint) >= 2);
+  CHECK(checkpoint_epoch(checkpoint) < 8);
+  CHECK_FALSE(fs::exists(out / "model.json"));
+
+  const Run resumed = run({"train", config_path, "--out", out_path, "--resume"}, dir / "resumed.log");
+  INFO(resumed.output);
+  REQUIRE(resumed.code == 0);
+  const auto a = nlohmann::json::parse(read_text(dir / "whole" / "model.json"));
+  const auto b = nlohmann::json::parse(read_text(out / "model.json"));
+  CHECK(b["agnostic"]["training"]["resumed"] == true);
+  CHECK(a["agnostic"]["training"]["epochs"] == 8);
+  CHECK(b["agnostic"]["training"]["epochs"] == 8);
+  CHECK(a["layers"].dump() == b["layers"].dump());
+  CHECK(a["agnostic"]["branches"].dump() == b["agnostic"]["branches"].dump());
+  CHECK(a["agnostic"]["branches"][0]["name"] == "adversary");
+  CHECK(read_text(dir / "whole" / "predictions.csv") == read_text(out / "predictions.csv"));
+  const auto ha = nlohmann::json::parse(read_text(dir / "whole" / "history.json"));
+  const auto hb = nlohmann::json::parse(read_text(out / "history.json"));
+  REQUIRE(ha["epochs"].size() == hb["epochs"].size());
+  for (std::size_t e = 0; e < ha["epochs"].size(); ++e)
+    for (const char* key :
+         {"validation_loss", "mean_ks", "adversary_accuracy", "alpha", "train_adversary_loss"})
+      CHECK(ha["epochs"][e][key] == hb["epochs"][e][key]);
+
+  // agnostic predict on the ADNN model gives the classifier's scores like any model.
+  const Run predicted = run({"predict", "--model", (out / "model.json").string(), "--input",
+                             (dir / "events.csv").string(), "--output", (dir / "scores.csv").string()},
+                            dir / "predict.log");
+  INFO(predicted.output);
+  CHECK(predicted.code == 0);
+  CHECK(lines_of(dir / "scores.csv").size() == 40001);
+  fs::remove_all(dir);
+}
