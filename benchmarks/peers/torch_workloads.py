@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch peer for the training workloads of ../shared/BENCHMARKS.md (W1, W3).
+"""PyTorch peer for the training workloads of ../shared/BENCHMARKS.md (W1, W2, W3).
 
 Same architecture, batch, optimiser and float32 as agnostic-bench; prints the same JSON line.
 Run with Debian's Python and OpenBLAS, e.g.
@@ -67,6 +67,50 @@ def w1(args):
     return batch, flops, step
 
 
+def w2(args):
+    """ADNN two-step epoch (000, C2): one batch of 37 600 events; the adversary reads the classifier's
+    last hidden layer on the signal class (a third of the events, 7 models)."""
+    events, inputs, width, domains = 37600, 26, 95, 7
+    torch.manual_seed(1)
+    body = mlp([inputs] + [width] * 7, nn.ReLU, nn.ReLU)  # 7 hidden layers: the representation
+    head = nn.Linear(width, 3)
+    adversary = mlp([width] + [width] * 9 + [domains], nn.ReLU)
+    c_params = list(body.parameters()) + list(head.parameters())
+    a_params = list(adversary.parameters())
+    opt_c = torch.optim.Adam(c_params, lr=1e-3)
+    opt_a = torch.optim.Adam(a_params, lr=1e-3)
+    x = torch.randn(events, inputs)
+    y = torch.arange(events) % 3
+    models = torch.randint(0, domains, (events,))
+    ce = nn.CrossEntropyLoss()
+
+    def epoch():
+        order = torch.randperm(events)  # one shuffled batch per epoch, signal events first as ours
+        xb, yb, mb = x[order], y[order], models[order]
+        signal = yb == 2
+        # Step 1: A frozen, C on CE_C - 50 CE_A.
+        for p in a_params:
+            p.requires_grad_(False)
+        opt_c.zero_grad(set_to_none=False)
+        h = body(xb)
+        h_signal = h[signal]
+        loss = ce(head(h), yb) - 50.0 * ce(adversary(h_signal), mb[signal])
+        loss.backward()
+        opt_c.step()
+        for p in a_params:
+            p.requires_grad_(True)
+        # Step 2: C frozen (its representation detached), one update of A on CE_A.
+        opt_a.zero_grad(set_to_none=False)
+        ce(adversary(h_signal.detach()), mb[signal]).backward()
+        opt_a.step()
+
+    signal = events // 3
+    flops = 3 * (flops_dense(events, [inputs] + [width] * 7 + [3])
+                 + 2 * flops_dense(signal, [width] + [width] * 9 + [domains]))
+    return events, flops, epoch
+
+
+
 def soft_histogram(f, w, edges):
     centres = 0.5 * (edges[1:] + edges[:-1])
     half = 0.5 * (edges[1:] - edges[:-1])
@@ -108,13 +152,13 @@ def w3(args):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--workload", required=True, choices=["W1", "W3"])
+    p.add_argument("--workload", required=True, choices=["W1", "W2", "W3"])
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--steps", type=int, default=0, help="steps per repeat (default: about 1 s of work)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    batch, flops, step = {"W1": w1, "W3": w3}[a.workload](a)
+    batch, flops, step = {"W1": w1, "W2": w2, "W3": w3}[a.workload](a)
     for _ in range(3):
         step()
     steps = a.steps
@@ -130,7 +174,7 @@ def main():
         rates.append(steps / (time.perf_counter() - t))
     steps_per_s = statistics.median(rates)
     print(json.dumps({"workload": a.workload, "threads": a.threads, "peer": "pytorch " + torch.__version__,
-                      "events_per_s": steps_per_s * batch, "ms_per_step": 1e3 / steps_per_s,
+                      "events_per_s": steps_per_s * batch, "epochs_per_s": steps_per_s, "ms_per_step": 1e3 / steps_per_s,
                       "gflops": steps_per_s * flops / 1e9, "repeats": a.repeats, "steps": steps}))
 
 
