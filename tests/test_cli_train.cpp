@@ -422,6 +422,111 @@ TEST_CASE("a bad value in the second of two data files is reported with that fil
                 r.output);
 }
 
+TEST_CASE(
+    "method dann: killed with SIGKILL mid-epoch and resumed, ends bit for bit like an uninterrupted run") {
+  REQUIRE(fs::exists(kBinary));
+  const fs::path dir = fresh_dir("dann_resume");
+  {  // source (g = 0) labelled s/b; target (g = 1) with a shifted background and the label "?"
+    agnostic::Rng rng(4);
+    std::ofstream out(dir / "events.csv");
+    out << "a,b,c,w,Label,g\n";
+    for (int i = 0; i < 16000; ++i) {
+      const bool s = rng.uniform() < 0.5, target = i % 2 == 1;
+      const double shift = s ? 0.8 : -0.8;
+      out << rng.normal(shift, 1.0) << "," << rng.normal(target && !s ? 0.7 : 0.0, 1.0) << "," << rng.normal()
+          << "," << rng.uniform(0.5, 1.5) << ","
+          << (target ? "?"
+              : s    ? "s"
+                     : "b")
+          << "," << (target ? 1 : 0) << "\n";
+    }
+  }
+  auto config = config_for(dir / "events.csv", 6);
+  config["method"] = "dann";
+  config["data"].erase("missing");
+  config["data"]["domain"] = "g";
+  config["model"]["hidden"] = {32, 32};
+  config["training"]["early_stopping"] = false;
+  config["dann"] = {{"lambda", 2.0}, {"target_signal_fraction", 0.5}, {"domain_hidden", {16}}};
+  write_json(dir / "config.json", config);
+  const std::string config_path = (dir / "config.json").string();
+
+  const Run whole = run({"train", config_path, "--out", (dir / "whole").string()}, dir / "whole.log");
+  INFO(whole.output);
+  REQUIRE(whole.code == 0);
+  // The outputs of a DANN run: both domains held out, the target's label as in the file, the
+  // domain head under agnostic.branches, the per-epoch figures.
+  const std::vector<std::string> predictions = lines_of(dir / "whole" / "predictions.csv");
+  REQUIRE(predictions.size() > 1);
+  CHECK(predictions[0] == "label,weight,domain,score");
+  bool target_seen = false;
+  for (const auto& line : predictions) target_seen = target_seen || line.rfind("?,", 0) == 0;
+  CHECK(target_seen);
+  const auto model = nlohmann::json::parse(read_text(dir / "whole" / "model.json"));
+  REQUIRE(model["agnostic"]["branches"].size() == 1);
+  CHECK(model["agnostic"]["branches"][0]["name"] == "domain");
+  CHECK(model["agnostic"]["branches"][0]["input_layer"] == 2);
+  const auto history = nlohmann::json::parse(read_text(dir / "whole" / "history.json"));
+  for (const char* key : {"train_label_loss", "train_domain_loss", "lambda", "domain_accuracy",
+                          "ks_source_target", "validation_loss", "validation_auc"})
+    CHECK_MESSAGE(history["epochs"][5].contains(key), key);
+  // agnostic predict gives the classifier's scores.
+  const Run predicted = run({"predict", "--model", (dir / "whole" / "model.json").string(), "--input",
+                             (dir / "events.csv").string(), "--output", (dir / "scores.csv").string()},
+                            dir / "predict.log");
+  INFO(predicted.output);
+  CHECK(predicted.code == 0);
+
+  const fs::path out = dir / "killed", checkpoint = out / "checkpoint.json";
+  std::vector<std::string> args = {kBinary, "train", config_path, "--out", out.string()};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  REQUIRE(posix_spawn(&pid, kBinary.c_str(), &actions, nullptr, argv.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&actions);
+  using clock = std::chrono::steady_clock;
+  int status = 0;
+  bool exited = false;
+  auto wait_for_epoch = [&](long epoch) {
+    const auto deadline = clock::now() + std::chrono::minutes(10);
+    while (!exited && checkpoint_epoch(checkpoint) < epoch && clock::now() < deadline) {
+      exited = ::waitpid(pid, &status, WNOHANG) == pid;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return clock::now();
+  };
+  const auto t1 = wait_for_epoch(1);
+  const auto t2 = wait_for_epoch(2);
+  if (!exited) std::this_thread::sleep_for((t2 - t1) / 2);
+  if (!exited) exited = ::waitpid(pid, &status, WNOHANG) == pid;
+  if (!exited) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+  REQUIRE_MESSAGE(!exited, "the run ended before it could be killed (exit status " << status << ")");
+  CHECK(WIFSIGNALED(status));
+  CHECK(checkpoint_epoch(checkpoint) >= 2);
+  CHECK(checkpoint_epoch(checkpoint) < 6);
+  const Run resumed = run({"train", config_path, "--out", out.string(), "--resume"}, dir / "resumed.log");
+  INFO(resumed.output);
+  REQUIRE(resumed.code == 0);
+  const auto b = nlohmann::json::parse(read_text(out / "model.json"));
+  CHECK(b["agnostic"]["training"]["resumed"] == true);
+  CHECK(model["layers"].dump() == b["layers"].dump());
+  CHECK(model["agnostic"]["branches"].dump() == b["agnostic"]["branches"].dump());
+  CHECK(read_text(dir / "whole" / "predictions.csv") == read_text(out / "predictions.csv"));
+  const auto hb = nlohmann::json::parse(read_text(out / "history.json"));
+  REQUIRE(history["epochs"].size() == hb["epochs"].size());
+  for (std::size_t e = 0; e < hb["epochs"].size(); ++e)
+    for (const char* key : {"train_domain_loss", "ks_source_target", "validation_loss"})
+      CHECK(history["epochs"][e][key] == hb["epochs"][e][key]);
+  fs::remove_all(dir);
+}
+
 // ADNN: the same SIGKILL/resume check for "method": "adnn" (pre-training phases, two optimisers,
 // the adversary's branch in the model file): killed in its third epoch, resumed, bit for bit.
 namespace {
