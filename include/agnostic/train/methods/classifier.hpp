@@ -34,10 +34,14 @@ inline Sequential<float> classifier_network(const TrainConfig& c, const Prepared
                            "classifier");
 }
 
+// "loss": "inference_aware" (methods/inference_aware.hpp, included at the end of this file).
+inline RunResult run_inference_aware(const TrainConfig& c, const RunOptions& options);
+
 // A config with "systematics" (methods/classifier_systematics.hpp, included at the end of this file).
 inline RunResult run_classifier_with_systematics(const TrainConfig& c, const RunOptions& options);
 
 inline RunResult run_classifier(const TrainConfig& c, const RunOptions& options = {}) {
+  if (c.loss == "inference_aware") return run_inference_aware(c, options);
   if (c.sections.count("systematics")) return run_classifier_with_systematics(c, options);
   RunContext ctx(c, options);
   const PreparedData<float> data = prepare_data<float>(c);
@@ -62,3 +66,4 @@ inline RunResult run_classifier(const TrainConfig& c, const RunOptions& options 
 }  // namespace agnostic::train
 
 #include "agnostic/train/methods/classifier_systematics.hpp"
+#include "agnostic/train/methods/inference_aware.hpp"
