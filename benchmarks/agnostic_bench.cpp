@@ -7,6 +7,7 @@
 
 #include "bench_options.hpp"
 #include "workloads/w1.hpp"
+#include "workloads/w2.hpp"
 #include "workloads/w3.hpp"
 #include "workloads/w5.hpp"
 #include "workloads/w6.hpp"
@@ -21,6 +22,7 @@ struct Workload {
 static const Workload kWorkloads[] = {
     {"W6", run_w6},
     {"W1", &run_w1},
+    {"W2", &run_w2},
     {"W3", &run_w3},
     {"W5", &run_w5},
     {"W8", &run_w8},
