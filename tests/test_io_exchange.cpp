@@ -438,3 +438,28 @@ TEST_CASE("agnostic import/export commands: ONNX in, predict, ONNX and lwtnn out
         std::string::npos);
   fs::remove_all(dir);
 }
+
+TEST_CASE("onnx import: a declared input width is never trusted for sizes; empty constants are refused") {
+  // x [N, 2^60] -> Add(c) -> Gemm(W[2, 3], transB=1) -> y: the scalar Add must not size anything by 2^60.
+  onnx::Model m;
+  m.opsets = {{"", 13}};
+  m.graph.inputs.push_back({"x", onnx::kFloat, {-1, std::int64_t{1} << 60}, {"N", ""}, true});
+  m.graph.outputs.push_back({"y", onnx::kFloat, {-1, 2}, {"N", ""}, true});
+  m.graph.initializers.push_back({"c", {1}, onnx::kFloat, {0.5}});
+  m.graph.initializers.push_back({"W", {2, 3}, onnx::kFloat, {1, 2, 3, 4, 5, 6}});
+  onnx::Node add{{"x", "c"}, {"h"}, "add", "Add", "", {}};
+  onnx::Attribute trans_b;
+  trans_b.name = "transB";
+  trans_b.type = onnx::kAttrInt;
+  trans_b.i = 1;
+  onnx::Node gemm{{"h", "W"}, {"y"}, "gemm", "Gemm", "", {trans_b}};
+  m.graph.nodes = {add, gemm};
+  CHECK(error_of([&] { import_onnx(m, "wide.onnx"); }) ==
+        "wide.onnx: input 'x' has 1152921504606846976 columns but the first layer takes 3");
+  m.graph.inputs[0].dims[1] = 3;
+  const auto ok = import_onnx(m, "ok.onnx");
+  CHECK(ok.inputs.offset == std::vector<double>{0.5, 0.5, 0.5});
+  m.graph.initializers[0] = {"c", {0}, onnx::kFloat, {}};
+  CHECK(error_of([&] { import_onnx(m, "empty.onnx"); }) ==
+        "empty.onnx: Add node 'add': constant 'c' is empty");
+}

@@ -148,7 +148,11 @@ inline onnx::Model onnx_model(const ModelFile<float>& model) {
     x = add_node("Mul", {x, "standardisation/scale"}, "standardisation/scaled");
   }
 
-  const std::string output = model.outputs.size() == 1 ? model.outputs[0] : std::string("scores");
+  // The output is named after a single label unless that name is taken by the graph's own tensors.
+  const bool label_free = model.outputs.size() == 1 && !model.outputs[0].empty() &&
+                          model.outputs[0] != "features" && model.outputs[0] != "inputs" &&
+                          model.outputs[0].find('/') == std::string::npos;
+  const std::string output = label_free ? model.outputs[0] : std::string("scores");
   for (std::size_t k = 0; k < model.layers.size(); ++k) {
     const auto& layer = model.layers[k];
     const std::string at = "layer" + std::to_string(k);

@@ -148,16 +148,22 @@ inline ModelFile<float> import_onnx(const onnx::Model& m, const std::string& sou
 
   auto broadcast = [&](const onnx::Node& n, const onnx::Tensor& c, std::int64_t width,
                        const char* what) -> std::vector<double> {
+    require(c.size() >= 1, source, ": ", n.describe(), ": ", what, " '", c.name, "' is empty");
     require(c.size() == width || c.size() == 1, source, ": ", n.describe(), ": ", what, " '", c.name,
             "' has shape ", shape_text(c.dims), "; expected ", width, " values (one per column) or one");
     if (c.size() == 1) return std::vector<double>(static_cast<std::size_t>(width), c.values[0]);
     return c.values;
   };
+  // The preprocessing's width grows from scalars to the widest constant (bounded by the file's size,
+  // never by a declared dimension).
   auto preprocess_width = [&](const onnx::Node& n, const onnx::Tensor& c) {
+    const auto width = std::max<std::size_t>(static_cast<std::size_t>(c.size()), pre_scale.size());
     if (pre_scale.empty()) {
-      std::int64_t width = input.has_shape && input.dims[1] > 0 ? input.dims[1] : c.size();
-      pre_scale.assign(static_cast<std::size_t>(width), 1.0);
-      pre_shift.assign(static_cast<std::size_t>(width), 0.0);
+      pre_scale.assign(width, 1.0);
+      pre_shift.assign(width, 0.0);
+    } else if (pre_scale.size() == 1 && width > 1) {
+      pre_scale.assign(width, pre_scale[0]);
+      pre_shift.assign(width, pre_shift[0]);
     }
     return broadcast(n, c, static_cast<std::int64_t>(pre_scale.size()), "constant");
   };
