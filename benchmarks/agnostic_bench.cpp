@@ -11,6 +11,7 @@
 #include "workloads/w3.hpp"
 #include "workloads/w5.hpp"
 #include "workloads/w6.hpp"
+#include "workloads/w7.hpp"
 #include "workloads/w8.hpp"
 
 struct Workload {
@@ -20,13 +21,8 @@ struct Workload {
 
 // Workloads are listed here as they land.
 static const Workload kWorkloads[] = {
-    {"W6", run_w6},
-    {"W1", &run_w1},
-    {"W2", &run_w2},
-    {"W3", &run_w3},
-    {"W5", &run_w5},
-    {"W8", &run_w8},
-    {nullptr, nullptr},
+    {"W6", run_w6},  {"W1", &run_w1}, {"W2", &run_w2}, {"W3", &run_w3},
+    {"W5", &run_w5}, {"W8", &run_w8}, {"W7", &run_w7}, {nullptr, nullptr},
 };
 
 int main(int argc, char** argv) {

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch peer for the training workloads of ../shared/BENCHMARKS.md (W1, W2, W3).
+"""PyTorch peer for the training workloads of ../shared/BENCHMARKS.md (W1, W2, W3) and W7 (benchmarks/README.md).
 
 Same architecture, batch, optimiser and float32 as agnostic-bench; prints the same JSON line.
 Run with Debian's Python and OpenBLAS, e.g.
@@ -110,7 +110,6 @@ def w2(args):
     return events, flops, epoch
 
 
-
 def soft_histogram(f, w, edges):
     centres = 0.5 * (edges[1:] + edges[:-1])
     half = 0.5 * (edges[1:] - edges[:-1])
@@ -150,15 +149,62 @@ def w3(args):
     return batch, flops, step
 
 
+def inference_aware_variance(counts, shapes, norms):
+    """sigma^2(mu) = (I^-1)_00 of the Asimov Fisher information; counts: K x (2 + 4 shapes) with
+    columns s, b, then s up, b up, s down, b down per shape nuisance; norms: [(on_signal, r)]."""
+    s, b = counts[:, 0], counts[:, 1]
+    nu = s + b
+    rows = [s]
+    for j in range(shapes):
+        c = counts[:, 2 + 4 * j: 6 + 4 * j]
+        rows.append(0.5 * (c[:, 0] + c[:, 1] - c[:, 2] - c[:, 3]))
+    for on_signal, r in norms:
+        rows.append(torch.log1p(torch.tensor(r)) * (s if on_signal else b))
+    d = torch.stack(rows)
+    info = (d / nu) @ d.T + torch.diag(torch.tensor([0.0] + [1.0] * (d.shape[0] - 1)))
+    e0 = torch.zeros(d.shape[0], 1)
+    e0[0, 0] = 1.0
+    return torch.linalg.solve(info, e0)[0, 0]
+
+
+def w7(args):
+    batch, bins = 1000, 10
+    torch.manual_seed(1)
+    net = nn.Sequential(nn.Linear(3, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(), nn.Linear(100, bins))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    x = torch.randn(batch, 3)
+    signal = torch.arange(batch) % 2 == 1
+    shift = torch.zeros(batch, 3)
+    shift[~signal, 0] = 0.4
+    x_up, x_down = x + shift, x - shift
+    w = torch.where(signal, torch.tensor(50.0 / 500), torch.tensor(1000.0 / 500))
+    factor = torch.where(signal, torch.tensor(0.0), 0.2 * torch.randn(batch))
+    ws, wb = w * signal, w * ~signal
+    weights = torch.stack([ws, wb, ws, wb * (1 + factor), ws, wb * (1 - factor)], 1)
+    nominal_weights = weights[:, :2].contiguous()
+
+    def step():
+        opt.zero_grad(set_to_none=False)
+        nominal = torch.softmax(net(x) * 10.0, 1).T @ weights
+        up = torch.softmax(net(x_up) * 10.0, 1).T @ nominal_weights
+        down = torch.softmax(net(x_down) * 10.0, 1).T @ nominal_weights
+        loss = inference_aware_variance(torch.cat([nominal, up, down], 1), 2, [(False, 0.1)])
+        loss.backward()
+        opt.step()
+
+    flops = 3 * 3 * flops_dense(batch, [3, 100, 100, bins])
+    return batch, flops, step
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--workload", required=True, choices=["W1", "W2", "W3"])
+    p.add_argument("--workload", required=True, choices=["W1", "W2", "W3", "W7"])
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--steps", type=int, default=0, help="steps per repeat (default: about 1 s of work)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    batch, flops, step = {"W1": w1, "W2": w2, "W3": w3}[a.workload](a)
+    batch, flops, step = {"W1": w1, "W2": w2, "W3": w3, "W7": w7}[a.workload](a)
     for _ in range(3):
         step()
     steps = a.steps
