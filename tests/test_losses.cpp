@@ -503,11 +503,13 @@ TEST_CASE("inference-aware loss: against an independent Fisher matrix, and nuisa
 
 TEST_CASE("inference-aware loss: gradients with 0, 1 and several nuisances") {
   Rng rng(99);
-  for (auto [shapes, norms] : {std::pair<Index, std::vector<NormalisationNuisance>>{0, {}},
-                               {1, {}},
-                               {0, {{false, 0.2}}},
-                               {2, {{false, 0.1}, {true, 0.05}}},
-                               {3, {{false, 0.1}, {true, 0.05}, {false, 0.5}}}}) {
+  for (const auto& nuisances : {std::pair<Index, std::vector<NormalisationNuisance>>{0, {}},
+                                {1, {}},
+                                {0, {{false, 0.2}}},
+                                {2, {{false, 0.1}, {true, 0.05}}},
+                                {3, {{false, 0.1}, {true, 0.05}, {false, 0.5}}}}) {
+    const Index shapes = nuisances.first;  // (clang 14 cannot capture structured bindings)
+    const std::vector<NormalisationNuisance>& norms = nuisances.second;
     CAPTURE(shapes);
     CAPTURE(norms.size());
     const MatrixD c = inference_counts(rng, 5, shapes);
