@@ -16,6 +16,7 @@
 #include "agnostic/autodiff/soft_histogram.hpp"
 #include "agnostic/autodiff/tape.hpp"
 #include "agnostic/autodiff/weighted_mean.hpp"
+#include "agnostic/core/config_section.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/core/rng.hpp"

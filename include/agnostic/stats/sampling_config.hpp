@@ -2,7 +2,7 @@
 // The config of `agnostic sample` (docs/sampling.md lists every key): which control-region file the
 // generation templates are filled from, each variable's binning, the templates in the conditional
 // order they are drawn (003 sec. 2.4, table 2), with or without replacement, how many events, the
-// seed, and where the events and the validation go. Reading is strict (stats/config_section.hpp);
+// seed, and where the events and the validation go. Reading is strict (core/config_section.hpp);
 // relative input paths are taken relative to the config file's directory, output paths relative to
 // where the command runs (as for `agnostic train`).
 #include <cstdint>
@@ -14,11 +14,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agnostic/core/config_section.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/stats/ancestral.hpp"
-#include "agnostic/stats/config_section.hpp"
 #include "agnostic/stats/histogram.hpp"
 
 namespace agnostic::stats {
@@ -59,7 +59,7 @@ inline std::string resolve(const std::string& path, const std::filesystem::path&
 }
 
 // {"name": ..., "bins": N, "range": [lo, hi]} or {"name": ..., "edges": [e0, e1, ...]}.
-inline Axis read_axis(const StatsConfigSection& v, const std::string& name) {
+inline Axis read_axis(const ConfigSection& v, const std::string& name) {
   if (v.has("edges")) {
     if (v.has("bins") || v.has("range"))
       v.fail_at(v.child("edges"),
@@ -92,11 +92,11 @@ inline SamplingConfig sampling_config_from_json(const nlohmann::json& j, const s
   using sampling_config_detail::resolve;
   SamplingConfig c;
   c.source = source;
-  const StatsConfigSection top(j, "", source, {"data", "variables", "templates", "sampling", "output"});
+  const ConfigSection top(j, "", source, {"data", "variables", "templates", "sampling", "output"});
 
   if (!top.has("data")) top.fail_at("data", "is missing; expected {\"files\": [\"control.csv\"]}");
-  const StatsConfigSection data = top.section("data", {"files", "weight"});
-  for (const auto& f : data.strings("files", true)) c.files.push_back(resolve(f, base));
+  const ConfigSection data = top.section("data", {"files", "weight"});
+  for (const auto& f : data.strings("files", true, true)) c.files.push_back(resolve(f, base));
   if (c.files.empty()) data.fail_at(data.child("files"), "is empty; expected at least one data file");
   c.weight = data.string("weight", "");
 
@@ -106,8 +106,8 @@ inline SamplingConfig sampling_config_from_json(const nlohmann::json& j, const s
                 "; expected a non-empty list [{\"name\": \"x\", \"bins\": 20, \"range\": [0, 1]}, ...]");
   const auto& variables = top.raw("variables");
   for (std::size_t k = 0; k < variables.size(); ++k) {
-    const StatsConfigSection v(variables[k], "variables[" + std::to_string(k) + "]", source,
-                               {"name", "bins", "range", "edges"});
+    const ConfigSection v(variables[k], "variables[" + std::to_string(k) + "]", source,
+                          {"name", "bins", "range", "edges"});
     if (!v.has("name")) v.fail_at(v.child("name"), "is missing; every variable needs a column name");
     const std::string name = v.string("name", "");
     if (name.empty()) v.fail_at(v.child("name"), "is empty; expected a column name");
@@ -123,9 +123,8 @@ inline SamplingConfig sampling_config_from_json(const nlohmann::json& j, const s
   const auto& templates = top.raw("templates");
   std::set<std::string> drawn;
   for (std::size_t k = 0; k < templates.size(); ++k) {
-    const StatsConfigSection t(templates[k], "templates[" + std::to_string(k) + "]", source,
-                               {"draw", "given"});
-    TemplateConfig tc{t.strings("draw", true), t.strings("given", false)};
+    const ConfigSection t(templates[k], "templates[" + std::to_string(k) + "]", source, {"draw", "given"});
+    TemplateConfig tc{t.strings("draw", true, true), t.strings("given", false, true)};
     if (tc.draw.empty()) t.fail_at(t.child("draw"), "is empty; a template draws 1 to 3 variables");
     if (tc.draw.size() + tc.given.size() > 3)
       t.fail_at(t.child("draw"), "and 'given' span ", tc.draw.size() + tc.given.size(),
@@ -152,8 +151,7 @@ inline SamplingConfig sampling_config_from_json(const nlohmann::json& j, const s
     if (!drawn.count(name))
       top.fail_at("templates", "draws no template for variable \"", name, "\"; every variable is drawn once");
 
-  const StatsConfigSection s =
-      top.section("sampling", {"events", "seed", "replacement", "flow", "empty_slice"});
+  const ConfigSection s = top.section("sampling", {"events", "seed", "replacement", "flow", "empty_slice"});
   c.events = s.integer("events", c.events, 1, 1000000000);
   c.seed = static_cast<std::uint64_t>(s.integer("seed", 1, 0, 4000000000000000000));
   c.replacement = s.boolean("replacement", false);
@@ -161,7 +159,7 @@ inline SamplingConfig sampling_config_from_json(const nlohmann::json& j, const s
   c.empty_slice = s.choice("empty_slice", "error", {"error", "marginal"}) == "marginal" ? EmptySlice::marginal
                                                                                         : EmptySlice::error;
 
-  const StatsConfigSection o = top.section("output", {"events", "validation"});
+  const ConfigSection o = top.section("output", {"events", "validation"});
   c.output_events = o.string("events", c.output_events);
   c.output_validation = o.string("validation", c.output_validation);
   if (c.output_events.empty()) o.fail_at(o.child("events"), "is empty; expected a CSV file name");

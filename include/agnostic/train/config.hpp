@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agnostic/autodiff/activation.hpp"
+#include "agnostic/core/config_section.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/io/column_selection.hpp"
@@ -123,137 +124,8 @@ struct TrainConfig {
   nlohmann::json original;  // the file as read, stored with the model as provenance
 };
 
-// A view of one JSON object of the config at a key path, that checks keys and types; every error
-// names the config file, the key path ("dann.lambda"), the bad value and what is allowed. Method
-// files read their own sections with it: ConfigSection(config.sections.at("dann"), "dann",
-// config.source, {allowed keys...}).
-class ConfigSection {
- public:
-  ConfigSection(const nlohmann::json& j, std::string path, std::string source,
-                std::vector<std::string> allowed)
-      : j_(j), path_(std::move(path)), source_(std::move(source)), allowed_(std::move(allowed)) {
-    if (!j_.is_object()) fail_at(path_, "is ", j_.dump(), "; expected an object {...}");
-    for (const auto& [key, value] : j_.items()) {
-      bool ok = false;
-      for (const auto& a : allowed_) ok = ok || a == key;
-      if (!ok)
-        fail_at(child(key), "is not a known key; allowed keys", path_.empty() ? "" : " in '" + path_ + "'",
-                ": ", list(allowed_));
-    }
-  }
-
-  bool has(const std::string& key) const { return j_.contains(key) && !j_[key].is_null(); }
-  const nlohmann::json& raw(const std::string& key) const { return j_[key]; }
-  std::string child(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
-  const std::string& source() const { return source_; }
-
-  ConfigSection section(const std::string& key, std::vector<std::string> allowed) const {
-    return ConfigSection(j_[key], child(key), source_, std::move(allowed));
-  }
-
-  double number(const std::string& key, double fallback, double lo, double hi, bool lo_open = false) const {
-    if (!has(key)) return fallback;
-    const auto& v = j_[key];
-    if (!v.is_number()) fail_at(child(key), "is ", v.dump(), "; expected a number");
-    const double x = v.get<double>();
-    if (!(lo_open ? x > lo : x >= lo) || !(x <= hi))
-      fail_at(child(key), "is ", v.dump(), "; expected a number in ", lo_open ? "(" : "[", lo, ", ", hi, "]");
-    return x;
-  }
-
-  Index integer(const std::string& key, Index fallback, Index lo, Index hi = 1000000000) const {
-    if (!has(key)) return fallback;
-    const auto& v = j_[key];
-    if (!v.is_number_integer() && !(v.is_number_float() && v.get<double>() == std::floor(v.get<double>())))
-      fail_at(child(key), "is ", v.dump(), "; expected an integer from ", lo, " to ", hi);
-    const double x = v.get<double>();
-    if (x < static_cast<double>(lo) || x > static_cast<double>(hi))
-      fail_at(child(key), "is ", v.dump(), "; expected an integer from ", lo, " to ", hi);
-    return static_cast<Index>(x);
-  }
-
-  bool boolean(const std::string& key, bool fallback) const {
-    if (!has(key)) return fallback;
-    if (!j_[key].is_boolean()) fail_at(child(key), "is ", j_[key].dump(), "; expected true or false");
-    return j_[key].get<bool>();
-  }
-
-  std::string string(const std::string& key, const std::string& fallback) const {
-    if (!has(key)) return fallback;
-    if (!j_[key].is_string()) fail_at(child(key), "is ", j_[key].dump(), "; expected a string");
-    return j_[key].get<std::string>();
-  }
-
-  std::string choice(const std::string& key, const std::string& fallback,
-                     const std::vector<std::string>& allowed) const {
-    const std::string s = string(key, fallback);
-    for (const auto& a : allowed)
-      if (a == s) return s;
-    fail_at(child(key), "is \"", s, "\"; allowed: ", list(allowed));
-  }
-
-  std::vector<std::string> strings(const std::string& key, bool required) const {
-    if (!has(key)) {
-      if (required) fail_at(child(key), "is missing; expected a list of names [\"a\", \"b\", ...]");
-      return {};
-    }
-    const auto& v = j_[key];
-    if (!v.is_array()) fail_at(child(key), "is ", v.dump(), "; expected a list of names [\"a\", \"b\", ...]");
-    std::vector<std::string> out;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      if (!v[i].is_string())
-        fail_at(child(key) + "[" + std::to_string(i) + "]", "is ", v[i].dump(), "; expected a string");
-      out.push_back(v[i].get<std::string>());
-    }
-    return out;
-  }
-
-  // A list of layer widths such as [64, 64] (an empty list is allowed: no hidden layer).
-  std::vector<Index> widths(const std::string& key, const std::vector<Index>& fallback) const {
-    if (!has(key)) return fallback;
-    const auto& h = j_[key];
-    if (!h.is_array())
-      fail_at(child(key), "is ", h.dump(), "; expected a list of layer widths such as [64, 64]");
-    std::vector<Index> out;
-    for (std::size_t i = 0; i < h.size(); ++i) {
-      if (!h[i].is_number_integer() || h[i].get<Index>() < 1 || h[i].get<Index>() > 100000)
-        fail_at(child(key) + "[" + std::to_string(i) + "]", "is ", h[i].dump(),
-                "; expected a layer width from 1 to 100000");
-      out.push_back(h[i].get<Index>());
-    }
-    return out;
-  }
-
-  std::map<std::string, Index> classes(const std::string& key) const {
-    std::map<std::string, Index> out;
-    if (!has(key)) return out;
-    const auto& v = j_[key];
-    if (!v.is_object())
-      fail_at(child(key), "is ", v.dump(), "; expected an object {\"value\": class index, ...}");
-    for (const auto& [value, index] : v.items()) {
-      if (!index.is_number_integer() || index.get<Index>() < 0)
-        fail_at(child(key) + "." + value, "is ", index.dump(), "; expected a class index 0, 1, 2, ...");
-      out[value] = index.get<Index>();
-    }
-    return out;
-  }
-
-  template <class... Parts>
-  [[noreturn]] void fail_at(const std::string& key, Parts&&... parts) const {
-    fail("config '", source_, "': key '", key, "' ", std::forward<Parts>(parts)...);
-  }
-
-  static std::string list(const std::vector<std::string>& names) {
-    std::string out;
-    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-    return out;
-  }
-
- private:
-  const nlohmann::json& j_;
-  std::string path_, source_;
-  std::vector<std::string> allowed_;
-};
+// The checked view of a config section (core/config_section.hpp), under its training name.
+using ConfigSection = agnostic::ConfigSection;
 
 namespace config_detail {
 
