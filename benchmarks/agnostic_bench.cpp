@@ -26,7 +26,7 @@ static const Workload kWorkloads[] = {
 };
 
 int main(int argc, char** argv) {
-  agnostic::prefer_passive_openmp_waiting(argv);
+  agnostic::choose_openmp_waiting(argv);
   BenchOptions options;
   try {
     options = parse_bench_options(argc, argv);

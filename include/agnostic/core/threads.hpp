@@ -84,11 +84,6 @@ inline void choose_openmp_waiting(char** argv) {
   execv("/proc/self/exe", argv);  // returns only on failure; the program then goes on as it is
 }
 
-// The name of earlier versions (always passive); kept until every program calls the new one.
-inline void prefer_passive_openmp_waiting(char** argv) {
-  choose_openmp_waiting(argv);
-}
-
 // Below this much work (about one scalar operation per unit) a kernel runs on one thread: waking
 // a sleeping thread costs tens of microseconds. 2^19 was the best of 2^15, 2^17, 2^19 for W1 and W3
 // on 2 threads (W1: 3.36, 3.08, 3.85 M events/s). Tests lower it to reach the parallel paths.
