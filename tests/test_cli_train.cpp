@@ -253,6 +253,47 @@ long checkpoint_epoch(const fs::path& p) {
   }
 }
 
+// Starts `agnostic train CONFIG --out OUT`, waits for the checkpoint of epoch 2, waits half an
+// epoch more and kills the run with SIGKILL, in the middle of epoch 3. `exited` says the run ended
+// on its own before it could be killed (too fast, or a crash); `status` is its wait status.
+struct KilledRun {
+  int status = 0;
+  bool exited = false;
+};
+
+KilledRun train_and_kill_in_epoch_three(const std::string& config_path, const fs::path& out) {
+  const fs::path checkpoint = out / "checkpoint.json";
+  std::vector<std::string> args = {kBinary, "train", config_path, "--out", out.string()};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  REQUIRE(posix_spawn(&pid, kBinary.c_str(), &actions, nullptr, argv.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&actions);
+  using clock = std::chrono::steady_clock;
+  KilledRun r;
+  auto wait_for_epoch = [&](long epoch) {
+    const auto deadline = clock::now() + std::chrono::minutes(10);
+    while (!r.exited && checkpoint_epoch(checkpoint) < epoch && clock::now() < deadline) {
+      r.exited = ::waitpid(pid, &r.status, WNOHANG) == pid;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return clock::now();
+  };
+  const auto t1 = wait_for_epoch(1);
+  const auto t2 = wait_for_epoch(2);
+  if (!r.exited) std::this_thread::sleep_for((t2 - t1) / 2);
+  if (!r.exited) r.exited = ::waitpid(pid, &r.status, WNOHANG) == pid;
+  if (!r.exited) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &r.status, 0);
+  }
+  return r;
+}
+
 }  // namespace
 
 TEST_CASE("a run killed with SIGKILL mid-epoch and resumed ends bit for bit like an uninterrupted run") {
@@ -273,35 +314,9 @@ TEST_CASE("a run killed with SIGKILL mid-epoch and resumed ends bit for bit like
   const fs::path out = dir / "killed";
   const fs::path checkpoint = out / "checkpoint.json";
   const std::string config_path = (dir / "config.json").string(), out_path = out.string();
-  std::vector<std::string> args = {kBinary, "train", config_path, "--out", out_path};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  REQUIRE(posix_spawn(&pid, kBinary.c_str(), &actions, nullptr, argv.data(), environ) == 0);
-  posix_spawn_file_actions_destroy(&actions);
-  using clock = std::chrono::steady_clock;
-  int status = 0;
-  bool exited = false;  // the child ended on its own (too fast, or a crash)
-  auto wait_for_epoch = [&](long epoch) {
-    const auto deadline = clock::now() + std::chrono::minutes(10);
-    while (!exited && checkpoint_epoch(checkpoint) < epoch && clock::now() < deadline) {
-      exited = ::waitpid(pid, &status, WNOHANG) == pid;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return clock::now();
-  };
-  const auto t1 = wait_for_epoch(1);
-  const auto t2 = wait_for_epoch(2);
-  if (!exited) std::this_thread::sleep_for((t2 - t1) / 2);  // into the middle of epoch 3
-  if (!exited) exited = ::waitpid(pid, &status, WNOHANG) == pid;
-  if (!exited) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-  }
+  const KilledRun killed = train_and_kill_in_epoch_three(config_path, out);
+  const int status = killed.status;
+  const bool exited = killed.exited;
   REQUIRE_MESSAGE(!exited, "the run ended before it could be killed (exit status "
                                << status << "); make the epochs longer");
   CHECK(WIFSIGNALED(status));
@@ -478,35 +493,9 @@ TEST_CASE(
   CHECK(predicted.code == 0);
 
   const fs::path out = dir / "killed", checkpoint = out / "checkpoint.json";
-  std::vector<std::string> args = {kBinary, "train", config_path, "--out", out.string()};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  REQUIRE(posix_spawn(&pid, kBinary.c_str(), &actions, nullptr, argv.data(), environ) == 0);
-  posix_spawn_file_actions_destroy(&actions);
-  using clock = std::chrono::steady_clock;
-  int status = 0;
-  bool exited = false;
-  auto wait_for_epoch = [&](long epoch) {
-    const auto deadline = clock::now() + std::chrono::minutes(10);
-    while (!exited && checkpoint_epoch(checkpoint) < epoch && clock::now() < deadline) {
-      exited = ::waitpid(pid, &status, WNOHANG) == pid;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return clock::now();
-  };
-  const auto t1 = wait_for_epoch(1);
-  const auto t2 = wait_for_epoch(2);
-  if (!exited) std::this_thread::sleep_for((t2 - t1) / 2);
-  if (!exited) exited = ::waitpid(pid, &status, WNOHANG) == pid;
-  if (!exited) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-  }
+  const KilledRun killed = train_and_kill_in_epoch_three(config_path, out);
+  const int status = killed.status;
+  const bool exited = killed.exited;
   REQUIRE_MESSAGE(!exited, "the run ended before it could be killed (exit status " << status << ")");
   CHECK(WIFSIGNALED(status));
   CHECK(checkpoint_epoch(checkpoint) >= 2);
@@ -583,35 +572,9 @@ TEST_CASE(
 
   const fs::path out = dir / "killed", checkpoint = out / "checkpoint.json";
   const std::string out_path = out.string();
-  std::vector<std::string> args = {kBinary, "train", config_path, "--out", out_path};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  REQUIRE(posix_spawn(&pid, kBinary.c_str(), &actions, nullptr, argv.data(), environ) == 0);
-  posix_spawn_file_actions_destroy(&actions);
-  using clock = std::chrono::steady_clock;
-  int status = 0;
-  bool exited = false;
-  auto wait_for_epoch = [&](long epoch) {
-    const auto deadline = clock::now() + std::chrono::minutes(10);
-    while (!exited && checkpoint_epoch(checkpoint) < epoch && clock::now() < deadline) {
-      exited = ::waitpid(pid, &status, WNOHANG) == pid;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return clock::now();
-  };
-  const auto t1 = wait_for_epoch(1);
-  const auto t2 = wait_for_epoch(2);
-  if (!exited) std::this_thread::sleep_for((t2 - t1) / 2);  // into epoch 3: pre-training the adversary
-  if (!exited) exited = ::waitpid(pid, &status, WNOHANG) == pid;
-  if (!exited) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-  }
+  const KilledRun killed = train_and_kill_in_epoch_three(config_path, out);
+  const int status = killed.status;
+  const bool exited = killed.exited;
   REQUIRE_MESSAGE(!exited, "the run ended before it could be killed (exit status " << status << ")");
   CHECK(WIFSIGNALED(status));
   CHECK(checkpoint_epoch(checkpoint) >= 2);
