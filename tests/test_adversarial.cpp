@@ -691,8 +691,7 @@ TEST_CASE("ADNN: every key of the adnn section is checked, with the key, the val
   CHECK(with("adversary_class", -2) == at + "adversary_class' is -2; expected an integer from 0 to 1000000");
   CHECK(with("adversary_hidden", 5).find(at + "adversary_hidden' is 5; expected a list of layer widths") ==
         0);
-  CHECK(with("adversary_input", "last") ==
-        at + "adversary_input' is \"last\"; allowed: penultimate, output");
+  CHECK(with("adversary_input", "last") == at + "adversary_input' is \"last\"; allowed: penultimate, output");
   CHECK(with("adversary_steps", 0) == at + "adversary_steps' is 0; expected an integer from 1 to 1000");
   CHECK(with("pretrain_classifier_epochs", 1.5) ==
         at + "pretrain_classifier_epochs' is 1.5; expected an integer from 0 to 1000000000");

@@ -134,8 +134,9 @@ TEST_CASE("config errors name the key, the bad value and the allowed values") {
   {
     auto j = minimal();
     j["adnn"] = nlohmann::json::object();
-    check_error(j, "config 'c.json': key 'adnn' is given but 'method' is \"classifier\"; set \"method\": "
-                   "\"adnn\" or remove the section");
+    check_error(j,
+                "config 'c.json': key 'adnn' is given but 'method' is \"classifier\"; set \"method\": "
+                "\"adnn\" or remove the section");
   }
   {
     auto j = minimal();

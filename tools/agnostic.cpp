@@ -38,7 +38,8 @@ static const Subcommand kSubcommands[] = {
      agnostic::tools::run_plot},
     {"sample", "ancestral sampling from histogram templates of a control region (docs/sampling.md)",
      agnostic::tools::run_sample},
-    {"template", "ensemble of templates -> nominal + PCA shape modifiers as a pyhf workspace (docs/sampling.md)",
+    {"template",
+     "ensemble of templates -> nominal + PCA shape modifiers as a pyhf workspace (docs/sampling.md)",
      agnostic::tools::run_template},
     {nullptr, nullptr, nullptr},
 };
