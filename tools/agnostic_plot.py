@@ -894,14 +894,16 @@ def is_fit_document(doc):
 # ---------------------------------------------------------------------------------------------
 # Examples' results: λ scans, bias tables, pull lists (found anywhere in a JSON or CSV record)
 # ---------------------------------------------------------------------------------------------
-SCAN_KEYS = ("lambda", "lam", "λ", "alpha", "alpha_adv")
+SCAN_KEYS = ("lambda", "lam", "λ", "alpha", "alpha_adv", "ratio")
+BOOKKEEPING_KEYS = ("epochs", "seconds", "failed_fits", "datasets", "seed")  # not drawn against λ
 ERROR_SUFFIXES = ("_err", "_error", "_uncertainty", "_unc", "_sigma")
 
 
 def panel_of(key):
     for word, panel in (("relative_uncertainty", "relative uncertainty"), ("auc", "AUC"), ("ks", "K-S distance"), ("purity", "purity"),
                         ("significance", "significance"), ("ams", "significance"),
-                        ("delta_mu", "Δμ/μ"), ("dmu", "Δμ/μ"), ("bias", "bias")):
+                        ("delta_mu", "Δμ/μ"), ("dmu", "Δμ/μ"), ("sigma_mu", "Δμ/μ"), ("bias", "bias"),
+                        ("width", "pull width"), ("mean", "pull mean")):
         if re.search(rf"(^|_){word}(_|$)", key):
             return panel
     return pretty(key)
@@ -912,14 +914,32 @@ def is_error_of_another(key, row):
     return any(key.endswith(s) and key[: -len(s)] in row for s in ERROR_SUFFIXES)
 
 
+def series_column(rows, scan_key):
+    """A text or true/false column that splits the rows into a few series (DANN's domain weights,
+    with/without replacement): 2 to len(rows) / 2 distinct values, each seen at several scan points."""
+    for k in rows[0]:
+        values = [r.get(k) for r in rows]
+        if k == scan_key or not all(isinstance(v, (str, bool)) for v in values):
+            continue
+        distinct = set(values)
+        if 2 <= len(distinct) <= len(rows) // 2:
+            return k
+    return None
+
+
+def series_label(key, value):
+    if isinstance(value, bool):
+        return f"{pretty(key)}" if value else f"no {pretty(key)}"
+    return f"{pretty(key)} {value}"
+
+
 def plot_parameter_scan(out, rows, scan_key, title, name):
     keys = [k for k in rows[0] if k != scan_key and not is_error_of_another(k, rows[0])
-            and all(is_number(r.get(k)) for r in rows)]
+            and k not in BOOKKEEPING_KEYS and all(is_number(r.get(k)) for r in rows)]
     if not keys or len(rows) < 2:
         return
-    x = np.array([float(r[scan_key]) for r in rows])
-    order = np.argsort(x)
-    x = x[order]
+    group = series_column(rows, scan_key)
+    groups = list(dict.fromkeys(r[group] for r in rows)) if group else [None]
     panels = []
     for k in keys:
         if panel_of(k) not in panels:
@@ -927,14 +947,23 @@ def plot_parameter_scan(out, rows, scan_key, title, name):
     cols = 2 if len(panels) > 1 else 1
     rows_n = math.ceil(len(panels) / cols)
     fig, axes = plt.subplots(rows_n, cols, figsize=(6.0 * cols, 3.8 * rows_n), squeeze=False, sharex=True)
+    x_all = np.array([float(r[scan_key]) for r in rows])
+    markers = ("o", "s", "^", "D", "v", "P")
     for ax, panel in zip(axes.flat, panels):
-        for k in [k for k in keys if panel_of(k) == panel]:
-            y = np.array([float(r[k]) for r in rows])[order]
-            err = next((e for e in (k + s for s in ERROR_SUFFIXES) if e in rows[0]), None)
-            yerr = np.array([float(r.get(err, 0)) for r in rows])[order] if err else None
-            ax.errorbar(x, y, yerr=yerr, marker="o", markersize=4, capsize=3, label=pretty(k))
+        for g, value in enumerate(groups):
+            subset = [r for r in rows if group is None or r[group] == value]
+            x = np.array([float(r[scan_key]) for r in subset])
+            order = np.argsort(x, kind="stable")
+            for k in [k for k in keys if panel_of(k) == panel]:
+                y = np.array([number(r[k], f"{title}: {k}") for r in subset])[order]
+                err = next((e for e in (k + s for s in ERROR_SUFFIXES) if e in rows[0]), None)
+                yerr = np.array([float(r.get(err, 0)) for r in subset])[order] if err else None
+                label = pretty(k) if group is None else f"{pretty(k)} ({series_label(group, value)})"
+                ax.errorbar(x[order], y, yerr=yerr, marker=markers[g % len(markers)], markersize=4,
+                            capsize=3, linestyle="-" if g == 0 else "--", label=label)
         ax.set_ylabel(panel)
-        ax.legend(loc="best")
+        ax.legend(loc="best", fontsize="small")
+        x = x_all
         if x.min() >= 0 and x.max() > 0 and x[x > 0].size and x.max() / x[x > 0].min() > 100:
             ax.set_xscale("symlog", linthresh=x[x > 0].min())
     for ax in axes.flat[len(panels):]:
@@ -943,6 +972,21 @@ def plot_parameter_scan(out, rows, scan_key, title, name):
         ax.set_xlabel(pretty(scan_key))
     fig.suptitle(f"{title} ({len(rows)} points)")
     out.save(fig, name)
+
+
+def bias_rows_by_model(rows, where):
+    """Rows with `bias` an object {model: value} (examples/adnn's results.json): one row per model,
+    grouped by the row's method and settings, e.g. "ADNN α 10 k 5"."""
+    flat = []
+    for i, r in enumerate(rows):
+        label = str(r.get("method", f"row {i}"))
+        if label.upper() != "DNN":  # the plain classifier has no adversary settings
+            for k, short in (("alpha", "α"), ("lambda", "λ"), ("adversary_steps", "k")):
+                if is_number(r.get(k)):
+                    label += f" {short} {float(r[k]):g}"
+        for model, value in r["bias"].items():
+            flat.append({"model": model, "method": label, "bias": number(value, f"{where}[{i}].bias.{model}")})
+    return flat
 
 
 def plot_bias_table(out, rows, title, name):
@@ -985,10 +1029,17 @@ def draw_results(out, record, path_name, found):
         suffix = f"_{stem}" if stem else ""
         if isinstance(node, list) and node and all(isinstance(r, dict) for r in node):
             scan_key = next((k for k in SCAN_KEYS if all(is_number(r.get(k)) for r in node)), None)
-            if scan_key:
+            if all(isinstance(r.get("bias"), dict) for r in node):
+                found.append(label)
+                plot_bias_table(out, bias_rows_by_model(node, label), f"Bias per model: {label}", f"bias{suffix}")
+            elif scan_key:
                 found.append(label)
                 plot_parameter_scan(out, node, scan_key, f"Scan of {pretty(scan_key)}: {label}",
                                     f"{slug(scan_key)}_scan{suffix}")
+                for r in node:  # records inside each point (004: a run's nominal/up/down histograms)
+                    for k, v in r.items():
+                        if isinstance(v, dict):
+                            visit(v, trail + [f"{scan_key}_{float(r[scan_key]):g}", str(k)])
             elif any("bias" in k for k in node[0]):
                 found.append(label)
                 plot_bias_table(out, node, f"Bias per model: {label}", f"bias{suffix}")
@@ -997,7 +1048,8 @@ def draw_results(out, record, path_name, found):
                 gaussian_pulls(out, np.array([float(r["pull"]) for r in node]), f"Pulls: {label}", f"pulls{suffix}")
         elif isinstance(node, list) and trail and re.search(r"pull", trail[-1]) and node and all(is_number(v) for v in node):
             found.append(label)
-            gaussian_pulls(out, np.array([float(v) for v in node]), f"Pull distribution: {label}", f"pulls{suffix}")
+            gaussian_pulls(out, numbers(node, label), f"Pull distribution: {label}",
+                           stem if "pull" in stem else f"pulls{suffix}")
         elif isinstance(node, dict):
             if isinstance(node.get("nominal"), list) and (isinstance(node.get("up"), list)
                                                           or isinstance(node.get("down"), list)):
