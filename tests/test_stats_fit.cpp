@@ -8,6 +8,7 @@
 #include <string>
 
 #include "agnostic/stats/fit.hpp"
+#include "agnostic/stats/fit_yields.hpp"
 
 using namespace agnostic;
 using namespace agnostic::stats;
@@ -259,4 +260,122 @@ TEST_CASE("minimiser: Rosenbrock with exact Hessian, and a bounded quadratic wit
   CHECK_THROWS_WITH_AS(
       minimise(quadratic, Eigen::Vector2d(0, 0), Eigen::Vector2d(1, 0), Eigen::Vector2d(0, 1), {true, true}),
       doctest::Contains("lower bound 1 above upper bound 0"), Error);
+}
+
+// -- correlation and pre-/post-fit yields (stats/fit_yields.hpp) ------------------------------------------
+
+TEST_CASE("fit yields: two normfactors in three bins against closed forms (correlation, yields, bands)") {
+  // nu_b = mu s_b + k b_b: -log L has the exact Hessian H = sum_b n_b / nu_b^2 x_b x_b^T, x_b = (s_b, b_b).
+  // The background carries a symmetric histosys (b_b +- d_b): pre-fit, the band is d_b exactly (both
+  // interpolations have slope d_b at alpha = 0), mu and k being unconstrained.
+  const std::vector<double> s{5.0, 20.0, 40.0}, b{100.0, 60.0, 30.0}, d{4.0, 3.0, 1.0}, n{112.0, 75.0, 83.0};
+  std::vector<double> hi(3), lo(3);
+  for (int i = 0; i < 3; ++i) hi[i] = b[i] + d[i], lo[i] = b[i] - d[i];
+  json ws{
+      {"channels",
+       {{{"name", "sr"},
+         {"samples",
+          {{{"name", "sig"},
+            {"data", s},
+            {"modifiers", {{{"name", "mu"}, {"type", "normfactor"}, {"data", nullptr}}}}},
+           {{"name", "bkg"},
+            {"data", b},
+            {"modifiers",
+             {{{"name", "k"}, {"type", "normfactor"}, {"data", nullptr}},
+              {{"name", "shape"}, {"type", "histosys"}, {"data", {{"hi_data", hi}, {"lo_data", lo}}}}}}}}}}}},
+      {"observations", {{{"name", "sr"}, {"data", n}}}},
+      {"measurements", {{{"name", "m"}, {"config", {{"poi", "mu"}, {"parameters", json::array()}}}}}},
+      {"version", "1.0.0"}};
+  const BinnedLikelihood model(parse_workspace(ws));
+  const Data data = model.observed();
+
+  SUBCASE("pre-fit: the nominal templates, the data and the histosys band") {
+    const auto pre = prefit_yields(model, data);
+    REQUIRE(pre.size() == 1);
+    CHECK(pre[0].name == "sr");
+    REQUIRE(pre[0].samples.size() == 2);
+    CHECK(pre[0].samples[0].first == "sig");
+    CHECK(pre[0].samples[1].first == "bkg");
+    for (int i = 0; i < 3; ++i) {
+      CHECK(pre[0].samples[0].second[i] == doctest::Approx(s[i]).epsilon(1e-12));
+      CHECK(pre[0].samples[1].second[i] == doctest::Approx(b[i]).epsilon(1e-12));
+      CHECK(pre[0].data[i] == n[i]);
+      CHECK(pre[0].uncertainty[i] == doctest::Approx(d[i]).epsilon(1e-7));
+    }
+  }
+
+  SUBCASE("post-fit: yields at the best fit, the band and the correlation from the Hessian") {
+    FitOptions o;
+    o.fix["shape"] = 0.0;  // two free parameters: the closed form below
+    const FitResult best = fit(model, data, o);
+    REQUIRE(best.converged);
+    const double mu = best.values[model.index("mu")], k = best.values[model.index("k")];
+    Eigen::Matrix2d h = Eigen::Matrix2d::Zero();
+    for (int i = 0; i < 3; ++i) {
+      const Eigen::Vector2d x(s[i], b[i]);
+      const double nu = mu * s[i] + k * b[i];
+      h += n[i] / (nu * nu) * x * x.transpose();
+    }
+    const Eigen::Matrix2d c = h.inverse();
+    const Correlation r = correlation(model, best);
+    REQUIRE(r.names.size() == 2);  // shape was fixed: not in the matrix
+    CHECK(((r.names[0] == "k" && r.names[1] == "mu") || (r.names[0] == "mu" && r.names[1] == "k")));
+    const double rho = c(0, 1) / std::sqrt(c(0, 0) * c(1, 1));
+    CHECK(r.matrix(0, 0) == doctest::Approx(1.0).epsilon(1e-12));
+    CHECK(r.matrix(1, 1) == doctest::Approx(1.0).epsilon(1e-12));
+    CHECK(r.matrix(0, 1) == doctest::Approx(rho).epsilon(1e-6));
+    CHECK(r.matrix(1, 0) == doctest::Approx(rho).epsilon(1e-6));
+    CHECK(rho < -0.3);  // signal and background compete for the same events
+
+    const auto post = postfit_yields(model, data, best);
+    REQUIRE(post.size() == 1);
+    const Eigen::VectorXd expected = model.expected(best.values);
+    for (int i = 0; i < 3; ++i) {
+      CHECK(post[0].samples[0].second[i] == doctest::Approx(mu * s[i]).epsilon(1e-12));
+      CHECK(post[0].samples[1].second[i] == doctest::Approx(k * b[i]).epsilon(1e-12));
+      CHECK(post[0].total[i] == doctest::Approx(expected[i]).epsilon(1e-12));
+      const Eigen::Vector2d x(s[i], b[i]);  // (mu, k) order of c
+      CHECK(post[0].uncertainty[i] == doctest::Approx(std::sqrt(x.dot(c * x))).epsilon(1e-6));
+    }
+  }
+}
+
+TEST_CASE("fit yields: W6's correlation is the normalised inverse Hessian; post-fit totals are the model") {
+  const BinnedLikelihood model(read_workspace(kReference + "w6-workspace.json"));
+  const Data data = model.observed();
+  const FitResult best = fit(model, data);
+  REQUIRE(best.converged);
+  const Correlation r = correlation(model, best);
+  std::vector<int> idx;
+  for (const auto& name : r.names) idx.push_back(model.index(name));
+  const auto m = static_cast<Eigen::Index>(idx.size());
+  REQUIRE(m >= 3);
+  const Eigen::MatrixXd h = model.hessian(best.values, data);
+  Eigen::MatrixXd block(m, m);
+  for (Eigen::Index a = 0; a < m; ++a)
+    for (Eigen::Index b = 0; b < m; ++b)
+      block(a, b) = h(idx[static_cast<std::size_t>(a)], idx[static_cast<std::size_t>(b)]);
+  const Eigen::MatrixXd c = block.inverse();
+  for (Eigen::Index a = 0; a < m; ++a)
+    for (Eigen::Index b = 0; b < m; ++b)
+      CHECK(r.matrix(a, b) ==
+            doctest::Approx(c(a, b) / std::sqrt(c(a, a) * c(b, b))).epsilon(1e-6).scale(1.0));
+  const Eigen::VectorXd expected = model.expected(best.values);
+  for (const auto& channel : postfit_yields(model, data, best)) {
+    const int offset = [&] {
+      for (const auto& c2 : model.channels())
+        if (c2.name == channel.name) return c2.offset;
+      return -1;
+    }();
+    REQUIRE(offset >= 0);
+    for (Eigen::Index i = 0; i < channel.total.size(); ++i) {
+      CHECK(channel.total[i] == doctest::Approx(expected[offset + i]).epsilon(1e-12));
+      CHECK(channel.uncertainty[i] > 0.0);
+    }
+  }
+  // no covariance, no correlation: a clear error
+  FitOptions no_hesse;
+  no_hesse.hesse = false;
+  CHECK_THROWS_WITH(correlation(model, fit(model, data, no_hesse)),
+                    doctest::Contains("the fit has no covariance"));
 }

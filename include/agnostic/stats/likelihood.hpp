@@ -187,6 +187,26 @@ class BinnedLikelihood {
     return nu;
   }
 
+  // One sample's expected yields in its channel, before the clip policy (which acts on the sums): the
+  // stacked templates of a pre-/post-fit figure. Summed per bin they give expected() before clipping.
+  struct SampleYields {
+    std::string channel, name;
+    int offset = 0;  // first bin in Data::main
+    Eigen::VectorXd yields;
+  };
+  std::vector<SampleYields> sample_yields(const Eigen::VectorXd& params) const {
+    check_params(params);
+    std::vector<SampleYields> out;
+    out.reserve(samples_.size());
+    for (const auto& s : samples_) {
+      SampleYields y{s.channel, s.name, s.offset, Eigen::VectorXd(s.bins)};
+      const double scalar = sample_scalar(s, params);
+      for (int b = 0; b < s.bins; ++b) y.yields[b] = sample_bin(s, b, scalar, params);
+      out.push_back(std::move(y));
+    }
+    return out;
+  }
+
   // The auxiliary data these parameters would predict: theta for Gaussian, gamma * tau for Poisson.
   Eigen::VectorXd expected_aux(const Eigen::VectorXd& params) const {
     check_params(params);
@@ -324,18 +344,25 @@ class BinnedLikelihood {
                                                       : histosys_code4p(alpha, h.up[b], h.down[b]);
   }
 
+  // Bin b of one sample at these parameters; `scalar` is the product of its scalar factors.
+  double sample_bin(const Sample& s, int b, double scalar, const Eigen::VectorXd& params) const {
+    double additive = s.nominal[static_cast<std::size_t>(b)];
+    for (const auto& h : s.histos) additive += histo_shift(h, b, params[h.param]).value;
+    double v = additive * scalar;
+    for (int first : s.per_bin) v *= params[first + b];
+    return v;
+  }
+  double sample_scalar(const Sample& s, const Eigen::VectorXd& params) const {
+    double scalar = 1.0;
+    for (const auto& f : s.scalars) scalar *= scalar_factor(f, params).value;
+    return scalar;
+  }
+
   Eigen::VectorXd raw_expected(const Eigen::VectorXd& params) const {
     Eigen::VectorXd nu = Eigen::VectorXd::Zero(n_main_);
     for (const auto& s : samples_) {
-      double scalar = 1.0;
-      for (const auto& f : s.scalars) scalar *= scalar_factor(f, params).value;
-      for (int b = 0; b < s.bins; ++b) {
-        double additive = s.nominal[static_cast<std::size_t>(b)];
-        for (const auto& h : s.histos) additive += histo_shift(h, b, params[h.param]).value;
-        double v = additive * scalar;
-        for (int first : s.per_bin) v *= params[first + b];
-        nu[s.offset + b] += v;
-      }
+      const double scalar = sample_scalar(s, params);
+      for (int b = 0; b < s.bins; ++b) nu[s.offset + b] += sample_bin(s, b, scalar, params);
     }
     return nu;
   }
