@@ -878,7 +878,7 @@ def draw_fit(out, doc, where):
     plot_cls_scan(out, doc, where)
     toys = doc.get("toys")
     if isinstance(toys, dict) and isinstance(toys.get("pulls"), list):
-        gaussian_pulls(out, numbers(toys["pulls"], f"{where}: toys.pulls"),
+        gaussian_pulls(out, numbers([v for v in toys["pulls"] if v is not None], f"{where}: toys.pulls"),
                        f"Toys: pull of {pretty(doc.get('poi', 'mu'))}", "toy_pulls")
     for stage in ("prefit", "postfit"):
         if isinstance(doc.get(stage), dict):
@@ -1046,9 +1046,10 @@ def draw_results(out, record, path_name, found):
             elif all(is_number(r.get("pull")) and "name" not in r for r in node):
                 found.append(label)
                 gaussian_pulls(out, np.array([float(r["pull"]) for r in node]), f"Pulls: {label}", f"pulls{suffix}")
-        elif isinstance(node, list) and trail and re.search(r"pull", trail[-1]) and node and all(is_number(v) for v in node):
-            found.append(label)
-            gaussian_pulls(out, numbers(node, label), f"Pull distribution: {label}",
+        elif isinstance(node, list) and trail and re.search(r"pull", trail[-1]) and any(is_number(v) for v in node) \
+                and not any(isinstance(v, (dict, list)) for v in node):
+            found.append(label)  # null entries (failed fits) are left out; any other non-number is an error
+            gaussian_pulls(out, np.array([number(v, f"{label}[{i}]") for i, v in enumerate(node) if v is not None]), f"Pull distribution: {label}",
                            stem if "pull" in stem else f"pulls{suffix}")
         elif isinstance(node, dict):
             if isinstance(node.get("nominal"), list) and (isinstance(node.get("up"), list)
@@ -1191,7 +1192,10 @@ def main(argv):
         try:
             count = draw_path(path, out)
         except RecordError as e:
-            print(f"agnostic plot: {e}", file=sys.stderr)
+            message = str(e)  # every message names the file: records found deep inside one do not
+            if path not in message and os.path.basename(path) not in message:
+                message = f"{path}: {message}"
+            print(f"agnostic plot: {message}", file=sys.stderr)
             failed += 1
             continue
         except (OSError, KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
