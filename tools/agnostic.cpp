@@ -17,6 +17,9 @@
 #include "template_command.hpp"
 #include "train_command.hpp"
 
+#ifdef AGNOSTIC_MPI
+#include "agnostic/distributed/communicator.hpp"
+#endif
 struct Subcommand {
   const char* name;
   const char* summary;
@@ -56,6 +59,10 @@ int main(int argc, char** argv) {
   agnostic::choose_openmp_waiting(argv);
   if (argc < 2) return usage(std::cerr);
   const std::string_view name = argv[1];
+#ifdef AGNOSTIC_MPI
+  // Under mpirun every rank runs the command; commands that share work ask distributed::world().
+  agnostic::distributed::MpiSession mpi(argc, argv);
+#endif
   if (name == "--help" || name == "-h" || name == "help") {
     usage(std::cout);
     return 0;
@@ -68,6 +75,13 @@ int main(int argc, char** argv) {
       std::cerr << "agnostic " << name << ": error: " << e.what() << "\n";
       return 1;
     }
+#ifdef AGNOSTIC_MPI
+      auto& world = agnostic::distributed::world();
+      if (world.size() > 1) {  // the other ranks would wait for this one forever
+        std::cerr << "agnostic " << name << ": error on rank " << world.rank() << ": " << e.what() << "\n";
+        world.abort(1);
+      }
+#endif
   }
   std::cerr << "agnostic: unknown command '" << name << "'\n";
   return usage(std::cerr);

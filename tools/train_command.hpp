@@ -13,6 +13,9 @@
 #include "agnostic/train/config.hpp"
 #include "agnostic/train/run.hpp"
 #include "command_io.hpp"
+#ifdef AGNOSTIC_MPI
+#include "agnostic/distributed/communicator.hpp"
+#endif
 
 namespace agnostic::tools {
 
@@ -28,6 +31,9 @@ options:
   --resume       continue from DIR/checkpoint.json (same config; the result is bit for bit that
                  of an uninterrupted run with the same thread count)
   --data FILE    read FILE instead of the config's data.files (repeat for several files)
+
+Built with -DAGNOSTIC_MPI=ON, `mpirun -n K agnostic train CONFIG.json` trains data-parallel on K
+ranks: training.batch_size is the global batch; rank 0 alone prints and writes (docs/distributed.md).
 )";
 
 inline int run_train(int argc, char** argv) {
@@ -41,7 +47,17 @@ inline int run_train(int argc, char** argv) {
   train::TrainConfig config = train::read_config(args.positional[0]);
   if (!args.all("--data").empty()) config.data.files = args.all("--data");
   if (!args.value("--out").empty()) config.output.directory = args.value("--out");
-  train::run(config, {.resume = args.flag("--resume")});
+  train::RunOptions options{.resume = args.flag("--resume")};
+#ifdef AGNOSTIC_MPI
+  // Under mpirun: data-parallel training (docs/distributed.md); rank 0 alone prints and writes.
+  std::ostream discarded(nullptr);  // a stream without a buffer drops what it is given
+  distributed::Communicator& world = distributed::world();
+  if (world.size() > 1) {
+    options.data_parallel = world.data_parallel();
+    if (world.rank() != 0) options.out = &discarded;
+  }
+#endif
+  train::run(config, options);
   return 0;
 }
 

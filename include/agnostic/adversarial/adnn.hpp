@@ -251,7 +251,14 @@ class AdnnScheme : public train::TrainingScheme<T> {
   // Gathers batch b of the current epoch (adversary-class events first).
   void gather_batch(Index b) {
     train::gather(*train_, sampler_.batch(b), batch_);
-    const Index n_adv = static_cast<Index>(adversary_batch_rows_.size());
+    // Under data-parallel training this process holds its share of the adversary-class rows.
+    const Index n_adv = sampler_.first_in_batch();
+    if (n_adv != static_cast<Index>(adversary_batch_rows_.size())) {
+      adversary_batch_rows_.resize(static_cast<std::size_t>(n_adv));
+      for (Index k = 0; k < n_adv; ++k) adversary_batch_rows_[static_cast<std::size_t>(k)] = k;
+      adversary_domains_.resize(static_cast<std::size_t>(n_adv));
+      adversary_weights_.resize(n_adv);
+    }
     for (Index k = 0; k < n_adv; ++k) {
       adversary_domains_[static_cast<std::size_t>(k)] = batch_.domains[static_cast<std::size_t>(k)];
       adversary_weights_(k) = batch_.weights(k);

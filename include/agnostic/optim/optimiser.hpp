@@ -3,6 +3,9 @@
 //
 // An optimiser owns one ParameterGroup and its own learning rate (use one optimiser per group to
 // train groups at different rates). step() does, for the group's parameters that are not frozen:
+//   0. calls the gradient hook, if one is set: data-parallel training (train/data_parallel.hpp)
+//      replaces each process's gradients by the sum over the processes there, so every scheme's
+//      step passes through it without knowing;
 //   1. checks every gradient is finite (else an Error naming the parameter; nothing is changed);
 //   2. clipping by value: g <- clamp(g, -c, c)                                (if clip.value > 0);
 //   3. clipping by global norm: n = ||(all gradients of the group)||_2, and if n > N then
@@ -21,6 +24,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -62,6 +66,8 @@ class Optimiser {
 
   void step() {
     const auto& params = group_.pointers();
+    // 0. The gradient hook (data-parallel training).
+    if (gradient_hook_) gradient_hook_(params);
     // 1. Finite gradients, and the global norm (summed in parameter order: deterministic).
     double squares = 0.0;
     for (const Parameter<T>* p : params) {
@@ -102,6 +108,12 @@ class Optimiser {
     }
     ++steps_;
   }
+
+  // A function step() calls first, before it reads a gradient; it may rewrite the non-frozen
+  // parameters' gradients (e.g. sum them over MPI ranks). An empty function removes it.
+  using GradientHook = std::function<void(const std::vector<Parameter<T>*>&)>;
+  void set_gradient_hook(GradientHook hook) { gradient_hook_ = std::move(hook); }
+  bool has_gradient_hook() const { return static_cast<bool>(gradient_hook_); }
 
   // Zeroes the gradients of the whole group (frozen parameters included).
   void zero_grad() { group_.zero_grad(); }
@@ -238,6 +250,7 @@ class Optimiser {
   std::vector<std::int64_t> parameter_steps_;
   std::int64_t steps_ = 0;
   double gradient_norm_ = 0.0;
+  GradientHook gradient_hook_;
 };
 
 }  // namespace agnostic

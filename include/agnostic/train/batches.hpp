@@ -4,6 +4,9 @@
 // Every epoch's order is drawn afresh from the identity with the caller's Rng: the order depends on
 // nothing but the Rng state at the start of the epoch, so a checkpoint that saves the Rng state
 // reproduces every later epoch's batches exactly.
+//
+// Under data-parallel training (data_parallel.hpp) batch(b) gives only this process's rows of the
+// global batch b; with one process (the default) it gives the whole batch.
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
@@ -13,6 +16,7 @@
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/core/rng.hpp"
+#include "agnostic/train/data_parallel.hpp"
 #include "agnostic/train/dataset.hpp"
 
 namespace agnostic::train {
@@ -43,7 +47,7 @@ class BatchSampler {
     const Index n = static_cast<Index>(order_.size());
     const Index begin = b * batch_size_, end = std::min(n, begin + batch_size_);
     require(b >= 0 && b < batches(), "BatchSampler: batch ", b, " of ", batches());
-    return {order_.data() + begin, static_cast<std::size_t>(end - begin)};
+    return shard_rows({order_.data() + begin, static_cast<std::size_t>(end - begin)}, mine_);
   }
 
  private:
@@ -53,6 +57,7 @@ class BatchSampler {
     return v;
   }
   std::vector<Index> rows_, order_;
+  mutable std::vector<Index> mine_;  // this process's share of a batch (data-parallel training)
   Index batch_size_ = 1;
   bool drop_last_ = false;
 };
@@ -124,11 +129,31 @@ class MixedBatchSampler {
     require(b >= 0 && b < batches_, "MixedBatchSampler: batch ", b, " of ", batches_);
     require(!order_.empty(), "MixedBatchSampler: call start_epoch before batch()");
     const Index size = n_first_ + n_second_;
-    return {order_.data() + b * size, static_cast<std::size_t>(size)};
+    const std::span<const Index> whole{order_.data() + b * size, static_cast<std::size_t>(size)};
+    BatchShard& s = batch_shard();
+    if (s.ranks <= 1 || n_first_ < s.ranks || n_second_ < s.ranks) {
+      // One process, or a group too small to share: every rank takes the whole batch (weight 1/K).
+      s.fraction = 1.0 / s.ranks;
+      first_in_batch_ = n_first_;
+      return whole;
+    }
+    // Each group shared on its own, so that this process's rows again hold the first group first.
+    mine_.clear();
+    for (Index i = s.rank; i < n_first_; i += s.ranks) mine_.push_back(whole[static_cast<std::size_t>(i)]);
+    first_in_batch_ = static_cast<Index>(mine_.size());
+    for (Index i = s.rank; i < n_second_; i += s.ranks)
+      mine_.push_back(whole[static_cast<std::size_t>(n_first_ + i)]);
+    s.fraction = static_cast<double>(mine_.size()) / static_cast<double>(size);
+    return {mine_.data(), mine_.size()};
   }
+  // How many of the rows the last batch() gave are of the first group (first_per_batch() with
+  // one process; this process's share under data-parallel training).
+  Index first_in_batch() const { return first_in_batch_; }
 
  private:
   std::vector<Index> first_, second_, order_;
+  mutable std::vector<Index> mine_;  // this process's share of a batch (data-parallel training)
+  mutable Index first_in_batch_ = 0;
   Index n_first_ = 0, n_second_ = 0, batches_ = 0;
 };
 

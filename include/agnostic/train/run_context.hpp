@@ -20,6 +20,7 @@
 #include "agnostic/core/threads.hpp"
 #include "agnostic/train/atomic_file.hpp"
 #include "agnostic/train/config.hpp"
+#include "agnostic/train/data_parallel.hpp"
 #include "agnostic/train/history.hpp"
 #include "agnostic/train/trainer.hpp"
 
@@ -28,6 +29,7 @@ namespace agnostic::train {
 struct RunOptions {
   bool resume = false;             // continue from DIR/checkpoint (bit for bit, same thread count)
   std::ostream* out = &std::cout;  // progress lines and the closing summary (silenced by output.progress)
+  DataParallel data_parallel{};    // MPI ranks training together (docs/distributed.md): only rank 0 writes
 };
 
 // What a run wrote: the directory, every file in it, and the summary (also in summary.json).
@@ -66,7 +68,7 @@ class RunContext {
         effective_(effective_config(config)) {
     namespace fs = std::filesystem;
     if (config.training.threads > 0) set_threads(config.training.threads);
-    fs::create_directories(directory_);
+    if (writes()) fs::create_directories(directory_);
     const fs::path checkpoint = file(config.output.checkpoint), copy = file("config.json");
     if (options.resume) {
       require(fs::exists(checkpoint), "--resume: there is no checkpoint '", checkpoint.string(),
@@ -77,7 +79,7 @@ class RunContext {
                 "--resume: the config differs from the one the checkpoint was written with ('", copy.string(),
                 "'); resume with the same config, or start afresh without --resume");
       }
-    } else {
+    } else if (writes()) {
       write_file_atomically(copy, effective_.dump(1) + "\n");
     }
     wrote(copy);
@@ -86,6 +88,8 @@ class RunContext {
   const TrainConfig& config() const { return *config_; }
   bool resume() const { return options_.resume; }
   bool quiet() const { return config_->output.progress == "silent"; }
+  // False on every MPI rank but 0: those train alongside and write nothing.
+  bool writes() const { return options_.data_parallel.writes(); }
   std::ostream& out() const { return *options_.out; }
   const nlohmann::json& effective() const { return effective_; }
   std::filesystem::path file(const std::string& name) const { return directory_ / name; }
@@ -115,6 +119,7 @@ class RunContext {
     options.history = file(c.output.history);
     options.verbosity = quiet() ? Verbosity::silent : Verbosity::epochs;
     options.out = options_.out;
+    options.data_parallel = options_.data_parallel;
     return options;
   }
 
@@ -154,7 +159,7 @@ class RunContext {
   // Writes summary.json and returns what the run wrote.
   RunResult finish(nlohmann::json summary) {
     const std::filesystem::path path = file("summary.json");
-    write_file_atomically(path, summary.dump(1) + "\n");
+    if (writes()) write_file_atomically(path, summary.dump(1) + "\n");
     wrote(path);
     if (!quiet()) out() << "wrote the outputs in " << directory_.string() << "\n";
     return {directory_, files_, std::move(summary)};

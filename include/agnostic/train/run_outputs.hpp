@@ -84,7 +84,7 @@ nlohmann::json write_model_and_predictions(RunContext& ctx, const PreparedData<f
                                            const History& history, HeldOutColumns columns = {}) {
   const TrainConfig& c = ctx.config();
   const auto model_path = ctx.file(c.output.model);
-  io::write_model(model_path.string(), model);
+  if (ctx.writes()) io::write_model(model_path.string(), model);
   ctx.wrote(model_path);
 
   const std::size_t n = data.split.validation.size();
@@ -104,7 +104,7 @@ nlohmann::json write_model_and_predictions(RunContext& ctx, const PreparedData<f
     csv.add_numbers(softmax ? "score_" + model.outputs[o] : std::string("score"), column);
   }
   const auto predictions_path = ctx.file(c.output.predictions);
-  csv.write(predictions_path.string());
+  if (ctx.writes()) csv.write(predictions_path.string());
   ctx.wrote(predictions_path);
 
   nlohmann::json summary = {{"model", model_path.string()},       {"method", c.method},

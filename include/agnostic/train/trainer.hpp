@@ -22,6 +22,12 @@
 //
 // Resuming: resume(path) loads a checkpoint written by a run with the same scheme set-up and
 // continues; the result is bit for bit that of a run never interrupted (same thread count).
+//
+// Data-parallel training (options.data_parallel, data_parallel.hpp; docs/distributed.md): every
+// rank runs this loop on its share of each global batch; every optimiser step sums the gradients
+// over the ranks (the optimisers' gradient hook), each step's loss and parts are summed too, so
+// every rank sees the same figures and takes the same decisions. The parameters are made equal to
+// rank 0's when fit() starts. Only rank 0 writes the checkpoint and the history and prints.
 #include <chrono>
 #include <cmath>
 #include <deque>
@@ -38,6 +44,7 @@
 #include "agnostic/core/rng.hpp"
 #include "agnostic/train/atomic_file.hpp"
 #include "agnostic/train/checkpoint.hpp"
+#include "agnostic/train/data_parallel.hpp"
 #include "agnostic/train/history.hpp"
 #include "agnostic/train/progress.hpp"
 #include "agnostic/train/scheme.hpp"
@@ -68,6 +75,7 @@ struct TrainerOptions {
   Verbosity verbosity = Verbosity::epochs;
   std::ostream* out = &std::cout;
   std::function<void(const EpochRecord&)> on_epoch_end;  // after the epoch is recorded and saved
+  DataParallel data_parallel{};                          // the ranks training together (default: alone)
 
   void validate() const {
     stopping.validate();
@@ -76,6 +84,7 @@ struct TrainerOptions {
             "; must be in (0, 1]");
     require(max_rollbacks >= 0, "trainer: max_rollbacks is ", max_rollbacks, "; must be >= 0");
     require(warmup_epochs >= 0, "trainer: warmup_epochs is ", warmup_epochs, "; must be >= 0");
+    data_parallel.validate();
   }
 };
 
@@ -91,7 +100,10 @@ class Trainer {
   Trainer(TrainingScheme<T>& scheme, TrainerOptions options)
       : scheme_(&scheme), options_(std::move(options)), rng_(options_.seed) {
     options_.validate();
-    progress_ = Progress(options_.out, options_.verbosity);
+    const DataParallel& dp = options_.data_parallel;
+    progress_ = Progress(options_.out, dp.writes() ? options_.verbosity : Verbosity::silent);
+    if (dp.active())
+      for (Optimiser<T>* o : scheme_->optimisers()) o->set_gradient_hook(GradientSum<T>(dp));
   }
 
   // Trains from the scheme's current weights.
@@ -101,6 +113,7 @@ class Trainer {
     best_.reset();
     rng_ = Rng(options_.seed);
     recent_.clear();
+    if (options_.data_parallel.active()) share_rank0_parameters();
     recent_.push_back(capture_state(0, scheme_->parameters(), scheme_->optimisers()));
     return run();
   }
@@ -114,6 +127,7 @@ class Trainer {
 
   // Puts a checkpoint's state into the scheme and the trainer without training.
   void load(const std::filesystem::path& path) {
+    if (options_.data_parallel.active()) options_.data_parallel.barrier();  // rank 0 has written it
     Checkpoint<T> c = load_checkpoint<T>(path);
     const std::string where = "checkpoint " + path.string();
     restore_state(c.state, scheme_->parameters(), scheme_->optimisers(), where);
@@ -181,7 +195,7 @@ class Trainer {
     std::map<std::string, double> part_sums;
     std::optional<Problem> problem;
     for (Index b = 0; b < nb; ++b) {
-      const StepResult r = scheme_->step(b);
+      const StepResult r = shared_step(b);
       if (!std::isfinite(r.loss)) {
         problem = Problem{"training batch " + std::to_string(b + 1) + " of " + std::to_string(nb), r.loss};
         break;
@@ -225,6 +239,35 @@ class Trainer {
     if (r.epoch <= options_.warmup_epochs) return false;
     const std::string name = best_figure();
     const auto it = r.figures.find(name);
+  // One step on this rank's share of batch b; under data-parallel training the loss, the events
+  // and the parts are the sums over the ranks, so every rank sees the same.
+  StepResult shared_step(Index b) {
+    const DataParallel& dp = options_.data_parallel;
+    const BatchShardScope shard(dp.rank, dp.ranks);
+    StepResult r = scheme_->step(b);
+    if (!dp.active()) return r;
+    step_sums_.assign({r.loss * r.events, r.events});
+    for (const auto& part : r.parts) step_sums_.push_back(part.second * r.events);
+    dp.sum(std::span<double>(step_sums_));
+    r.events = step_sums_[1];
+    r.loss = step_sums_[0] / r.events;
+    std::size_t k = 2;
+    for (const auto& part : r.parts) r.parts[part.first] = step_sums_[k++] / r.events;
+    return r;
+  }
+
+  // Every rank's parameters become rank 0's (a sum where the other ranks give zeros is exact).
+  void share_rank0_parameters() {
+    std::vector<double> values;
+    for (const Parameter<T>* p : scheme_->parameters())
+      for (Index i = 0; i < p->value.size(); ++i)
+        values.push_back(options_.data_parallel.rank == 0 ? static_cast<double>(p->value.data()[i]) : 0.0);
+    options_.data_parallel.sum(std::span<double>(values));
+    std::size_t k = 0;
+    for (Parameter<T>* p : scheme_->parameters())
+      for (Index i = 0; i < p->value.size(); ++i) p->value.data()[i] = static_cast<T>(values[k++]);
+  }
+
     require(it != r.figures.end(), "trainer: best_figure '", name, "' is not among the epoch's figures (",
             history_.figure_names(), ")");
     const double v = it->second;
@@ -303,7 +346,7 @@ class Trainer {
   std::string best_figure() const { return options_.best_figure.empty() ? monitor() : options_.best_figure; }
 
   void write_checkpoint() {
-    if (options_.checkpoint.empty()) return;
+    if (options_.checkpoint.empty() || !options_.data_parallel.writes()) return;
     Checkpoint<T> c;
     c.epoch = epoch_;
     c.state = capture_state(epoch_, scheme_->parameters(), scheme_->optimisers());
@@ -316,7 +359,7 @@ class Trainer {
   }
 
   void write_history() {
-    if (options_.history.empty()) return;
+    if (options_.history.empty() || !options_.data_parallel.writes()) return;
     write_file_atomically(options_.history, to_json(history_).dump(1) + "\n");
   }
 
@@ -337,3 +380,4 @@ class Trainer {
 };
 
 }  // namespace agnostic::train
+  std::vector<double> step_sums_;        // a step's loss, events and parts (data-parallel)

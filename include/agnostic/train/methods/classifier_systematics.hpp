@@ -45,7 +45,7 @@ inline BinnedHeldOut classifier_held_out(Sequential<float>& net, const PreparedD
 // Writes DIR/workspace.json and records it; returns its path.
 inline std::filesystem::path write_run_workspace(RunContext& ctx, const stats::Workspace& ws) {
   const auto path = ctx.file("workspace.json");
-  write_file_atomically(path, stats::to_json(ws).dump(1) + "\n");
+  if (ctx.writes()) write_file_atomically(path, stats::to_json(ws).dump(1) + "\n");
   ctx.wrote(path);
   return path;
 }

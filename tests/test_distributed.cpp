@@ -1,0 +1,259 @@
+// Tests of MPI data-parallel training and distributed toys (include/agnostic/distributed/,
+// train/data_parallel.hpp; docs/distributed.md). Built only with -DAGNOSTIC_MPI=ON and run by
+// ctest as `mpirun -n 2 --oversubscribe test_distributed`: every case runs on both ranks, and a
+// rank compares what it computed alone with what the ranks computed together.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <agnostic/adversarial/adnn.hpp>
+#include <agnostic/core/threads.hpp>
+#include <agnostic/distributed/communicator.hpp>
+#include <agnostic/optim/adam.hpp>
+#include <agnostic/optim/sgd.hpp>
+#include <agnostic/stats/toys.hpp>
+#include <agnostic/stats/workspace.hpp>
+#include <agnostic/train/classifier.hpp>
+#include <agnostic/train/trainer.hpp>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+using namespace agnostic;
+using namespace agnostic::train;
+namespace fs = std::filesystem;
+
+namespace {
+
+distributed::Communicator& world() {
+  return distributed::world();
+}
+
+// Every parameter value, in order, in double.
+std::vector<double> values_of(const ParameterGroup<float>& group) {
+  std::vector<double> v;
+  for (const Parameter<float>* p : group)
+    for (Index i = 0; i < p->value.size(); ++i) v.push_back(static_cast<double>(p->value.data()[i]));
+  return v;
+}
+
+bool bit_identical(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), sizeof(double) * a.size()) == 0;
+}
+
+// True when rank 0's vector equals this rank's bit for bit (checked on every rank).
+bool same_on_every_rank(const std::vector<double>& mine) {
+  std::vector<double> root = mine;
+  world().broadcast(std::span<double>(root));
+  std::vector<double> same{bit_identical(root, mine) ? 1.0 : 0.0};
+  world().sum(std::span<double>(same));
+  return same[0] == static_cast<double>(world().size());
+}
+
+double max_difference(const std::vector<double>& a, const std::vector<double>& b) {
+  REQUIRE(a.size() == b.size());
+  double d = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i) d = std::max(d, std::abs(a[i] - b[i]));
+  return d;
+}
+
+// Two overlapping Gaussian classes in 5 variables; the same on every rank (fixed seed).
+Dataset<float> two_classes(Index n, std::uint64_t seed) {
+  Rng rng(seed);
+  Matrix<float> x(n, 5);
+  std::vector<Index> y(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) {
+    y[static_cast<std::size_t>(i)] = i % 2;
+    for (Index k = 0; k < 5; ++k) x(i, k) = static_cast<float>(rng.normal(i % 2 == 1 ? 0.6 : -0.2, 1.0));
+  }
+  return Dataset<float>(x, y);
+}
+
+TrainerOptions options(Index epochs, DataParallel dp, fs::path checkpoint = {}) {
+  TrainerOptions o;
+  o.stopping.max_epochs = epochs;
+  o.verbosity = Verbosity::silent;
+  o.restore_best = false;
+  o.seed = 5;
+  o.checkpoint = std::move(checkpoint);
+  o.data_parallel = std::move(dp);
+  return o;
+}
+
+// A classifier trained `epochs` epochs with SGD on 1000 events in batches of 64 (the last batch
+// holds 1000 - 15 * 64 = 40 rows), on the ranks `dp` names; returns its parameters.
+struct ClassifierRun {
+  Dataset<float> data = two_classes(1000, 3);
+  Rng init{7};
+  Sequential<float> model{{5, 16, 8, 1}, Activation::tanh(), Activation::identity(), init};
+  SGD<float> sgd{model.parameters(), SGDOptions{.lr = 0.05, .momentum = 0.9}};
+  ClassifierScheme<float> scheme{model, sgd, data, nullptr, ClassifierOptions{.batch_size = 64}};
+};
+
+std::vector<double> train_classifier(Index epochs, const DataParallel& dp) {
+  ClassifierRun run;
+  Trainer<float> trainer(run.scheme, options(epochs, dp));
+  trainer.fit();
+  return values_of(run.model.parameters());
+}
+
+fs::path scratch(const std::string& name) {
+  const fs::path dir = fs::path(AGNOSTIC_BINARY_DIR) / "test_distributed" / name;
+  if (world().rank() == 0) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  world().barrier();
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("communicator: the sum over ranks is exact, the same on every rank, any length") {
+  const int k = world().size(), r = world().rank();
+  for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{3}, std::size_t{1001}}) {
+    CAPTURE(n);
+    std::vector<double> v(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<double>(i) + 0.25 * (r + 1);
+    world().sum(std::span<double>(v));
+    for (std::size_t i = 0; i < n; ++i)
+      CHECK(v[i] == static_cast<double>(k) * static_cast<double>(i) + 0.25 * k * (k + 1) / 2);
+    CHECK(same_on_every_rank(v));
+  }
+  // all_gather concatenates in rank order, whatever the lengths.
+  std::vector<double> mine(static_cast<std::size_t>(r + 1), static_cast<double>(r));
+  const std::vector<double> all = world().all_gather(mine);
+  std::vector<double> expected;
+  for (int q = 0; q < k; ++q) expected.insert(expected.end(), static_cast<std::size_t>(q + 1), q);
+  CHECK(all == expected);
+  const distributed::Share s = distributed::share_of(10, 1, 3);
+  CHECK(s.begin == 3);
+  CHECK(s.end == 6);
+}
+
+TEST_CASE("data-parallel classifier: identical parameters on every rank, the same bits twice") {
+  REQUIRE(world().size() == 2);
+  const std::vector<double> a = train_classifier(3, world().data_parallel());
+  const std::vector<double> b = train_classifier(3, world().data_parallel());
+  CHECK(bit_identical(a, b));
+  CHECK(same_on_every_rank(a));
+  // Training moved the weights (the comparison below is not of two untouched initialisations).
+  ClassifierRun untouched;
+  CHECK(max_difference(a, values_of(untouched.model.parameters())) > 1e-2);
+}
+
+TEST_CASE("data-parallel classifier: 2 ranks and one process with the same global batch agree") {
+  const std::vector<double> ranks = train_classifier(3, world().data_parallel());
+  const std::vector<double> alone = train_classifier(3, DataParallel{});
+  // 3 epochs x 16 SGD steps: float rounding of the summed gradients, not a different training.
+  const double d = max_difference(ranks, alone);
+  MESSAGE("max |w(2 ranks) - w(1 process)| = " << d);
+  CHECK(d < 1e-5);
+}
+
+TEST_CASE("data-parallel ADNN (mixed batches, two optimisers): ranks agree with one process") {
+  auto data = [] {
+    Rng rng(5);
+    const Index n = 300;
+    Matrix<float> x(n, 4);
+    std::vector<Index> labels(static_cast<std::size_t>(n)), domains(static_cast<std::size_t>(n));
+    for (Index i = 0; i < n; ++i) {
+      const Index y = i % 3, d = y == 1 ? (i / 3) % 3 : 7;
+      labels[static_cast<std::size_t>(i)] = y;
+      domains[static_cast<std::size_t>(i)] = d;
+      for (Index j = 0; j < 4; ++j)
+        x(i, j) = static_cast<float>(rng.normal(0.7 * static_cast<double>(y - 1), 1.0));
+      if (y == 1) x(i, 0) += static_cast<float>(0.8 * static_cast<double>(d));
+    }
+    return Dataset<float>(x, labels, Vector<float>::Ones(n), domains, 3);
+  }();
+  auto train = [&](const DataParallel& dp) {
+    Rng init(2);
+    Sequential<float> classifier({4, 10, 8, 3}, Activation::relu(), Activation::identity(), init,
+                                 Initialiser::glorot_uniform(), "classifier");
+    Sequential<float> adversary({8, 6, 3}, Activation::relu(), Activation::identity(), init,
+                                Initialiser::glorot_uniform(), "adversary");
+    Adam<float> c_opt(classifier.parameters(), {.lr = 1e-2});
+    Adam<float> a_opt(adversary.parameters(), {.lr = 1e-2});
+    // 100 adversary-class events of 300: batches of 60 hold 20 of them, 10 per rank.
+    adversarial::AdnnScheme<float> scheme(classifier, adversary, c_opt, a_opt, data, nullptr,
+                                          {.alpha = {adversarial::StrengthShape::constant, 5.0},
+                                           .adversary_steps = 2,
+                                           .pretrain_classifier_epochs = 1,
+                                           .pretrain_adversary_epochs = 1,
+                                           .game_epochs = 2,
+                                           .batch_size = 60});
+    TrainerOptions o = options(scheme.total_epochs(), dp);
+    o.warmup_epochs = scheme.warmup_epochs();
+    Trainer<float> trainer(scheme, o);
+    trainer.fit();
+    return values_of(classifier.parameters() + adversary.parameters());
+  };
+  const std::vector<double> ranks = train(world().data_parallel()), again = train(world().data_parallel());
+  const std::vector<double> alone = train(DataParallel{});
+  CHECK(bit_identical(ranks, again));
+  CHECK(same_on_every_rank(ranks));
+  const double d = max_difference(ranks, alone);
+  MESSAGE("ADNN: max |w(2 ranks) - w(1 process)| = " << d);
+  CHECK(d < 1e-5);
+}
+
+TEST_CASE("data-parallel resume: 2 epochs + resume to 5 gives the bits of 5 uninterrupted epochs") {
+  const fs::path dir = scratch("resume");
+  std::vector<double> straight;
+  {
+    ClassifierRun run;
+    Trainer<float> trainer(run.scheme, options(5, world().data_parallel(), dir / "straight.json"));
+    trainer.fit();
+    straight = values_of(run.model.parameters());
+  }
+  {
+    ClassifierRun run;
+    Trainer<float> trainer(run.scheme, options(2, world().data_parallel(), dir / "split.json"));
+    trainer.fit();
+  }
+  ClassifierRun resumed;  // fresh weights: everything must come from the checkpoint
+  Trainer<float> trainer(resumed.scheme, options(5, world().data_parallel(), dir / "split.json"));
+  const History& h = trainer.resume(dir / "split.json");
+  CHECK(h.epochs.size() == 5);
+  CHECK(bit_identical(values_of(resumed.model.parameters()), straight));
+  CHECK(same_on_every_rank(straight));
+  // Only rank 0 wrote: no temporary files of another process are left beside the checkpoint.
+  world().barrier();
+  Index files = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    (void)entry;
+    ++files;
+  }
+  CHECK(files == 2);
+}
+
+TEST_CASE("distributed toys: each rank's share of the ensemble, gathered, is bit for bit one process's") {
+  using namespace agnostic::stats;
+  const BinnedLikelihood model(read_workspace(AGNOSTIC_SHARED_DIR "/reference/w6-workspace.json"));
+  const Eigen::VectorXd truth = model.init();
+  const int n = 13;  // not a multiple of the ranks
+  const ToyEnsemble alone = run_toys(model, truth, {.n = n, .seed = 4, .fit = {}});
+  const distributed::Share s = world().share(n);
+  const ToyEnsemble part = run_toys(
+      model, truth,
+      {.n = static_cast<int>(s.end - s.begin), .first = static_cast<int>(s.begin), .seed = 4, .fit = {}});
+  std::vector<double> mine;
+  for (int i = 0; i < part.n; ++i)
+    for (int p = 0; p < model.n_params(); ++p) mine.push_back(part.values(i, p));
+  const std::vector<double> all = world().all_gather(mine);
+  std::vector<double> expected;
+  for (int i = 0; i < n; ++i)
+    for (int p = 0; p < model.n_params(); ++p) expected.push_back(alone.values(i, p));
+  CHECK(bit_identical(all, expected));
+}
+
+int main(int argc, char** argv) {
+  distributed::MpiSession mpi(argc, argv);
+  set_threads(1);
+  doctest::Context context(argc, argv);
+  // Only rank 0 reports; a failure on another rank still fails the run (its exit code).
+  if (world().rank() != 0) context.setOption("out", "/dev/null");
+  return context.run();
+}
