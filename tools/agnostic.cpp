@@ -16,10 +16,10 @@
 #include "sample_command.hpp"
 #include "template_command.hpp"
 #include "train_command.hpp"
-
 #ifdef AGNOSTIC_MPI
 #include "agnostic/distributed/communicator.hpp"
 #endif
+
 struct Subcommand {
   const char* name;
   const char* summary;
@@ -56,13 +56,13 @@ static int usage(std::ostream& out) {
 }
 
 int main(int argc, char** argv) {
-  agnostic::choose_openmp_waiting(argv);
-  if (argc < 2) return usage(std::cerr);
-  const std::string_view name = argv[1];
 #ifdef AGNOSTIC_MPI
   // Under mpirun every rank runs the command; commands that share work ask distributed::world().
   agnostic::distributed::MpiSession mpi(argc, argv);
 #endif
+  agnostic::choose_openmp_waiting(argv);
+  if (argc < 2) return usage(std::cerr);
+  const std::string_view name = argv[1];
   if (name == "--help" || name == "-h" || name == "help") {
     usage(std::cout);
     return 0;
@@ -72,9 +72,6 @@ int main(int argc, char** argv) {
     try {
       return s.run(argc - 1, argv + 1);
     } catch (const std::exception& e) {
-      std::cerr << "agnostic " << name << ": error: " << e.what() << "\n";
-      return 1;
-    }
 #ifdef AGNOSTIC_MPI
       auto& world = agnostic::distributed::world();
       if (world.size() > 1) {  // the other ranks would wait for this one forever
@@ -82,6 +79,9 @@ int main(int argc, char** argv) {
         world.abort(1);
       }
 #endif
+      std::cerr << "agnostic " << name << ": error: " << e.what() << "\n";
+      return 1;
+    }
   }
   std::cerr << "agnostic: unknown command '" << name << "'\n";
   return usage(std::cerr);

@@ -235,10 +235,6 @@ class Trainer {
     if (options_.on_epoch_end) options_.on_epoch_end(record);
   }
 
-  bool update_best(const EpochRecord& r) {
-    if (r.epoch <= options_.warmup_epochs) return false;
-    const std::string name = best_figure();
-    const auto it = r.figures.find(name);
   // One step on this rank's share of batch b; under data-parallel training the loss, the events
   // and the parts are the sums over the ranks, so every rank sees the same.
   StepResult shared_step(Index b) {
@@ -268,6 +264,10 @@ class Trainer {
       for (Index i = 0; i < p->value.size(); ++i) p->value.data()[i] = static_cast<T>(values[k++]);
   }
 
+  bool update_best(const EpochRecord& r) {
+    if (r.epoch <= options_.warmup_epochs) return false;
+    const std::string name = best_figure();
+    const auto it = r.figures.find(name);
     require(it != r.figures.end(), "trainer: best_figure '", name, "' is not among the epoch's figures (",
             history_.figure_names(), ")");
     const double v = it->second;
@@ -377,7 +377,7 @@ class Trainer {
   History history_;
   std::optional<TrainingState<T>> best_;
   std::deque<TrainingState<T>> recent_;  // end-of-epoch states, oldest first, at most K
+  std::vector<double> step_sums_;        // a step's loss, events and parts (data-parallel)
 };
 
 }  // namespace agnostic::train
-  std::vector<double> step_sums_;        // a step's loss, events and parts (data-parallel)
