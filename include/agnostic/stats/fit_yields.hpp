@@ -22,6 +22,21 @@
 
 namespace agnostic::stats {
 
+namespace fit_yields_detail {
+
+// A fit with Hessian errors: a covariance of the model's size that is not all zero when something
+// floated (a fit with no floating parameter has a zero covariance and is fine).
+inline bool has_covariance(const BinnedLikelihood& model, const FitResult& best) {
+  if (best.covariance.rows() != model.n_params() || best.covariance.cols() != model.n_params() ||
+      best.floating.size() != static_cast<std::size_t>(model.n_params()))
+    return false;
+  const bool any_floating =
+      std::find(best.floating.begin(), best.floating.end(), true) != best.floating.end();
+  return !any_floating || (best.covariance.size() > 0 && best.covariance.cwiseAbs().maxCoeff() > 0.0);
+}
+
+}  // namespace fit_yields_detail
+
 struct ChannelYields {
   std::string name;
   std::vector<std::pair<std::string, Eigen::VectorXd>> samples;  // (sample name, yield per bin)
@@ -103,7 +118,7 @@ inline std::vector<ChannelYields> prefit_yields(const BinnedLikelihood& model, c
 // Post-fit: the model at the best fit with the fit's covariance.
 inline std::vector<ChannelYields> postfit_yields(const BinnedLikelihood& model, const Data& data,
                                                  const FitResult& best) {
-  require(best.covariance.rows() == model.n_params() && best.covariance.cwiseAbs().maxCoeff() > 0.0,
+  require(fit_yields_detail::has_covariance(model, best),
           "postfit_yields: the fit has no covariance (FitOptions::hesse was false)");
   return channel_yields(model, data, best.values, best.covariance);
 }
@@ -115,8 +130,7 @@ struct Correlation {
 
 // The correlation matrix of the floating parameters of a fit, from its covariance (inverse Hessian).
 inline Correlation correlation(const BinnedLikelihood& model, const FitResult& best) {
-  require(best.covariance.rows() == model.n_params() && best.covariance.cwiseAbs().maxCoeff() > 0.0 &&
-              best.floating.size() == static_cast<std::size_t>(model.n_params()),
+  require(fit_yields_detail::has_covariance(model, best),
           "correlation: the fit has no covariance (FitOptions::hesse was false)");
   std::vector<int> idx;
   for (int i = 0; i < model.n_params(); ++i)

@@ -79,12 +79,14 @@ void for_each_toy(int n, Body&& body, const char* what = "toy") {
 
 struct ToyOptions {
   int n = 1000;
+  int first = 0;  // the toys run are first, ..., first + n - 1 of the ensemble `seed` (a share of it)
   std::uint64_t seed = 1;
   FitOptions fit;  // per-toy fit settings; fit.hesse must stay on for pulls
 };
 
 struct ToyEnsemble {
   int n = 0;                       // toys generated
+  int first = 0;                   // index of the first toy: row i is toy first + i
   int n_converged = 0;             // toys whose fit converged with a positive-definite Hessian
   Eigen::VectorXd truth;           // the generating parameters
   Eigen::MatrixXd values, errors;  // one row per toy, one column per parameter
@@ -93,47 +95,28 @@ struct ToyEnsemble {
   // float (fixed in the model or in ToyOptions::fit.fix) get pull_count 0 and mean = width = 0.
   Eigen::VectorXd pull_mean, pull_width;
   std::vector<int> pull_count;
+
+  // (fitted - truth) / error of parameter p in row i; NaN when that toy's fit failed or gave no error.
+  double pull(int i, int p) const {
+    if (!converged[static_cast<std::size_t>(i)] || !(errors(i, p) > 0.0)) return std::nan("");
+    return (values(i, p) - truth[p]) / errors(i, p);
+  }
 };
 
-// Generates options.n toys around `truth`, fits each one (starting at the truth), and summarises the
-// pulls. Parallel over toys with OpenMP; the result depends only on (truth, options), not on threads.
-inline ToyEnsemble run_toys(const BinnedLikelihood& model, const Eigen::VectorXd& truth,
-                            const ToyOptions& options = {}) {
-  require(options.n >= 1, "run_toys: the number of toys must be >= 1, got ", options.n);
-  require(options.fit.hesse, "run_toys: pulls need errors; ToyOptions::fit.hesse must be true");
-  model.check_params(truth);
-  (void)asimov_data(model, truth);  // a truth with a refused yield fails here, once, with its message
-  const int np = model.n_params();
-  ToyEnsemble e;
-  e.n = options.n;
-  e.truth = truth;
-  e.values.resize(options.n, np);
-  e.errors.resize(options.n, np);
-  e.converged.assign(static_cast<std::size_t>(options.n), false);
-  FitOptions fit_options = options.fit;
-  fit_options.start = truth;
-  std::vector<char> ok(static_cast<std::size_t>(options.n), 0);
-  toys_detail::for_each_toy(options.n, [&](int i) {
-    Rng rng = toy_rng(options.seed, static_cast<std::uint64_t>(i));
-    const Data toy = sample_toy(model, truth, rng);
-    const FitResult r = fit(model, toy, fit_options);
-    e.values.row(i) = r.values.transpose();
-    e.errors.row(i) = r.errors.transpose();
-    ok[static_cast<std::size_t>(i)] = r.converged && r.hessian_positive_definite;
-  });
-
+// Fills n_converged and the pull summary (pull_mean, pull_width, pull_count) from the rows: used by
+// run_toys, and after joining the shares of an ensemble run on several processes (distributed/).
+inline void summarise_pulls(ToyEnsemble& e) {
+  const int np = static_cast<int>(e.truth.size());
   e.pull_mean = Eigen::VectorXd::Zero(np);
   e.pull_width = Eigen::VectorXd::Zero(np);
   e.pull_count.assign(static_cast<std::size_t>(np), 0);
-  for (int i = 0; i < options.n; ++i)
-    e.converged[static_cast<std::size_t>(i)] = ok[static_cast<std::size_t>(i)];
-  e.n_converged = static_cast<int>(std::count(ok.begin(), ok.end(), 1));
+  e.n_converged = static_cast<int>(std::count(e.converged.begin(), e.converged.end(), true));
   for (int p = 0; p < np; ++p) {
     double sum = 0.0, sum2 = 0.0;
     int count = 0;
-    for (int i = 0; i < options.n; ++i) {
-      if (!ok[static_cast<std::size_t>(i)] || !(e.errors(i, p) > 0.0)) continue;
-      const double pull = (e.values(i, p) - truth[p]) / e.errors(i, p);
+    for (int i = 0; i < e.n; ++i) {
+      const double pull = e.pull(i, p);
+      if (std::isnan(pull)) continue;
       sum += pull;
       sum2 += pull * pull;
       ++count;
@@ -145,6 +128,42 @@ inline ToyEnsemble run_toys(const BinnedLikelihood& model, const Eigen::VectorXd
         count > 1 ? std::sqrt(std::max(0.0, (sum2 - count * e.pull_mean[p] * e.pull_mean[p]) / (count - 1)))
                   : 0.0;
   }
+}
+
+// Generates toys options.first, ..., options.first + options.n - 1 around `truth`, fits each one
+// (starting at the truth), and summarises the pulls. Parallel over toys with OpenMP; toy i depends only
+// on (truth, seed, i): the rows are the same whatever the thread count or the split into ranges.
+inline ToyEnsemble run_toys(const BinnedLikelihood& model, const Eigen::VectorXd& truth,
+                            const ToyOptions& options = {}) {
+  require(options.n >= 1, "run_toys: the number of toys must be >= 1, got ", options.n);
+  require(options.first >= 0, "run_toys: the first toy index must be >= 0, got ", options.first);
+  require(options.fit.hesse, "run_toys: pulls need errors; ToyOptions::fit.hesse must be true");
+  model.check_params(truth);
+  (void)asimov_data(model, truth);  // a truth with a refused yield fails here, once, with its message
+  const int np = model.n_params();
+  ToyEnsemble e;
+  e.n = options.n;
+  e.first = options.first;
+  e.truth = truth;
+  e.values.resize(options.n, np);
+  e.errors.resize(options.n, np);
+  e.converged.assign(static_cast<std::size_t>(options.n), false);
+  FitOptions fit_options = options.fit;
+  fit_options.start = truth;
+  std::vector<char> ok(static_cast<std::size_t>(options.n), 0);
+  toys_detail::for_each_toy(options.n, [&](int i) {
+    Rng rng =
+        toy_rng(options.seed, static_cast<std::uint64_t>(options.first) + static_cast<std::uint64_t>(i));
+    const Data toy = sample_toy(model, truth, rng);
+    const FitResult r = fit(model, toy, fit_options);
+    e.values.row(i) = r.values.transpose();
+    e.errors.row(i) = r.errors.transpose();
+    ok[static_cast<std::size_t>(i)] = r.converged && r.hessian_positive_definite;
+  });
+
+  for (int i = 0; i < options.n; ++i)
+    e.converged[static_cast<std::size_t>(i)] = ok[static_cast<std::size_t>(i)];
+  summarise_pulls(e);
   return e;
 }
 
