@@ -8,12 +8,14 @@
 #include <agnostic/adversarial/adnn.hpp>
 #include <agnostic/core/threads.hpp>
 #include <agnostic/distributed/communicator.hpp>
+#include <agnostic/distributed/statistics.hpp>
 #include <agnostic/optim/adam.hpp>
 #include <agnostic/optim/sgd.hpp>
 #include <agnostic/stats/toys.hpp>
 #include <agnostic/stats/workspace.hpp>
 #include <agnostic/train/classifier.hpp>
 #include <agnostic/train/trainer.hpp>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -132,6 +134,19 @@ TEST_CASE("communicator: the sum over ranks is exact, the same on every rank, an
   CHECK(s.end == 6);
 }
 
+TEST_CASE("communicator: time of one sum of a W1- and a W2-sized gradient (reported, not checked)") {
+  for (std::size_t n : {std::size_t{4416}, std::size_t{140325}}) {  // W1, W2 parameter counts
+    std::vector<double> v(n, 1.0);
+    world().barrier();
+    const auto start = std::chrono::steady_clock::now();
+    const int repeats = 50;
+    for (int i = 0; i < repeats; ++i) world().sum(std::span<double>(v));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    MESSAGE(n << " doubles on " << world().size() << " ranks: " << 1e6 * seconds / repeats << " us per sum");
+    CHECK(v[0] == std::pow(static_cast<double>(world().size()), repeats));
+  }
+}
+
 TEST_CASE("data-parallel classifier: identical parameters on every rank, the same bits twice") {
   REQUIRE(world().size() == 2);
   const std::vector<double> a = train_classifier(3, world().data_parallel());
@@ -229,24 +244,42 @@ TEST_CASE("data-parallel resume: 2 epochs + resume to 5 gives the bits of 5 unin
   CHECK(files == 2);
 }
 
-TEST_CASE("distributed toys: each rank's share of the ensemble, gathered, is bit for bit one process's") {
+TEST_CASE("distributed toys: the ranks' shares, gathered, are bit for bit one process's ensemble") {
   using namespace agnostic::stats;
   const BinnedLikelihood model(read_workspace(AGNOSTIC_SHARED_DIR "/reference/w6-workspace.json"));
   const Eigen::VectorXd truth = model.init();
-  const int n = 13;  // not a multiple of the ranks
-  const ToyEnsemble alone = run_toys(model, truth, {.n = n, .seed = 4, .fit = {}});
-  const distributed::Share s = world().share(n);
-  const ToyEnsemble part = run_toys(
-      model, truth,
-      {.n = static_cast<int>(s.end - s.begin), .first = static_cast<int>(s.begin), .seed = 4, .fit = {}});
-  std::vector<double> mine;
-  for (int i = 0; i < part.n; ++i)
-    for (int p = 0; p < model.n_params(); ++p) mine.push_back(part.values(i, p));
-  const std::vector<double> all = world().all_gather(mine);
-  std::vector<double> expected;
-  for (int i = 0; i < n; ++i)
-    for (int p = 0; p < model.n_params(); ++p) expected.push_back(alone.values(i, p));
-  CHECK(bit_identical(all, expected));
+  const ToyOptions options{.n = 13, .first = 0, .seed = 4, .fit = {}};  // 13: not a multiple of the ranks
+  const ToyEnsemble alone = stats::run_toys(model, truth, options);
+  const ToyEnsemble shared = distributed::run_toys(world(), model, truth, options);
+  auto flat = [](const Eigen::MatrixXd& m) { return std::vector<double>(m.data(), m.data() + m.size()); };
+  CHECK(shared.n == alone.n);
+  CHECK(bit_identical(flat(shared.values), flat(alone.values)));
+  CHECK(bit_identical(flat(shared.errors), flat(alone.errors)));
+  CHECK(shared.converged == alone.converged);
+  CHECK(shared.n_converged == alone.n_converged);
+  CHECK(bit_identical(flat(shared.pull_mean), flat(alone.pull_mean)));
+  CHECK(bit_identical(flat(shared.pull_width), flat(alone.pull_width)));
+  CHECK(shared.pull_count == alone.pull_count);
+  // Each rank really ran only its share: rank 1 of 2 starts at toy 6.
+  CHECK(world().share(13).begin == (world().rank() == 0 ? 0 : 6));
+
+  // A toy CLs scan, its 3 points shared by the 2 ranks.
+  const std::vector<double> grid{0.5, 1.0, 2.0};
+  const std::vector<ToyClsResult> scan =
+      distributed::toy_cls_scan(world(), model, model.observed(), grid, 30, 9, TestStatistic::qtilde);
+  REQUIRE(scan.size() == grid.size());
+  for (std::size_t k = 0; k < grid.size(); ++k) {
+    const ToyClsResult one = toy_cls(model, model.observed(), grid[k], 30, 9, TestStatistic::qtilde);
+    CAPTURE(k);
+    CHECK(scan[k].mu == one.mu);
+    CHECK(bit_identical(
+        {scan[k].q_obs, scan[k].cls_obs, scan[k].clsb_obs, scan[k].clb_obs, scan[k].cls_obs_error},
+        {one.q_obs, one.cls_obs, one.clsb_obs, one.clb_obs, one.cls_obs_error}));
+    CHECK(bit_identical(std::vector<double>(scan[k].cls_exp.begin(), scan[k].cls_exp.end()),
+                        std::vector<double>(one.cls_exp.begin(), one.cls_exp.end())));
+    CHECK(scan[k].n_signal == one.n_signal);
+    CHECK(scan[k].n_background == one.n_background);
+  }
 }
 
 int main(int argc, char** argv) {

@@ -103,8 +103,17 @@ class Trainer {
     const DataParallel& dp = options_.data_parallel;
     progress_ = Progress(options_.out, dp.writes() ? options_.verbosity : Verbosity::silent);
     if (dp.active())
-      for (Optimiser<T>* o : scheme_->optimisers()) o->set_gradient_hook(GradientSum<T>(dp));
+      for (Optimiser<T>* o : scheme_->optimisers()) {
+        o->set_gradient_hook(GradientSum<T>(dp));
+        hooked_.push_back(o);
+      }
   }
+  // The optimisers outlive the trainer (declare them first): they step alone again afterwards.
+  ~Trainer() {
+    for (Optimiser<T>* o : hooked_) o->set_gradient_hook({});
+  }
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
 
   // Trains from the scheme's current weights.
   const History& fit() {
@@ -378,6 +387,7 @@ class Trainer {
   std::optional<TrainingState<T>> best_;
   std::deque<TrainingState<T>> recent_;  // end-of-epoch states, oldest first, at most K
   std::vector<double> step_sums_;        // a step's loss, events and parts (data-parallel)
+  std::vector<Optimiser<T>*> hooked_;    // optimisers whose gradient hook this trainer set
 };
 
 }  // namespace agnostic::train
