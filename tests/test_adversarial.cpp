@@ -31,6 +31,12 @@ TEST_CASE("strength schedule: constant, linear and ganin values at known p") {
   CHECK(linear.at_epoch(3, 4) == 1.5);
   CHECK(ganin.at_epoch(2, 10) == doctest::Approx(3.0 * std::tanh(0.5)).epsilon(1e-14));
   CHECK(StrengthSchedule("ganin", 0.0).at(0.7) == 0.0);
+  // By step: batch b of B in epoch e of E is p = ((e - 1) B + b) / (E B).
+  CHECK(linear.at_step(1, 0, 5, 4) == 0.0);
+  CHECK(linear.at_step(2, 3, 5, 4) == doctest::Approx(3.0 * 8.0 / 20.0).epsilon(1e-15));
+  CHECK(linear.at_step(4, 4, 5, 4) == doctest::Approx(3.0 * 19.0 / 20.0).epsilon(1e-15));
+  CHECK(ganin.at_step(1, 1, 5, 2) == doctest::Approx(3.0 * std::tanh(0.5)).epsilon(1e-14));
+  CHECK_THROWS_WITH_AS(linear.at_step(1, 5, 5, 4), doctest::Contains("batch 5 of 5 in epoch 1 of 4"), Error);
 }
 
 TEST_CASE("strength schedule: names round-trip; unknown names and bad strengths are errors") {
@@ -114,7 +120,9 @@ TEST_CASE("DANN: the gate: scrambling the target labels leaves the trained weigh
     CHECK(h.epochs.size() == 3);
     CHECK(h.epochs.back().figures.count("train_label_loss") == 1);
     CHECK(h.epochs.back().figures.count("ks_source_target") == 1);
-    CHECK(h.epochs.back().figures.at("lambda") == doctest::Approx(2.0 * 2.0 / 3.0));
+    // lambda is set per step; history holds that of the epoch's last step, p = (3 B - 1) / (3 B).
+    const double steps = 3.0 * static_cast<double>(scheme.batches());
+    CHECK(h.epochs.back().figures.at("lambda") == doctest::Approx(2.0 * (steps - 1.0) / steps).epsilon(1e-12));
     std::vector<float> values;
     for (Parameter<float>* p : group)
       for (Index k = 0; k < p->value.size(); ++k) values.push_back(p->value.data()[k]);

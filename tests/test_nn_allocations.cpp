@@ -129,7 +129,9 @@ TEST_CASE("infer::Network's evaluate and warm evaluate_batch allocate nothing") 
 #include <agnostic/adversarial/dann.hpp>
 #include <agnostic/optim/adam.hpp>
 
-TEST_CASE("a warm DANN step (gather, both heads, gradient reversal, backward, optimiser) allocates nothing") {
+TEST_CASE(
+    "a warm DANN step (gather, both heads, gradient reversal, backward, optimiser, StepResult) allocates "
+    "nothing") {
   Rng rng(5);
   const Index n = 400;
   MatrixF x(n, 6);
@@ -159,14 +161,19 @@ TEST_CASE("a warm DANN step (gather, both heads, gradient reversal, backward, op
     Rng order(1);
     scheme.start_epoch(2, order);
     REQUIRE(scheme.batches() >= 4);
-    scheme.train_step(0);
+    scheme.step(0);
     g_new_calls = 0;
     g_eigen_heap_calls = 0;
     g_counting = true;
     Eigen::internal::set_is_malloc_allowed(false);
-    for (Index b = 1; b < scheme.batches() - 1; ++b) scheme.train_step(b);  // the last batch may be smaller
+    double sum = 0.0;
+    for (Index b = 1; b < scheme.batches() - 1; ++b) {  // the last batch may be smaller
+      const train::StepResult r = scheme.step(b);       // what the trainer calls, named parts included
+      sum += r.parts.at("label_loss") + r.parts.at("domain_loss");
+    }
     Eigen::internal::set_is_malloc_allowed(true);
     g_counting = false;
+    CHECK(std::isfinite(sum));
     CHECK(g_new_calls.load() == 0);
     CHECK(g_eigen_heap_calls.load() == 0);
   }
@@ -201,10 +208,9 @@ TEST_CASE(
   Rng shuffle(1);
   scheme.start_epoch(1, shuffle);
   REQUIRE(scheme.batches() >= 4);
-  auto batch = [&](Index b) {
-    scheme.gather_batch(b);
-    const auto losses = scheme.classifier_step();
-    return losses.objective + scheme.adversary_steps();
+  auto batch = [&](Index b) {  // what the trainer calls: gather, step (1), k steps (2), named parts
+    const train::StepResult r = scheme.step(b);
+    return r.loss + r.parts.at("adversary_loss");
   };
   batch(0);
   g_new_calls = 0;

@@ -267,7 +267,7 @@ class AdnnScheme : public train::TrainingScheme<T> {
 
   // Step (1) on the gathered batch: A frozen, C updated on L(C) - alpha L(A) (on L(C) alone in
   // phase 1; not updated in phase 2). Records the adversary's input for step (2). Allocates
-  // nothing once warm (step() adds the trainer's StepResult, whose named parts are a std::map).
+  // nothing once warm, nor does step() around it.
   AdnnStepLosses classifier_step() {
     adversary_->freeze();
     const bool train_classifier = phase_ != AdnnPhase::pretrain_adversary;

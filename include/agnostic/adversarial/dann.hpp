@@ -70,7 +70,7 @@ struct DannOptions {
   Index source_domain = 0;
   Index target_domain = 1;
   StrengthSchedule lambda{StrengthShape::ganin, 1.0};
-  Index epochs = 1;  // the planned number of epochs: lambda's p = (epoch - 1) / epochs
+  Index epochs = 1;  // the planned number of epochs: lambda's p = steps done / (epochs x batches)
   DannSetup setup = DannSetup::A;
   Index batch_size = 256;                        // events of both domains per batch
   double target_fraction_in_batch = 0.5;         // share of target events in each batch
@@ -105,7 +105,7 @@ Vector<T> dann_domain_weights(const Dataset<T>& data, Index source_domain,
   return train::match_class_fractions(data.labels, data.weights, data.domains, source_domain, fractions);
 }
 
-// What one step did, without the bookkeeping of StepResult (which allocates its map).
+// What one step did, before the trainer's bookkeeping (StepResult).
 struct DannStepLosses {
   double label_loss = 0.0, domain_loss = 0.0, events = 0.0;
   double total() const { return label_loss + domain_loss; }
@@ -167,7 +167,7 @@ class DannScheme : public train::TrainingScheme<T> {
   std::vector<Optimiser<T>*> optimisers() override { return {optimiser_}; }
   void start_epoch(Index epoch, Rng& rng) override {
     sampler_.start_epoch(rng);
-    lambda_ = options_.lambda.at_epoch(epoch, options_.epochs);
+    epoch_ = epoch;
   }
   // One pass over the source events (the target events are cycled).
   Index batches() const override { return batches_; }
@@ -185,6 +185,7 @@ class DannScheme : public train::TrainingScheme<T> {
   // The step itself (what step() runs): allocates nothing once warm. A non-finite loss or
   // gradient changes nothing and returns NaN for the trainer's guard.
   DannStepLosses train_step(Index b) {
+    lambda_ = options_.lambda.at_step(epoch_, b, batches_, options_.epochs);
     train::gather(*train_, sampler_.batch(b), batch_);
     const Index n = batch_.size();
     const auto un = static_cast<std::size_t>(n);
@@ -373,7 +374,8 @@ class DannScheme : public train::TrainingScheme<T> {
   std::size_t tap_ = 0;
   train::MixedBatchSampler sampler_;
   Index batches_ = 0;
-  double lambda_ = 0.0;
+  double lambda_ = 0.0;  // of the latest step (per step: StrengthSchedule::at_step)
+  Index epoch_ = 1;
   Vector<T> domain_weights_, validation_domain_weights_;
   Tape<T> tape_, eval_tape_;
   Batch<T> batch_, eval_batch_;

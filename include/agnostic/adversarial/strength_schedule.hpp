@@ -1,7 +1,8 @@
 #pragma once
 // StrengthSchedule: how strong an adversary is as training goes on — DANN's gradient-reversal
-// lambda (001) and ADNN's alpha (000). p in [0, 1] is the fraction of training done (e.g.
-// (epoch - 1) / epochs at the start of an epoch) and `final_value` the strength at p = 1:
+// lambda (001) and ADNN's alpha (000). p in [0, 1] is the fraction of training done (DANN: the
+// fraction of steps done, at_step; ADNN's alpha: (epoch - 1) / epochs, at_epoch) and `final_value`
+// the strength at p = 1:
 //   constant   s(p) = final
 //   linear     s(p) = final * p                                 (a ramp from 0)
 //   ganin      s(p) = final * (2 / (1 + exp(-10 p)) - 1)          (001 and Ganin et al.: starts at 0,
@@ -74,6 +75,16 @@ struct StrengthSchedule {
     require(epochs >= 1 && epoch >= 1, "StrengthSchedule: epoch ", epoch, " of ", epochs,
             " (both must be >= 1)");
     return at(static_cast<double>(epoch - 1) / static_cast<double>(epochs));
+  }
+
+  // The strength for batch `batch` (0-based) of `batches` in epoch `epoch` (1-based) of `epochs`:
+  // s(p) with p = ((epoch - 1) batches + batch) / (epochs batches), the fraction of optimisation
+  // steps done before this one — 001's per-step p, so a ramp rises smoothly within each epoch.
+  double at_step(long long epoch, long long batch, long long batches, long long epochs) const {
+    require(epochs >= 1 && epoch >= 1 && batches >= 1 && batch >= 0 && batch < batches,
+            "StrengthSchedule: batch ", batch, " of ", batches, " in epoch ", epoch, " of ", epochs,
+            " (epochs and batches must be >= 1, batch in [0, batches))");
+    return at(static_cast<double>((epoch - 1) * batches + batch) / static_cast<double>(epochs * batches));
   }
 
   std::string name() const { return strength_shape_name(shape); }

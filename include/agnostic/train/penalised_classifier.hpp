@@ -102,6 +102,11 @@ class PenalisedClassifierScheme : public TrainingScheme<T> {
         options_(options),
         sampler_(train.rows(), options.batch_size),
         figures_(model, optimiser, train, validation_, {.batch_size = options.batch_size}) {
+    for (const Systematic& sys : variations.systematics())
+      for (const char* direction : {"_up", "_down"}) {
+        const std::string variation = sys.name + direction;
+        part_names_.push_back({variation, "penalty_" + variation, "noise_floor_" + variation});
+      }
     require(model.output_size() == 1,
             "the systematics penalty needs a binary classifier with one sigmoid output; "
             "this network has ",
@@ -178,9 +183,10 @@ class PenalisedClassifierScheme : public TrainingScheme<T> {
           const Var<T> term = soft_histogram_penalty(nominal[static_cast<std::size_t>(c)], varied);
           lambda = lambda.valid() ? lambda + term : term;
         }
-        const std::string name = sys.name + (d == 0 ? "_up" : "_down");
-        r.parts["penalty_" + name] = static_cast<double>(lambda.item());
-        if (v.reweights) r.parts["noise_floor_" + name] = floor;
+        const PartNames& names = part_names_[2 * s + static_cast<std::size_t>(d)];
+        const std::string& name = names.variation;
+        r.parts[names.penalty] = static_cast<double>(lambda.item());
+        if (v.reweights) r.parts[names.noise_floor] = floor;
         penalty_sum_[name] += static_cast<double>(lambda.item()) * r.events;
         if (v.reweights && sys.penalty > 0.0) floor_sum_[name] += floor * r.events;
         if (sys.penalty > 0.0) loss = loss + lambda * static_cast<T>(sys.penalty);
@@ -297,6 +303,11 @@ class PenalisedClassifierScheme : public TrainingScheme<T> {
   Vector<T> targets_, weighted_;
   std::vector<Vector<T>> masks_;
   std::map<std::string, double> penalty_sum_, floor_sum_;
+  // The StepResult part names of each variation (2 s + 0 up, 2 s + 1 down), built once.
+  struct PartNames {
+    std::string variation, penalty, noise_floor;
+  };
+  std::vector<PartNames> part_names_;
   Index low_count_batches_ = 0;
   double events_ = 0.0;
 };

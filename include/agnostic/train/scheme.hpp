@@ -6,10 +6,14 @@
 // CallbackScheme is the quick way to write a new one: give it the training data, the batch size,
 // the parameters, the optimisers and two functions — one optimisation step on a batch, and the
 // end-of-epoch figures — and the loop does the rest.
+#include <array>
+#include <cstddef>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -24,13 +28,55 @@
 
 namespace agnostic::train {
 
+// The named extra losses of one step (e.g. "label_loss", "domain_loss"), kept in a fixed array so
+// that reporting them allocates nothing: a warm step of every scheme is allocation-free. The names
+// are views: give string literals, or strings the scheme owns and keeps alive (built once, e.g. in
+// its constructor), never a temporary.
+class StepParts {
+ public:
+  static constexpr std::size_t capacity = 32;
+  using Entry = std::pair<std::string_view, double>;
+
+  StepParts() = default;
+  StepParts(std::initializer_list<Entry> entries) {
+    for (const Entry& e : entries) (*this)[e.first] = e.second;
+  }
+
+  // The value named `name`, added (as 0) when absent.
+  double& operator[](std::string_view name) {
+    for (std::size_t i = 0; i < size_; ++i)
+      if (entries_[i].first == name) return entries_[i].second;
+    require(size_ < capacity, "StepResult: more than ", capacity, " named parts (adding '", name, "')");
+    entries_[size_] = Entry{name, 0.0};
+    return entries_[size_++].second;
+  }
+  double at(std::string_view name) const {
+    for (std::size_t i = 0; i < size_; ++i)
+      if (entries_[i].first == name) return entries_[i].second;
+    fail("StepResult: no part named '", name, "'");
+  }
+  bool contains(std::string_view name) const {
+    for (std::size_t i = 0; i < size_; ++i)
+      if (entries_[i].first == name) return true;
+    return false;
+  }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const Entry* begin() const { return entries_.data(); }
+  const Entry* end() const { return entries_.data() + size_; }
+
+ private:
+  std::array<Entry, capacity> entries_{};
+  std::size_t size_ = 0;
+};
+
 // What one step reports. `loss` is the quantity minimised (NaN or ±Inf trigger the guard); the
 // epoch's "train_loss" is the mean of the batches' losses weighted by `events`. `parts` are extra
-// losses (e.g. "label_loss", "domain_loss"), averaged the same way into "train_<name>".
+// losses, averaged the same way into "train_<name>".
 struct StepResult {
   double loss = 0.0;
   double events = 1.0;
-  std::map<std::string, double> parts;
+  StepParts parts;
 };
 
 using Figures = std::map<std::string, double>;

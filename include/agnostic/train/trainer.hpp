@@ -201,7 +201,7 @@ class Trainer {
     scheme_->start_epoch(e, rng_);
     const Index nb = scheme_->batches();
     double loss_sum = 0.0, events = 0.0;
-    std::map<std::string, double> part_sums;
+    std::map<std::string, double, std::less<>> part_sums;  // keyed by view: no string per step
     std::optional<Problem> problem;
     for (Index b = 0; b < nb; ++b) {
       const StepResult r = shared_step(b);
@@ -211,7 +211,11 @@ class Trainer {
       }
       loss_sum += r.loss * r.events;
       events += r.events;
-      for (const auto& [name, value] : r.parts) part_sums[name] += value * r.events;
+      for (const auto& [name, value] : r.parts) {
+        auto it = part_sums.find(name);
+        if (it == part_sums.end()) it = part_sums.emplace(std::string(name), 0.0).first;
+        it->second += value * r.events;
+      }
       progress_.batch(e, b + 1, nb, loss_sum / events);
     }
     EpochRecord record;
