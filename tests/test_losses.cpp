@@ -407,6 +407,36 @@ TEST_CASE("soft-histogram penalty: an empty nominal bin is skipped, never 0/0") 
   CHECK(fv.grad().isZero());
 }
 
+TEST_CASE("soft-histogram penalty: a count threshold (soft_histogram.min_count) leaves the tail bins out") {
+  // 40 scores in [0.40, 0.60], 10 bins on [0, 1]: bins far from the scores hold only Gaussian tails
+  // (~exp(-40) per event at 0.45 from a bin centre); shifted by 0.02 their ratios change by orders of
+  // magnitude, so they dominate the literal eq. 2 (~50 times the populated bins here). Above a 1-event
+  // threshold, only the populated bins count, and the gradient is exact there.
+  Rng rng(91);
+  const SoftHistogram h = SoftHistogram::uniform(10, 0.0, 1.0);
+  const MatrixD f = uniform_matrix(rng, 40, 1, 0.40, 0.60);
+  const MatrixD shifted = (f.array() + 0.02).matrix();
+  Tape<double> tape;
+  const auto nominal = h(tape.input(f)), varied = h(tape.input(shifted));
+  double by_hand = 0.0;
+  int populated = 0;
+  for (int k = 0; k < 10; ++k)
+    if (nominal.value()(0, k) > 1.0) {
+      by_hand += std::pow(1.0 - varied.value()(0, k) / nominal.value()(0, k), 2);
+      ++populated;
+    }
+  CHECK(populated >= 3);
+  CHECK(populated <= 6);
+  const double thresholded = soft_histogram_penalty(nominal, varied, 1.0).item();
+  CHECK(thresholded == doctest::Approx(by_hand / 10.0).epsilon(1e-12));
+  CHECK(soft_histogram_penalty(nominal, varied).item() > 10.0 * thresholded);
+  check_gradients(
+      [&](Tape<double>&, const std::vector<Var<double>>& in) {
+        return soft_histogram_penalty(h(in[0]), h(in[1]), 1.0);
+      },
+      {f, shifted});
+}
+
 TEST_CASE("soft-histogram penalty: shape and epsilon errors") {
   Tape<double> tape;
   const MatrixD a = MatrixD::Ones(1, 3), b = MatrixD::Ones(1, 4), c = MatrixD::Ones(2, 3);
