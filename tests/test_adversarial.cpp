@@ -754,3 +754,373 @@ TEST_CASE("ADNN: every key of the adnn section is checked, with the key, the val
       "classes (0 to 2)",
       agnostic::Error);
 }
+
+// ---- cGAN (003 sec. 3): adversarial/cgan.hpp, adversarial/cgan_model.hpp, train/methods/cgan.hpp ----
+
+#include <agnostic/adversarial/cgan.hpp>
+#include <agnostic/adversarial/cgan_model.hpp>
+#include <agnostic/train/methods/cgan.hpp>
+
+using agnostic::adversarial::CganGenerator;
+
+namespace cgan_test {
+
+inline std::filesystem::path fresh(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("agnostic_test_cgan_" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// xc uniform in [0, 1]; xs = 0.3 + 0.4 xc + noise; events with 0.45 <= xc <= 0.55 get `inside`
+// added to xs (and xc moved by `move`): what a blinded run must never see.
+inline void write_csv(const std::filesystem::path& path, int n, double inside, double move = 0.0) {
+  Rng rng(3);
+  std::ofstream out(path);
+  out << "xs,xc\n";
+  out.precision(17);
+  for (int i = 0; i < n; ++i) {
+    double xc = rng.uniform();
+    double xs = 0.3 + 0.4 * xc + 0.1 * rng.normal();
+    if (xc >= 0.45 && xc <= 0.55) {
+      xs += inside;
+      xc = std::clamp(xc + move, 0.45, 0.55);
+    }
+    out << xs << "," << xc << "\n";
+  }
+}
+
+inline nlohmann::json config_for(const std::filesystem::path& data, const std::filesystem::path& out) {
+  return {{"method", "cgan"},
+          {"data", {{"files", {data.string()}}, {"features", {"xs"}}, {"validation_fraction", 0.25}}},
+          {"cgan",
+           {{"conditions", {"xc"}},
+            {"latent", 2},
+            {"generator_hidden", {8}},
+            {"discriminator_hidden", {8}},
+            {"blind", {{"column", "xc"}, {"range", {0.45, 0.55}}}},
+            {"generator_average", 0.9}}},
+          {"training", {{"epochs", 2}, {"batch_size", 32}, {"seed", 5}, {"threads", 1}}},
+          {"output", {{"directory", out.string()}, {"progress", "silent"}}}};
+}
+
+inline std::string cgan_error(const nlohmann::json& j) {
+  try {
+    agnostic::train::cgan_config(agnostic::train::config_from_json(j, "c.json"));
+  } catch (const agnostic::Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+inline std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace cgan_test
+
+TEST_CASE("cGAN: L_D and L_G by hand, and their gradients against finite differences in double") {
+  Rng init(7);
+  Sequential<double> generator({3 + 1, 5, 2}, Activation::tanh(), Activation::tanh(), init,
+                               Initialiser::he_normal(), "generator");
+  Sequential<double> discriminator({2 + 1, 5, 1}, Activation::tanh(), Activation::identity(), init,
+                                   Initialiser::he_normal(), "discriminator");
+  const Index n = 5;
+  MatrixD real(n, 3), z(n, 3), c(n, 1);
+  for (Index i = 0; i < n; ++i) {
+    for (Index j = 0; j < 3; ++j) real(i, j) = init.uniform(-1.0, 1.0);
+    for (Index j = 0; j < 3; ++j) z(i, j) = init.normal();
+    c(i, 0) = real(i, 2);
+  }
+  const MatrixD ones = MatrixD::Ones(n, 1), zeros = MatrixD::Zero(n, 1);
+  // By hand: -mean log sigmoid(D(real)) - mean log(1 - sigmoid(D(G(z, c), c))), and -mean log
+  // sigmoid(D(G(z, c), c)).
+  auto net = [](const Sequential<double>& s, const MatrixD& x, bool tanh_last) {
+    const Dense<double>& a = s.dense_layer(0);
+    const Dense<double>& b = s.dense_layer(1);
+    const MatrixD h = ((x * a.weight.value.transpose()).rowwise() + a.bias.value.row(0)).array().tanh();
+    MatrixD y = (h * b.weight.value.transpose()).rowwise() + b.bias.value.row(0);
+    return tanh_last ? MatrixD(y.array().tanh()) : y;
+  };
+  MatrixD gz(n, 4);
+  gz << z, c;
+  MatrixD fake(n, 3);
+  fake << net(generator, gz, true), c;
+  const MatrixD d_real = net(discriminator, real, false), d_fake = net(discriminator, fake, false);
+  auto log_sigmoid = [](double v) { return -std::log1p(std::exp(-v)); };
+  double ld = 0.0, lg = 0.0;
+  for (Index i = 0; i < n; ++i) {
+    ld -= (log_sigmoid(d_real(i, 0)) + log_sigmoid(-d_fake(i, 0))) / static_cast<double>(n);
+    lg -= log_sigmoid(d_fake(i, 0)) / static_cast<double>(n);
+  }
+  {
+    Tape<double> tape;
+    const auto d = agnostic::adversarial::cgan_discriminator_loss(
+        generator, discriminator, tape.input(real), tape.input(c), tape.input(z), OperandOf<double>(ones),
+        OperandOf<double>(zeros));
+    const auto g = agnostic::adversarial::cgan_generator_loss(generator, discriminator, tape.input(c),
+                                                              tape.input(z), OperandOf<double>(ones));
+    CHECK(d.item() == doctest::Approx(ld).epsilon(1e-12));
+    CHECK(g.item() == doctest::Approx(lg).epsilon(1e-12));
+  }
+  auto params = [](Sequential<double>& s) {
+    std::vector<Parameter<double>*> out;
+    const auto group = s.parameters();
+    for (std::size_t i = 0; i < group.size(); ++i) out.push_back(&group[i]);
+    return out;
+  };
+  // D's step: G frozen; the gradient in D's parameters and in the inputs (through the frozen G).
+  generator.freeze();
+  auto report = gradcheck(
+      [&](Tape<double>&, const std::vector<Var<double>>& v) {
+        return agnostic::adversarial::cgan_discriminator_loss(
+            generator, discriminator, v[0], v[1], v[2], OperandOf<double>(ones), OperandOf<double>(zeros));
+      },
+      {real, c, z}, params(discriminator));
+  CHECK_MESSAGE(report.ok, report.worst);
+  CHECK(report.compared > 30);
+  generator.unfreeze();
+  // G's step: D frozen; the gradient in G's parameters and in the inputs.
+  discriminator.freeze();
+  report = gradcheck(
+      [&](Tape<double>&, const std::vector<Var<double>>& v) {
+        return agnostic::adversarial::cgan_generator_loss(generator, discriminator, v[0], v[1],
+                                                          OperandOf<double>(ones));
+      },
+      {c, z}, params(generator));
+  CHECK_MESSAGE(report.ok, report.worst);
+  CHECK(report.compared > 30);
+}
+
+TEST_CASE("cGAN: the [-1, 1] scaling round-trips, and a generator file round-trips to the same events") {
+  MatrixD x(4, 2);
+  x << 1.0, -5.0, 3.0, 5.0, 2.0, 0.0, 1.5, 2.5;
+  const auto s = agnostic::adversarial::RangeScaling::fit(x);
+  const Matrix<float> y = s.apply<float>(x);
+  CHECK(y.col(0).minCoeff() == -1.0f);
+  CHECK(y.col(0).maxCoeff() == 1.0f);
+  CHECK(y(2, 1) == 0.0f);
+  CHECK(y(2, 0) == doctest::Approx(0.0));
+  const MatrixD back = s.undo(y);
+  CHECK((back - x).cwiseAbs().maxCoeff() < 1e-6);
+  // A constant column maps to 0 and back.
+  MatrixD flat = MatrixD::Constant(3, 1, 2.0);
+  const auto f = agnostic::adversarial::RangeScaling::fit(flat);
+  CHECK(f.apply<float>(flat).cwiseAbs().maxCoeff() == 0.0f);
+
+  Rng init(3);
+  CganGenerator g;
+  g.conditions = {"xc"};
+  g.features = {"a", "b"};
+  g.latent = 3;
+  g.condition_scaling = agnostic::adversarial::RangeScaling{{0.0}, {1.0}};
+  g.feature_scaling = agnostic::adversarial::RangeScaling{{-2.0, 10.0}, {2.0, 20.0}};
+  for (int m = 0; m < 2; ++m) {
+    Sequential<float> net({4, 6, 2}, Activation::leaky_relu(0.4), Activation::tanh(), init,
+                          Initialiser::he_normal(), "generator");
+    g.members.push_back({static_cast<std::uint64_t>(m), 1.0 + m, agnostic::io::dense_weights(net)});
+  }
+  const CganGenerator back_g =
+      agnostic::adversarial::cgan_generator_from_json(nlohmann::json::parse(to_json(g).dump()), "g.json");
+  MatrixD conditions(3, 1);
+  conditions << 0.1, 0.5, 0.9;
+  const MatrixD a = agnostic::adversarial::generate(g, conditions, 4, 11);
+  const MatrixD b = agnostic::adversarial::generate(back_g, conditions, 4, 11);
+  CHECK(a == b);
+  REQUIRE(a.rows() == 12);
+  CHECK(a(5, 0) == 0.5);  // row 1's events 4..7 carry its condition
+  CHECK(a.col(1).minCoeff() >= -2.0);
+  CHECK(a.col(2).minCoeff() >= 10.0);
+  CHECK(a.col(2).maxCoeff() <= 20.0);
+  CHECK_THROWS_WITH_AS(agnostic::adversarial::cgan_generator_from_json(
+                           {{"format", "agnostic-cgan-generator"}, {"version", 2}}, "g.json"),
+                       "generator 'g.json': key 'version' is 2; this build reads version 1", agnostic::Error);
+}
+
+TEST_CASE("cGAN: generate is deterministic in the seed, and an ensemble's events alternate its members") {
+  using namespace cgan_test;
+  const auto dir = fresh("ensemble");
+  write_csv(dir / "events.csv", 600, 0.0);
+  nlohmann::json j = config_for(dir / "events.csv", dir / "out");
+  j["cgan"]["ensemble"] = {{"members", 3}, {"keep", 2}};
+  std::ostringstream log;
+  const auto result = agnostic::train::run(agnostic::train::config_from_json(j, "c.json"), {.out = &log});
+  REQUIRE(result.summary["members"].size() == 3);
+  int kept = 0;
+  for (const auto& m : result.summary["members"]) kept += m["kept"].get<bool>() ? 1 : 0;
+  CHECK(kept == 2);
+  for (const char* file :
+       {"generator.json", "discriminator.json", "member0_history.json", "member2_checkpoint.json"})
+    CHECK_MESSAGE(std::filesystem::exists(dir / "out" / file), file);
+  const auto history = nlohmann::json::parse(std::ifstream(dir / "out" / "member1_history.json"));
+  for (const char* key : {"train_discriminator_loss", "train_generator_loss", "quality_chi2"})
+    CHECK_MESSAGE(history["epochs"][0].contains(key), key);
+
+  const CganGenerator g =
+      agnostic::adversarial::read_cgan_generator((dir / "out" / "generator.json").string());
+  REQUIRE(g.members.size() == 2);
+  CHECK(g.members[0].quality_chi2 <= g.members[1].quality_chi2);
+  MatrixD conditions(5, 1);
+  conditions << 0.05, 0.3, 0.5, 0.7, 0.95;
+  const MatrixD a = agnostic::adversarial::generate(g, conditions, 3, 9);
+  CHECK(a == agnostic::adversarial::generate(g, conditions, 3, 9));
+  CHECK(a != agnostic::adversarial::generate(g, conditions, 3, 10));
+  const MatrixD m0 = agnostic::adversarial::generate(g, conditions, 3, 9, 0);
+  const MatrixD m1 = agnostic::adversarial::generate(g, conditions, 3, 9, 1);
+  for (Index e = 0; e < a.rows(); ++e) CHECK(a.row(e) == (e % 2 == 0 ? m0 : m1).row(e));
+  CHECK(m0 != m1);
+
+  // The template of the ensemble: each member's histogram, divided by the events per row.
+  const std::vector<double> edges = agnostic::adversarial::parse_bin_edges("4:0:1");
+  CHECK(edges == std::vector<double>{0.0, 0.25, 0.5, 0.75, 1.0});
+  const std::vector<agnostic::adversarial::ColumnCut> cuts{agnostic::adversarial::parse_column_cut("xs>0.5")};
+  const MatrixD h = agnostic::adversarial::ensemble_histograms(g, conditions, "xc", edges, cuts, 3, 9);
+  REQUIRE(h.rows() == 2);
+  for (Index m = 0; m < 2; ++m) {
+    const MatrixD events = agnostic::adversarial::generate(
+        g, conditions, 3, 9 + static_cast<std::uint64_t>(m), static_cast<std::size_t>(m));
+    double passing = 0.0;
+    for (Index e = 0; e < events.rows(); ++e) passing += events(e, 1) > 0.5 ? 1.0 : 0.0;
+    CHECK(h.row(m).sum() == doctest::Approx(passing / 3.0));
+  }
+  CHECK_THROWS_WITH_AS(agnostic::adversarial::parse_column_cut("xs=1"),
+                       "cut 'xs=1' is not of the form COLUMN>VALUE or COLUMN<VALUE", agnostic::Error);
+  CHECK_THROWS_WITH_AS(agnostic::adversarial::parse_bin_edges("0,2,1"),
+                       "bins '0,2,1': the edges are not strictly increasing at entry 2", agnostic::Error);
+}
+
+TEST_CASE(
+    "cGAN: events inside the blind window are never used (changing them leaves every weight bit-identical)") {
+  using namespace cgan_test;
+  const auto dir = fresh("blind");
+  write_csv(dir / "a.csv", 500, 0.0);
+  write_csv(dir / "b.csv", 500, 3.0, 0.02);
+  CHECK(read_text(dir / "a.csv") != read_text(dir / "b.csv"));
+  std::ostringstream log;
+  nlohmann::json ja = config_for(dir / "a.csv", dir / "out_a");
+  nlohmann::json jb = config_for(dir / "b.csv", dir / "out_b");
+  const auto ra = agnostic::train::run(agnostic::train::config_from_json(ja, "c.json"), {.out = &log});
+  const auto rb = agnostic::train::run(agnostic::train::config_from_json(jb, "c.json"), {.out = &log});
+  CHECK(ra.summary["blinded_events"].get<int>() > 20);
+  CHECK(ra.summary["blinded_events"] == rb.summary["blinded_events"]);
+  CHECK(read_text(dir / "out_a" / "generator.json") == read_text(dir / "out_b" / "generator.json"));
+  CHECK(read_text(dir / "out_a" / "discriminator.json") == read_text(dir / "out_b" / "discriminator.json"));
+  // Without the window the same change does reach the generator.
+  ja["cgan"].erase("blind");
+  jb["cgan"].erase("blind");
+  agnostic::train::run(agnostic::train::config_from_json(ja, "c.json"), {.out = &log});
+  agnostic::train::run(agnostic::train::config_from_json(jb, "c.json"), {.out = &log});
+  CHECK(read_text(dir / "out_a" / "generator.json") != read_text(dir / "out_b" / "generator.json"));
+}
+
+TEST_CASE("cGAN: every key of the cgan section is checked, with the key, the value and what is allowed") {
+  using namespace cgan_test;
+  const auto base = config_for("events.csv", "out");
+  auto with = [&](const std::string& key, const nlohmann::json& value) {
+    nlohmann::json j = base;
+    j["cgan"][key] = value;
+    return cgan_error(j);
+  };
+  const std::string at = "config 'c.json': key 'cgan.";
+  CHECK(cgan_error(base) == "no error");
+  CHECK(with("conditions", nlohmann::json::array()) ==
+        at + "conditions' is empty; give at least one conditioning column");
+  CHECK(with("conditions", {"xs"}).find(at + "conditions' names \"xs\", which is also in 'data.features'") ==
+        0);
+  CHECK(with("latent", 0) == at + "latent' is 0; expected an integer from 1 to 100000");
+  CHECK(with("generator_hidden", 5).find(at + "generator_hidden' is 5; expected a list of layer widths") ==
+        0);
+  CHECK(with("discriminator_steps", 0) ==
+        at + "discriminator_steps' is 0; expected an integer from 1 to 1000");
+  CHECK(with("generator_average", 1.0) ==
+        at + "generator_average' is 1; expected a decay in [0, 1) (0 = no averaging)");
+  CHECK(with("generator_average", -0.5) == at + "generator_average' is -0.5; expected a number in [0, 1]");
+  CHECK(with("blind", {{"column", "xc"}, {"range", {0.6, 0.5}}}) ==
+        at + "blind.range' is [0.6,0.5]; expected [lo, hi] with lo < hi (events with lo <= value <= hi are "
+             "never used)");
+  CHECK(with("blind", {{"range", {0.4, 0.5}}}).find(at + "blind.column' is missing") == 0);
+  CHECK(with("blind", {{"column", "xc"}, {"range", {0.4, 0.5}}, {"width", 1}})
+            .find(at + "blind.width' is not a known key") == 0);
+  CHECK(with("ensemble", {{"members", 2}, {"keep", 3}}) ==
+        at + "ensemble.keep' is 3 but only 2 members are trained; keep must be <= members");
+  CHECK(with("ensemble", {{"members", 0}}) ==
+        at + "ensemble.members' is 0; expected an integer from 1 to 10000");
+  CHECK(with("lambda", 1).find(at + "lambda' is not a known key") == 0);
+  nlohmann::json none = base;
+  none.erase("cgan");
+  CHECK(cgan_error(none).find("config 'c.json': key 'cgan' is missing") == 0);
+  // Defaults: 003's networks and optimiser.
+  nlohmann::json minimal = base;
+  minimal["cgan"] = {{"conditions", {"xc"}}};
+  const auto g = agnostic::train::cgan_config(agnostic::train::config_from_json(minimal, "c.json"));
+  CHECK(g.latent == 9);
+  CHECK(g.generator_hidden == std::vector<Index>(5, 256));
+  CHECK(g.discriminator_hidden == std::vector<Index>(5, 256));
+  CHECK(g.discriminator_steps == 1);
+  CHECK(g.members == 1);
+  CHECK(g.keep == 1);
+  CHECK(g.blind_column.empty());
+  CHECK(g.activation == Activation::leaky_relu(0.4));
+  CHECK(g.optimiser.name == "sgd");
+  CHECK(g.optimiser.nesterov);
+  CHECK(g.optimiser.momentum == 0.9);
+  CHECK(g.optimiser.clip.value == 1.0);
+  CHECK(g.optimiser.l2 == 1e-4);
+  // A blind column or a condition missing from the data is found when the data are read.
+  const auto dir = fresh("errors");
+  write_csv(dir / "events.csv", 100, 0.0);
+  nlohmann::json wrong = config_for(dir / "events.csv", dir / "out");
+  wrong["cgan"]["blind"]["column"] = "mass";
+  std::ostringstream log;
+  CHECK_THROWS_WITH_AS(
+      agnostic::train::run(agnostic::train::config_from_json(wrong, "c.json"), {.out = &log}),
+      doctest::Contains("the blind column 'mass' (cgan.blind.column) is not a numeric column"),
+      agnostic::Error);
+}
+
+TEST_CASE(
+    "cGAN: stopped after epoch 2 and resumed from its checkpoint, a run ends bit for bit as an uninterrupted "
+    "one") {
+  using namespace cgan_test;
+  const auto dir = fresh("resume");
+  Rng rng(8);
+  MatrixF data(600, 2);
+  for (Index i = 0; i < data.rows(); ++i) {
+    data(i, 1) = static_cast<float>(rng.uniform(-1.0, 1.0));
+    data(i, 0) = static_cast<float>(std::tanh(0.5 * data(i, 1) + 0.3 * rng.normal()));
+  }
+  const MatrixF held_out = data.topRows(150), train = data.bottomRows(450);
+  auto run_to = [&](Index epochs, const std::filesystem::path& checkpoint, bool resume) {
+    Rng init(4);
+    Sequential<float> g({3 + 1, 8, 1}, Activation::leaky_relu(0.4), Activation::tanh(), init,
+                        Initialiser::he_normal(), "generator");
+    Sequential<float> d({1 + 1, 8, 1}, Activation::leaky_relu(0.4), Activation::identity(), init,
+                        Initialiser::he_normal(), "discriminator");
+    const SGDOptions sgd{.lr = 1e-2, .momentum = 0.9, .nesterov = true, .l2 = 1e-4, .clip = {.value = 1.0}};
+    SGD<float> g_opt(g.parameters(), sgd), d_opt(d.parameters(), sgd);
+    agnostic::adversarial::CganOptions o;
+    o.latent = 3;
+    o.batch_size = 32;
+    o.generator_average = 0.9;
+    agnostic::adversarial::CganScheme<float> scheme(g, d, g_opt, d_opt, train, &held_out, o);
+    agnostic::train::TrainerOptions to;
+    to.stopping.max_epochs = epochs;
+    to.monitor = "quality_chi2";
+    to.restore_best = false;
+    to.checkpoint = checkpoint;
+    to.verbosity = agnostic::train::Verbosity::silent;
+    agnostic::train::Trainer<float> trainer(scheme, to);
+    const auto& history = resume ? trainer.resume(checkpoint) : trainer.fit();
+    std::vector<MatrixF> values;
+    for (Parameter<float>* p : scheme.parameters()) values.push_back(p->value);
+    return std::make_pair(values, history.epochs.back().figures.at("quality_chi2"));
+  };
+  const auto whole = run_to(4, dir / "whole.json", false);
+  run_to(2, dir / "part.json", false);
+  const auto resumed = run_to(4, dir / "part.json", true);
+  REQUIRE(whole.first.size() == resumed.first.size());
+  CHECK(whole.first.size() == 12);  // G, D and G's average: 2 layers x (weight, bias) each
+  for (std::size_t i = 0; i < whole.first.size(); ++i) CHECK(whole.first[i] == resumed.first[i]);
+  CHECK(whole.second == resumed.second);
+}

@@ -9,6 +9,7 @@
 #include "agnostic/core/threads.hpp"
 #include "export_command.hpp"
 #include "fit_command.hpp"
+#include "generate_command.hpp"
 #include "import_command.hpp"
 #include "inspect_command.hpp"
 #include "plot_command.hpp"
@@ -44,6 +45,8 @@ static const Subcommand kSubcommands[] = {
     {"template",
      "ensemble of templates -> nominal + PCA shape modifiers as a pyhf workspace (docs/sampling.md)",
      agnostic::tools::run_template},
+    {"generate", "events from a trained cGAN generator or ensemble at given conditions (docs/cgan.md)",
+     agnostic::tools::run_generate},
     {nullptr, nullptr, nullptr},
 };
 

@@ -98,7 +98,7 @@ struct OutputConfig {
 
 // What `agnostic train` trains (train/run.hpp runs each through its own file in train/methods/).
 inline const std::vector<std::string>& training_methods() {
-  static const std::vector<std::string> methods = {"classifier", "dann", "adnn"};
+  static const std::vector<std::string> methods = {"classifier", "dann", "adnn", "cgan"};
   return methods;
 }
 
@@ -259,7 +259,8 @@ inline TrainConfig config_from_json(const nlohmann::json& j, const std::string& 
   std::set<std::string> seen;
   for (const auto& f : c.data.columns.features)
     if (!seen.insert(f).second) d.fail_at(d.child("features"), "names \"", f, "\" twice");
-  if (!d.has("label")) d.fail_at(d.child("label"), "is missing; expected the name of the class-label column");
+  if (!d.has("label") && c.method != "cgan")  // a cGAN generates data.features; it reads no label
+    d.fail_at(d.child("label"), "is missing; expected the name of the class-label column");
   c.data.columns.label = d.string("label", "");
   c.data.columns.label_classes = d.classes("label_classes");
   c.data.columns.weight = d.string("weight", "");

@@ -11,6 +11,7 @@
 #include "agnostic/core/error.hpp"
 #include "agnostic/train/config.hpp"
 #include "agnostic/train/methods/adnn.hpp"
+#include "agnostic/train/methods/cgan.hpp"
 #include "agnostic/train/methods/classifier.hpp"
 #include "agnostic/train/methods/dann.hpp"
 #include "agnostic/train/run_context.hpp"
@@ -21,6 +22,7 @@ inline RunResult run(const TrainConfig& config, const RunOptions& options = {}) 
   if (config.method == "classifier") return run_classifier(config, options);
   if (config.method == "dann") return run_dann(config, options);
   if (config.method == "adnn") return run_adnn(config, options);
+  if (config.method == "cgan") return run_cgan(config, options);
   fail("config '", config.source, "': method \"", config.method, "\" is not available in this build");
 }
 
