@@ -11,8 +11,8 @@
 //
 // with the weights as constexpr arrays and the missing-value rules and standardisation built in,
 // computed as infer::Network computes them (the same kernel: input-major weights, bias-started
-// accumulators, standardisation in double), so the header, infer::Network and `agnostic predict`
-// agree to the float-rounding bound of docs/inference.md. Branches (adversaries) are not written:
+// accumulators in four partial sums, standardisation in double), so the header, infer::Network and `agnostic
+// predict` agree to the float-rounding bound of docs/inference.md. Branches (adversaries) are not written:
 // the header evaluates the main network only.
 #include <cctype>
 #include <charconv>
@@ -212,18 +212,73 @@ inline std::string standalone_header(const io::ModelFile<float>& model, const st
     write_array(out, "float", "bias_" + std::to_string(l), b, float_literal);
   }
   out << R"(
-// y = W x + b for one event; the accumulators start at the bias and stay in registers.
+// y = W x + b for one event, summed as agnostic::infer's kernel sums it: the accumulators start
+// at the bias and are kept as four partial sums over the inputs (input i goes to sum i % 4), so
+// that the chain of dependent multiply-adds is a quarter of the layer's width. With GCC or clang
+// the accumulators are SIMD vectors (the compilers' vector extension); elsewhere plain loops.
+#if defined(__GNUC__)
+#if defined(__AVX512F__)
+constexpr std::size_t lane_bytes = 64;
+#elif defined(__AVX__)
+constexpr std::size_t lane_bytes = 32;
+#else
+constexpr std::size_t lane_bytes = 16;
+#endif
+typedef float lanes __attribute__((vector_size(lane_bytes)));
+constexpr std::size_t lane_width = lane_bytes / sizeof(float);
+#endif
+
 template <std::size_t In, std::size_t Out>
 inline void dense(const float* __restrict w, const float* __restrict b, const float* __restrict x,
                   float* __restrict y) noexcept {
-  alignas(64) float acc[Out];
-  for (std::size_t o = 0; o < Out; ++o) acc[o] = b[o];
-  for (std::size_t i = 0; i < In; ++i) {
-    const float xi = x[i];
-    const float* wi = w + i * Out;
-    for (std::size_t o = 0; o < Out; ++o) acc[o] += xi * wi[o];
+  constexpr std::size_t full = In / 4 * 4;
+#if defined(__GNUC__)
+  if constexpr (Out % lane_width == 0) {
+    constexpr std::size_t n = Out / lane_width;
+    lanes part[4][n];
+    for (std::size_t v = 0; v < n; ++v) {
+      __builtin_memcpy(&part[0][v], b + v * lane_width, sizeof(lanes));
+      for (std::size_t p = 1; p < 4; ++p) part[p][v] = lanes{};
+    }
+#pragma GCC unroll 64
+    for (std::size_t i = 0; i < full; i += 4) {
+#pragma GCC unroll 4
+      for (std::size_t p = 0; p < 4; ++p) {
+#pragma GCC unroll 16
+        for (std::size_t v = 0; v < n; ++v) {
+          lanes wv;
+          __builtin_memcpy(&wv, w + (i + p) * Out + v * lane_width, sizeof(lanes));
+          part[p][v] += x[i + p] * wv;
+        }
+      }
+    }
+#pragma GCC unroll 4
+    for (std::size_t i = full; i < In; ++i) {
+#pragma GCC unroll 16
+      for (std::size_t v = 0; v < n; ++v) {
+        lanes wv;
+        __builtin_memcpy(&wv, w + i * Out + v * lane_width, sizeof(lanes));
+        part[i - full][v] += x[i] * wv;
+      }
+    }
+    for (std::size_t v = 0; v < n; ++v) {
+      const lanes sum = (part[0][v] + part[1][v]) + (part[2][v] + part[3][v]);
+      __builtin_memcpy(y + v * lane_width, &sum, sizeof(lanes));
+    }
+    return;
   }
-  for (std::size_t o = 0; o < Out; ++o) y[o] = acc[o];
+#endif
+  float part[4][Out];
+  for (std::size_t o = 0; o < Out; ++o) {
+    part[0][o] = b[o];
+    part[1][o] = part[2][o] = part[3][o] = 0.0f;
+  }
+  for (std::size_t i = 0; i < full; i += 4)
+    for (std::size_t p = 0; p < 4; ++p)
+      for (std::size_t o = 0; o < Out; ++o) part[p][o] += x[i + p] * w[(i + p) * Out + o];
+  for (std::size_t i = full; i < In; ++i)
+    for (std::size_t o = 0; o < Out; ++o) part[i - full][o] += x[i] * w[i * Out + o];
+  for (std::size_t o = 0; o < Out; ++o) y[o] = (part[0][o] + part[1][o]) + (part[2][o] + part[3][o]);
 }
 
 }  // namespace detail
