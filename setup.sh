@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing (Debian packages), builds, and then runs either the flagship example
 # or the whole test suite (plain build, then again under AddressSanitizer + UBSan with clang).
-#   ./setup.sh example     ./setup.sh test     ./setup.sh fuzz (the readers' fuzzers, 20 s each)
+#   ./setup.sh example     ./setup.sh test     ./setup.sh fuzz (the readers' fuzzer, 20 s each)
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 what=${1:-}
@@ -18,10 +18,10 @@ if ((${#missing[@]})); then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The readers' libFuzzer targets (fuzz/, docs/fuzzing.md), `./setup.sh fuzz`: 20 s each from the
-# committed seeds; new inputs go to a scratch corpus in the build directory, so the committed seeds
-# stay as they are. Not part of `./setup.sh test` (CI): building five sanitized fuzzers and running
-# them added ~5 minutes to a CI run already near its budget.
+# The readers' libFuzzer target (fuzz/, docs/fuzzing.md). `./setup.sh test` runs each reader for
+# 10 s from the committed seeds inside the clang sanitizer build (ctest's fuzz_<reader> tests);
+# `./setup.sh fuzz` builds it alone and runs each reader 20 s. New inputs go to a scratch corpus in
+# the build directory, so the committed seeds stay as they are.
 run_fuzzers() {
   cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DAGNOSTIC_FUZZ=ON \
     -DAGNOSTIC_BUILD_TESTS=OFF -DAGNOSTIC_BUILD_TOOLS=OFF >/dev/null
@@ -29,8 +29,9 @@ run_fuzzers() {
   for reader in csv npy model_json workspace onnx; do
     mkdir -p "build-fuzz/corpus/$reader"
     log="build-fuzz/fuzz_$reader.log"
-    if ! "build-fuzz/fuzz/fuzz_$reader" -max_total_time=20 -rss_limit_mb=2048 -print_final_stats=1 \
-      -artifact_prefix=build-fuzz/ "build-fuzz/corpus/$reader" "fuzz/corpus/$reader" >"$log" 2>&1; then
+    if ! AGNOSTIC_FUZZ_READER=$reader build-fuzz/fuzz/fuzz_readers -max_total_time=20 -rss_limit_mb=2048 \
+      -print_final_stats=1 -artifact_prefix=build-fuzz/ "build-fuzz/corpus/$reader" "fuzz/corpus/$reader" \
+      >"$log" 2>&1; then
       tail -n 40 "$log"
       echo "fuzz_$reader found a failing input (saved in build-fuzz/; docs/fuzzing.md)" >&2
       exit 1
@@ -53,7 +54,8 @@ fi
 cmake --build build -j "$jobs"
 
 ctest --test-dir build -j "$jobs" --output-on-failure
-# The same suite once more, built by clang with the sanitizers (benchmarks and examples skipped).
+# The same suite once more, built by clang with the sanitizers (benchmarks and examples skipped),
+# plus the readers' fuzzer, 10 s per reader (fuzz/CMakeLists.txt).
 cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
   -DAGNOSTIC_SANITIZE=ON >/dev/null
 cmake --build build-sanitize -j "$jobs"
