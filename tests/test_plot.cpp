@@ -1,6 +1,7 @@
 // `agnostic plot` end to end: the built binary runs tools/agnostic_plot.py on a real (short) training
 // run, a real `agnostic fit` document and its workspace, and on synthetic records of the runs that
-// write more (DANN, ADNN, systematics, CLs scans, impacts, examples' λ scans, bias tables, pulls). Every
+// write more (DANN, ADNN, systematics, CLs scans, impacts, examples' λ scans, bias tables, pulls), on
+// records shaped as each example program writes them, and on `agnostic fit --toys`'s pull study. Every
 // expected figure must be a PNG of a sensible size that is not blank; a record missing a field must give
 // a message naming it, not a Python traceback. Skipped (with a message) when matplotlib is missing.
 #include <doctest/doctest.h>
@@ -269,6 +270,97 @@ json example_results() {
             {"down", {104.0, 58.0, 28.0, 8.5}}}}};
 }
 
+// Small records shaped as the examples' programs write them (docs/plot.md, "What the examples write").
+json dann_scan_rows() {  // examples/dann: dann_scan.json
+  json rows = json::array();
+  for (const char* weights : {"none", "match_target"})
+    for (double lambda : {0.0, 1.0, 3.0, 10.0}) {
+      const double f = lambda / (lambda + 1.0), w = std::string(weights) == "none" ? 1.0 : 0.2;
+      rows.push_back({{"lambda", lambda},
+                      {"domain_weights", weights},
+                      {"auc_source", 0.87 - 0.02 * f},
+                      {"auc_target", 0.86 - 0.1 * w * f},
+                      {"ks_background", 0.03 + 0.15 * w * f},
+                      {"purity_source", 0.67},
+                      {"purity_target", 0.61 - 0.2 * w * f},
+                      {"purity_relative_uncertainty", 0.09 + 0.3 * w * f},
+                      {"domain_accuracy", 0.73 - 0.2 * f}});
+    }
+  return rows;
+}
+
+json adnn_results() {  // examples/adnn: results.json
+  json rows = json::array();
+  auto row = [](const char* method, double alpha, int steps, double scale) {
+    return json{
+        {"method", method},
+        {"alpha", alpha},
+        {"adversary_steps", steps},
+        {"bias", {{"SM", 0.0}, {"BSM1", -0.01 * scale}, {"BSM2", -0.03 * scale}, {"BSM3", -0.05 * scale}}},
+        {"mean_ks", 0.07 * scale},
+        {"accuracy", 0.8}};
+  };
+  rows.push_back(row("DNN", 0.0, 0, 1.0));
+  rows.push_back(row("ADNN", 10.0, 5, -0.2));
+  rows.push_back(row("ADNN", 50.0, 5, -1.1));
+  return {{"models", {"SM", "BSM1", "BSM2", "BSM3"}}, {"quick", true}, {"rows", rows}};
+}
+
+json systematics_results() {  // examples/systematics: results.json (004 Fig. 7 and Fig. 2/5)
+  json runs = json::array();
+  for (double lambda : {0.0, 5.0, 20.0}) {
+    const double f = lambda / (lambda + 5.0);
+    const json band = {{"nominal", {100.0, 60.0, 30.0, 10.0}},
+                       {"up", {96.0 + 3 * f, 62.0, 33.0 - 2 * f, 12.0}},
+                       {"down", {104.0 - 3 * f, 58.0, 28.0 + 1 * f, 8.5}}};
+    runs.push_back(
+        {{"lambda", lambda},
+         {"directory", "lambda_" + std::to_string(static_cast<int>(lambda))},
+         {"validation_auc", 0.89 - 0.05 * f},
+         {"significance", 0.5 - 0.25 * f},
+         {"sigma_mu", 2.1 + 2.0 * f},
+         {"sigma_mu_tau_pt", 0.8 + 1.4 * f},
+         {"sigma_mu_without_tau_pt", 2.0 + 1.5 * f},
+         {"epochs", 40},
+         {"histograms", {{"edges", {0.0, 0.25, 0.5, 0.75, 1.0}}, {"signal", band}, {"background", band}}}});
+  }
+  return {{"lambdas", {0.0, 5.0, 20.0}}, {"runs", runs}};
+}
+
+json ancestral_results() {  // examples/ancestral: ancestral_pulls.json
+  json table = json::array(), pulls = json::object();
+  agnostic::Rng rng(9);
+  for (int replacement = 0; replacement < 2; ++replacement)
+    for (double r : {0.1, 0.5, 0.9}) {
+      const double width = replacement ? std::sqrt(1.025) : std::sqrt(1.025 - r);
+      json list = json::array();
+      for (int i = 0; i < 60; ++i) list.push_back(rng.normal(0.0, width));
+      table.push_back({{"ratio", r},
+                       {"replacement", replacement == 1},
+                       {"pull_mean", 0.01},
+                       {"pull_mean_error", width / std::sqrt(60.0)},
+                       {"pull_width", width},
+                       {"pull_width_error", width / std::sqrt(118.0)},
+                       {"expected_width", width},
+                       {"failed_fits", 0}});
+      std::ostringstream key;
+      key << "pulls_" << (replacement ? "with" : "without") << "_replacement_ratio_" << r;
+      pulls[key.str()] = list;
+    }
+  return {{"settings", {{"datasets", 60}}}, {"table", table}, {"pulls", pulls}};
+}
+
+json generative_results() {  // the cGAN ensemble test (examples/generative)
+  json pulls = json::array();
+  agnostic::Rng rng(13);
+  for (int i = 0; i < 200; ++i) pulls.push_back(rng.normal(0.1, 1.1));
+  return {{"pulls", pulls},
+          {"pull_mean", 0.1},
+          {"pull_mean_error", 0.08},
+          {"pull_width", 1.1},
+          {"pull_width_error", 0.055}};
+}
+
 // A two-bin workspace: signal with the POI, background with a normsys and a staterror.
 json small_workspace() {
   return {{"version", "1.0.0"},
@@ -364,13 +456,58 @@ TEST_CASE("agnostic plot draws every figure the records allow, as valid non-blan
                                  dir / "real-fit.json");
     INFO(fit.output);
     REQUIRE(fit.code == 0);
-    const Run real = run_agnostic({"plot", (dir / "real-fit.json").string(),
+    // `agnostic fit --toys N` alone: the POI's pull study, drawn with its Gaussian fit
+    const Run toys = run_agnostic({"fit", (dir / "workspace.json").string(), "--toys", "40", "--seed", "3"},
+                                  dir / "toys-fit.json");
+    INFO(toys.output);
+    REQUIRE(toys.code == 0);
+    const json doc = json::parse(toys.output);
+    REQUIRE(doc["toys"]["pulls"].size() == 40);
+    CHECK(doc["toys"]["values"].size() == 40);
+    CHECK(doc["toys"]["errors"].size() == 40);
+    CHECK(doc["toys"]["truth"] == "bestfit");
+    CHECK(doc["toys"]["poi_truth"].get<double>() == doc["bestfit"]["mu"].get<double>());
+    for (std::size_t i = 0; i < 40; ++i)
+      if (!doc["toys"]["pulls"][i].is_null())
+        CHECK(doc["toys"]["pulls"][i].get<double>() ==
+              doctest::Approx(
+                  (doc["toys"]["values"][i].get<double>() - doc["toys"]["poi_truth"].get<double>()) /
+                  doc["toys"]["errors"][i].get<double>()));
+    CHECK(doc["correlation"]["names"].size() == doc["correlation"]["matrix"].size());
+    CHECK(doc["postfit"]["channels"][0]["samples"].size() == 2);
+    const Run real = run_agnostic({"plot", (dir / "real-fit.json").string(), (dir / "toys-fit.json").string(),
                                    (dir / "workspace.json").string(), "--output", (dir / "real").string()},
                                   dir / "plot-real.log");
     INFO(real.output);
     REQUIRE(real.code == 0);
-    check_figures(dir / "real" / "real_fit", {"pulls", "likelihood_scan"});
+    check_figures(dir / "real" / "real_fit",
+                  {"pulls", "likelihood_scan", "correlation", "prefit_sr", "postfit_sr"});
+    check_figures(dir / "real" / "toys_fit", {"toy_pulls", "correlation", "prefit_sr", "postfit_sr"});
     check_figures(dir / "real" / "workspace", {"prefit_sr"});
+  }
+
+  SUBCASE("the examples' own records: DANN, ADNN, systematics, ancestral sampling, cGAN ensemble") {
+    write_json(dir / "dann_scan.json", dann_scan_rows());
+    write_json(dir / "adnn.json", adnn_results());
+    write_json(dir / "systematics.json", systematics_results());
+    write_json(dir / "ancestral_pulls.json", ancestral_results());
+    write_json(dir / "generative.json", generative_results());
+    const Run plot =
+        run_agnostic({"plot", (dir / "dann_scan.json").string(), (dir / "adnn.json").string(),
+                      (dir / "systematics.json").string(), (dir / "ancestral_pulls.json").string(),
+                      (dir / "generative.json").string(), "--output", (dir / "ex").string()},
+                     dir / "plot.log");
+    INFO(plot.output);
+    REQUIRE(plot.code == 0);
+    check_figures(dir / "ex" / "dann_scan", {"lambda_scan"});
+    check_figures(dir / "ex" / "adnn", {"bias_rows"});
+    check_figures(dir / "ex" / "systematics",
+                  {"lambda_scan_runs", "systematic_runs_lambda_0_histograms_signal",
+                   "systematic_runs_lambda_20_histograms_background"});
+    check_figures(dir / "ex" / "ancestral_pulls", {"ratio_scan_table", "pulls_without_replacement_ratio_0_5",
+                                                   "pulls_with_replacement_ratio_0_9"});
+    check_figures(dir / "ex" / "generative", {"pulls"});
+    CHECK_FALSE(fs::exists(dir / "ex" / "adnn" / "alpha_scan_rows.png"));  // a bias table, not an α scan
   }
 
   SUBCASE("an example's results: λ scan, bias table, pull list, nominal/up/down histogram; pdf and svg") {
@@ -407,6 +544,24 @@ TEST_CASE("agnostic plot draws every figure the records allow, as valid non-blan
     CHECK(cls.code == 1);
     CHECK(cls.output.find("cls_scan[0].exp must hold 5 numbers") != std::string::npos);
     CHECK(cls.output.find("Traceback") == std::string::npos);
+
+    json adnn = adnn_results();
+    adnn["rows"][1]["bias"]["BSM2"] = "large";
+    write_json(dir / "adnn.json", adnn);
+    json fit = synthetic_fit();
+    fit["postfit"]["channels"][0]["samples"][1].erase("yields");
+    write_json(dir / "postfit.json", fit);
+    write_json(dir / "generative.json", {{"pulls", {0.1, -0.3, "x", 1.2, 0.4, -0.9}}});
+    const Run bad = run_agnostic({"plot", (dir / "adnn.json").string(), (dir / "postfit.json").string(),
+                                  (dir / "generative.json").string()},
+                                 dir / "bad.log");  // each PATH's message, then exit code 1
+    INFO(bad.output);
+    CHECK(bad.code == 1);
+    CHECK(bad.output.find("adnn.json: rows[1].bias.BSM2: expected a number, got 'large'") !=
+          std::string::npos);
+    CHECK(bad.output.find("postfit: channels[0] lacks 'yields'") != std::string::npos);
+    CHECK(bad.output.find("generative.json: pulls[2]: expected a number, got 'x'") != std::string::npos);
+    CHECK(bad.output.find("Traceback") == std::string::npos);
 
     const Run missing = run_agnostic({"plot", (dir / "no-such-run").string()}, dir / "missing.log");
     CHECK(missing.code == 1);

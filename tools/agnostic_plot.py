@@ -1021,6 +1021,12 @@ def plot_bias_table(out, rows, title, name):
     out.save(fig, name)
 
 
+def without_repeats(name):
+    """pulls_pulls_with_replacement -> pulls_with_replacement: a key that repeats its parent's word."""
+    words = name.split("_")
+    return "_".join(w for k, w in enumerate(words) if k == 0 or w != words[k - 1])
+
+
 def draw_results(out, record, path_name, found):
     """Walks a results record and draws every λ scan, bias table and pull list it holds."""
     def visit(node, trail):
@@ -1049,8 +1055,8 @@ def draw_results(out, record, path_name, found):
         elif isinstance(node, list) and trail and re.search(r"pull", trail[-1]) and any(is_number(v) for v in node) \
                 and not any(isinstance(v, (dict, list)) for v in node):
             found.append(label)  # null entries (failed fits) are left out; any other non-number is an error
-            gaussian_pulls(out, np.array([number(v, f"{label}[{i}]") for i, v in enumerate(node) if v is not None]), f"Pull distribution: {label}",
-                           stem if "pull" in stem else f"pulls{suffix}")
+            gaussian_pulls(out, np.array([number(v, f"{label}[{i}]") for i, v in enumerate(node) if v is not None]),
+                           f"Pull distribution: {label}", without_repeats(f"pulls{suffix}"))
         elif isinstance(node, dict):
             if isinstance(node.get("nominal"), list) and (isinstance(node.get("up"), list)
                                                           or isinstance(node.get("down"), list)):

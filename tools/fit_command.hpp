@@ -14,6 +14,7 @@
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/threads.hpp"
 #include "agnostic/stats/fit.hpp"
+#include "agnostic/stats/fit_yields.hpp"
 #include "agnostic/stats/impacts.hpp"
 #include "agnostic/stats/inference.hpp"
 #include "agnostic/stats/likelihood.hpp"
@@ -31,7 +32,8 @@ inline constexpr const char* kFitUsage =
 
 Fits a pyhf JSON workspace (schema 1.0.0) by maximum likelihood and prints one JSON document:
 status, poi, bestfit, errors (Hessian), nll, significance (observed Z0), significance_exp (median
-expected Z0, Asimov data at POI = 1), plus the keys of what was asked for below.
+expected Z0, Asimov data at POI = 1), correlation (of the floating parameters), prefit and postfit
+(yields per channel, sample and bin with the uncertainty band), plus the keys of what was asked for below.
 
 options:
   --asimov                    fit the Asimov data of the nominal model instead of the observations
@@ -46,7 +48,9 @@ options:
   --test-stat qtilde|q        statistic for --cls, --upper-limit, --cls-scan (default qtilde)
   --impacts                   pulls, constraints and impacts on the POI, ranked         -> "impacts"
   --toys N                    with --cls/--upper-limit/--cls-scan: CLs from N toys per hypothesis
-                              and point; alone: N toys around the best fit, POI pulls   -> "toys"
+                              and point; alone: N toys drawn from the best fit (to the
+                              observations, or to the Asimov data with --asimov), each
+                              fitted; the POI's fitted values, errors and pulls          -> "toys"
   --seed S                    seed of the toys (default 1)
   --threads N                 threads (toys, limits, impacts, patches; default: all)
   --patchset FILE --patch NAME|all   apply a patch of a HEPData patchset to WORKSPACE first;
@@ -206,6 +210,23 @@ inline FitCommandOptions parse_fit_options(int argc, char** argv) {
 
 namespace fit_command_detail {
 
+// {"channels": [{"name", "samples": [{"name", "yields"}], "total", "data", "uncertainty"}]}
+inline nlohmann::ordered_json yields_json(const std::vector<stats::ChannelYields>& channels) {
+  auto list = [](const Eigen::VectorXd& v) { return std::vector<double>(v.data(), v.data() + v.size()); };
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& c : channels) {
+    nlohmann::ordered_json samples = nlohmann::ordered_json::array();
+    for (const auto& [name, yields] : c.samples)
+      samples.push_back({{"name", name}, {"yields", list(yields)}});
+    out.push_back({{"name", c.name},
+                   {"samples", samples},
+                   {"total", list(c.total)},
+                   {"data", list(c.data)},
+                   {"uncertainty", list(c.uncertainty)}});
+  }
+  return {{"channels", out}};
+}
+
 // NaN (a limit not found) becomes null.
 inline nlohmann::ordered_json number_or_null(double x) {
   return std::isfinite(x) ? nlohmann::ordered_json(x) : nlohmann::ordered_json(nullptr);
@@ -254,6 +275,18 @@ inline nlohmann::ordered_json fit_report(const stats::Workspace& ws, const FitCo
   }
   out["nll"] = best.nll;
   out["edm"] = best.edm;
+  {
+    const Correlation c = correlation(model, best);
+    nlohmann::ordered_json matrix = nlohmann::ordered_json::array();
+    for (Eigen::Index i = 0; i < c.matrix.rows(); ++i) {
+      nlohmann::ordered_json row = nlohmann::ordered_json::array();
+      for (Eigen::Index j = 0; j < c.matrix.cols(); ++j) row.push_back(c.matrix(i, j));
+      matrix.push_back(row);
+    }
+    out["correlation"] = {{"names", c.names}, {"matrix", matrix}};
+  }
+  out["prefit"] = fit_command_detail::yields_json(prefit_yields(model, data));
+  out["postfit"] = fit_command_detail::yields_json(postfit_yields(model, data, best));
 
   const bool poi_free = !model.fixed()[static_cast<std::size_t>(poi)];
   const bool zero_allowed = model.lower()[poi] <= 0.0 && model.upper()[poi] >= 1.0;
@@ -383,11 +416,26 @@ inline nlohmann::ordered_json fit_report(const stats::Workspace& ws, const FitCo
     t.n = o.toys;
     t.seed = o.seed;
     const ToyEnsemble e = run_toys(model, best.values, t);
+    nlohmann::ordered_json values = nlohmann::ordered_json::array(), errors = values, pulls = values;
+    for (int i = 0; i < e.n; ++i) {  // a failed toy: null in all three lists
+      const double pull = e.pull(i, poi);
+      values.push_back(std::isnan(pull) ? nlohmann::ordered_json(nullptr) : number_or_null(e.values(i, poi)));
+      errors.push_back(std::isnan(pull) ? nlohmann::ordered_json(nullptr) : number_or_null(e.errors(i, poi)));
+      pulls.push_back(number_or_null(pull));
+    }
+    const int count = e.pull_count[static_cast<std::size_t>(poi)];
     out["toys"] = {{"n", e.n},
                    {"n_converged", e.n_converged},
                    {"seed", o.seed},
+                   {"truth", "bestfit"},
+                   {"poi_truth", e.truth[poi]},
                    {"pull_mean", e.pull_mean[poi]},
-                   {"pull_width", e.pull_width[poi]}};
+                   {"pull_mean_error", count > 0 ? e.pull_width[poi] / std::sqrt(count) : 0.0},
+                   {"pull_width", e.pull_width[poi]},
+                   {"pull_width_error", count > 1 ? e.pull_width[poi] / std::sqrt(2.0 * (count - 1)) : 0.0},
+                   {"values", values},
+                   {"errors", errors},
+                   {"pulls", pulls}};
   }
   return out;
 }
