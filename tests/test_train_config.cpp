@@ -272,7 +272,7 @@ TEST_CASE("config files: comments allowed, bad JSON and missing files reported")
     std::ofstream out(bad);
     out << "{\"data\": {\"files\": [\"x.csv\"],}";
   }
-  const std::string expected = "config '" + bad + "' is not valid JSON";
+  const std::string expected = "config file '" + bad + "' is not valid JSON";
   CHECK_THROWS_WITH_AS(read_config(bad), doctest::Contains(expected.c_str()), agnostic::Error);
   CHECK_THROWS_WITH_AS(read_config((dir / "none.json").string()),
                        doctest::Contains("cannot open config file"), agnostic::Error);

@@ -8,7 +8,6 @@
 // name, the number and text of the failing operation and nlohmann's reason. The sha256 digest of the
 // background-only workspace is not checked (it hashes Python's own serialisation of the document).
 #include <cstddef>
-#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -16,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agnostic/core/error.hpp"
+#include "agnostic/core/json_file.hpp"
 #include "agnostic/stats/workspace.hpp"
 
 namespace agnostic::stats {
@@ -96,15 +96,7 @@ inline PatchSet parse_patchset(const nlohmann::json& j, std::string source = "")
 }
 
 inline PatchSet read_patchset(const std::string& path) {
-  std::ifstream in(path);
-  require(in.good(), "cannot open patchset file '", path, "'");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    fail(path, ": not valid JSON: ", e.what());
-  }
-  return parse_patchset(j, path);
+  return parse_patchset(read_json_file(path, "patchset file"), path);
 }
 
 // The document with the patch applied. On failure the message names the patch and the failing operation.

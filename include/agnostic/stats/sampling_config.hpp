@@ -7,7 +7,6 @@
 // where the command runs (as for `agnostic train`).
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -16,6 +15,7 @@
 
 #include "agnostic/core/config_section.hpp"
 #include "agnostic/core/error.hpp"
+#include "agnostic/core/json_file.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/stats/ancestral.hpp"
@@ -167,15 +167,8 @@ inline SamplingConfig sampling_config_from_json(const nlohmann::json& j, const s
 }
 
 inline SamplingConfig read_sampling_config(const std::string& path) {
-  std::ifstream in(path);
-  require(in.good(), "cannot open sampling config '", path, "'");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    fail("sampling config '", path, "' is not valid JSON: ", e.what());
-  }
-  return sampling_config_from_json(j, path, std::filesystem::path(path).parent_path());
+  return sampling_config_from_json(read_json_file(path, "sampling config"), path,
+                                   std::filesystem::path(path).parent_path());
 }
 
 // The sampler the config describes, its templates not yet filled.

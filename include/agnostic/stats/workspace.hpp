@@ -3,7 +3,6 @@
 // measurements. parse_workspace() checks the structure and turns it into plain structs; every
 // unsupported or inconsistent part is an Error naming the channel, sample, modifier or key.
 // to_json() writes the structs back, so a model assembled in C++ can be checked with pyhf.
-#include <fstream>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -14,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agnostic/core/error.hpp"
+#include "agnostic/core/json_file.hpp"
 
 namespace agnostic::stats {
 
@@ -306,15 +306,7 @@ inline Workspace parse_workspace(const nlohmann::json& j, std::string source = "
 }
 
 inline Workspace read_workspace(const std::string& path) {
-  std::ifstream in(path);
-  require(in.good(), "cannot open workspace file '", path, "'");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    fail(path, ": not valid JSON: ", e.what());
-  }
-  return parse_workspace(j, path);
+  return parse_workspace(read_json_file(path, "workspace file"), path);
 }
 
 // Writes the parsed structs (not ws.json) as a pyhf 1.0.0 workspace.

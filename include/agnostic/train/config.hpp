@@ -10,7 +10,6 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -22,6 +21,7 @@
 #include "agnostic/autodiff/activation.hpp"
 #include "agnostic/core/config_section.hpp"
 #include "agnostic/core/error.hpp"
+#include "agnostic/core/json_file.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/io/column_selection.hpp"
 #include "agnostic/io/missing_values.hpp"
@@ -375,14 +375,7 @@ inline TrainConfig config_from_json(const nlohmann::json& j, const std::string& 
 }
 
 inline TrainConfig read_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  require(in.good(), "cannot open config file '", path, "'");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in, nullptr, true, true);  // comments allowed: /* ... */ and //
-  } catch (const nlohmann::json::exception& e) {
-    fail("config '", path, "' is not valid JSON: ", e.what());
-  }
+  const nlohmann::json j = read_json_file(path, "config file", /*comments=*/true);
   return config_from_json(j, path, std::filesystem::path(path).parent_path());
 }
 
