@@ -18,6 +18,7 @@
 #include "agnostic/autodiff/weighted_mean.hpp"
 #include "agnostic/core/config_section.hpp"
 #include "agnostic/core/error.hpp"
+#include "agnostic/core/json_file.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/core/threads.hpp"
