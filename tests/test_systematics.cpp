@@ -9,11 +9,13 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "agnostic/core/rng.hpp"
 #include "agnostic/optim/adam.hpp"
+#include "agnostic/optim/sgd.hpp"
 #include "agnostic/stats/fit.hpp"
 #include "agnostic/stats/inference.hpp"
 #include "agnostic/stats/likelihood.hpp"
@@ -229,6 +231,12 @@ TEST_CASE("soft_histogram and expected_yields keys") {
   check_contains(error({{"edges", {0, 1}}, {"bins", 3}}), {"soft_histogram.edges", "either"});
   check_contains(error({{"range", {1, 0}}}), {"soft_histogram.range", "[1,0]", "low < high"});
   check_contains(error({{"bins", 0}}), {"soft_histogram.bins", "0"});
+  check_contains(error({{"min_count", -1}}), {"soft_histogram.min_count", "-1", "[0,"});
+  check_contains(error({{"min_count", "many"}}), {"soft_histogram.min_count", "many", "number"});
+  j["soft_histogram"] = {{"bins", 4}, {"min_count", 2.5}};
+  CHECK(read_soft_histogram(config_from_json(j, "c.json")).min_count == 2.5);
+  j.erase("soft_histogram");
+  CHECK(read_soft_histogram(config_from_json(j, "c.json")).min_count == 1.0);
 
   nlohmann::json k = config_json("e.csv");
   k["data"]["label_classes"] = {{"b", 0}, {"s", 1}};
@@ -387,16 +395,39 @@ TEST_CASE("penalty: the step's Lambda equals 004 eq. 2 computed by hand on the b
     }
     return n;
   };
-  auto lambda = [](const std::vector<double>& nominal, const std::vector<double>& varied) {
+  // 004 eq. 2 over the bins whose nominal count is above `min_count` (every weight is 1 here, so
+  // the threshold is min_count events; 0: the literal eq. 2).
+  double min_count = 1.0;
+  auto lambda = [&](const std::vector<double>& nominal, const std::vector<double>& varied) {
     double t = 0.0;
-    for (std::size_t k = 0; k < nominal.size(); ++k) t += std::pow((nominal[k] - varied[k]) / nominal[k], 2);
+    for (std::size_t k = 0; k < nominal.size(); ++k)
+      if (nominal[k] > std::max(min_count, 1e-6)) t += std::pow((nominal[k] - varied[k]) / nominal[k], 2);
     return t / static_cast<double>(nominal.size());
   };
   // x2 applies to class 0 only; noise (weights) to both classes, summed.
-  const double x2_up = lambda(soft(s, 0, {}), soft(s_up, 0, {}));
   std::vector<double> f(static_cast<std::size_t>(s.size()));
   for (Index i = 0; i < s.size(); ++i) f[static_cast<std::size_t>(i)] = all.variations[1][1].weight_factor(i);
-  const double noise_down = lambda(soft(s, 0, {}), soft(s, 0, f)) + lambda(soft(s, 1, {}), soft(s, 1, f));
+  const auto by_hand = [&](double threshold) {
+    min_count = threshold;
+    return std::pair{lambda(soft(s, 0, {}), soft(s_up, 0, {})),
+                     lambda(soft(s, 0, {}), soft(s, 0, f)) + lambda(soft(s, 1, {}), soft(s, 1, f))};
+  };
+  // The literal eq. 2 (min_count 0), on a copy of the same network: the nearly empty bins of
+  // Gaussian tails dominate it.
+  agnostic::Rng init_copy(5);
+  agnostic::Sequential<double> copy({2, 8, 1}, agnostic::Activation::tanh(), agnostic::Activation::identity(),
+                                    init_copy, agnostic::Initialiser::glorot_uniform(), "net");
+  agnostic::Adam<double> adam_copy(copy.parameters(), {.lr = 1e-3});
+  PenalisedClassifierScheme<double> literal(copy, adam_copy, data.train, &data.validation, v, histogram,
+                                            {.batch_size = 1000, .min_count = 0.0});
+  agnostic::Rng rng0(1);
+  literal.start_epoch(1, rng0);
+  const StepResult r0 = literal.step(0);
+  const auto [x2_up_literal, noise_down_literal] = by_hand(0.0);
+  CHECK(r0.parts.at("penalty_x2_up") == doctest::Approx(x2_up_literal).epsilon(1e-9));
+  CHECK(r0.parts.at("penalty_noise_down") == doctest::Approx(noise_down_literal).epsilon(1e-9));
+  const auto [x2_up, noise_down] = by_hand(1.0);
+  CHECK(x2_up_literal > x2_up);  // the tail bins add to the literal eq. 2
   agnostic::Rng rng(1);
   scheme.start_epoch(1, rng);
   REQUIRE(scheme.batches() == 1);
@@ -404,6 +435,29 @@ TEST_CASE("penalty: the step's Lambda equals 004 eq. 2 computed by hand on the b
   CHECK(r.parts.at("penalty_x2_up") == doctest::Approx(x2_up).epsilon(1e-9));
   CHECK(r.parts.at("penalty_noise_down") == doctest::Approx(noise_down).epsilon(1e-9));
   CHECK(x2_up > 1e-3);
+  // The shift's noise floor by hand: the sampling variance of the bins' ratio estimates,
+  // (1/K) sum_k sum_i (d_ik - R_k a_ik)^2 / N_k^2 over the bins above 1 event.
+  {
+    const std::vector<double> nominal = soft(s, 0, {});
+    double floor = 0.0;
+    for (int k = 0; k < 10; ++k) {
+      if (!(nominal[static_cast<std::size_t>(k)] > 1.0)) continue;
+      auto g = [&](double x) {
+        return std::exp(-0.5 * std::pow((x - histogram.centre(k)) / histogram.half_width(k), 2));
+      };
+      double difference = 0.0;
+      for (Index i = 0; i < s.size(); ++i)
+        if (data.train.labels[static_cast<std::size_t>(i)] == 0) difference += g(s(i)) - g(s_up(i));
+      const double ratio = difference / nominal[static_cast<std::size_t>(k)];
+      double var = 0.0;
+      for (Index i = 0; i < s.size(); ++i)
+        if (data.train.labels[static_cast<std::size_t>(i)] == 0)
+          var += std::pow(g(s(i)) - g(s_up(i)) - ratio * g(s(i)), 2);
+      floor += var / std::pow(nominal[static_cast<std::size_t>(k)], 2);
+    }
+    CHECK(r.parts.at("noise_floor_x2_up") == doctest::Approx(floor / 10.0).epsilon(1e-9));
+    CHECK(floor > 0.0);
+  }
   // L = L' + 2 (Lambda_x2,up + Lambda_x2,down); the noise systematic has penalty 0.
   CHECK(r.loss == doctest::Approx(r.parts.at("cross_entropy") +
                                   2.0 * (r.parts.at("penalty_x2_up") + r.parts.at("penalty_x2_down")))
@@ -417,18 +471,80 @@ TEST_CASE("penalty: the step's Lambda equals 004 eq. 2 computed by hand on the b
   CHECK(figures.at("noise_floor_failure") == 0.0);
 }
 
+TEST_CASE("penalty: the step's gradient (L' + lambda Lambda, shift and weights) against finite differences") {
+  const fs::path dir = scratch("penalty_gradient");
+  write_toy(dir / "toy.csv", 120, 17);
+  nlohmann::json j = toy_config(dir / "toy.csv", dir / "out", 2.0);
+  j["systematics"][1]["penalty"] = 0.7;  // the weights systematic is penalised too
+  const TrainConfig c = config_from_json(j, "c.json");
+  const PreparedData<double> data = prepare_data<double>(c);
+  const SystematicVariations<double> v(read_systematics(c), data, c.source);
+  for (const double min_count : {0.0, 1.0}) {
+    INFO("min_count " << min_count);
+    agnostic::Rng init(8);
+    agnostic::Sequential<double> net({2, 5, 1}, agnostic::Activation::tanh(),
+                                     agnostic::Activation::identity(), init,
+                                     agnostic::Initialiser::glorot_uniform(), "net");
+    // SGD whose hook takes the gradient and leaves the parameters where they are.
+    agnostic::SGD<double> sgd(net.parameters(), {.lr = 1.0});
+    std::vector<agnostic::Matrix<double>> gradient;
+    sgd.set_gradient_hook([&](const std::vector<agnostic::Parameter<double>*>& params) {
+      gradient.clear();
+      for (auto* p : params) {
+        gradient.push_back(p->grad);
+        p->grad.setZero();
+      }
+    });
+    PenalisedClassifierScheme<double> scheme(net, sgd, data.train, nullptr, v,
+                                             agnostic::SoftHistogram::uniform(6, 0.0, 1.0),
+                                             {.batch_size = 1000, .min_count = min_count});
+    agnostic::Rng rng(1);
+    scheme.start_epoch(1, rng);
+    REQUIRE(scheme.batches() == 1);
+    const StepResult r = scheme.step(0);
+    CHECK(r.parts.at("penalty_x2_up") > 0.0);
+    CHECK(r.parts.at("penalty_noise_up") > 0.0);
+    const std::vector<agnostic::Matrix<double>> analytic = gradient;  // the steps below overwrite it
+    const auto params = net.parameters().pointers();
+    REQUIRE(analytic.size() == params.size());
+    const double h = 1e-6;
+    for (std::size_t p = 0; p < params.size(); ++p)
+      for (Index k = 0; k < params[p]->value.size(); ++k) {
+        double& x = params[p]->value.data()[k];
+        const double x0 = x;
+        x = x0 + h;
+        const double plus = scheme.step(0).loss;
+        x = x0 - h;
+        const double minus = scheme.step(0).loss;
+        x = x0;
+        const double fd = (plus - minus) / (2 * h);
+        INFO(params[p]->name << "[" << k << "]: analytic " << analytic[p].data()[k] << ", finite difference "
+                             << fd);
+        CHECK(analytic[p].data()[k] == doctest::Approx(fd).epsilon(1e-5).scale(1e-2));
+      }
+  }
+}
+
 TEST_CASE(
     "agnostic train with systematics: the penalty flattens the shape change; history and workspace.json") {
   const fs::path dir = scratch("run");
   write_toy(dir / "toy.csv", 4000, 11);
+  // Two hidden layers of 64 at learning rate 1e-3: with one layer of 16 the penalised network of
+  // this toy stays at Lambda ~ 5 and ends anti-correlated in the PyTorch reference too
+  // (examples/systematics/toy_reference.py, docs/systematics.md).
+  auto toy = [&](double lambda, const std::string& name) {
+    nlohmann::json j = toy_config(dir / "toy.csv", dir / name, lambda);
+    j["model"]["hidden"] = {64, 64};
+    j["optimiser"]["learning_rate"] = 0.001;
+    return j;
+  };
   auto run_with = [&](double lambda, const std::string& name) {
-    const TrainConfig c = config_from_json(toy_config(dir / "toy.csv", dir / name, lambda), "c.json");
-    return run(c);
+    return run(config_from_json(toy(lambda, name), "c.json"));
   };
   const RunResult plain = run_with(0.0, "plain");
   const RunResult penalised = run_with(5.0, "penalised");
   // A penalty of 1e-9 on the noise systematic alone: the penalised scheme, practically unpenalised.
-  nlohmann::json almost = toy_config(dir / "toy.csv", dir / "almost_plain", 0.0);
+  nlohmann::json almost = toy(0.0, "almost_plain");
   almost["systematics"][1]["penalty"] = 1e-9;
   const RunResult reference = run(config_from_json(almost, "c.json"));
   const auto last_epoch = [](const RunResult& r) {
@@ -437,9 +553,10 @@ TEST_CASE(
   const auto e0 = last_epoch(plain), e1 = last_epoch(penalised);
   INFO(e0.dump());
   INFO(e1.dump());
-  for (const char* key : {"train_cross_entropy", "train_penalty_x2_up", "train_penalty_x2_down",
-                          "train_penalty_noise_up", "train_noise_floor_noise_up", "shape_difference_x2_up",
-                          "shape_difference_noise_down", "low_count_batches", "noise_floor_failure"})
+  for (const char* key :
+       {"train_cross_entropy", "train_penalty_x2_up", "train_penalty_x2_down", "train_penalty_noise_up",
+        "train_noise_floor_noise_up", "shape_difference_x2_up", "shape_difference_noise_down",
+        "low_count_batches", "noise_floor_failure", "anti_correlated", "train_noise_floor_x2_up"})
     CHECK(e1.contains(key));
   CHECK_FALSE(e0.contains("train_penalty_x2_up"));  // every penalty 0: the plain classifier's scheme
   // The penalty removes the network's dependence on x2 for the background.
@@ -450,9 +567,10 @@ TEST_CASE(
   const auto e2 = last_epoch(reference);
   INFO(e2.dump());
   CHECK(e1["shape_difference_x2_up"].get<double>() < 0.5 * e2["shape_difference_x2_up"].get<double>());
-  // Not checked: the AUC. On this small toy (15 epochs, 2800 events) lambda = 5 ends with a flipped
-  // output (validation AUC 0.35, seed 3): the penalty wins but the network does not recover; open.
-  CHECK(std::isfinite(e1["validation_auc"].get<double>()));
+  // Not checked: the AUC. On this small toy lambda = 5 can squeeze the scores into one bin and end
+  // anti-correlated (agnostic, this seed: AUC 0.44; the PyTorch reference, same set-up: 1 seed of 4);
+  // docs/systematics.md. The run must say so when it happens:
+  CHECK(e1["anti_correlated"].get<double>() == (e1["validation_auc"].get<double>() < 0.5 ? 1.0 : 0.0));
   CHECK(e1["noise_floor_failure"].get<double>() == 0.0);
   // workspace.json reads back; Asimov fit gives mu_hat = 1 and a finite sigma(mu).
   for (const RunResult* r : {&plain, &penalised}) {
@@ -626,8 +744,16 @@ TEST_CASE("inference_aware: the step's sigma^2 is the node's on counts assembled
 TEST_CASE("inference_aware: a training run writes K softmax outputs, sigma(mu) history and workspace.json") {
   const fs::path dir = scratch("inference_run");
   write_toy(dir / "toy.csv", 2000, 12);
-  const TrainConfig c = config_from_json(inference_config(dir / "toy.csv", dir / "out"), "c.json");
-  const RunResult r = run(c);
+  nlohmann::json j = inference_config(dir / "toy.csv", dir / "out");
+  j["output"]["progress"] = "epochs";
+  const TrainConfig c = config_from_json(j, "c.json");
+  std::ostringstream printed;
+  const RunResult r = run(c, {.out = &printed});
+  // No binary score exists: the closing lines give sigma(mu), never an AUC or AMS of output bin_1.
+  INFO(printed.str());
+  CHECK(printed.str().find("sigma(mu)") != std::string::npos);
+  CHECK(printed.str().find("AUC") == std::string::npos);
+  CHECK(printed.str().find("AMS") == std::string::npos);
   const auto model = agnostic::io::read_model<float>((dir / "out" / "model.json").string());
   CHECK(model.outputs == std::vector<std::string>{"bin_0", "bin_1", "bin_2", "bin_3"});
   CHECK(model.layers.back().activation.softmax);

@@ -15,22 +15,40 @@
 //   - Lambda_l,up = sum over those classes c of Lambda(N_c, V_c,up).
 // Events of other classes do not enter (they are given weight 0 in the class's histograms).
 //
+// Which bins enter Lambda: those whose nominal soft count N_k holds at least min_count events
+// ("soft_histogram.min_count", default 1; counted in units of the class's mean training weight in
+// the batch). 004 eq. 2 divides by N_k in every bin; taken literally, the nearly empty bins far
+// from every event, filled only by Gaussian tails of ~exp(-40), dominate Lambda: their relative
+// change under a variation is (s - c_k) delta / h_k^2 for a score change delta, hundreds of times
+// that of a populated bin, so the penalty's cheapest way down is to squeeze every score into one
+// bin, and on 004's toy the network ends anti-correlated (validation AUC 0.35-0.45 at lambda 5, in
+// agnostic and in the PyTorch reference examples/systematics/toy_reference.py alike). With
+// min_count 1 both give AUC 0.77 (docs/systematics.md). min_count 0 is the literal eq. 2 (bins
+// with |N_k| <= 1e-6 are still skipped).
+//
 // Per epoch, into history.json and the progress line (besides ClassifierScheme's figures):
 //   train_cross_entropy                L' averaged over the epoch's batches
 //   train_penalty_<name>_up / _down    Lambda per systematic, averaged the same way
-//   train_noise_floor_<name>_up/_down  (weights systematics) what Lambda would be from the weight
-//                                      factors' spread alone: (1/K) sum_k sum_i (w_i G_k(s_i))^2
-//                                      (f_i - fbar)^2 / N_k^2, fbar the class's weighted mean factor
+//   train_noise_floor_<name>_up/_down  what Lambda is from the batch's sampling noise alone: the
+//                                      variance of the batch's estimates of (N_k - V_k) / N_k over
+//                                      the bins that enter Lambda (noise_floor() below). For a
+//                                      weights systematic: (1/K) sum_k sum_i (w_i G_k(s_i))^2
+//                                      (f_i - fbar_k)^2 / N_k^2; for a shift, the same with each
+//                                      event's own change of its bin contribution.
 //   shape_difference_<name>_up/_down   on the validation part: the total-variation distance
 //                                      (1/2) sum_k |p_k - q_k| between the normalised HARD histograms of
 //                                      the score, nominal vs varied (largest over the classes)
-//   low_count_batches                  batches with a nominal soft bin count below 1 (then a warning)
-//   noise_floor_failure                1 when the validation AUC is below 0.5 while a penalty (of a
-//                                      weights systematic with lambda > 0) is within
-//                                      twice its noise floor: the penalty fights noise, not the
-//                                      systematic, and the network has turned its output around (a
-//                                      warning says what to do: larger batches or a smaller lambda,
-//                                      docs/systematics.md).
+//   low_count_batches                  batches with a nominal soft bin count below 1 event (then a
+//                                      warning; such bins are left out of Lambda when min_count >= 1)
+//   noise_floor_failure                1 when the validation AUC is below 0.5 while the penalty of a
+//                                      systematic with lambda > 0 (either kind) is within twice its
+//                                      noise floor (both 0 included): the penalty has nothing left
+//                                      but noise to remove and the network has turned its output
+//                                      around (a warning says what to do: larger batches or a
+//                                      smaller lambda, docs/systematics.md).
+//   anti_correlated                    1 when the validation AUC is below 0.5, whatever the cause (a
+//                                      warning; with noise_floor_failure 0 it is the collapse of the
+//                                      scores into one bin, not the noise floor).
 #include <algorithm>
 #include <cmath>
 #include <iostream>
@@ -82,6 +100,8 @@ inline double total_variation(const std::vector<double>& a, const std::vector<do
 
 struct PenalisedOptions {
   Index batch_size = 256;
+  double min_count =
+      1.0;  // a nominal bin enters Lambda with >= min_count x mean weight (soft_histogram.min_count)
   std::ostream* out = nullptr;  // warnings (null: none)
 };
 
@@ -140,22 +160,33 @@ class PenalisedClassifierScheme : public TrainingScheme<T> {
     r.parts["cross_entropy"] = static_cast<double>(cross_entropy.item());
     Var<T> loss = cross_entropy;
 
-    // Class masks (training weight for the class's events, 0 otherwise) and nominal histograms.
+    // Class masks (training weight for the class's events, 0 otherwise), nominal histograms, and
+    // the count a nominal bin needs to enter Lambda: min_count times the class's mean weight.
     const Index classes = std::max<Index>(2, train_->classes);
     masks_.resize(static_cast<std::size_t>(classes));
-    std::vector<Var<T>> nominal(static_cast<std::size_t>(classes));
+    nominal_.assign(static_cast<std::size_t>(classes), Var<T>());
+    threshold_.assign(static_cast<std::size_t>(classes), kSoftHistogramPenaltyEpsilon);
     bool low = false;
     for (Index c = 0; c < classes; ++c) {
       Vector<T>& m = masks_[static_cast<std::size_t>(c)];
       m.resize(n);
-      for (Index i = 0; i < n; ++i)
-        m(i) = batch_.labels[static_cast<std::size_t>(i)] == c ? batch_.weights(i) : T(0);
+      double weight = 0.0;
+      Index events = 0;
+      for (Index i = 0; i < n; ++i) {
+        const bool in = batch_.labels[static_cast<std::size_t>(i)] == c;
+        m(i) = in ? batch_.weights(i) : T(0);
+        weight += static_cast<double>(m(i));
+        events += in ? 1 : 0;
+      }
       bool used = false;
       for (const auto& sys : variations_->systematics()) used = used || sys.applies_to(c);
-      if (!used) continue;
-      nominal[static_cast<std::size_t>(c)] = histogram_(score, m);
-      const Matrix<T>& counts = nominal[static_cast<std::size_t>(c)].value();
-      for (Index k = 0; k < counts.cols(); ++k) low = low || counts(0, k) < T(1);
+      if (!used || events == 0) continue;
+      const double mean_weight = weight / static_cast<double>(events);
+      threshold_[static_cast<std::size_t>(c)] =
+          std::max(kSoftHistogramPenaltyEpsilon, options_.min_count * mean_weight);
+      nominal_[static_cast<std::size_t>(c)] = histogram_(score, m);
+      const Matrix<T>& counts = nominal_[static_cast<std::size_t>(c)].value();
+      for (Index k = 0; k < counts.cols(); ++k) low = low || static_cast<double>(counts(0, k)) < mean_weight;
     }
     if (low) ++low_count_batches_;
 
@@ -168,28 +199,34 @@ class PenalisedClassifierScheme : public TrainingScheme<T> {
         Var<T> lambda;
         double floor = 0.0;
         for (Index c = 0; c < classes; ++c) {
-          if (!sys.applies_to(c)) continue;
+          const Var<T>& nominal = nominal_[static_cast<std::size_t>(c)];
+          if (!sys.applies_to(c) || !nominal.valid()) continue;
           const Vector<T>& m = masks_[static_cast<std::size_t>(c)];
+          const double threshold = threshold_[static_cast<std::size_t>(c)];
           Var<T> varied;
           if (v.reweights) {
             weighted_.resize(n);
             weighted_ = m.cwiseProduct(v.weight_factor);
             varied = histogram_(score, weighted_);
             floor +=
-                noise_floor(score.value(), m, v.weight_factor, nominal[static_cast<std::size_t>(c)].value());
+                noise_floor(score.value(), score.value(), m, &v.weight_factor, nominal.value(), threshold);
           } else {
             varied = histogram_(varied_score, m);
+            floor += noise_floor(score.value(), varied_score.value(), m, nullptr, nominal.value(), threshold);
           }
-          const Var<T> term = soft_histogram_penalty(nominal[static_cast<std::size_t>(c)], varied);
+          const Var<T> term = soft_histogram_penalty(nominal, varied, threshold);
           lambda = lambda.valid() ? lambda + term : term;
         }
+        // (No event of the systematic's classes in this batch: Lambda is 0, and every step still
+        // reports the same parts.)
+        const double value = lambda.valid() ? static_cast<double>(lambda.item()) : 0.0;
         const PartNames& names = part_names_[2 * s + static_cast<std::size_t>(d)];
         const std::string& name = names.variation;
-        r.parts[names.penalty] = static_cast<double>(lambda.item());
-        if (v.reweights) r.parts[names.noise_floor] = floor;
-        penalty_sum_[name] += static_cast<double>(lambda.item()) * r.events;
-        if (v.reweights && sys.penalty > 0.0) floor_sum_[name] += floor * r.events;
-        if (sys.penalty > 0.0) loss = loss + lambda * static_cast<T>(sys.penalty);
+        r.parts[names.penalty] = value;
+        r.parts[names.noise_floor] = floor;
+        penalty_sum_[name] += value * r.events;
+        if (sys.penalty > 0.0) floor_sum_[name] += floor * r.events;
+        if (sys.penalty > 0.0 && lambda.valid()) loss = loss + lambda * static_cast<T>(sys.penalty);
       }
     }
     events_ += r.events;
@@ -210,9 +247,14 @@ class PenalisedClassifierScheme : public TrainingScheme<T> {
     Figures f = figures_.evaluate();
     f["low_count_batches"] = static_cast<double>(low_count_batches_);
     if (low_count_batches_ > 0 && options_.out)
-      *options_.out << "warning: in " << low_count_batches_ << " of " << sampler_.batches()
-                    << " batches a bin of a nominal soft histogram held less than 1 event; the penalty is "
-                       "noisy there: use larger batches (training.batch_size) or fewer soft_histogram bins\n";
+      *options_.out
+          << "warning: in " << low_count_batches_ << " of " << sampler_.batches()
+          << " batches a bin of a nominal soft histogram held less than 1 event ("
+          << (options_.min_count >= 1.0 ? "left out of the penalty: soft_histogram.min_count is "
+                                        : "in the penalty, where it is noisy: soft_histogram.min_count is ")
+          << options_.min_count
+          << "); if that is a bin you care about, use larger batches (training.batch_size) or fewer "
+             "soft_histogram bins\n";
     if (validation_) {
       const Vector<double> nominal = sigmoid_scores(*model_, validation_->features);
       const VariedBatch<T> varied = variations_->vary_all(Part::validation, validation_->features);
@@ -240,50 +282,74 @@ class PenalisedClassifierScheme : public TrainingScheme<T> {
       // The noise-floor failure: an anti-correlated network while a penalty sits at its noise floor.
       const auto auc = f.find("validation_auc");
       bool failure = false;
-      std::string which;
+      std::string which, floor_of;
       if (auc != f.end() && auc->second < 0.5)
         for (const auto& [name, sum] : floor_sum_) {
           const double floor = sum / events_, penalty = penalty_sum_[name] / events_;
           if (penalty <= 2.0 * floor) {
             failure = true;
             which = name;
+            floor_of = "Lambda " + std::to_string(penalty) + ", floor " + std::to_string(floor);
           }
         }
       f["noise_floor_failure"] = failure ? 1.0 : 0.0;
+      const bool anti = auc != f.end() && auc->second < 0.5;
+      f["anti_correlated"] = anti ? 1.0 : 0.0;
+      if (anti && !failure && options_.out)
+        *options_.out << "warning: validation AUC " << auc->second
+                      << " < 0.5: the penalised network's output is anti-correlated with the label, while no "
+                         "penalty is at its noise floor: the penalty has squeezed the scores together (a "
+                         "score at a bin centre barely moves the soft histogram); try a smaller penalty, a "
+                         "larger network, or a run started from the unpenalised classifier "
+                         "(docs/systematics.md)\n";
       if (failure && options_.out)
         *options_.out << "warning: validation AUC " << auc->second << " < 0.5 while the penalty of '" << which
-                      << "' is at its noise floor: the network answers the weight factors' noise, not the "
-                         "systematic. Use larger batches (the floor falls as 1/batch events) or a smaller "
-                         "penalty (docs/systematics.md)\n";
+                      << "' is at its noise floor (" << floor_of
+                      << "): the penalty has nothing left but "
+                         "the batch's sampling noise to remove, and the network's output is anti-correlated "
+                         "with the label. Use larger batches (the floor falls as 1 / batch events) or a "
+                         "smaller penalty (docs/systematics.md)\n";
     }
     return f;
   }
 
  private:
-  // (1/K) sum_k sum_i (m_i G_k(s_i))^2 (f_i - fbar)^2 / N_k^2 (see the top of the file).
-  double noise_floor(const Matrix<T>& score, const Vector<T>& mask, const Vector<T>& factor,
-                     const Matrix<T>& counts) const {
-    double wsum = 0.0, fsum = 0.0;
-    for (Index i = 0; i < mask.size(); ++i) {
-      wsum += static_cast<double>(mask(i));
-      fsum += static_cast<double>(mask(i)) * static_cast<double>(factor(i));
-    }
-    if (wsum == 0.0) return 0.0;
-    const double fbar = fsum / wsum;
+  // The noise floor of one class's Lambda (see the top of the file): the batch's sampling variance
+  // of the ratio estimates R_k = (N_k - V_k) / N_k, summed over the bins that enter Lambda,
+  //   (1/K) sum_k sum_i (d_ik - R_k a_ik)^2 / N_k^2,
+  // with a_ik = m_i G_k(s_i) the event's nominal contribution and d_ik = a_ik - (its varied
+  // contribution): m_i f_i G_k(s_i) for a weights systematic (`factor`), m_i G_k(s'_i) for a shift
+  // (`varied` the shifted scores s'). For weights this is sum_i a_ik^2 (f_i - fbar_k)^2 / N_k^2.
+  double noise_floor(const Matrix<T>& score, const Matrix<T>& varied, const Vector<T>& mask,
+                     const Vector<T>* factor, const Matrix<T>& counts, double threshold) const {
     double total = 0.0;
     const int K = histogram_.bins();
     for (int k = 0; k < K; ++k) {
+      const double nk = static_cast<double>(counts(0, k));
+      if (!(std::abs(nk) > threshold)) continue;
       const double c = histogram_.centre(k), h = histogram_.half_width(k);
+      auto gauss = [&](double value) {
+        const double u = (value - c) / h;
+        return std::exp(-0.5 * u * u);
+      };
+      // First pass: R_k; second: the variance around it.
+      double difference = 0.0;
+      for (Index i = 0; i < mask.size(); ++i) {
+        if (mask(i) == T(0)) continue;
+        const double m = static_cast<double>(mask(i)), a = m * gauss(static_cast<double>(score(i, 0)));
+        difference += factor ? a * (1.0 - static_cast<double>((*factor)(i)))
+                             : a - m * gauss(static_cast<double>(varied(i, 0)));
+      }
+      const double ratio = difference / nk;
       double var = 0.0;
       for (Index i = 0; i < mask.size(); ++i) {
         if (mask(i) == T(0)) continue;
-        const double u = (static_cast<double>(score(i, 0)) - c) / h;
-        const double g = static_cast<double>(mask(i)) * std::exp(-0.5 * u * u);
-        const double df = static_cast<double>(factor(i)) - fbar;
-        var += g * g * df * df;
+        const double m = static_cast<double>(mask(i)), a = m * gauss(static_cast<double>(score(i, 0)));
+        const double d = factor ? a * (1.0 - static_cast<double>((*factor)(i)))
+                                : a - m * gauss(static_cast<double>(varied(i, 0)));
+        var += (d - ratio * a) * (d - ratio * a);
       }
-      const double nk = static_cast<double>(counts(0, k));
-      if (std::abs(nk) > kSoftHistogramPenaltyEpsilon) total += var / (nk * nk);
+      total += var / (nk * nk);
     }
     return total / K;
   }
@@ -302,6 +368,8 @@ class PenalisedClassifierScheme : public TrainingScheme<T> {
   VariedBatch<T> varied_;
   Vector<T> targets_, weighted_;
   std::vector<Vector<T>> masks_;
+  std::vector<Var<T>> nominal_;    // each class's nominal soft histogram of the step (invalid: unused)
+  std::vector<double> threshold_;  // each class's count a nominal bin needs to enter Lambda
   std::map<std::string, double> penalty_sum_, floor_sum_;
   // The StepResult part names of each variation (2 s + 0 up, 2 s + 1 down), built once.
   struct PartNames {

@@ -75,13 +75,19 @@ struct HeldOutColumns {
   std::vector<std::pair<std::string, std::vector<std::string>>> extra;
 };
 
+// Whether the network's outputs hold a binary score (a signal probability, for the AUC and the AMS):
+// a classifier's do; the K bins of the inference-aware loss do not (output 1 is one bin's
+// probability; that method prints and records sigma(mu) instead).
+enum class BinaryScore { present, absent };
+
 // Writes the model file, predictions.csv and returns the summary's fields (not yet written):
 // model, epochs, best_epoch, stop_reason, validation_events and, for two classes with every
-// held-out label read, the metrics of binary_metrics().
+// held-out label read and a binary score present, the metrics of binary_metrics().
 template <class T>
 nlohmann::json write_model_and_predictions(RunContext& ctx, const PreparedData<float>& data,
                                            const io::ModelFile<float>& model, const Trainer<T>& trainer,
-                                           const History& history, HeldOutColumns columns = {}) {
+                                           const History& history, HeldOutColumns columns = {},
+                                           BinaryScore binary_score = BinaryScore::present) {
   const TrainConfig& c = ctx.config();
   const auto model_path = ctx.file(c.output.model);
   if (ctx.writes()) io::write_model(model_path.string(), model);
@@ -120,7 +126,7 @@ nlohmann::json write_model_and_predictions(RunContext& ctx, const PreparedData<f
   bool all_labelled = true;
   for (Index r : data.split.validation)
     all_labelled = all_labelled && data.labelled[static_cast<std::size_t>(r)];
-  if (data.classes == 2 && all_labelled) {
+  if (data.classes == 2 && all_labelled && binary_score == BinaryScore::present) {
     Vector<double> s(static_cast<Index>(n)), y(static_cast<Index>(n)), w(static_cast<Index>(n));
     for (std::size_t r = 0; r < n; ++r) {
       s(static_cast<Index>(r)) = static_cast<double>(scores(static_cast<Index>(r), softmax ? 1 : 0));

@@ -28,7 +28,11 @@
 // classifier (penalised_classifier.hpp) and the inference-aware loss use the same batches.
 //
 // "soft_histogram": {"bins": 20, "range": [0, 1]} or {"edges": [e0, e1, ...]} — the bins of the
-// soft histograms of the network output (004 eq. 1) and of the hard histograms of workspace.json.
+// soft histograms of the network output (004 eq. 1) and of the hard histograms of workspace.json —
+// plus "min_count" (default 1): a bin enters the penalty Lambda only where its nominal soft count
+// holds at least that many events (in units of the histogram's mean event weight). Without it the
+// nearly empty bins, filled only by the Gaussian tails of events far away, dominate Lambda: their
+// relative change under a variation is huge and says nothing about the shape (docs/systematics.md).
 //
 // "expected_yields": {"class": yield, ...} — the total yield each class stands for in the
 // workspace (class given by its label value from data.label_classes, or by its index "0", "1").
@@ -158,6 +162,7 @@ inline std::vector<Systematic> read_systematics(const TrainConfig& c) {
 // The bins of the soft histograms (and of the workspace's hard histograms).
 struct SoftHistogramConfig {
   std::vector<double> edges;
+  double min_count = 1.0;  // events a nominal bin needs to enter Lambda (mean-weight units)
   SoftHistogram histogram() const { return SoftHistogram(edges); }
   int bins() const { return static_cast<int>(edges.size()) - 1; }
 };
@@ -168,7 +173,8 @@ inline SoftHistogramConfig read_soft_histogram(const TrainConfig& c) {
   const auto found = c.sections.find("soft_histogram");
   static const nlohmann::json none = nlohmann::json::object();
   const nlohmann::json& j = found == c.sections.end() ? none : found->second;
-  const ConfigSection s(j, "soft_histogram", c.source, {"bins", "range", "edges"});
+  const ConfigSection s(j, "soft_histogram", c.source, {"bins", "range", "edges", "min_count"});
+  out.min_count = s.number("min_count", 1.0, 0.0, 1e12);
   if (s.has("edges")) {
     if (s.has("bins") || s.has("range"))
       s.fail_at(s.child("edges"),

@@ -80,7 +80,9 @@ inline RunResult run_classifier_with_systematics(const TrainConfig& c, const Run
   if (penalised)
     scheme = std::make_unique<PenalisedClassifierScheme<float>>(
         net, *optimiser, data.train, validation, variations, bins.histogram(),
-        PenalisedOptions{.batch_size = c.training.batch_size, .out = ctx.quiet() ? nullptr : &ctx.out()});
+        PenalisedOptions{.batch_size = c.training.batch_size,
+                         .min_count = bins.min_count,
+                         .out = ctx.quiet() ? nullptr : &ctx.out()});
   else
     scheme = std::make_unique<ClassifierScheme<float>>(
         net, *optimiser, data.train, validation, ClassifierOptions{.batch_size = c.training.batch_size});

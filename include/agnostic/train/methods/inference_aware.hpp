@@ -112,13 +112,17 @@ inline RunResult run_inference_aware(const TrainConfig& c, const RunOptions& opt
       net, c, data, ctx.provenance(trainer, history, data.train.rows(), data.validation.rows()));
   for (Index k = 0; k < ia.outputs; ++k)
     model.outputs[static_cast<std::size_t>(k)] = "bin_" + std::to_string(k);
-  nlohmann::json summary = write_model_and_predictions(ctx, data, model, trainer, history);
-  // The binary metrics read output 1 as a score; here it is one bin's probability, not a score.
-  for (const char* key : {"validation_auc", "validation_auc_unweighted", "ams"}) summary.erase(key);
+  // No binary score here (output 1 is one bin's probability): sigma(mu) instead of AUC and AMS.
+  nlohmann::json summary =
+      write_model_and_predictions(ctx, data, model, trainer, history, {}, BinaryScore::absent);
   if (data.validation.rows() > 0) {
     const auto [soft, hard] = objective.evaluate(net, data.validation, Part::validation);
     summary["validation_sigma_mu"] = std::sqrt(soft);
     summary["validation_sigma_mu_hard"] = std::sqrt(hard);
+    if (!ctx.quiet())
+      ctx.out() << "validation: " << data.validation.rows() << " held-out events, sigma(mu) "
+                << std::sqrt(hard) << " (arg-max bins, the binned fit's) and " << std::sqrt(soft)
+                << " (soft counts, the loss's)\n";
   }
   if (data.validation.rows() > 0) {
     const auto [held_out, used] = inference_aware_held_out(net, data, variations, ia, c.data.columns.weight);
