@@ -15,13 +15,17 @@ lambdas=${2:-0,1,5,20,50}
 [[ $build = /* ]] || build="$root/$build"
 scan="$build/examples/systematics/systematics-scan"
 generate="$build/examples/higgs/higgs-generate"
-for program in "$scan" "$generate"; do
+sample="$root/../shared/data/higgs-challenge-sample"
+have_sample=false
+[[ -f $sample/signal.csv && -f $sample/background.csv ]] && have_sample=true
+needed=("$scan")
+$have_sample || needed+=("$generate")  # higgs-generate only without the sample
+for program in "${needed[@]}"; do
   [[ -x $program ]] || { echo "run.sh: $program is missing; build first (cmake --build $build --target systematics_scan higgs_generate)" >&2; exit 1; }
 done
 out="$build/examples/systematics"
 mkdir -p "$out"
-sample="$root/../shared/data/higgs-challenge-sample"
-if [[ -f $sample/signal.csv && -f $sample/background.csv ]]; then
+if $have_sample; then
   echo "== the Higgs ML challenge sample ($sample) =="
   events=("$sample/signal.csv" "$sample/background.csv")
 else
