@@ -8,7 +8,7 @@ what=${1:-}
 [[ "$what" == example || "$what" == test || "$what" == fuzz ]] || { echo "usage: $0 example|test|fuzz" >&2; exit 2; }
 
 packages=(cmake make g++ clang libomp-14-dev libclang-rt-14-dev libeigen3-dev nlohmann-json3-dev doctest-dev
-          python3-matplotlib python3-numpy python3-onnx)
+          python3-matplotlib python3-numpy python3-onnx libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if ((${#missing[@]})); then
@@ -54,6 +54,12 @@ fi
 cmake --build build -j "$jobs"
 
 ctest --test-dir build -j "$jobs" --output-on-failure
+# MPI (docs/distributed.md): a small build with -DAGNOSTIC_MPI=ON that makes only test_distributed,
+# run by ctest as `mpirun -n 2 --oversubscribe` (about 2 minutes on 2 cores, most of it compiling).
+cmake -S . -B build-mpi-ci -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ -DAGNOSTIC_MPI=ON \
+  -DAGNOSTIC_BUILD_TOOLS=OFF >/dev/null
+cmake --build build-mpi-ci -j "$jobs" --target test_distributed
+ctest --test-dir build-mpi-ci -R test_distributed --output-on-failure
 # The same suite once more, built by clang with the sanitizers (benchmarks and examples skipped),
 # plus the readers' fuzzer, 10 s per reader (fuzz/CMakeLists.txt).
 cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \

@@ -17,6 +17,7 @@
 #include "sample_command.hpp"
 #include "template_command.hpp"
 #include "train_command.hpp"
+#include "tune_command.hpp"
 #ifdef AGNOSTIC_MPI
 #include "agnostic/distributed/communicator.hpp"
 #endif
@@ -32,6 +33,8 @@ static const Subcommand kSubcommands[] = {
     {"fit", "fit a pyhf JSON workspace: best fit, errors, MINOS, significance, CLs, toys",
      agnostic::tools::run_fit},
     {"train", "train a classifier from a JSON config (docs/config.md)", agnostic::tools::run_train},
+    {"tune", "hyper-parameter search over config keys: table of trials, best config (docs/distributed.md)",
+     agnostic::tools::run_tune},
     {"predict", "run a model file on a data file, write one column per output", agnostic::tools::run_predict},
     {"inspect", "show a model file's inputs, layers, outputs and parameter count",
      agnostic::tools::run_inspect},
@@ -59,11 +62,11 @@ static int usage(std::ostream& out) {
 }
 
 int main(int argc, char** argv) {
+  agnostic::choose_openmp_waiting(argv);  // may restart the program: before MPI starts
 #ifdef AGNOSTIC_MPI
   // Under mpirun every rank runs the command; commands that share work ask distributed::world().
   agnostic::distributed::MpiSession mpi(argc, argv);
 #endif
-  agnostic::choose_openmp_waiting(argv);
   if (argc < 2) return usage(std::cerr);
   const std::string_view name = argv[1];
   if (name == "--help" || name == "-h" || name == "help") {

@@ -21,6 +21,9 @@
 #include "agnostic/stats/limits.hpp"
 #include "agnostic/stats/patchset.hpp"
 #include "agnostic/stats/toys.hpp"
+#ifdef AGNOSTIC_MPI
+#include "agnostic/distributed/statistics.hpp"
+#endif
 #include "agnostic/stats/workspace.hpp"
 
 namespace agnostic::tools {
@@ -58,6 +61,10 @@ options:
   --list-patches FILE         list the patches of a patchset (no workspace needed)
   --normsys-interp code1|code4     normsys interpolation (default code4, pyhf's)
   --histosys-interp code0|code4p   histosys interpolation (default code4p, pyhf's)
+
+Built with -DAGNOSTIC_MPI=ON, `mpirun -n K agnostic fit WS --toys N` shares the toys of the pull
+study, and the points of a toy --cls-scan, across the K ranks; the output is bit for bit that of
+one process and rank 0 prints it (docs/distributed.md).
 )";
 
 struct GridSpec {
@@ -387,9 +394,15 @@ inline nlohmann::ordered_json fit_report(const stats::Workspace& ws, const FitCo
       const std::vector<double> grid = fit_command_detail::grid_values(*o.cls_grid, model, "--cls-scan");
       nlohmann::ordered_json points = nlohmann::ordered_json::array();
       if (toy_cls) {
-        if (toy_scan.size() != grid.size())
+        if (toy_scan.size() != grid.size()) {
+#ifdef AGNOSTIC_MPI  // under mpirun the points are shared by the ranks (docs/distributed.md)
+          toy_scan = distributed::toy_cls_scan(distributed::world(), model, data, grid, o.toys, o.seed,
+                                               o.test_statistic);
+#else
           for (double mu : grid)
             toy_scan.push_back(stats::toy_cls(model, data, mu, o.toys, o.seed, o.test_statistic));
+#endif
+        }
         for (const auto& t : toy_scan) points.push_back(toy_json(t));
       } else {
         for (const ClsResult& c : cls_scan(calc, grid))
@@ -415,7 +428,11 @@ inline nlohmann::ordered_json fit_report(const stats::Workspace& ws, const FitCo
     ToyOptions t;
     t.n = o.toys;
     t.seed = o.seed;
+#ifdef AGNOSTIC_MPI  // under mpirun the toys are shared by the ranks: the same ensemble
+    const ToyEnsemble e = distributed::run_toys(distributed::world(), model, best.values, t);
+#else
     const ToyEnsemble e = run_toys(model, best.values, t);
+#endif
     nlohmann::ordered_json values = nlohmann::ordered_json::array(), errors = values, pulls = values;
     for (int i = 0; i < e.n; ++i) {  // a failed toy: null in all three lists
       const double pull = e.pull(i, poi);
@@ -484,7 +501,11 @@ inline int run_fit(int argc, char** argv) {
     std::cout << kFitUsage;
     return 0;
   }
-  std::cout << fit_report(o).dump(2) << std::endl;
+  const nlohmann::ordered_json report = fit_report(o);
+#ifdef AGNOSTIC_MPI
+  if (distributed::world().rank() != 0) return 0;  // every rank holds the report; rank 0 prints it
+#endif
+  std::cout << report.dump(2) << std::endl;
   return 0;
 }
 
