@@ -13,11 +13,13 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "agnostic/core/rng.hpp"
 #include "agnostic/infer/network.hpp"
 #include "agnostic/infer/standalone_header.hpp"
 #include "agnostic/io/model_file.hpp"
+#include "model_file_helpers.hpp"
 
 using namespace agnostic;
 using io::DenseWeights;
@@ -28,16 +30,8 @@ namespace {
 
 template <class T>
 DenseWeights<T> random_layer(Index n_in, Index n_out, LayerActivation f, Rng& rng) {
-  DenseWeights<T> l;
-  l.weights.resize(n_out, n_in);
-  l.bias.resize(n_out);
-  const double sigma = std::sqrt(2.0 / static_cast<double>(n_in));
-  for (Index o = 0; o < n_out; ++o) {
-    for (Index i = 0; i < n_in; ++i) l.weights(o, i) = static_cast<T>(rng.normal(0.0, sigma));
-    l.bias(o) = static_cast<T>(rng.normal(0.0, 0.1));
-  }
-  l.activation = f;
-  return l;
+  return agnostic::test::random_layer<T>(n_in, n_out, f, rng, std::sqrt(2.0 / static_cast<double>(n_in)),
+                                         0.1);
 }
 
 // 4 features (two with missing-value rules, one with an indicator, one with a NaN marker) + 1
@@ -125,14 +119,7 @@ double worst_relative_difference(const Matrix<T>& a, const Matrix<T>& b) {
   return worst;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using agnostic::test::error_of;
 
 }  // namespace
 
@@ -249,69 +236,118 @@ TEST_CASE("a model file carries a test vector that every reader checks") {
   std::filesystem::remove_all(dir);
 }
 
+namespace {
+
+// Writes `m` as the standalone header `name` into `dir`, compiles it alone (g++ -std=c++17 -O2, no
+// include path but the header's directory) with a small driver, runs it on `raw` and returns its
+// outputs; checks the names it prints first.
+Matrix<float> standalone_header_outputs(const ModelFile<float>& m, const std::string& name,
+                                        const Matrix<float>& raw, const std::filesystem::path& dir) {
+  {
+    std::ofstream(dir / (name + ".hpp")) << infer::standalone_header(m, name);
+    std::ofstream main(dir / (name + "_main.cpp"));
+    main << "#include \"" << name << ".hpp\"\n#include <cstdio>\n#include <cstdlib>\n#include <cstring>\n"
+         << "int main() {\n  float x[" << name << "::n_inputs], y[" << name << "::n_outputs];\n"
+         << "  static_assert(sizeof(" << name << "::input_names) / sizeof(const char*) == " << name
+         << "::n_inputs);\n"
+         << "  std::printf(\"%s %s\\n\", " << name << "::input_names[0], " << name << "::output_names[0]);\n"
+         << "  while (true) {\n    for (auto& v : x) { char t[64]; if (std::scanf(\"%63s\", t) != 1) "
+            "return 0;\n"
+         << "      v = std::strcmp(t, \"nan\") == 0 ? __builtin_nanf(\"\") : "
+            "static_cast<float>(std::strtod(t, "
+            "nullptr)); }\n"
+         << "    " << name << "::evaluate(x, y);\n"
+         << "    for (float v : y) std::printf(\"%.9g \", static_cast<double>(v));\n    "
+            "std::printf(\"\\n\");\n  }\n}\n";
+  }
+  const std::string exe = (dir / name).string();
+  const std::string compile = "cd '" + dir.string() +
+                              "' && env -u CPATH -u CPLUS_INCLUDE_PATH g++ -std=c++17 -O2 "
+                              "-Wall -Wextra -Wpedantic -Werror -nostdinc++ -isystem /usr/include/c++/12 "
+                              "-isystem /usr/include/x86_64-linux-gnu/c++/12 " +
+                              name + "_main.cpp -o " + exe + " 2> " + exe + ".log";
+  if (std::system(compile.c_str()) != 0) {
+    std::ifstream log(exe + ".log");
+    std::stringstream s;
+    s << log.rdbuf();
+    FAIL("compiling the standalone header failed: ", s.str());
+  }
+  {
+    std::ofstream in(exe + ".in");
+    char buffer[64];
+    for (Index k = 0; k < raw.rows(); ++k)
+      for (Index j = 0; j < raw.cols(); ++j) {
+        if (std::isnan(raw(k, j)))
+          in << "nan ";
+        else {
+          std::snprintf(buffer, sizeof buffer, "%.9g ", static_cast<double>(raw(k, j)));
+          in << buffer;
+        }
+      }
+  }
+  REQUIRE(std::system((exe + " < " + exe + ".in > " + exe + ".out").c_str()) == 0);
+  std::ifstream out(exe + ".out");
+  std::string first_name, first_output;
+  out >> first_name >> first_output;
+  CHECK(first_name == m.feature_names()[0]);
+  CHECK(first_output == m.outputs[0]);
+  Matrix<float> got(raw.rows(), m.n_outputs());
+  for (Index k = 0; k < got.rows(); ++k)
+    for (Index o = 0; o < got.cols(); ++o) REQUIRE(static_cast<bool>(out >> got(k, o)));
+  return got;
+}
+
+}  // namespace
+
 TEST_CASE("the standalone header compiles alone with g++ -std=c++17 and gives predict's numbers") {
   const auto dir = std::filesystem::temp_directory_path() / "agnostic_test_infer_header";
   std::filesystem::create_directories(dir);
   for (const bool with_rules : {true, false}) {
     const ModelFile<float> m = with_rules ? rules_model<float>() : w5_model<float>();
-    const std::string name = with_rules ? "rules_net" : "w5_net";
-    {
-      std::ofstream(dir / (name + ".hpp")) << infer::standalone_header(m, name);
-      std::ofstream main(dir / (name + "_main.cpp"));
-      main << "#include \"" << name << ".hpp\"\n#include <cstdio>\n#include <cstdlib>\n#include <cstring>\n"
-           << "int main() {\n  float x[" << name << "::n_inputs], y[" << name << "::n_outputs];\n"
-           << "  static_assert(sizeof(" << name << "::input_names) / sizeof(const char*) == " << name
-           << "::n_inputs);\n"
-           << "  std::printf(\"%s %s\\n\", " << name << "::input_names[0], " << name
-           << "::output_names[0]);\n"
-           << "  while (true) {\n    for (auto& v : x) { char t[64]; if (std::scanf(\"%63s\", t) != 1) "
-              "return 0;\n"
-           << "      v = std::strcmp(t, \"nan\") == 0 ? __builtin_nanf(\"\") : "
-              "static_cast<float>(std::strtod(t, "
-              "nullptr)); }\n"
-           << "    " << name << "::evaluate(x, y);\n"
-           << "    for (float v : y) std::printf(\"%.9g \", static_cast<double>(v));\n    "
-              "std::printf(\"\\n\");\n  }\n}\n";
-    }
-    const std::string exe = (dir / name).string();
-    // A clean environment: no include path but the directory of the header itself.
-    const std::string compile = "cd '" + dir.string() +
-                                "' && env -u CPATH -u CPLUS_INCLUDE_PATH g++ -std=c++17 -O2 "
-                                "-Wall -Wextra -Wpedantic -Werror -nostdinc++ -isystem /usr/include/c++/12 "
-                                "-isystem /usr/include/x86_64-linux-gnu/c++/12 " +
-                                name + "_main.cpp -o " + exe + " 2> " + exe + ".log";
-    const int rc = std::system(compile.c_str());
-    if (rc != 0) {
-      std::ifstream log(exe + ".log");
-      std::stringstream s;
-      s << log.rdbuf();
-      FAIL("compiling the standalone header failed: ", s.str());
-    }
     Rng rng(9);
     const Matrix<float> raw = raw_events(m, 500, rng);
-    {
-      std::ofstream in(exe + ".in");
-      char buffer[64];
-      for (Index k = 0; k < raw.rows(); ++k)
-        for (Index j = 0; j < raw.cols(); ++j) {
-          if (std::isnan(raw(k, j)))
-            in << "nan ";
-          else {
-            std::snprintf(buffer, sizeof buffer, "%.9g ", static_cast<double>(raw(k, j)));
-            in << buffer;
-          }
-        }
-    }
-    REQUIRE(std::system((exe + " < " + exe + ".in > " + exe + ".out").c_str()) == 0);
-    std::ifstream out(exe + ".out");
-    std::string first_name, first_output;
-    out >> first_name >> first_output;
-    CHECK(first_name == m.feature_names()[0]);
-    CHECK(first_output == m.outputs[0]);
-    Matrix<float> got(raw.rows(), m.n_outputs());
-    for (Index k = 0; k < got.rows(); ++k)
-      for (Index o = 0; o < got.cols(); ++o) REQUIRE(static_cast<bool>(out >> got(k, o)));
+    const Matrix<float> got = standalone_header_outputs(m, with_rules ? "rules_net" : "w5_net", raw, dir);
     CHECK(worst_relative_difference(got, io::predict_features(m, raw)) <= 1e-5);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("DANN and ADNN model files: predict, infer::Network and the header give the classifier's scores") {
+  const auto dir = std::filesystem::temp_directory_path() / "agnostic_test_infer_branches";
+  std::filesystem::create_directories(dir);
+  for (const bool adnn : {false, true}) {
+    CAPTURE(adnn);
+    ModelFile<float> m = rules_model<float>();
+    Rng rng(adnn ? 8 : 7);
+    io::ModelBranch<float> branch;
+    if (adnn) {  // an adversary reading the classifier's softmax output (main layer 4), 2 mass bins
+      branch = {"adversary", 4, {}, {"mass_bin_0", "mass_bin_1"}};
+      branch.layers.push_back(random_layer<float>(3, 6, {Activation::tanh(), false}, rng));
+      branch.layers.push_back(random_layer<float>(6, 2, LayerActivation::softmax_over_outputs(), rng));
+    } else {  // a domain classifier reading the second hidden layer (5 wide), behind gradient reversal
+      branch = {"domain", 2, {}, {"domain"}};
+      branch.layers.push_back(random_layer<float>(5, 4, {Activation::relu(), false}, rng));
+      branch.layers.push_back(random_layer<float>(4, 1, {Activation::sigmoid(), false}, rng));
+    }
+    m.branches.push_back(branch);
+    const std::string path = (dir / (adnn ? "adnn.json" : "dann.json")).string();
+    io::write_model(path, m);
+    const ModelFile<float> read = io::read_model<float>(path);
+    REQUIRE(read.branches.size() == 1);
+    Rng events(21);
+    const Matrix<float> raw = raw_events(read, 400, events);
+    const Matrix<float> scores = io::predict_features(read, raw);
+    // predict gives the classifier's scores: the same bits as the network without its branch.
+    ModelFile<float> classifier = read;
+    classifier.branches.clear();
+    const Matrix<float> classifier_scores = io::predict_features(classifier, raw);
+    REQUIRE(scores.cols() == 3);
+    CHECK((scores.array() == classifier_scores.array()).all());
+    const RulesNetwork net(read, path);
+    CHECK(net.output_names() == std::vector<std::string>{"background", "higgs", "z"});
+    CHECK(worst_relative_difference(evaluate_all(net, raw), scores) <= 1e-5);
+    const Matrix<float> header = standalone_header_outputs(read, adnn ? "adnn_net" : "dann_net", raw, dir);
+    CHECK(worst_relative_difference(header, scores) <= 1e-5);
   }
   std::filesystem::remove_all(dir);
 }

@@ -9,6 +9,7 @@
 #include "agnostic/autodiff/tape.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/io/model_file.hpp"
+#include "model_file_helpers.hpp"
 
 using agnostic::Activation;
 using agnostic::Index;
@@ -20,15 +21,7 @@ namespace {
 
 template <class T>
 DenseWeights<T> random_layer(Index n_in, Index n_out, LayerActivation f, Rng& rng) {
-  DenseWeights<T> l;
-  l.weights.resize(n_out, n_in);
-  l.bias.resize(n_out);
-  for (Index o = 0; o < n_out; ++o) {
-    for (Index i = 0; i < n_in; ++i) l.weights(o, i) = static_cast<T>(rng.normal(0.0, 0.7));
-    l.bias(o) = static_cast<T>(rng.normal(0.0, 0.1));
-  }
-  l.activation = f;
-  return l;
+  return agnostic::test::random_layer<T>(n_in, n_out, f, rng, 0.7, 0.1);
 }
 
 // 4 features + 1 indicator -> 7 (leaky relu) -> 5 (elu 0.5) -> 3 (softmax), and a 2-output branch.
