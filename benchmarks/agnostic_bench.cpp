@@ -9,6 +9,7 @@
 #include "workloads/w1.hpp"
 #include "workloads/w2.hpp"
 #include "workloads/w3.hpp"
+#include "workloads/w4.hpp"
 #include "workloads/w5.hpp"
 #include "workloads/w6.hpp"
 #include "workloads/w7.hpp"
@@ -21,8 +22,8 @@ struct Workload {
 
 // Workloads are listed here as they land.
 static const Workload kWorkloads[] = {
-    {"W6", run_w6},  {"W1", &run_w1}, {"W2", &run_w2}, {"W3", &run_w3},
-    {"W5", &run_w5}, {"W8", &run_w8}, {"W7", &run_w7}, {nullptr, nullptr},
+    {"W6", run_w6},  {"W1", &run_w1}, {"W2", &run_w2}, {"W3", &run_w3},    {"W5", &run_w5},
+    {"W8", &run_w8}, {"W7", &run_w7}, {"W4", &run_w4}, {nullptr, nullptr},
 };
 
 int main(int argc, char** argv) {

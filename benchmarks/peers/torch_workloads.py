@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch peer for the training workloads of ../shared/BENCHMARKS.md (W1, W2, W3) and W7 (benchmarks/README.md).
+"""PyTorch peer for the training workloads of ../shared/BENCHMARKS.md (W1, W2, W3, W4) and W7 (benchmarks/README.md).
 
 Same architecture, batch, optimiser and float32 as agnostic-bench; prints the same JSON line.
 Run with Debian's Python and OpenBLAS, e.g.
@@ -196,15 +196,62 @@ def w7(args):
     return batch, flops, step
 
 
+def w4(args):
+    batch, latent = 512, 9
+    torch.manual_seed(1)
+    gs = [latent + 1, 256, 256, 256, 256, 256, 4]
+    ds = [4 + 1, 256, 256, 256, 256, 256, 1]
+    act = lambda: nn.LeakyReLU(0.4)
+    gen = mlp(gs, act, nn.Tanh)
+    disc = mlp(ds, act)
+    for net in (gen, disc):
+        for m in net:
+            if isinstance(m, nn.Linear):
+                nn.init.kaiming_normal_(m.weight)
+                nn.init.zeros_(m.bias)
+    g_opt = torch.optim.SGD(gen.parameters(), lr=1e-3, momentum=0.9, nesterov=True, weight_decay=1e-4)
+    d_opt = torch.optim.SGD(disc.parameters(), lr=1e-3, momentum=0.9, nesterov=True, weight_decay=1e-4)
+    data = torch.rand(batch * 40, 5) * 2 - 1
+    ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
+    bce = nn.BCEWithLogitsLoss()
+    state = {"b": 0, "order": torch.randperm(data.shape[0])}
+
+    def step():
+        b = state["b"]
+        if b == 0:
+            state["order"] = torch.randperm(data.shape[0])
+        real = data[state["order"][b * batch:(b + 1) * batch]]
+        c = real[:, 4:]
+        # D step: G's output detached.
+        d_opt.zero_grad(set_to_none=False)
+        with torch.no_grad():
+            fake = gen(torch.cat([torch.randn(batch, latent), c], 1))
+        d_loss = bce(disc(real), ones) + bce(disc(torch.cat([fake, c], 1)), zeros)
+        d_loss.backward()
+        torch.nn.utils.clip_grad_norm_(disc.parameters(), 1.0)
+        d_opt.step()
+        # G step: D's parameters take no step (its gradients are zeroed at the next D step).
+        g_opt.zero_grad(set_to_none=False)
+        fake = gen(torch.cat([torch.randn(batch, latent), c], 1))
+        g_loss = bce(disc(torch.cat([fake, c], 1)), ones)
+        g_loss.backward()
+        torch.nn.utils.clip_grad_norm_(gen.parameters(), 1.0)
+        g_opt.step()
+        state["b"] = (b + 1) % 40
+
+    flops = 3 * (3 * flops_dense(batch, ds) + 2 * flops_dense(batch, gs))
+    return batch, flops, step
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--workload", required=True, choices=["W1", "W2", "W3", "W7"])
+    p.add_argument("--workload", required=True, choices=["W1", "W2", "W3", "W4", "W7"])
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--steps", type=int, default=0, help="steps per repeat (default: about 1 s of work)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    batch, flops, step = {"W1": w1, "W2": w2, "W3": w3, "W7": w7}[a.workload](a)
+    batch, flops, step = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W7": w7}[a.workload](a)
     for _ in range(3):
         step()
     steps = a.steps
@@ -220,7 +267,7 @@ def main():
         rates.append(steps / (time.perf_counter() - t))
     steps_per_s = statistics.median(rates)
     print(json.dumps({"workload": a.workload, "threads": a.threads, "peer": "pytorch " + torch.__version__,
-                      "events_per_s": steps_per_s * batch, "epochs_per_s": steps_per_s, "ms_per_step": 1e3 / steps_per_s,
+                      "events_per_s": steps_per_s * batch, "epochs_per_s": steps_per_s, "steps_per_s": steps_per_s, "ms_per_step": 1e3 / steps_per_s,
                       "gflops": steps_per_s * flops / 1e9, "repeats": a.repeats, "steps": steps}))
 
 
