@@ -226,3 +226,47 @@ TEST_CASE(
   CHECK(g_eigen_heap_calls.load() == 0);
   CHECK(a_opt.steps() == 3 * scheme.batches());
 }
+
+#include <agnostic/adversarial/cgan.hpp>
+#include <agnostic/optim/sgd.hpp>
+
+TEST_CASE(
+    "cGAN: a warm CganScheme step (gather, k discriminator steps, the generator step, the weight average) "
+    "allocates nothing") {
+  Rng rng(5);
+  MatrixF data(700, 3);  // two features, one condition, in [-1, 1]
+  for (Index i = 0; i < data.rows(); ++i)
+    for (Index j = 0; j < data.cols(); ++j) data(i, j) = static_cast<float>(rng.uniform(-1.0, 1.0));
+  Sequential<float> generator({4 + 1, 16, 16, 2}, Activation::leaky_relu(0.4), Activation::tanh(), rng,
+                              Initialiser::he_normal(), "generator");
+  Sequential<float> discriminator({2 + 1, 16, 16, 1}, Activation::leaky_relu(0.4), Activation::identity(),
+                                  rng, Initialiser::he_normal(), "discriminator");
+  const SGDOptions sgd{.lr = 1e-3, .momentum = 0.9, .nesterov = true, .l2 = 1e-4, .clip = {.value = 1.0}};
+  SGD<float> g_opt(generator.parameters(), sgd), d_opt(discriminator.parameters(), sgd);
+  adversarial::CganOptions o;
+  o.latent = 4;
+  o.discriminator_steps = 2;
+  o.batch_size = 64;
+  o.generator_average = 0.99;
+  adversarial::CganScheme<float> scheme(generator, discriminator, g_opt, d_opt, data, nullptr, o);
+  Rng shuffle(1);
+  scheme.start_epoch(1, shuffle);
+  REQUIRE(scheme.batches() >= 4);
+  scheme.step(0);
+  g_new_calls = 0;
+  g_eigen_heap_calls = 0;
+  g_counting = true;
+  Eigen::internal::set_is_malloc_allowed(false);
+  double sum = 0.0;
+  for (Index b = 1; b < scheme.batches(); ++b) {
+    const train::StepResult r = scheme.step(b);
+    sum += r.parts.at("discriminator_loss") + r.parts.at("generator_loss");
+  }
+  Eigen::internal::set_is_malloc_allowed(true);
+  g_counting = false;
+  CHECK(std::isfinite(sum));
+  CHECK(g_new_calls.load() == 0);
+  CHECK(g_eigen_heap_calls.load() == 0);
+  CHECK(d_opt.steps() == 2 * scheme.batches());
+  CHECK(g_opt.steps() == scheme.batches());
+}

@@ -240,12 +240,12 @@ class CganScheme : public train::TrainingScheme<T> {
   // One step of D's optimiser on L_D of the gathered batch; returns L_D (NaN: D not updated).
   double discriminator_step() {
     generator_->freeze();
-    tape_.clear();
-    const Var<T> loss = cgan_discriminator_loss(*generator_, *discriminator_, tape_.input(real_),
-                                                tape_.input(real_conditions_), tape_.input(noise_),
+    d_tape_.clear();
+    const Var<T> loss = cgan_discriminator_loss(*generator_, *discriminator_, d_tape_.input(real_),
+                                                d_tape_.input(real_conditions_), d_tape_.input(noise_),
                                                 OperandOf<T>(ones_), OperandOf<T>(zeros_));
     double value = static_cast<double>(loss.item());
-    if (std::isfinite(value)) value = update(loss, *discriminator_optimiser_);
+    if (std::isfinite(value)) value = update(d_tape_, loss, *discriminator_optimiser_);
     generator_->unfreeze();
     return value;
   }
@@ -254,11 +254,11 @@ class CganScheme : public train::TrainingScheme<T> {
   double generator_step() {
     draw_noise();
     discriminator_->freeze();
-    tape_.clear();
-    const Var<T> loss = cgan_generator_loss(*generator_, *discriminator_, tape_.input(real_conditions_),
-                                            tape_.input(noise_), OperandOf<T>(ones_));
+    g_tape_.clear();
+    const Var<T> loss = cgan_generator_loss(*generator_, *discriminator_, g_tape_.input(real_conditions_),
+                                            g_tape_.input(noise_), OperandOf<T>(ones_));
     double value = static_cast<double>(loss.item());
-    if (std::isfinite(value)) value = update(loss, *generator_optimiser_);
+    if (std::isfinite(value)) value = update(g_tape_, loss, *generator_optimiser_);
     discriminator_->unfreeze();
     if (std::isfinite(value) && options_.generator_average > 0.0) update_average();
     return value;
@@ -301,8 +301,8 @@ class CganScheme : public train::TrainingScheme<T> {
     for (Index j = 0; j < noise_.cols(); ++j)
       for (Index i = 0; i < noise_.rows(); ++i) noise_(i, j) = static_cast<T>(noise_rng_.normal());
   }
-  double update(const Var<T>& loss, Optimiser<T>& optimiser) {
-    tape_.backward(loss);
+  double update(Tape<T>& tape, const Var<T>& loss, Optimiser<T>& optimiser) {
+    tape.backward(loss);
     for (Parameter<T>* p : optimiser.group())
       if (!p->frozen && !p->grad.allFinite()) {
         optimiser.zero_grad();
@@ -334,7 +334,9 @@ class CganScheme : public train::TrainingScheme<T> {
   Rng noise_rng_{1};
   Matrix<T> real_, real_conditions_, noise_, ones_, zeros_, quality_noise_;
   std::vector<std::vector<double>> quality_edges_;
-  Tape<T> tape_, eval_tape_;
+  // One tape per kind of step: the D and G steps record different graphs, and a tape reused for
+  // both would resize its buffers at every switch (a warm step must not allocate).
+  Tape<T> d_tape_, g_tape_, eval_tape_;
 };
 
 }  // namespace agnostic::adversarial
