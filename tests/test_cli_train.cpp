@@ -610,3 +610,66 @@ TEST_CASE(
   CHECK(lines_of(dir / "scores.csv").size() == 40001);
   fs::remove_all(dir);
 }
+
+TEST_CASE("agnostic tune: a grid over two keys, the table, the best config; bad spaces are named") {
+  const fs::path dir = fresh_dir("tune");
+  write_events(dir / "events.csv", 400, 12);
+  write_json(dir / "config.json", config_for(dir / "events.csv", 2));
+  // 2 x 2 grid, the alphabetically first key ("/model/hidden") slowest; 3 trials take its first
+  // three points.
+  write_json(dir / "space.json", {{"search", "grid"},
+                                  {"parameters",
+                                   {{"optimiser.learning_rate", {{"values", {0.002, 0.05}}}},
+                                    {"/model/hidden", {{"values", {{4}, {8}}}}}}}});
+  const fs::path out = dir / "tune";
+  const Run r = run({"tune", (dir / "config.json").string(), "--space", (dir / "space.json").string(),
+                     "--trials", "3", "--out", out.string()},
+                    dir / "tune.log");
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const auto rows = lines_of(out / "tune.csv");
+  REQUIRE(rows.size() == 4);
+  CHECK(rows[0] ==
+        "trial,/model/hidden,optimiser.learning_rate,validation_accuracy,validation_auc,mean_ks,epochs");
+  CHECK(rows[1].rfind("0,[4],0.002,", 0) == 0);
+  CHECK(rows[2].rfind("1,[4],0.05,", 0) == 0);
+  CHECK(rows[3].rfind("2,[8],0.002,", 0) == 0);
+  CHECK(r.output.find("validation:") == std::string::npos);  // the trials print nothing
+  // Each trial trained with its values: its config.json copy says so.
+  const auto trial2 = nlohmann::json::parse(read_text(out / "trial-2" / "config.json"));
+  CHECK(trial2["optimiser"]["learning_rate"] == 0.002);
+  CHECK(trial2["model"]["hidden"] == nlohmann::json({8}));
+  // The best trial is the one with the highest validation accuracy, and best_config.json is the
+  // config with its values.
+  const auto summary = nlohmann::json::parse(read_text(out / "tune.json"));
+  int best = 0;
+  for (int t = 1; t < 3; ++t)
+    if (summary["trials"][t]["validation_accuracy"].get<double>() >
+        summary["trials"][best]["validation_accuracy"].get<double>())
+      best = t;
+  CHECK(summary["best_trial"] == best);
+  const auto trial_config =
+      nlohmann::json::parse(read_text(out / ("trial-" + std::to_string(best)) / "config.json"));
+  const auto best_config = nlohmann::json::parse(read_text(out / "best_config.json"));
+  CHECK(best_config["optimiser"] == trial_config["optimiser"]);
+  CHECK(best_config["model"] == trial_config["model"]);
+
+  // A bad space names the key; a value the config refuses names the trial and the config's complaint.
+  write_json(dir / "bad.json", {{"parameters", {{"optimiser.learning_rate", {{"value", {0.1}}}}}}});
+  Run bad =
+      run({"tune", (dir / "config.json").string(), "--space", (dir / "bad.json").string(), "--trials", "1"},
+          dir / "bad.log");
+  CHECK(bad.code != 0);
+  CHECK_MESSAGE(
+      bad.output.find("parameter \"optimiser.learning_rate\": unknown key \"value\"") != std::string::npos,
+      bad.output);
+  write_json(dir / "refused.json", {{"parameters", {{"optimiser.learning_rate", {{"values", {"fast"}}}}}}});
+  bad = run({"tune", (dir / "config.json").string(), "--space", (dir / "refused.json").string(), "--trials",
+             "1", "--out", (dir / "refused").string()},
+            dir / "refused.log");
+  CHECK(bad.code != 0);
+  CHECK_MESSAGE(bad.output.find("tune trial 0 ({\"optimiser.learning_rate\":\"fast\"})") != std::string::npos,
+                bad.output);
+  CHECK_MESSAGE(bad.output.find("learning_rate") != std::string::npos, bad.output);
+  fs::remove_all(dir);
+}
