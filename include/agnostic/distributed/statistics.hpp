@@ -6,6 +6,8 @@
 // CLs point depends only on its POI value, so each toy or point is the same computation on
 // whichever rank runs it; the ranks' results are gathered in index order, and whatever is summed
 // over them (the pull summary) is summed afterwards on every rank in that order.
+#include <omp.h>
+
 #include <array>
 #include <vector>
 
@@ -21,7 +23,9 @@ namespace agnostic::distributed {
 // index order. f returns `width` numbers.
 template <class F>
 std::vector<std::vector<double>> map_points(Communicator& comm, int n, int width, F&& f) {
-  const Share s = comm.share(n);
+  // Inside an OpenMP region (e.g. one thread per patch of a patchset) MPI may not be called: the
+  // points are then all computed here (the same results).
+  const Share s = omp_in_parallel() ? Share{0, n} : comm.share(n);
   std::vector<double> mine;
   mine.reserve(static_cast<std::size_t>((s.end - s.begin) * width));
   for (long long i = s.begin; i < s.end; ++i) {
@@ -30,7 +34,7 @@ std::vector<std::vector<double>> map_points(Communicator& comm, int n, int width
             " numbers, expected ", width);
     mine.insert(mine.end(), r.begin(), r.end());
   }
-  const std::vector<double> all = comm.all_gather(mine);
+  const std::vector<double> all = omp_in_parallel() ? mine : comm.all_gather(mine);
   require(static_cast<long long>(all.size()) == static_cast<long long>(n) * width, "map_points: gathered ",
           all.size(), " numbers, expected ", n * width);
   std::vector<std::vector<double>> out(static_cast<std::size_t>(n));
@@ -43,7 +47,7 @@ std::vector<std::vector<double>> map_points(Communicator& comm, int n, int width
 // stats::run_toys(model, truth, options) with the toys split across the ranks: the same ensemble.
 inline stats::ToyEnsemble run_toys(Communicator& comm, const stats::BinnedLikelihood& model,
                                    const Eigen::VectorXd& truth, const stats::ToyOptions& options) {
-  if (comm.size() == 1) return stats::run_toys(model, truth, options);
+  if (comm.size() == 1 || omp_in_parallel()) return stats::run_toys(model, truth, options);  // see map_points
   require(options.n >= 1, "run_toys: the number of toys must be >= 1, got ", options.n);
   const int np = model.n_params(), width = 2 * np + 1;  // values, errors, converged
   const Share s = comm.share(options.n);
