@@ -122,7 +122,8 @@ TEST_CASE("DANN: the gate: scrambling the target labels leaves the trained weigh
     CHECK(h.epochs.back().figures.count("ks_source_target") == 1);
     // lambda is set per step; history holds that of the epoch's last step, p = (3 B - 1) / (3 B).
     const double steps = 3.0 * static_cast<double>(scheme.batches());
-    CHECK(h.epochs.back().figures.at("lambda") == doctest::Approx(2.0 * (steps - 1.0) / steps).epsilon(1e-12));
+    CHECK(h.epochs.back().figures.at("lambda") ==
+          doctest::Approx(2.0 * (steps - 1.0) / steps).epsilon(1e-12));
     std::vector<float> values;
     for (Parameter<float>* p : group)
       for (Index k = 0; k < p->value.size(); ++k) values.push_back(p->value.data()[k]);

@@ -578,6 +578,46 @@ TEST_CASE("optimisers: bad settings and non-finite gradients are errors") {
   CHECK(opt.steps() == 0);
 }
 
+TEST_CASE("try_step and skip_step: a non-finite gradient skips the step on every process that sums them") {
+  // Two "processes" in one: the hook adds the other optimiser's gradients, as the data-parallel
+  // sum does. One of them has a NaN gradient (try_step) or a NaN loss (skip_step); both must skip.
+  TestParameters a, b;
+  SGD<double> opt_a(a.group()), opt_b(b.group());
+  auto sum_with = [](TestParameters& other) {
+    return [&other](const std::vector<Parameter<double>*>& params) {
+      params[0]->grad += other.w.grad;
+      params[1]->grad += other.b.grad;
+    };
+  };
+  a.set_gradients(1);
+  b.set_gradients(2);
+  const MatrixD w = a.w.value;
+  b.b.grad(0, 0) = std::nan("");
+  opt_a.set_gradient_hook(sum_with(b));
+  CHECK_FALSE(opt_a.try_step());  // b's NaN reached a through the sum
+  CHECK(a.w.value == w);
+  CHECK(a.w.grad.isZero());
+  CHECK(opt_a.steps() == 0);
+
+  // skip_step: a process whose loss was NaN hands NaN gradients to the sum and changes nothing.
+  b.set_gradients(2);
+  opt_b.set_gradient_hook([&](const std::vector<Parameter<double>*>& params) {
+    CHECK(std::isnan(params[0]->grad(0, 0)));  // what the other processes receive
+  });
+  const MatrixD wb = b.w.value;
+  opt_b.skip_step();
+  CHECK(b.w.value == wb);
+  CHECK(b.w.grad.isZero());
+  CHECK(opt_b.steps() == 0);
+
+  // Finite gradients: try_step is step().
+  a.set_gradients(1);
+  b.set_gradients(2);
+  CHECK(opt_a.try_step());
+  CHECK(opt_a.steps() == 1);
+  CHECK(a.w.value != w);
+}
+
 // ---------------------------------------------------------------- whole networks
 
 namespace {

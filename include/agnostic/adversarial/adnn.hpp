@@ -284,15 +284,9 @@ class AdnnScheme : public train::TrainingScheme<T> {
     adversary_input_ = l.adversary_input.value();
     if (train_classifier && std::isfinite(r.objective)) {
       tape_c_.backward(phase_ == AdnnPhase::game ? l.objective : l.classifier_loss);
-      bool finite = true;
-      for (Parameter<T>* p : classifier_optimiser_->group())
-        finite = finite && (p->frozen || p->grad.allFinite());
-      if (finite) {
-        classifier_optimiser_->step();
-      } else {
-        classifier_optimiser_->zero_grad();
-        r.objective = std::nan("");
-      }
+      if (!classifier_optimiser_->try_step()) r.objective = std::nan("");
+    } else if (train_classifier) {
+      classifier_optimiser_->skip_step();
     }
     classifier_->unfreeze();
     adversary_->unfreeze();
@@ -309,14 +303,12 @@ class AdnnScheme : public train::TrainingScheme<T> {
       const Var<T> loss = categorical_cross_entropy((*adversary_)(tape_a_, tape_a_.input(adversary_input_)),
                                                     adversary_domains_, adversary_weights_);
       const double value = static_cast<double>(loss.item());
-      if (!std::isfinite(value)) return value;
+      if (!std::isfinite(value)) {
+        adversary_optimiser_->skip_step();
+        return value;
+      }
       tape_a_.backward(loss);
-      for (Parameter<T>* p : adversary_optimiser_->group())
-        if (!p->grad.allFinite()) {
-          adversary_optimiser_->zero_grad();
-          return std::nan("");
-        }
-      adversary_optimiser_->step();
+      if (!adversary_optimiser_->try_step()) return std::nan("");
       sum += value;
     }
     return sum / static_cast<double>(options_.adversary_steps);

@@ -220,15 +220,12 @@ class DannScheme : public train::TrainingScheme<T> {
     s.label_loss = static_cast<double>(label_loss.item());
     s.domain_loss = static_cast<double>(domain_loss.item());
     s.events = static_cast<double>(n);
-    if (!std::isfinite(s.total())) return s;  // the trainer's guard takes over; nothing was changed
+    if (!std::isfinite(s.total())) {  // the trainer's guard takes over; nothing was changed
+      optimiser_->skip_step();
+      return s;
+    }
     tape_.backward(total);
-    for (Parameter<T>* p : optimiser_->group())
-      if (!p->frozen && !p->grad.allFinite()) {
-        optimiser_->zero_grad();
-        s.label_loss = std::nan("");
-        return s;
-      }
-    optimiser_->step();
+    if (!optimiser_->try_step()) s.label_loss = std::nan("");
     return s;
   }
 

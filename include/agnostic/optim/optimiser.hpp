@@ -6,7 +6,8 @@
 //   0. calls the gradient hook, if one is set: data-parallel training (train/data_parallel.hpp)
 //      replaces each process's gradients by the sum over the processes there, so every scheme's
 //      step passes through it without knowing;
-//   1. checks every gradient is finite (else an Error naming the parameter; nothing is changed);
+//   1. checks every gradient is finite (else an Error naming the parameter, or for try_step() a
+//      false; the gradients are zeroed and nothing else is changed);
 //   2. clipping by value: g <- clamp(g, -c, c)                                (if clip.value > 0);
 //   3. clipping by global norm: n = ||(all gradients of the group)||_2, and if n > N then
 //      g <- g * N / (n + 1e-6)    (PyTorch's clip_grad_norm_, applied after value clipping);
@@ -25,6 +26,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <string>
 #include <utility>
@@ -65,6 +67,17 @@ class Optimiser {
   virtual ~Optimiser() = default;
 
   void step() {
+    if (!try_step())
+      fail(kind_, " '", group_.name(), "', step ", steps_ + 1, ": the gradient of '", non_finite_,
+           "' contains NaN or Inf; no parameter was changed");
+  }
+
+  // The step a training scheme takes: as step(), but a NaN or Inf gradient (after the hook) is not
+  // an error: the gradients are zeroed, nothing else changes, and it returns false so that the
+  // scheme reports a non-finite loss to the trainer's guard. Under data-parallel training the hook
+  // sums the gradients over the processes first, so one process's NaN makes every process skip
+  // the same step (none is left waiting in the next sum).
+  bool try_step() {
     const auto& params = group_.pointers();
     // 0. The gradient hook (data-parallel training).
     if (gradient_hook_) gradient_hook_(params);
@@ -75,8 +88,11 @@ class Optimiser {
       require(p->grad.rows() == p->value.rows() && p->grad.cols() == p->value.cols(), kind_, " '",
               group_.name(), "': gradient of '", p->name, "' is ", p->grad.rows(), " x ", p->grad.cols(),
               " but the parameter is ", p->value.rows(), " x ", p->value.cols());
-      require(p->grad.allFinite(), kind_, " '", group_.name(), "', step ", steps_ + 1, ": the gradient of '",
-              p->name, "' contains NaN or Inf; no parameter was changed");
+      if (!p->grad.allFinite()) {
+        non_finite_ = p->name;
+        zero_grad();
+        return false;
+      }
     }
     // 2. Clipping by value.
     if (settings_.clip.value > 0.0) {
@@ -107,6 +123,19 @@ class Optimiser {
       p.grad.setZero();
     }
     ++steps_;
+    return true;
+  }
+
+  // The step of a process whose loss was not finite (no backward pass was run): changes nothing,
+  // but still takes part in the gradient hook, with NaN gradients, so that under data-parallel
+  // training every other process skips this step too (their try_step() returns false).
+  void skip_step() {
+    if (gradient_hook_) {
+      for (Parameter<T>* p : group_.pointers())
+        if (!p->frozen) p->grad.setConstant(std::numeric_limits<T>::quiet_NaN());
+      gradient_hook_(group_.pointers());
+    }
+    zero_grad();
   }
 
   // A function step() calls first, before it reads a gradient; it may rewrite the non-frozen
@@ -251,6 +280,7 @@ class Optimiser {
   std::int64_t steps_ = 0;
   double gradient_norm_ = 0.0;
   GradientHook gradient_hook_;
+  std::string non_finite_;  // the parameter whose gradient stopped the latest try_step()
 };
 
 }  // namespace agnostic

@@ -66,15 +66,12 @@ class ClassifierScheme : public TrainingScheme<T> {
     StepResult r;
     r.loss = static_cast<double>(loss.item());
     r.events = static_cast<double>(batch_.size());
-    if (!std::isfinite(r.loss)) return r;  // the trainer's guard takes over; nothing was changed
+    if (!std::isfinite(r.loss)) {  // the trainer's guard takes over; nothing was changed
+      optimiser_->skip_step();
+      return r;
+    }
     tape_.backward(loss);
-    for (Parameter<T>* p : optimiser_->group())
-      if (!p->frozen && !p->grad.allFinite()) {
-        optimiser_->zero_grad();
-        r.loss = std::nan("");  // a finite loss with a non-finite gradient: treat it the same way
-        return r;
-      }
-    optimiser_->step();
+    if (!optimiser_->try_step()) r.loss = std::nan("");  // a non-finite gradient: the same way
     return r;
   }
 

@@ -231,15 +231,12 @@ class PenalisedClassifierScheme : public TrainingScheme<T> {
     }
     events_ += r.events;
     r.loss = static_cast<double>(loss.item());
-    if (!std::isfinite(r.loss)) return r;
+    if (!std::isfinite(r.loss)) {
+      optimiser_->skip_step();
+      return r;
+    }
     tape_.backward(loss);
-    for (Parameter<T>* p : optimiser_->group())
-      if (!p->frozen && !p->grad.allFinite()) {
-        optimiser_->zero_grad();
-        r.loss = std::nan("");
-        return r;
-      }
-    optimiser_->step();
+    if (!optimiser_->try_step()) r.loss = std::nan("");
     return r;
   }
 

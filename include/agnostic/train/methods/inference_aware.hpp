@@ -77,15 +77,15 @@ inline RunResult run_inference_aware(const TrainConfig& c, const RunOptions& opt
     StepResult r;
     r.loss = static_cast<double>(loss.item());
     r.events = static_cast<double>(batch.size());
-    if (!std::isfinite(r.loss)) return r;
+    if (!std::isfinite(r.loss)) {
+      optimiser->skip_step();
+      return r;
+    }
     tape.backward(loss);
-    for (Parameter<float>* p : optimiser->group())
-      if (!p->frozen && !p->grad.allFinite()) {
-        optimiser->zero_grad();
-        r.loss = std::nan("");
-        return r;
-      }
-    optimiser->step();
+    if (!optimiser->try_step()) {
+      r.loss = std::nan("");
+      return r;
+    }
     r.parts["sigma_mu"] = std::sqrt(r.loss);
     return r;
   };
