@@ -2,7 +2,6 @@
 // `agnostic import FILE.onnx|FILE.json --output MODEL.json [--features NAME,NAME,...]`: brings a
 // network trained elsewhere into a model file (docs/exchange.md): an ONNX dense network as
 // torch.onnx.export writes it (io/onnx_import.hpp) or an lwtnn JSON file (io/lwtnn.hpp).
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -10,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agnostic/core/error.hpp"
+#include "agnostic/core/json_file.hpp"
 #include "agnostic/io/lwtnn.hpp"
 #include "agnostic/io/model_file.hpp"
 #include "agnostic/io/onnx_import.hpp"
@@ -58,15 +58,7 @@ inline int run_import(int argc, char** argv) {
   const bool is_json = path.size() >= 5 && path.substr(path.size() - 5) == ".json";
   io::ModelFile<float> model;
   if (is_json) {
-    std::ifstream in(path, std::ios::binary);
-    require(in.good(), "cannot open '", path, "'");
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      fail("'", path, "' is not valid JSON: ", e.what());
-    }
-    model = io::import_lwtnn(j, path);
+    model = io::import_lwtnn(read_json_file(path, "lwtnn file"), path);
     if (!features.empty()) {
       require(static_cast<Index>(features.size()) == model.n_inputs(), "--features names ", features.size(),
               " features but '", path, "' has ", model.n_inputs(), " inputs");

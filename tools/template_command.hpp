@@ -14,6 +14,7 @@
 
 #include "agnostic/adversarial/cgan_model.hpp"
 #include "agnostic/core/error.hpp"
+#include "agnostic/core/json_file.hpp"
 #include "agnostic/stats/template_pca.hpp"
 #include "agnostic/stats/workspace.hpp"
 #include "command_io.hpp"
@@ -59,16 +60,7 @@ inline stats::TemplateEnsemble read_ensemble_argument(const ParsedArguments& arg
   const std::string& path = args.positional[0];
   const std::vector<const char*> generator_options = {"--conditions", "--column", "--bins",     "--where",
                                                       "--per-event",  "--seed",   "--observed", "--signal"};
-  nlohmann::json j;
-  {
-    std::ifstream in(path);
-    require(in.good(), "cannot open ensemble file '", path, "'");
-    try {
-      j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::parse_error& e) {
-      fail("ensemble file '", path, "' is not valid JSON: ", e.what());
-    }
-  }
+  const nlohmann::json j = read_json_file(path, "ensemble file");
   if (!adversarial::is_cgan_generator(j)) {
     for (const char* option : generator_options)
       require(args.all(option).empty(), "option ", option, " needs a cGAN generator file; '", path,

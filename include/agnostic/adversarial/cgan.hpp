@@ -177,12 +177,7 @@ class CganScheme : public train::TrainingScheme<T> {
     for (Parameter<T>* p : generator.parameters()) generator_parameters_.push_back(p);
     for (Parameter<T>* p : average_.parameters()) average_parameters_.push_back(p);
 
-    const Index b = options.batch_size;
-    real_.resize(b, nf + nc);
-    real_conditions_.resize(b, nc);
-    noise_.resize(b, options.latent);
-    ones_ = Matrix<T>::Ones(b, 1);
-    zeros_ = Matrix<T>::Zero(b, 1);
+    size_batch(options.batch_size);
     quality_edges_ = quantile_edges(*held_out_, options.quality_bins);
     Rng quality(options.quality_seed);
     quality_noise_.resize(held_out_->rows(), options.latent);
@@ -233,6 +228,8 @@ class CganScheme : public train::TrainingScheme<T> {
   // Copies real batch `b` of the epoch into the step's buffers and draws fresh noise.
   void gather(Index b) {
     const auto rows = sampler_.batch(b);
+    // Under data-parallel training a process gets its share of the batch (train/data_parallel.hpp).
+    if (real_.rows() != static_cast<Index>(rows.size())) size_batch(static_cast<Index>(rows.size()));
     for (std::size_t k = 0; k < rows.size(); ++k) real_.row(static_cast<Index>(k)) = train_->row(rows[k]);
     real_conditions_ = real_.rightCols(options_.conditions);
     draw_noise();
@@ -245,7 +242,10 @@ class CganScheme : public train::TrainingScheme<T> {
                                                 d_tape_.input(real_conditions_), d_tape_.input(noise_),
                                                 OperandOf<T>(ones_), OperandOf<T>(zeros_));
     double value = static_cast<double>(loss.item());
-    if (std::isfinite(value)) value = update(d_tape_, loss, *discriminator_optimiser_);
+    if (std::isfinite(value))
+      value = update(d_tape_, loss, *discriminator_optimiser_);
+    else
+      discriminator_optimiser_->skip_step();  // under MPI the other processes skip this step too
     generator_->unfreeze();
     return value;
   }
@@ -258,7 +258,10 @@ class CganScheme : public train::TrainingScheme<T> {
     const Var<T> loss = cgan_generator_loss(*generator_, *discriminator_, g_tape_.input(real_conditions_),
                                             g_tape_.input(noise_), OperandOf<T>(ones_));
     double value = static_cast<double>(loss.item());
-    if (std::isfinite(value)) value = update(g_tape_, loss, *generator_optimiser_);
+    if (std::isfinite(value))
+      value = update(g_tape_, loss, *generator_optimiser_);
+    else
+      generator_optimiser_->skip_step();  // under MPI the other processes skip this step too
     discriminator_->unfreeze();
     if (std::isfinite(value) && options_.generator_average > 0.0) update_average();
     return value;
@@ -301,15 +304,17 @@ class CganScheme : public train::TrainingScheme<T> {
     for (Index j = 0; j < noise_.cols(); ++j)
       for (Index i = 0; i < noise_.rows(); ++i) noise_(i, j) = static_cast<T>(noise_rng_.normal());
   }
+  // The step's buffers for n events (allocates only when n changes).
+  void size_batch(Index n) {
+    real_.resize(n, train_->cols());
+    real_conditions_.resize(n, options_.conditions);
+    noise_.resize(n, options_.latent);
+    ones_ = Matrix<T>::Ones(n, 1);
+    zeros_ = Matrix<T>::Zero(n, 1);
+  }
   double update(Tape<T>& tape, const Var<T>& loss, Optimiser<T>& optimiser) {
     tape.backward(loss);
-    for (Parameter<T>* p : optimiser.group())
-      if (!p->frozen && !p->grad.allFinite()) {
-        optimiser.zero_grad();
-        return std::nan("");
-      }
-    optimiser.step();
-    return static_cast<double>(loss.item());
+    return optimiser.try_step() ? static_cast<double>(loss.item()) : std::nan("");
   }
   void update_average() {
     ++average_updates_;

@@ -17,7 +17,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +25,7 @@
 
 #include "agnostic/autodiff/tape.hpp"
 #include "agnostic/core/error.hpp"
+#include "agnostic/core/json_file.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/io/model_file.hpp"
@@ -183,15 +183,7 @@ inline CganGenerator cgan_generator_from_json(const nlohmann::json& j, const std
 }
 
 inline CganGenerator read_cgan_generator(const std::string& path) {
-  std::ifstream in(path);
-  require(in.good(), "cannot open generator file '", path, "'");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    fail("generator file '", path, "' is not valid JSON: ", e.what());
-  }
-  return cgan_generator_from_json(j, path);
+  return cgan_generator_from_json(read_json_file(path, "generator file"), path);
 }
 
 // The condition columns of `table` in the generator's order (raw units), one row per event.

@@ -40,6 +40,7 @@
 #include "agnostic/autodiff/dense.hpp"
 #include "agnostic/autodiff/tape.hpp"
 #include "agnostic/core/error.hpp"
+#include "agnostic/core/json_file.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/core/threads.hpp"
 #include "agnostic/io/missing_values.hpp"
@@ -663,15 +664,7 @@ void write_model(const std::string& path, const ModelFile<T>& model) {
 
 template <class T>
 ModelFile<T> read_model(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  require(in.good(), "cannot open model file '", path, "'");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail("model file '", path, "' is not valid JSON: ", e.what());
-  }
-  return model_from_json<T>(j, path);
+  return model_from_json<T>(read_json_file(path, "model file"), path);
 }
 
 // The layers of a network made of Dense layers, for a model file. A classifier trained on logits

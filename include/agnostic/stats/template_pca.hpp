@@ -9,7 +9,6 @@
 // template_workspace() writes the result as a sample of a pyhf workspace (stats/workspace.hpp).
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -17,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agnostic/core/error.hpp"
+#include "agnostic/core/json_file.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/stats/workspace.hpp"
 
@@ -203,15 +203,7 @@ inline TemplateEnsemble template_ensemble_from_json(const nlohmann::json& j, con
 }
 
 inline TemplateEnsemble read_template_ensemble(const std::string& path) {
-  std::ifstream in(path);
-  require(in.good(), "cannot open ensemble file '", path, "'");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    fail("ensemble file '", path, "' is not valid JSON: ", e.what());
-  }
-  return template_ensemble_from_json(j, path);
+  return template_ensemble_from_json(read_json_file(path, "ensemble file"), path);
 }
 
 }  // namespace agnostic::stats
