@@ -89,32 +89,6 @@ struct FitCommandOptions {
 
 namespace fit_command_detail {
 
-inline double parse_number(const std::string& option, const std::string& text) {
-  std::size_t used = 0;
-  double value = 0.0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  require(used == text.size() && !text.empty() && std::isfinite(value), "option ", option,
-          ": expected a number, got '", text, "'");
-  return value;
-}
-
-inline long long parse_integer(const std::string& option, const std::string& text, long long minimum) {
-  std::size_t used = 0;
-  long long value = 0;
-  try {
-    value = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  require(used == text.size() && !text.empty(), "option ", option, ": expected an integer, got '", text, "'");
-  require(value >= minimum, "option ", option, ": must be >= ", minimum, ", got ", value);
-  return value;
-}
-
 // MIN:MAX:N with MIN <= MAX and N >= 2.
 inline GridSpec parse_grid(const std::string& option, const std::string& text) {
   const auto first = text.find(':');
@@ -136,8 +110,6 @@ inline bool looks_like_grid(const std::string& text) {
 }  // namespace fit_command_detail
 
 inline FitCommandOptions parse_fit_options(int argc, char** argv) {
-  using fit_command_detail::parse_integer;
-  using fit_command_detail::parse_number;
   FitCommandOptions o;
   bool seed_given = false;
   for (int i = 1; i < argc; ++i) {

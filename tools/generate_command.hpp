@@ -30,20 +30,6 @@ options:
   --seed S             random seed (default 1); the same seed gives the same output
 )";
 
-// A whole-number option value >= lo, or an error naming the option and the text.
-inline long long whole_number_option(const std::string& option, const std::string& text, long long lo) {
-  std::size_t used = 0;
-  long long value = 0;
-  try {
-    value = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  require(used == text.size() && !text.empty() && value >= lo, "option ", option, " is '", text,
-          "'; expected a whole number >= ", lo);
-  return value;
-}
-
 inline int run_generate(int argc, char** argv) {
   const ParsedArguments args =
       parse_arguments(argc, argv, {"--model", "--conditions", "--output", "--per-event", "--seed"}, {});
@@ -55,11 +41,10 @@ inline int run_generate(int argc, char** argv) {
           "'\n", kGenerateUsage);
   for (const char* option : {"--model", "--conditions", "--output"})
     require(!args.value(option).empty(), "missing option ", option, "\n", kGenerateUsage);
-  const Index per_event = args.value("--per-event").empty()
-                              ? 1
-                              : whole_number_option("--per-event", args.value("--per-event"), 1);
+  const Index per_event =
+      args.value("--per-event").empty() ? 1 : parse_integer("--per-event", args.value("--per-event"), 1);
   const auto seed = static_cast<std::uint64_t>(
-      args.value("--seed").empty() ? 1 : whole_number_option("--seed", args.value("--seed"), 0));
+      args.value("--seed").empty() ? 1 : parse_integer("--seed", args.value("--seed"), 0));
 
   const adversarial::CganGenerator generator = adversarial::read_cgan_generator(args.value("--model"));
   const MatrixD conditions =

@@ -45,21 +45,9 @@ inline int run_sample(int argc, char** argv) {
   require(args.positional.size() == 1, "expected one config file, got ", args.positional.size(),
           " arguments\n", kSampleUsage);
   stats::SamplingConfig config = stats::read_sampling_config(args.positional[0]);
-  auto whole_number = [](const std::string& option, const std::string& text, long long lo) {
-    std::size_t used = 0;
-    long long value = 0;
-    try {
-      value = std::stoll(text, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    require(used == text.size() && !text.empty() && value >= lo, "option ", option, " is '", text,
-            "'; expected a whole number >= ", lo);
-    return value;
-  };
-  if (!args.value("--events").empty()) config.events = whole_number("--events", args.value("--events"), 1);
+  if (!args.value("--events").empty()) config.events = parse_integer("--events", args.value("--events"), 1);
   if (!args.value("--seed").empty())
-    config.seed = static_cast<std::uint64_t>(whole_number("--seed", args.value("--seed"), 0));
+    config.seed = static_cast<std::uint64_t>(parse_integer("--seed", args.value("--seed"), 0));
   if (!args.value("--output").empty()) config.output_events = args.value("--output");
   if (!args.value("--validation").empty()) config.output_validation = args.value("--validation");
 

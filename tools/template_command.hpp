@@ -78,11 +78,10 @@ inline stats::TemplateEnsemble read_ensemble_argument(const ParsedArguments& arg
   stats::TemplateEnsemble e;
   e.variable = args.value("--column");
   e.edges = adversarial::parse_bin_edges(args.value("--bins"));
-  const Index per_event = args.value("--per-event").empty()
-                              ? 10
-                              : whole_number_option("--per-event", args.value("--per-event"), 1);
+  const Index per_event =
+      args.value("--per-event").empty() ? 10 : parse_integer("--per-event", args.value("--per-event"), 1);
   const auto seed = static_cast<std::uint64_t>(
-      args.value("--seed").empty() ? 1 : whole_number_option("--seed", args.value("--seed"), 0));
+      args.value("--seed").empty() ? 1 : parse_integer("--seed", args.value("--seed"), 0));
   const MatrixD conditions =
       adversarial::condition_matrix(generator, read_tables({args.value("--conditions")}));
   e.members =

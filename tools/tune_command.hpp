@@ -10,7 +10,6 @@
 #include "agnostic/core/json_file.hpp"
 #include "agnostic/train/tune.hpp"
 #include "command_io.hpp"
-#include "fit_command.hpp"  // fit_command_detail::parse_integer
 #ifdef AGNOSTIC_MPI
 #include "agnostic/distributed/statistics.hpp"
 #endif
@@ -47,8 +46,7 @@ inline int run_tune(int argc, char** argv) {
   const nlohmann::json base = read_json_file(config_path, "config file", /*comments=*/true);
   const train::TrainConfig parsed = train::read_config(config_path);  // the config itself must be valid
   const train::SearchSpace space = train::read_search_space(args.value("--space"));
-  const int trials =
-      static_cast<int>(fit_command_detail::parse_integer("--trials", args.value("--trials"), 1));
+  const int trials = static_cast<int>(parse_integer("--trials", args.value("--trials"), 1));
   const std::filesystem::path out = args.value("--out").empty()
                                         ? std::filesystem::path(parsed.output.directory) / "tune"
                                         : std::filesystem::path(args.value("--out"));
