@@ -66,13 +66,7 @@ inline stats::ToyEnsemble run_toys(Communicator& comm, const stats::BinnedLikeli
   const std::vector<double> all = comm.all_gather(mine);
   require(static_cast<long long>(all.size()) == static_cast<long long>(options.n) * width,
           "run_toys: gathered ", all.size(), " numbers from the ranks, expected ", options.n * width);
-  stats::ToyEnsemble e;
-  e.n = options.n;
-  e.first = options.first;
-  e.truth = truth;
-  e.values.resize(options.n, np);
-  e.errors.resize(options.n, np);
-  e.converged.assign(static_cast<std::size_t>(options.n), false);
+  stats::ToyEnsemble e = stats::ToyEnsemble::sized(options.n, options.first, truth, np);
   for (int i = 0; i < options.n; ++i) {
     const double* row = all.data() + static_cast<std::ptrdiff_t>(i) * width;
     for (int p = 0; p < np; ++p) e.values(i, p) = row[p];

@@ -96,6 +96,19 @@ struct ToyEnsemble {
   Eigen::VectorXd pull_mean, pull_width;
   std::vector<int> pull_count;
 
+  // An ensemble of n toys from index `first` around `truth`, its rows sized for `np` parameters and
+  // not yet filled (every toy marked not converged).
+  static ToyEnsemble sized(int n, int first, const Eigen::VectorXd& truth, int np) {
+    ToyEnsemble e;
+    e.n = n;
+    e.first = first;
+    e.truth = truth;
+    e.values.resize(n, np);
+    e.errors.resize(n, np);
+    e.converged.assign(static_cast<std::size_t>(n), false);
+    return e;
+  }
+
   // (fitted - truth) / error of parameter p in row i; NaN when that toy's fit failed or gave no error.
   double pull(int i, int p) const {
     if (!converged[static_cast<std::size_t>(i)] || !(errors(i, p) > 0.0)) return std::nan("");
@@ -141,13 +154,7 @@ inline ToyEnsemble run_toys(const BinnedLikelihood& model, const Eigen::VectorXd
   model.check_params(truth);
   (void)asimov_data(model, truth);  // a truth with a refused yield fails here, once, with its message
   const int np = model.n_params();
-  ToyEnsemble e;
-  e.n = options.n;
-  e.first = options.first;
-  e.truth = truth;
-  e.values.resize(options.n, np);
-  e.errors.resize(options.n, np);
-  e.converged.assign(static_cast<std::size_t>(options.n), false);
+  ToyEnsemble e = ToyEnsemble::sized(options.n, options.first, truth, np);
   FitOptions fit_options = options.fit;
   fit_options.start = truth;
   std::vector<char> ok(static_cast<std::size_t>(options.n), 0);
