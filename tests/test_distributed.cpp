@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "three_class_data.hpp"
 using namespace agnostic;
 using namespace agnostic::train;
 namespace fs = std::filesystem;
@@ -168,21 +169,7 @@ TEST_CASE("data-parallel classifier: 2 ranks and one process with the same globa
 }
 
 TEST_CASE("data-parallel ADNN (mixed batches, two optimisers): ranks agree with one process") {
-  auto data = [] {
-    Rng rng(5);
-    const Index n = 300;
-    Matrix<float> x(n, 4);
-    std::vector<Index> labels(static_cast<std::size_t>(n)), domains(static_cast<std::size_t>(n));
-    for (Index i = 0; i < n; ++i) {
-      const Index y = i % 3, d = y == 1 ? (i / 3) % 3 : 7;
-      labels[static_cast<std::size_t>(i)] = y;
-      domains[static_cast<std::size_t>(i)] = d;
-      for (Index j = 0; j < 4; ++j)
-        x(i, j) = static_cast<float>(rng.normal(0.7 * static_cast<double>(y - 1), 1.0));
-      if (y == 1) x(i, 0) += static_cast<float>(0.8 * static_cast<double>(d));
-    }
-    return Dataset<float>(x, labels, Vector<float>::Ones(n), domains, 3);
-  }();
+  const Dataset<float> data = three_class_data(300, 5);
   auto train = [&](const DataParallel& dp) {
     Rng init(2);
     Sequential<float> classifier({4, 10, 8, 3}, Activation::relu(), Activation::identity(), init,
