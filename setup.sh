@@ -18,9 +18,10 @@ if ((${#missing[@]})); then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The readers' libFuzzer target (fuzz/, docs/fuzzing.md). `./setup.sh test` runs each reader for
-# 10 s from the committed seeds inside the clang sanitizer build (ctest's fuzz_<reader> tests);
-# `./setup.sh fuzz` builds it alone and runs each reader 20 s. New inputs go to a scratch corpus in
+# The readers' libFuzzer target (fuzz/, docs/fuzzing.md). `./setup.sh test` replays a fixed search
+# (seed 1, 60,000 inputs per reader) from the committed seeds inside the clang sanitizer build
+# (ctest's fuzz_<reader> tests); `./setup.sh fuzz` builds it alone and searches each reader 20 s
+# from a fresh seed. New inputs go to a scratch corpus in
 # the build directory, so the committed seeds stay as they are.
 run_fuzzers() {
   cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DAGNOSTIC_FUZZ=ON \

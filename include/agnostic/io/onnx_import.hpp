@@ -316,8 +316,10 @@ inline ModelFile<float> import_onnx(const onnx::Model& m, const std::string& sou
 
   // Inputs: names, then the folded standardisation.
   const Index n_in = model.layers.front().n_in();
-  require(!input.has_shape || input.dims[1] <= 0 || input.dims[1] == n_in, source, ": input '", input.name,
-          "' has ", input.dims[1], " columns but the first layer takes ", n_in);
+  // require() builds its message eagerly: read the declared width only where a shape was given.
+  const std::int64_t declared_in = input.has_shape ? input.dims[1] : 0;
+  require(declared_in <= 0 || declared_in == n_in, source, ": input '", input.name, "' has ", declared_in,
+          " columns but the first layer takes ", n_in);
   std::vector<std::string> names = feature_names;
   if (names.empty()) names = metadata_names(m, kOnnxFeatureNamesKey);
   if (names.empty() || static_cast<Index>(names.size()) != n_in) {
