@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "agnostic/core/error.hpp"
@@ -62,9 +63,11 @@ options:
   --normsys-interp code1|code4     normsys interpolation (default code4, pyhf's)
   --histosys-interp code0|code4p   histosys interpolation (default code4p, pyhf's)
 
-Built with -DAGNOSTIC_MPI=ON, `mpirun -n K agnostic fit WS --toys N` shares the toys of the pull
-study, and the points of a toy --cls-scan, across the K ranks; the output is bit for bit that of
-one process and rank 0 prints it (docs/distributed.md).
+Built with -DAGNOSTIC_MPI=ON, `mpirun -n K agnostic fit ...` shares the work across the K ranks and
+rank 0 prints (docs/distributed.md): the toys of --toys alone (the pull study), and the toys of
+every hypothesis of --cls MU, --upper-limit and --cls-scan with --toys N, bit for bit the output of
+one process; the points of --scan in K contiguous blocks (each block warm-started on its own: equal
+to one process's scan to the minimiser's tolerance, not bit for bit).
 )";
 
 struct GridSpec {
@@ -218,6 +221,59 @@ nlohmann::ordered_json numbers_or_null(const std::array<double, N>& xs) {
   return out;
 }
 
+// The toy and scan computations of the command: under mpirun shared by the ranks
+// (distributed/statistics.hpp, docs/distributed.md), every rank getting the whole result.
+#ifdef AGNOSTIC_MPI
+inline stats::ToyClsResult toy_cls(const stats::BinnedLikelihood& m, const stats::Data& d, double mu,
+                                   const FitCommandOptions& o) {
+  return distributed::toy_cls(distributed::world(), m, d, mu, o.toys, o.seed, o.test_statistic);
+}
+inline std::vector<stats::ToyClsResult> toy_cls_scan(const stats::BinnedLikelihood& m, const stats::Data& d,
+                                                     const std::vector<double>& grid,
+                                                     const FitCommandOptions& o) {
+  return distributed::toy_cls_points(distributed::world(), m, d, grid, o.toys, o.seed, o.test_statistic);
+}
+inline stats::ToyUpperLimit toy_upper_limit(const stats::BinnedLikelihood& m, const stats::Data& d,
+                                            const std::vector<double>& grid, const FitCommandOptions& o) {
+  return distributed::toy_upper_limit(distributed::world(), m, d, grid, o.toys, o.seed, o.test_statistic,
+                                      o.cl);
+}
+inline std::vector<std::pair<double, double>> profile_scan(const stats::BinnedLikelihood& m,
+                                                           const stats::Data& d, const std::string& poi,
+                                                           double lo, double hi, int n) {
+  return distributed::profile_scan(distributed::world(), m, d, poi, lo, hi, n);
+}
+inline stats::ToyEnsemble run_toys(const stats::BinnedLikelihood& m, const Eigen::VectorXd& truth,
+                                   const stats::ToyOptions& t) {
+  return distributed::run_toys(distributed::world(), m, truth, t);
+}
+#else
+inline stats::ToyClsResult toy_cls(const stats::BinnedLikelihood& m, const stats::Data& d, double mu,
+                                   const FitCommandOptions& o) {
+  return stats::toy_cls(m, d, mu, o.toys, o.seed, o.test_statistic);
+}
+inline std::vector<stats::ToyClsResult> toy_cls_scan(const stats::BinnedLikelihood& m, const stats::Data& d,
+                                                     const std::vector<double>& grid,
+                                                     const FitCommandOptions& o) {
+  std::vector<stats::ToyClsResult> out;
+  for (double mu : grid) out.push_back(stats::toy_cls(m, d, mu, o.toys, o.seed, o.test_statistic));
+  return out;
+}
+inline stats::ToyUpperLimit toy_upper_limit(const stats::BinnedLikelihood& m, const stats::Data& d,
+                                            const std::vector<double>& grid, const FitCommandOptions& o) {
+  return stats::toy_upper_limit(m, d, grid, o.toys, o.seed, o.test_statistic, o.cl);
+}
+inline std::vector<std::pair<double, double>> profile_scan(const stats::BinnedLikelihood& m,
+                                                           const stats::Data& d, const std::string& poi,
+                                                           double lo, double hi, int n) {
+  return stats::profile_scan(m, d, poi, lo, hi, n);
+}
+inline stats::ToyEnsemble run_toys(const stats::BinnedLikelihood& m, const Eigen::VectorXd& truth,
+                                   const stats::ToyOptions& t) {
+  return stats::run_toys(m, truth, t);
+}
+#endif
+
 inline std::vector<double> grid_values(const GridSpec& g, const stats::BinnedLikelihood& model,
                                        const std::string& option) {
   const int p = model.poi();
@@ -292,7 +348,7 @@ inline nlohmann::ordered_json fit_report(const stats::Workspace& ws, const FitCo
       hi = std::min(model.upper()[poi], best.values[poi] + width);
     }
     nlohmann::ordered_json points = nlohmann::ordered_json::array();
-    for (const auto& [value, t] : profile_scan(model, data, poi_name, lo, hi, n))
+    for (const auto& [value, t] : fit_command_detail::profile_scan(model, data, poi_name, lo, hi, n))
       points.push_back({{"mu", value}, {"nll", best.nll + 0.5 * t}, {"delta_nll", 0.5 * t}});
     out["scan"] = points;
   }
@@ -310,7 +366,7 @@ inline nlohmann::ordered_json fit_report(const stats::Workspace& ws, const FitCo
     };
     if (o.cls_mu) {
       if (toy_cls) {
-        const ToyClsResult t = stats::toy_cls(model, data, *o.cls_mu, o.toys, o.seed, o.test_statistic);
+        const ToyClsResult t = fit_command_detail::toy_cls(model, data, *o.cls_mu, o);
         nlohmann::ordered_json c = toy_json(t);
         c["test_stat"] = stat;
         c["method"] = "toys";
@@ -349,7 +405,7 @@ inline nlohmann::ordered_json fit_report(const stats::Workspace& ws, const FitCo
           if (!(lo < hi)) lo = a.search_lo, hi = a.search_hi;
           grid = linear_grid(std::max(a.search_lo, 0.5 * lo), std::min(a.search_hi, 1.5 * hi), 16);
         }
-        const ToyUpperLimit t = toy_upper_limit(model, data, grid, o.toys, o.seed, o.test_statistic, o.cl);
+        const ToyUpperLimit t = fit_command_detail::toy_upper_limit(model, data, grid, o);
         u["method"] = "toys";
         u["obs"] = number_or_null(t.obs);
         u["obs_error"] = number_or_null(t.obs_error);
@@ -366,15 +422,7 @@ inline nlohmann::ordered_json fit_report(const stats::Workspace& ws, const FitCo
       const std::vector<double> grid = fit_command_detail::grid_values(*o.cls_grid, model, "--cls-scan");
       nlohmann::ordered_json points = nlohmann::ordered_json::array();
       if (toy_cls) {
-        if (toy_scan.size() != grid.size()) {
-#ifdef AGNOSTIC_MPI  // under mpirun the points are shared by the ranks (docs/distributed.md)
-          toy_scan = distributed::toy_cls_scan(distributed::world(), model, data, grid, o.toys, o.seed,
-                                               o.test_statistic);
-#else
-          for (double mu : grid)
-            toy_scan.push_back(stats::toy_cls(model, data, mu, o.toys, o.seed, o.test_statistic));
-#endif
-        }
+        if (toy_scan.size() != grid.size()) toy_scan = fit_command_detail::toy_cls_scan(model, data, grid, o);
         for (const auto& t : toy_scan) points.push_back(toy_json(t));
       } else {
         for (const ClsResult& c : cls_scan(calc, grid))
@@ -400,11 +448,7 @@ inline nlohmann::ordered_json fit_report(const stats::Workspace& ws, const FitCo
     ToyOptions t;
     t.n = o.toys;
     t.seed = o.seed;
-#ifdef AGNOSTIC_MPI  // under mpirun the toys are shared by the ranks: the same ensemble
-    const ToyEnsemble e = distributed::run_toys(distributed::world(), model, best.values, t);
-#else
-    const ToyEnsemble e = run_toys(model, best.values, t);
-#endif
+    const ToyEnsemble e = fit_command_detail::run_toys(model, best.values, t);
     nlohmann::ordered_json values = nlohmann::ordered_json::array(), errors = values, pulls = values;
     for (int i = 0; i < e.n; ++i) {  // a failed toy: null in all three lists
       const double pull = e.pull(i, poi);

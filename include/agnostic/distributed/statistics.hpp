@@ -1,23 +1,58 @@
 #pragma once
-// Statistics shared over MPI ranks: a toy ensemble and a toy CLs scan split across the ranks,
-// with results bit for bit those of one process (docs/distributed.md).
+// Statistics shared over MPI ranks: a toy ensemble (pull study), toy CLs at one POI value, on a
+// grid and the toy upper limit, each split across the ranks with results bit for bit those of one
+// process; and the profile-likelihood scan split into blocks of points, which is not bit for bit
+// (docs/distributed.md).
 //
 // Why bit for bit: toy i is drawn from its own generator seeded by (seed, i) (stats/toys.hpp), and a
-// CLs point depends only on its POI value, so each toy or point is the same computation on
-// whichever rank runs it; the ranks' results are gathered in index order, and whatever is summed
-// over them (the pull summary) is summed afterwards on every rank in that order.
+// toy's statistic depends only on the toy and the POI value tested, so each toy is the same
+// computation on whichever rank runs it; the ranks' results are gathered in index order, and
+// whatever is sorted or summed over them (CLs fractions and quantiles, the pull summary) is
+// computed afterwards on every rank from all of them, in that order.
 #include <omp.h>
 
 #include <array>
+#include <cmath>
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Dense>
 
 #include "agnostic/distributed/communicator.hpp"
+#include "agnostic/stats/fit.hpp"
+#include "agnostic/stats/inference.hpp"
 #include "agnostic/stats/limits.hpp"
 #include "agnostic/stats/toys.hpp"
 
 namespace agnostic::distributed {
+
+// Runs f() on every rank. If it throws on any rank, every rank throws the message of the first
+// rank (in rank order) that failed, so no rank is left waiting in the next collective operation.
+template <class F>
+void run_collectively(Communicator& comm, F&& f) {
+  std::string error;
+  try {
+    f();
+  } catch (const std::exception& e) {
+    error = e.what();
+    if (error.empty()) error = "unknown error";
+  }
+  if (comm.size() == 1) {
+    if (!error.empty()) fail(error);
+    return;
+  }
+  std::vector<double> failed(static_cast<std::size_t>(comm.size()), 0.0);
+  failed[static_cast<std::size_t>(comm.rank())] = error.empty() ? 0.0 : 1.0;
+  comm.sum(std::span<double>(failed));
+  for (int r = 0; r < comm.size(); ++r)
+    if (failed[static_cast<std::size_t>(r)] != 0.0) {
+      comm.broadcast(error, r);
+      fail(error);
+    }
+}
 
 // f(i) for i in [0, n), each rank computing its contiguous share; every rank gets all n results in
 // index order. f returns `width` numbers.
@@ -28,12 +63,18 @@ std::vector<std::vector<double>> map_points(Communicator& comm, int n, int width
   const Share s = omp_in_parallel() ? Share{0, n} : comm.share(n);
   std::vector<double> mine;
   mine.reserve(static_cast<std::size_t>((s.end - s.begin) * width));
-  for (long long i = s.begin; i < s.end; ++i) {
-    const std::vector<double> r = f(static_cast<int>(i));
-    require(static_cast<int>(r.size()) == width, "map_points: point ", i, " gave ", r.size(),
-            " numbers, expected ", width);
-    mine.insert(mine.end(), r.begin(), r.end());
-  }
+  auto compute = [&] {
+    for (long long i = s.begin; i < s.end; ++i) {
+      const std::vector<double> r = f(static_cast<int>(i));
+      require(static_cast<int>(r.size()) == width, "map_points: point ", i, " gave ", r.size(),
+              " numbers, expected ", width);
+      mine.insert(mine.end(), r.begin(), r.end());
+    }
+  };
+  if (omp_in_parallel())
+    compute();
+  else
+    run_collectively(comm, compute);
   const std::vector<double> all = omp_in_parallel() ? mine : comm.all_gather(mine);
   require(static_cast<long long>(all.size()) == static_cast<long long>(n) * width, "map_points: gathered ",
           all.size(), " numbers, expected ", n * width);
@@ -52,7 +93,8 @@ inline stats::ToyEnsemble run_toys(Communicator& comm, const stats::BinnedLikeli
   const int np = model.n_params(), width = 2 * np + 1;  // values, errors, converged
   const Share s = comm.share(options.n);
   std::vector<double> mine;
-  if (s.end > s.begin) {
+  run_collectively(comm, [&] {
+    if (s.end == s.begin) return;
     stats::ToyOptions part = options;
     part.first = options.first + static_cast<int>(s.begin);
     part.n = static_cast<int>(s.end - s.begin);
@@ -62,7 +104,7 @@ inline stats::ToyEnsemble run_toys(Communicator& comm, const stats::BinnedLikeli
       for (int p = 0; p < np; ++p) mine.push_back(e.errors(i, p));
       mine.push_back(e.converged[static_cast<std::size_t>(i)] ? 1.0 : 0.0);
     }
-  }
+  });
   const std::vector<double> all = comm.all_gather(mine);
   require(static_cast<long long>(all.size()) == static_cast<long long>(options.n) * width,
           "run_toys: gathered ", all.size(), " numbers from the ranks, expected ", options.n * width);
@@ -77,45 +119,181 @@ inline stats::ToyEnsemble run_toys(Communicator& comm, const stats::BinnedLikeli
   return e;
 }
 
-// stats::toy_cls at every POI value of `grid`, the points split across the ranks.
+namespace statistics_detail {
+
+// Runs body(j) for the n items j of this rank on its OpenMP threads; an error is rethrown after the
+// loop (the first by index) with what(j) in front, so no exception crosses the OpenMP region.
+template <class Body, class What>
+void for_each_item(long long n, Body&& body, What&& what) {
+  std::vector<std::string> errors(static_cast<std::size_t>(n));
+  stats::toys_detail::for_each_toy(static_cast<int>(n), [&](int j) {
+    try {
+      body(j);
+    } catch (const std::exception& e) {
+      errors[static_cast<std::size_t>(j)] = e.what();
+      if (errors[static_cast<std::size_t>(j)].empty()) errors[static_cast<std::size_t>(j)] = "unknown error";
+    }
+  });
+  for (long long j = 0; j < n; ++j)
+    if (!errors[static_cast<std::size_t>(j)].empty())
+      fail(what(j), ": ", errors[static_cast<std::size_t>(j)]);
+}
+
+}  // namespace statistics_detail
+
+// stats::toy_cls at every POI value of `mus`, bit for bit. The work is cut finer than the points:
+// point k is 2 toys + 1 jobs (the observed statistic, its `toys` signal-plus-background toys, its
+// `toys` background-only toys), and the G (2 toys + 1) jobs of all points are shared across the
+// ranks in contiguous blocks, so a single point (--cls MU) or a short grid keeps every rank busy.
+// Each rank runs its jobs on its OpenMP threads; the statistics are gathered in job order, and
+// every rank computes each point's CLs from them (stats::toy_cls_from_statistics).
+inline std::vector<stats::ToyClsResult> toy_cls_points(Communicator& comm,
+                                                       const stats::BinnedLikelihood& model,
+                                                       const stats::Data& data,
+                                                       const std::vector<double>& mus, int toys,
+                                                       std::uint64_t seed, stats::TestStatistic statistic,
+                                                       const stats::FitOptions& options = {}) {
+  std::vector<stats::ToyClsResult> out;
+  if (comm.size() == 1 || omp_in_parallel()) {  // see map_points
+    for (double mu : mus) out.push_back(stats::toy_cls(model, data, mu, toys, seed, statistic, options));
+    return out;
+  }
+  // stats::toy_cls's checks, on every rank before any work (so every rank fails alike).
+  require(toys >= 1, "toy_cls: the number of toys must be >= 1, got ", toys);
+  stats::inference_detail::check_poi_floats(model, options, "toy_cls");
+  for (double mu : mus) stats::inference_detail::check_poi_value(model, mu, "toy_cls");
+  stats::inference_detail::check_poi_value(model, 0.0, "toy_cls (the background-only hypothesis)");
+
+  const long long per_point = 2LL * toys + 1, jobs = per_point * static_cast<long long>(mus.size());
+  require(jobs <= 0x7fffffffLL, "toy_cls: ", mus.size(), " points x (2 x ", toys,
+          " toys + 1) jobs are more than one call can share");
+  const Eigen::VectorXd background = stats::limits_detail::hypothesis_truth(model, 0.0);
+  const stats::FitOptions background_fit = stats::limits_detail::toy_fit_options(options, background);
+  std::vector<Eigen::VectorXd> signal;
+  std::vector<stats::FitOptions> signal_fit;
+  for (double mu : mus) {
+    signal.push_back(stats::limits_detail::hypothesis_truth(model, mu));
+    signal_fit.push_back(stats::limits_detail::toy_fit_options(options, signal.back()));
+  }
+  const std::uint64_t signal_seed = stats::limits_detail::signal_toy_seed(seed);
+  const Share s = comm.share(jobs);
+  std::vector<double> mine(static_cast<std::size_t>(s.end - s.begin));
+  auto describe = [&](long long j) {  // what job j of this rank is, for an error message
+    const long long job = s.begin + j, k = job / per_point, r = job % per_point;
+    const std::string at = "toy CLs at " + model.names()[static_cast<std::size_t>(model.poi())] + " = " +
+                           std::to_string(mus[static_cast<std::size_t>(k)]);
+    if (r == 0) return at + ", the observed statistic";
+    return at + (r <= toys ? ", signal-plus-background toy " + std::to_string(r - 1)
+                           : ", background-only toy " + std::to_string(r - 1 - toys));
+  };
+  run_collectively(comm, [&] {
+    statistics_detail::for_each_item(
+        s.end - s.begin,
+        [&](int j) {
+          const long long job = s.begin + j, r = job % per_point;
+          const auto k = static_cast<std::size_t>(job / per_point);
+          const double mu = mus[k];
+          double& q = mine[static_cast<std::size_t>(j)];
+          if (r == 0)
+            q = stats::limits_detail::observed_toy_cls_statistic(model, data, mu, toys, statistic, options);
+          else if (r <= toys)
+            q = stats::limits_detail::toy_statistic(model, signal[k], mu, static_cast<int>(r - 1),
+                                                    signal_seed, statistic, signal_fit[k]);
+          else
+            q = stats::limits_detail::toy_statistic(model, background, mu, static_cast<int>(r - 1 - toys),
+                                                    seed, statistic, background_fit);
+        },
+        describe);
+  });
+  const std::vector<double> all = comm.all_gather(mine);
+  require(static_cast<long long>(all.size()) == jobs, "toy_cls: gathered ", all.size(),
+          " statistics from the ranks, expected ", jobs);
+  for (std::size_t k = 0; k < mus.size(); ++k) {
+    const auto first = all.begin() + static_cast<std::ptrdiff_t>(static_cast<long long>(k) * per_point);
+    out.push_back(stats::toy_cls_from_statistics(mus[k], statistic, *first,
+                                                 std::vector<double>(first + 1, first + 1 + toys),
+                                                 std::vector<double>(first + 1 + toys, first + per_point)));
+  }
+  return out;
+}
+
+// stats::toy_cls(model, data, mu, ...) with its toys shared across the ranks: the same result.
+inline stats::ToyClsResult toy_cls(Communicator& comm, const stats::BinnedLikelihood& model,
+                                   const stats::Data& data, double mu, int toys, std::uint64_t seed,
+                                   stats::TestStatistic statistic = stats::TestStatistic::qtilde,
+                                   const stats::FitOptions& options = {}) {
+  return toy_cls_points(comm, model, data, {mu}, toys, seed, statistic, options).front();
+}
+
+// stats::toy_cls at every POI value of `grid` (toy_cls_points; kept under its older name).
 inline std::vector<stats::ToyClsResult> toy_cls_scan(Communicator& comm, const stats::BinnedLikelihood& model,
                                                      const stats::Data& data, const std::vector<double>& grid,
                                                      int toys, std::uint64_t seed,
                                                      stats::TestStatistic statistic) {
-  constexpr int width = 14;
-  const auto rows = map_points(comm, static_cast<int>(grid.size()), width, [&](int i) {
-    const stats::ToyClsResult t =
-        stats::toy_cls(model, data, grid[static_cast<std::size_t>(i)], toys, seed, statistic);
-    return std::vector<double>{t.mu,
-                               static_cast<double>(static_cast<int>(t.statistic)),
-                               t.q_obs,
-                               t.cls_obs,
-                               t.clsb_obs,
-                               t.clb_obs,
-                               t.cls_obs_error,
-                               t.cls_exp[0],
-                               t.cls_exp[1],
-                               t.cls_exp[2],
-                               t.cls_exp[3],
-                               t.cls_exp[4],
-                               static_cast<double>(t.n_signal),
-                               static_cast<double>(t.n_background)};
+  return toy_cls_points(comm, model, data, grid, toys, seed, statistic);
+}
+
+// stats::toy_upper_limit with the toys of every grid point shared across the ranks: the same limit,
+// band and scan.
+inline stats::ToyUpperLimit toy_upper_limit(Communicator& comm, const stats::BinnedLikelihood& model,
+                                            const stats::Data& data, const std::vector<double>& mus, int toys,
+                                            std::uint64_t seed,
+                                            stats::TestStatistic statistic = stats::TestStatistic::qtilde,
+                                            double cl = 0.95, const stats::FitOptions& options = {}) {
+  stats::limits_detail::check_toy_upper_limit_grid(mus, cl);
+  return stats::toy_upper_limit_from_scan(
+      mus, toy_cls_points(comm, model, data, mus, toys, seed, statistic, options), cl);
+}
+
+// stats::profile_scan with the points split across the ranks: rank r scans its contiguous block of
+// the grid (comm.share), the first point of a block warm-started from the best fit's linear
+// prediction (fit_detail::Profile::predicted_start, as stats::profile_scan starts its first point),
+// each later point from the previous solution; the blocks are gathered in grid order on every rank.
+// The POI values are bit for bit stats::profile_scan's, and so are the results of rank 0's block;
+// the other blocks' first points start elsewhere than one process's walk, so their profiled minima
+// agree with it only to the minimiser's tolerance (measured in docs/distributed.md).
+inline std::vector<std::pair<double, double>> profile_scan(Communicator& comm,
+                                                           const stats::BinnedLikelihood& model,
+                                                           const stats::Data& data, const std::string& param,
+                                                           double lo, double hi, int points,
+                                                           const stats::FitOptions& options = {}) {
+  if (comm.size() == 1 || omp_in_parallel())
+    return stats::profile_scan(model, data, param, lo, hi, points, options);
+  const int p = model.index(param);
+  require(points >= 1, "profile_scan: points must be >= 1, got ", points);
+  require(std::isfinite(lo) && std::isfinite(hi) && lo <= hi,
+          "profile_scan: need a finite range lo <= hi, got [", lo, ", ", hi, "]");
+  require(lo >= model.lower()[p] && hi <= model.upper()[p], "profile_scan: range [", lo, ", ", hi,
+          "] leaves the bounds of '", param, "' [", model.lower()[p], ", ", model.upper()[p], "]");
+  stats::FitOptions global = options;
+  global.hesse = true;
+  const stats::FitResult best = stats::fit(model, data, global);  // every rank: the reference and the start
+  require(best.floating[static_cast<std::size_t>(p)], "profile_scan: parameter '", param, "' is fixed");
+  const stats::fit_detail::Profile profile(model, data, best, p);
+  auto value_at = [&](long long k) {  // stats::profile_scan's expression, for the same bits
+    return points == 1 ? lo : lo + (hi - lo) * static_cast<int>(k) / (points - 1.0);
+  };
+  const Share s = comm.share(points);
+  std::vector<double> mine;
+  run_collectively(comm, [&] {
+    if (s.end == s.begin) return;
+    Eigen::VectorXd start = profile.predicted_start(value_at(s.begin)), solution;
+    for (long long k = s.begin; k < s.end; ++k) {
+      const double value = value_at(k);
+      double slope = 0.0;
+      bool ok = false;
+      const double nll = profile.at(value, start, solution, slope, ok);
+      mine.push_back(value);
+      mine.push_back(2.0 * (nll - best.nll));
+      start = solution;
+    }
   });
-  std::vector<stats::ToyClsResult> out;
-  for (const std::vector<double>& r : rows) {
-    stats::ToyClsResult t;
-    t.mu = r[0];
-    t.statistic = static_cast<stats::TestStatistic>(static_cast<int>(r[1]));
-    t.q_obs = r[2];
-    t.cls_obs = r[3];
-    t.clsb_obs = r[4];
-    t.clb_obs = r[5];
-    t.cls_obs_error = r[6];
-    for (std::size_t q = 0; q < 5; ++q) t.cls_exp[q] = r[7 + q];
-    t.n_signal = static_cast<int>(r[12]);
-    t.n_background = static_cast<int>(r[13]);
-    out.push_back(t);
-  }
+  const std::vector<double> all = comm.all_gather(mine);
+  require(static_cast<long long>(all.size()) == 2LL * points, "profile_scan: gathered ", all.size(),
+          " numbers from the ranks, expected ", 2 * points);
+  std::vector<std::pair<double, double>> out;
+  for (int k = 0; k < points; ++k)
+    out.emplace_back(all[static_cast<std::size_t>(2 * k)], all[static_cast<std::size_t>(2 * k + 1)]);
   return out;
 }
 

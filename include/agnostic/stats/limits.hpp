@@ -310,56 +310,74 @@ inline double fraction_at_or_above(const std::vector<double>& sorted, double q) 
   return static_cast<double>(sorted.end() - first) / static_cast<double>(sorted.size());
 }
 
+// The statistic of toy i of the ensemble `seed` drawn at `truth`, tested at mu (quick: the fit
+// options of the toys, without Hesse and started at the truth).
+inline double toy_statistic(const BinnedLikelihood& model, const Eigen::VectorXd& truth, double mu, int i,
+                            std::uint64_t seed, TestStatistic statistic, const FitOptions& quick) {
+  Rng rng = toy_rng(seed, static_cast<std::uint64_t>(i));
+  const Data toy = sample_toy(model, truth, rng);
+  return upper_limit_statistic(
+      inference_detail::upper_limit_ratio(model, toy, mu, statistic, quick, nullptr));
+}
+
+inline FitOptions toy_fit_options(const FitOptions& options, const Eigen::VectorXd& truth) {
+  FitOptions quick = options;
+  quick.hesse = false;
+  quick.start = truth;
+  return quick;
+}
+
 inline std::vector<double> toy_statistics(const BinnedLikelihood& model, const Eigen::VectorXd& truth,
                                           double mu, int n, std::uint64_t seed, TestStatistic statistic,
                                           const FitOptions& options) {
   std::vector<double> q(static_cast<std::size_t>(n), 0.0);
-  FitOptions quick = options;
-  quick.hesse = false;
-  quick.start = truth;
+  const FitOptions quick = toy_fit_options(options, truth);
   toys_detail::for_each_toy(n, [&](int i) {
-    Rng rng = toy_rng(seed, static_cast<std::uint64_t>(i));
-    const Data toy = sample_toy(model, truth, rng);
-    q[static_cast<std::size_t>(i)] =
-        upper_limit_statistic(inference_detail::upper_limit_ratio(model, toy, mu, statistic, quick, nullptr));
+    q[static_cast<std::size_t>(i)] = toy_statistic(model, truth, mu, i, seed, statistic, quick);
   });
   std::sort(q.begin(), q.end());
   return q;
 }
 
-}  // namespace limits_detail
+// The seeds of toy_cls's two ensembles, and the true parameters each is drawn at.
+inline std::uint64_t signal_toy_seed(std::uint64_t seed) {
+  return seed ^ 0x5851f42d4c957f2dULL;
+}
+inline Eigen::VectorXd hypothesis_truth(const BinnedLikelihood& model, double mu) {
+  Eigen::VectorXd truth = model.init();
+  truth[model.poi()] = mu;
+  return truth;
+}
 
-// Toy-based CLs at mu, as pyhf's ToyCalculator does it: n signal-plus-background toys drawn at the
-// model's init values with the POI at mu, n background-only toys with the POI at 0 (every auxiliary
-// datum drawn too); CLs+b and CLb are the fractions of toys whose statistic is >= the observed one,
-// CLs = CLs+b / CLb (0 when no background toy reaches q_obs: more toys are needed). The expected band
-// is the set of quantiles Phi(-2), Phi(-1), 0.5, Phi(1), Phi(2) of the CLs values the background toys'
-// own statistics would give. The toys of a given seed are the same for every mu (common random
-// numbers: a CLs curve from toys is smooth in mu) and for any thread count.
-inline ToyClsResult toy_cls(const BinnedLikelihood& model, const Data& data, double mu, int n,
-                            std::uint64_t seed, TestStatistic statistic = TestStatistic::qtilde,
-                            const FitOptions& options = {}) {
-  using limits_detail::fraction_at_or_above;
+// The observed statistic of toy_cls at mu (after its checks).
+inline double observed_toy_cls_statistic(const BinnedLikelihood& model, const Data& data, double mu, int n,
+                                         TestStatistic statistic, const FitOptions& options) {
   require(n >= 1, "toy_cls: the number of toys must be >= 1, got ", n);
   inference_detail::check_poi_floats(model, options, "toy_cls");
   inference_detail::check_poi_value(model, mu, "toy_cls");
   inference_detail::check_poi_value(model, 0.0, "toy_cls (the background-only hypothesis)");
-  const int p = model.poi();
+  FitOptions quick = options;
+  quick.hesse = false;
+  return upper_limit_statistic(
+      inference_detail::upper_limit_ratio(model, data, mu, statistic, quick, nullptr));
+}
+
+}  // namespace limits_detail
+
+// toy_cls's result from the observed statistic and the two ensembles' statistics (any order; n each).
+inline ToyClsResult toy_cls_from_statistics(double mu, TestStatistic statistic, double q_obs,
+                                            std::vector<double> q_sb, std::vector<double> q_b) {
+  using limits_detail::fraction_at_or_above;
+  require(!q_sb.empty() && q_sb.size() == q_b.size(), "toy_cls: ", q_sb.size(), " signal and ", q_b.size(),
+          " background toy statistics (need the same number, >= 1)");
+  std::sort(q_sb.begin(), q_sb.end());
+  std::sort(q_b.begin(), q_b.end());
+  const int n = static_cast<int>(q_b.size());
   ToyClsResult r;
   r.mu = mu;
   r.statistic = statistic;
   r.n_signal = r.n_background = n;
-  FitOptions quick = options;
-  quick.hesse = false;
-  r.q_obs =
-      upper_limit_statistic(inference_detail::upper_limit_ratio(model, data, mu, statistic, quick, nullptr));
-  Eigen::VectorXd signal = model.init(), background = model.init();
-  signal[p] = mu;
-  background[p] = 0.0;
-  const std::vector<double> q_sb =
-      limits_detail::toy_statistics(model, signal, mu, n, seed ^ 0x5851f42d4c957f2dULL, statistic, options);
-  const std::vector<double> q_b =
-      limits_detail::toy_statistics(model, background, mu, n, seed, statistic, options);
+  r.q_obs = q_obs;
   r.clsb_obs = fraction_at_or_above(q_sb, r.q_obs);
   r.clb_obs = fraction_at_or_above(q_b, r.q_obs);
   r.cls_obs = r.clb_obs > 0.0 ? r.clsb_obs / r.clb_obs : 0.0;
@@ -381,6 +399,25 @@ inline ToyClsResult toy_cls(const BinnedLikelihood& model, const Data& data, dou
   return r;
 }
 
+// Toy-based CLs at mu, as pyhf's ToyCalculator does it: n signal-plus-background toys drawn at the
+// model's init values with the POI at mu, n background-only toys with the POI at 0 (every auxiliary
+// datum drawn too); CLs+b and CLb are the fractions of toys whose statistic is >= the observed one,
+// CLs = CLs+b / CLb (0 when no background toy reaches q_obs: more toys are needed). The expected band
+// is the set of quantiles Phi(-2), Phi(-1), 0.5, Phi(1), Phi(2) of the CLs values the background toys'
+// own statistics would give. The toys of a given seed are the same for every mu (common random
+// numbers: a CLs curve from toys is smooth in mu) and for any thread count.
+inline ToyClsResult toy_cls(const BinnedLikelihood& model, const Data& data, double mu, int n,
+                            std::uint64_t seed, TestStatistic statistic = TestStatistic::qtilde,
+                            const FitOptions& options = {}) {
+  const double q_obs = limits_detail::observed_toy_cls_statistic(model, data, mu, n, statistic, options);
+  std::vector<double> q_sb =
+      limits_detail::toy_statistics(model, limits_detail::hypothesis_truth(model, mu), mu, n,
+                                    limits_detail::signal_toy_seed(seed), statistic, options);
+  std::vector<double> q_b = limits_detail::toy_statistics(model, limits_detail::hypothesis_truth(model, 0.0),
+                                                          mu, n, seed, statistic, options);
+  return toy_cls_from_statistics(mu, statistic, q_obs, std::move(q_sb), std::move(q_b));
+}
+
 struct ToyUpperLimit {
   double cl = 0.95;
   double obs = std::numeric_limits<double>::quiet_NaN();
@@ -392,22 +429,28 @@ struct ToyUpperLimit {
   std::vector<std::string> notes;
 };
 
-// Toy upper limit: toy CLs on the grid `mus` (increasing), each limit at the first downward crossing of
-// 1 - cl, linearly interpolated between the neighbouring grid points (pyhf's scan-based limit). A
-// crossing outside the grid is not found (NaN and a note).
-inline ToyUpperLimit toy_upper_limit(const BinnedLikelihood& model, const Data& data,
-                                     const std::vector<double>& mus, int n, std::uint64_t seed,
-                                     TestStatistic statistic = TestStatistic::qtilde, double cl = 0.95,
-                                     const FitOptions& options = {}) {
+namespace limits_detail {
+
+inline void check_toy_upper_limit_grid(const std::vector<double>& mus, double cl) {
   require(cl > 0.0 && cl < 1.0, "toy_upper_limit: cl must lie in (0, 1), got ", cl);
   require(mus.size() >= 2, "toy_upper_limit: the grid needs at least 2 points, got ", mus.size());
   for (std::size_t i = 1; i < mus.size(); ++i)
     require(mus[i] > mus[i - 1], "toy_upper_limit: the grid must increase, got ", mus[i - 1], " then ",
             mus[i]);
+}
+
+}  // namespace limits_detail
+
+// toy_upper_limit's result from its toy CLs at every point of the grid `mus`.
+inline ToyUpperLimit toy_upper_limit_from_scan(const std::vector<double>& mus, std::vector<ToyClsResult> scan,
+                                               double cl) {
+  limits_detail::check_toy_upper_limit_grid(mus, cl);
+  require(scan.size() == mus.size(), "toy_upper_limit: ", scan.size(), " CLs points for a grid of ",
+          mus.size());
   const double alpha = 1.0 - cl;
   ToyUpperLimit r;
   r.cl = cl;
-  for (double mu : mus) r.scan.push_back(toy_cls(model, data, mu, n, seed, statistic, options));
+  r.scan = std::move(scan);
   auto crossing = [&](auto value, const std::string& what, double& out, bool& found, double* error) {
     for (std::size_t i = 0; i + 1 < mus.size(); ++i) {
       const double y0 = value(r.scan[i]), y1 = value(r.scan[i + 1]);
@@ -435,6 +478,19 @@ inline ToyUpperLimit toy_upper_limit(const BinnedLikelihood& model, const Data& 
              r.exp_found[k], nullptr);
   }
   return r;
+}
+
+// Toy upper limit: toy CLs on the grid `mus` (increasing), each limit at the first downward crossing of
+// 1 - cl, linearly interpolated between the neighbouring grid points (pyhf's scan-based limit). A
+// crossing outside the grid is not found (NaN and a note).
+inline ToyUpperLimit toy_upper_limit(const BinnedLikelihood& model, const Data& data,
+                                     const std::vector<double>& mus, int n, std::uint64_t seed,
+                                     TestStatistic statistic = TestStatistic::qtilde, double cl = 0.95,
+                                     const FitOptions& options = {}) {
+  limits_detail::check_toy_upper_limit_grid(mus, cl);
+  std::vector<ToyClsResult> scan;
+  for (double mu : mus) scan.push_back(toy_cls(model, data, mu, n, seed, statistic, options));
+  return toy_upper_limit_from_scan(mus, std::move(scan), cl);
 }
 
 }  // namespace agnostic::stats
