@@ -11,6 +11,7 @@
 #include <agnostic/distributed/statistics.hpp>
 #include <agnostic/optim/adam.hpp>
 #include <agnostic/optim/sgd.hpp>
+#include <agnostic/stats/limits.hpp>
 #include <agnostic/stats/toys.hpp>
 #include <agnostic/stats/workspace.hpp>
 #include <agnostic/train/classifier.hpp>
@@ -19,6 +20,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -267,6 +269,128 @@ TEST_CASE("distributed toys: the ranks' shares, gathered, are bit for bit one pr
     CHECK(scan[k].n_signal == one.n_signal);
     CHECK(scan[k].n_background == one.n_background);
   }
+}
+
+namespace {
+
+// Every number of a toy CLs result, in order (mu, statistics, fractions, band), and its counts.
+std::vector<double> numbers_of(const stats::ToyClsResult& t) {
+  std::vector<double> v{t.mu, t.q_obs, t.cls_obs, t.clsb_obs, t.clb_obs, t.cls_obs_error};
+  v.insert(v.end(), t.cls_exp.begin(), t.cls_exp.end());
+  v.insert(v.end(), {static_cast<double>(t.n_signal), static_cast<double>(t.n_background),
+                     static_cast<double>(static_cast<int>(t.statistic))});
+  return v;
+}
+
+stats::BinnedLikelihood w6_model() {
+  return stats::BinnedLikelihood(stats::read_workspace(AGNOSTIC_SHARED_DIR "/reference/w6-workspace.json"));
+}
+
+// The message of what f throws ("" when it throws nothing).
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("distributed toy CLs at one POI value (--cls MU --toys N): bit for bit one process's") {
+  using namespace agnostic::stats;
+  const BinnedLikelihood model = w6_model();
+  // 7 toys per hypothesis: 15 jobs (observed, 7 signal-plus-background, 7 background-only), cut by
+  // the 2 ranks inside the signal-plus-background ensemble (rank 1 starts at job 7).
+  for (const TestStatistic statistic : {TestStatistic::qtilde, TestStatistic::q}) {
+    CAPTURE(to_string(statistic));
+    const ToyClsResult alone = toy_cls(model, model.observed(), 1.2, 7, 11, statistic);
+    const ToyClsResult shared = distributed::toy_cls(world(), model, model.observed(), 1.2, 7, 11, statistic);
+    CHECK(bit_identical(numbers_of(shared), numbers_of(alone)));
+    CHECK(same_on_every_rank(numbers_of(shared)));
+  }
+  CHECK(world().share(15).begin == (world().rank() == 0 ? 0 : 7));
+  // Other data (a pseudo-experiment: W6's observations are its Asimov data at mu = 1), 40 toys.
+  Rng rng = toy_rng(3, 0);
+  const Data other = sample_toy(model, model.init(), rng);
+  CHECK(bit_identical(numbers_of(distributed::toy_cls(world(), model, other, 0.8, 40, 2)),
+                      numbers_of(toy_cls(model, other, 0.8, 40, 2))));
+}
+
+TEST_CASE("distributed toy upper limit (--upper-limit --toys N): limit, band, scan and notes bit for bit") {
+  using namespace agnostic::stats;
+  const BinnedLikelihood model = w6_model();
+  const std::vector<double> grid = linear_grid(0.5, 4.0, 6);
+  const ToyUpperLimit alone = toy_upper_limit(model, model.observed(), grid, 25, 5);
+  const ToyUpperLimit shared = distributed::toy_upper_limit(world(), model, model.observed(), grid, 25, 5);
+  auto limits_of = [](const ToyUpperLimit& u) {
+    std::vector<double> v{u.cl, u.obs, u.obs_error, u.obs_found ? 1.0 : 0.0};
+    for (std::size_t k = 0; k < 5; ++k) v.insert(v.end(), {u.exp[k], u.exp_found[k] ? 1.0 : 0.0});
+    for (const ToyClsResult& t : u.scan) {
+      const std::vector<double> n = numbers_of(t);
+      v.insert(v.end(), n.begin(), n.end());
+    }
+    return v;
+  };
+  // NaN (a band edge not found) compares unequal to itself: compare the bits.
+  CHECK(bit_identical(limits_of(shared), limits_of(alone)));
+  CHECK(shared.notes == alone.notes);
+  CHECK(alone.obs_found);  // the comparison is of a real limit
+  CHECK(same_on_every_rank(limits_of(shared)));
+  // A bad grid fails on every rank with the same message, before any toy.
+  const std::string bad = error_of([&] {
+    distributed::toy_upper_limit(world(), model, model.observed(), {2.0, 1.0}, 5, 1);
+  });
+  CHECK(bad.find("toy_upper_limit: the grid must increase, got 2 then 1") != std::string::npos);
+  const std::string outside =
+      error_of([&] { distributed::toy_cls(world(), model, model.observed(), -3.0, 5, 1); });
+  CHECK(outside.find("toy_cls") != std::string::npos);
+}
+
+TEST_CASE("distributed profile scan: blocks of points per rank agree with one process's walk") {
+  using namespace agnostic::stats;
+  const BinnedLikelihood model = w6_model();
+  const std::string poi = model.names()[static_cast<std::size_t>(model.poi())];
+  Rng rng = toy_rng(8, 0);  // W6's observations, and a pseudo-experiment
+  for (const Data& data : {model.observed(), sample_toy(model, model.init(), rng)}) {
+    for (int points : {1, 2, 31, 101}) {
+      CAPTURE(points);
+      const auto alone = profile_scan(model, data, poi, 0.0, 5.0, points);
+      const auto shared = distributed::profile_scan(world(), model, data, poi, 0.0, 5.0, points);
+      REQUIRE(shared.size() == alone.size());
+      std::vector<double> mus, q;
+      double worst = 0.0;
+      for (std::size_t k = 0; k < alone.size(); ++k) {
+        mus.push_back(shared[k].first);
+        q.push_back(shared[k].second);
+        CHECK(shared[k].first == alone[k].first);  // the same POI values, bit for bit
+        worst = std::max(worst, std::abs(shared[k].second - alone[k].second));
+      }
+      // Rank 0's block is one process's walk: bit for bit.
+      const distributed::Share first = distributed::share_of(points, 0, world().size());
+      for (long long k = first.begin; k < first.end; ++k)
+        CHECK(shared[static_cast<std::size_t>(k)].second == alone[static_cast<std::size_t>(k)].second);
+      MESSAGE(points << " points: max |q(2 ranks) - q(1 process)| = " << worst);
+      CHECK(worst < 1e-9);
+      CHECK(same_on_every_rank(mus));
+      CHECK(same_on_every_rank(q));
+    }
+  }
+  const std::string bad =
+      error_of([&] { distributed::profile_scan(world(), model, model.observed(), poi, 0.0, 5.0, 0); });
+  CHECK(bad.find("profile_scan: points must be >= 1, got 0") != std::string::npos);
+}
+
+TEST_CASE("run_collectively: an error on one rank is thrown on every rank, with that rank's message") {
+  const std::string message = error_of([&] {
+    distributed::run_collectively(world(), [&] {
+      if (world().rank() == world().size() - 1) throw std::runtime_error("only the last rank fails");
+    });
+  });
+  CHECK(message == "only the last rank fails");
+  CHECK(error_of([&] { distributed::run_collectively(world(), [] {}); }).empty());
 }
 
 int main(int argc, char** argv) {
