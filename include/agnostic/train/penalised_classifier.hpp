@@ -1,9 +1,13 @@
 #pragma once
-// PenalisedClassifierScheme<T>: a binary classifier (one logit, sigmoid score) trained on 004's loss
+// PenalisedClassifierScheme<T>: a classifier trained on 004's loss
 //   L = L' + sum_l lambda_l (Lambda_l,up + Lambda_l,down),
-// with L' the weighted binary cross-entropy of the batch and Lambda (004 eq. 2,
-// losses/soft_histogram_penalty.hpp) comparing soft histograms (autodiff/soft_histogram.hpp) of the
-// sigmoid score s = sigmoid(logit) in the "soft_histogram" bins.
+// with Lambda (004 eq. 2, losses/soft_histogram_penalty.hpp) comparing soft histograms
+// (autodiff/soft_histogram.hpp) of one score per event in the "soft_histogram" bins:
+//   - binary (one logit): L' the weighted binary cross-entropy, the score s = sigmoid(logit);
+//   - C classes (one logit per class, softmax): L' the weighted categorical cross-entropy, the
+//     score s = softmax(logits)_K, the probability of the score class K (options.score_class;
+//     "soft_histogram.score_class", default the last class C - 1). The histograms of every class
+//     the systematic applies to are of that same score, exactly as in the binary case.
 //
 // Which events enter which histogram, within one batch:
 //   - for each class c that systematic l applies to ("classes", default all), the NOMINAL histogram
@@ -26,7 +30,9 @@
 // min_count 1 both give AUC 0.77 (docs/systematics.md). min_count 0 is the literal eq. 2 (bins
 // with |N_k| <= 1e-6 are still skipped).
 //
-// Per epoch, into history.json and the progress line (besides ClassifierScheme's figures):
+// Per epoch, into history.json and the progress line (besides ClassifierScheme's figures; for a
+// softmax network "validation_auc" is the weighted one-vs-rest ROC AUC of the score: class K
+// against every other class, so the checks below read it as for a binary classifier):
 //   train_cross_entropy                L' averaged over the epoch's batches
 //   train_penalty_<name>_up / _down    Lambda per systematic, averaged the same way
 //   train_noise_floor_<name>_up/_down  what Lambda is from the batch's sampling noise alone: the
@@ -56,13 +62,16 @@
 #include <string>
 #include <vector>
 
+#include "agnostic/autodiff/dense.hpp"
 #include "agnostic/autodiff/elementwise.hpp"
 #include "agnostic/autodiff/soft_histogram.hpp"
 #include "agnostic/autodiff/tape.hpp"
 #include "agnostic/losses/binary_cross_entropy.hpp"
+#include "agnostic/losses/categorical_cross_entropy.hpp"
 #include "agnostic/losses/soft_histogram_penalty.hpp"
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/optim/optimiser.hpp"
+#include "agnostic/stats/roc.hpp"
 #include "agnostic/train/batches.hpp"
 #include "agnostic/train/classifier.hpp"
 #include "agnostic/train/dataset.hpp"
@@ -88,6 +97,31 @@ Vector<double> sigmoid_scores(Sequential<T>& net, const Matrix<T>& features, Ind
   return out;
 }
 
+// The histogrammed score of a classifier on standardised `features`: the sigmoid of a one-logit
+// network (sigmoid_scores), or the softmax probability of class `score_class` of a network with one
+// logit per class, computed in double from the logits.
+template <class T>
+Vector<double> class_scores(Sequential<T>& net, const Matrix<T>& features, Index score_class,
+                            Index chunk = 8192) {
+  if (net.output_size() == 1) return sigmoid_scores(net, features, chunk);
+  require(score_class >= 0 && score_class < net.output_size(), "class_scores: class ", score_class,
+          " of a network with ", net.output_size(), " outputs");
+  Vector<double> out(features.rows());
+  Tape<T> tape;
+  for (Index begin = 0; begin < features.rows(); begin += chunk) {
+    const Index n = std::min(chunk, features.rows() - begin);
+    tape.clear();
+    const Matrix<T> x = features.middleRows(begin, n);
+    const Matrix<double> z = net(tape, tape.input(x)).value().template cast<double>();
+    for (Index k = 0; k < n; ++k) {
+      const double top = z.row(k).maxCoeff();
+      const double total = (z.row(k).array() - top).exp().sum();
+      out(begin + k) = std::exp(z(k, score_class) - top) / total;
+    }
+  }
+  return out;
+}
+
 // Total-variation distance between the normalised histograms of two weightings / binnings.
 inline double total_variation(const std::vector<double>& a, const std::vector<double>& b) {
   double ta = 0.0, tb = 0.0, d = 0.0;
@@ -103,6 +137,9 @@ struct PenalisedOptions {
   double min_count =
       1.0;  // a nominal bin enters Lambda with >= min_count x mean weight (soft_histogram.min_count)
   std::ostream* out = nullptr;  // warnings (null: none)
+  // A network with one logit per class: the class whose softmax probability is histogrammed (-1:
+  // the last). A one-logit network histograms the probability of class 1: -1 or 1 only.
+  Index score_class = -1;
 };
 
 template <class T>
@@ -127,10 +164,29 @@ class PenalisedClassifierScheme : public TrainingScheme<T> {
         const std::string variation = sys.name + direction;
         part_names_.push_back({variation, "penalty_" + variation, "noise_floor_" + variation});
       }
-    require(model.output_size() == 1,
-            "the systematics penalty needs a binary classifier with one sigmoid output; "
-            "this network has ",
-            model.output_size(), " outputs (use \"loss\": \"binary_cross_entropy\" with two classes)");
+    const Index outputs = model.output_size();
+    if (outputs == 1) {
+      require(options.score_class == -1 || options.score_class == 1,
+              "the systematics penalty of a binary classifier (one sigmoid output) histograms the "
+              "probability of class 1; score class ",
+              options.score_class, " asked for");
+      score_class_ = 1;
+    } else {
+      score_class_ = options.score_class < 0 ? outputs - 1 : options.score_class;
+      require(score_class_ < outputs, "the systematics penalty's score class is ", score_class_,
+              ", but the network has ", outputs, " softmax outputs (classes 0 to ", outputs - 1, ")");
+      pick_.setZero(1, outputs);
+      pick_(0, score_class_) = T(1);
+    }
+  }
+
+  // The class whose probability is histogrammed (1 for a one-logit network).
+  Index score_class() const { return score_class_; }
+  // Class `cls`'s nominal soft histogram of the last step (1 x bins; empty where no systematic
+  // applies to the class or the batch held none of its events). Valid until the next step.
+  Matrix<T> nominal_histogram(Index cls) const {
+    const auto c = static_cast<std::size_t>(cls);
+    return c < nominal_.size() && nominal_[c].valid() ? nominal_[c].value() : Matrix<T>();
   }
 
   ParameterGroup<T> parameters() override { return model_->parameters(); }
@@ -151,10 +207,15 @@ class PenalisedClassifierScheme : public TrainingScheme<T> {
     const Index n = batch_.size();
     tape_.clear();
     const Var<T> logits = (*model_)(tape_, tape_.input(batch_.features));
-    targets_.resize(n);
-    for (Index i = 0; i < n; ++i) targets_(i) = static_cast<T>(batch_.labels[static_cast<std::size_t>(i)]);
-    const Var<T> cross_entropy = binary_cross_entropy(logits, targets_, batch_.weights);
-    const Var<T> score = sigmoid(logits);
+    Var<T> cross_entropy;
+    if (pick_.size() == 0) {
+      targets_.resize(n);
+      for (Index i = 0; i < n; ++i) targets_(i) = static_cast<T>(batch_.labels[static_cast<std::size_t>(i)]);
+      cross_entropy = binary_cross_entropy(logits, targets_, batch_.weights);
+    } else {
+      cross_entropy = categorical_cross_entropy(logits, batch_.labels, batch_.weights);
+    }
+    const Var<T> score = score_of(logits);
     StepResult r;
     r.events = static_cast<double>(n);
     r.parts["cross_entropy"] = static_cast<double>(cross_entropy.item());
@@ -195,7 +256,7 @@ class PenalisedClassifierScheme : public TrainingScheme<T> {
       for (int d = 0; d < 2; ++d) {
         const Variation<T>& v = varied_.variations[s][static_cast<std::size_t>(d)];
         Var<T> varied_score = score;
-        if (!v.reweights) varied_score = sigmoid((*model_)(tape_, tape_.input(v.features)));
+        if (!v.reweights) varied_score = score_of((*model_)(tape_, tape_.input(v.features)));
         Var<T> lambda;
         double floor = 0.0;
         for (Index c = 0; c < classes; ++c) {
@@ -253,13 +314,29 @@ class PenalisedClassifierScheme : public TrainingScheme<T> {
           << "); if that is a bin you care about, use larger batches (training.batch_size) or fewer "
              "soft_histogram bins\n";
     if (validation_) {
-      const Vector<double> nominal = sigmoid_scores(*model_, validation_->features);
+      const Vector<double> nominal = class_scores(*model_, validation_->features, score_class_);
+      if (pick_.size() != 0) {
+        // One class against the rest; replaces ClassifierScheme's figure (which, for two softmax
+        // classes, is class 1's).
+        Vector<double> is_class(validation_->rows());
+        for (Index i = 0; i < validation_->rows(); ++i)
+          is_class(i) = validation_->labels[static_cast<std::size_t>(i)] == score_class_ ? 1.0 : 0.0;
+        double inside = 0.0, outside = 0.0;
+        for (Index i = 0; i < validation_->rows(); ++i)
+          (is_class(i) == 1.0 ? inside : outside) += static_cast<double>(validation_->weights(i));
+        if (inside > 0.0 && outside > 0.0 && nominal.allFinite())
+          f["validation_auc"] =
+              stats::roc_auc(nominal, is_class, validation_->weights.template cast<double>());
+        else
+          f.erase("validation_auc");
+      }
       const VariedBatch<T> varied = variations_->vary_all(Part::validation, validation_->features);
       for (std::size_t s = 0; s < variations_->size(); ++s) {
         const Systematic& sys = variations_->systematics()[s];
         for (int d = 0; d < 2; ++d) {
           const Variation<T>& v = varied.variations[s][static_cast<std::size_t>(d)];
-          const Vector<double> shifted = v.reweights ? nominal : sigmoid_scores(*model_, v.features);
+          const Vector<double> shifted =
+              v.reweights ? nominal : class_scores(*model_, v.features, score_class_);
           double distance = 0.0;
           for (Index c = 0; c < validation_->classes; ++c) {
             if (!sys.applies_to(c)) continue;
@@ -311,6 +388,13 @@ class PenalisedClassifierScheme : public TrainingScheme<T> {
   }
 
  private:
+  // The score on the tape: sigmoid(logit), or the score class's softmax probability: a dense node
+  // softmax(logits) pick_^T with the constant row pick_ (1 at the score class), events x 1.
+  Var<T> score_of(const Var<T>& logits) {
+    if (pick_.size() == 0) return sigmoid(logits);
+    return dense(softmax(logits), tape_.constant(pick_), Var<T>());
+  }
+
   // The noise floor of one class's Lambda (see the top of the file): the batch's sampling variance
   // of the ratio estimates R_k = (N_k - V_k) / N_k, summed over the bins that enter Lambda,
   //   (1/K) sum_k sum_i (d_ik - R_k a_ik)^2 / N_k^2,
@@ -364,6 +448,8 @@ class PenalisedClassifierScheme : public TrainingScheme<T> {
   Batch<T> batch_;
   VariedBatch<T> varied_;
   Vector<T> targets_, weighted_;
+  Index score_class_ = 1;
+  Matrix<T> pick_;  // 1 x C, 1 at the score class (a softmax network); empty for one logit
   std::vector<Vector<T>> masks_;
   std::vector<Var<T>> nominal_;    // each class's nominal soft histogram of the step (invalid: unused)
   std::vector<double> threshold_;  // each class's count a nominal bin needs to enter Lambda

@@ -33,6 +33,12 @@
 // holds at least that many events (in units of the histogram's mean event weight). Without it the
 // nearly empty bins, filled only by the Gaussian tails of events far away, dominate Lambda: their
 // relative change under a variation is huge and says nothing about the shape (docs/systematics.md).
+// "score_class" (a class index, or a value of data.label_classes): the class whose softmax
+// probability is histogrammed when the classifier has one softmax output per class; default the
+// last class, C - 1 (no key of a classifier config names a signal class, and for two classes the
+// last is the binary classifier's class 1). It is also the workspace's signal (normfactor "mu").
+// With a binary classifier (one sigmoid output, whose score is the probability of class 1) only
+// 1 is accepted; anything else is an error rather than silently ignored (score_class()).
 //
 // "expected_yields": {"class": yield, ...} — the total yield each class stands for in the
 // workspace (class given by its label value from data.label_classes, or by its index "0", "1").
@@ -162,9 +168,30 @@ inline std::vector<Systematic> read_systematics(const TrainConfig& c) {
 // The bins of the soft histograms (and of the workspace's hard histograms).
 struct SoftHistogramConfig {
   std::vector<double> edges;
-  double min_count = 1.0;  // events a nominal bin needs to enter Lambda (mean-weight units)
+  double min_count = 1.0;            // events a nominal bin needs to enter Lambda (mean-weight units)
+  std::optional<Index> score_class;  // "score_class" as given (absent: the default, see score_class())
+  std::string score_class_text;      // the value as written, for messages
   SoftHistogram histogram() const { return SoftHistogram(edges); }
   int bins() const { return static_cast<int>(edges.size()) - 1; }
+
+  // The class whose probability is histogrammed, checked against the network: `classes` the
+  // label's classes, `softmax` whether the network has one softmax output per class (false: one
+  // sigmoid output, the probability of class 1).
+  Index score_class_for(Index classes, bool softmax, const std::string& source) const {
+    if (!softmax) {
+      if (score_class && *score_class != 1)
+        fail("config '", source, "': key 'soft_histogram.score_class' is ", score_class_text,
+             ", but a binary classifier (one sigmoid output) histograms the probability of class 1; "
+             "give 1 or leave the key out, or train one softmax output per class (\"loss\": "
+             "\"categorical_cross_entropy\")");
+      return 1;
+    }
+    if (!score_class) return classes - 1;
+    if (*score_class >= classes)
+      fail("config '", source, "': key 'soft_histogram.score_class' is ", score_class_text, " (class ",
+           *score_class, "), but the label has ", classes, " classes (0 to ", classes - 1, ")");
+    return *score_class;
+  }
 };
 
 // "soft_histogram": {"bins": 20, "range": [0, 1]} (the default) or {"edges": [...]}.
@@ -173,8 +200,26 @@ inline SoftHistogramConfig read_soft_histogram(const TrainConfig& c) {
   const auto found = c.sections.find("soft_histogram");
   static const nlohmann::json none = nlohmann::json::object();
   const nlohmann::json& j = found == c.sections.end() ? none : found->second;
-  const ConfigSection s(j, "soft_histogram", c.source, {"bins", "range", "edges", "min_count"});
+  const ConfigSection s(j, "soft_histogram", c.source,
+                        {"bins", "range", "edges", "min_count", "score_class"});
   out.min_count = s.number("min_count", 1.0, 0.0, 1e12);
+  if (s.has("score_class")) {
+    const nlohmann::json& k = s.raw("score_class");
+    out.score_class_text = k.dump();
+    std::optional<Index> index;
+    if (k.is_number_integer() && k.get<long long>() >= 0 && k.get<long long>() < 1000000000)
+      index = static_cast<Index>(k.get<long long>());
+    else if (k.is_string())
+      index = class_index_named(c, k.get<std::string>());
+    if (!index) {
+      std::vector<std::string> values;
+      for (const auto& [value, cls] : c.data.columns.label_classes) values.push_back(value);
+      s.fail_at(s.child("score_class"), "is ", out.score_class_text,
+                "; expected a class index 0, 1, 2, ... or a value of 'data.label_classes'",
+                values.empty() ? std::string() : " (" + ConfigSection::list(values) + ")");
+    }
+    out.score_class = index;
+  }
   if (s.has("edges")) {
     if (s.has("bins") || s.has("range"))
       s.fail_at(s.child("edges"),
