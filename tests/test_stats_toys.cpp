@@ -1,8 +1,10 @@
 // Tests for stats/toys.hpp: toy seeding, the sampling of main and auxiliary data, pulls, thread
-// independence, and the bias study of source 000 (eq. 10-12) against closed forms.
+// independence, and the bias study of source 000 (eq. 10-12) against closed forms; and for
+// stats/pull_summary.hpp (the mean and width of pulls with their standard errors).
 #include <doctest/doctest.h>
 
 #include <agnostic/core/threads.hpp>
+#include <agnostic/stats/pull_summary.hpp>
 #include <agnostic/stats/toys.hpp>
 #include <cmath>
 #include <fstream>
@@ -127,6 +129,67 @@ TEST_CASE("run_toys: pulls of a well-measured POI have mean 0 and width 1") {
   CHECK(std::abs(e.pull_width[p] - 1.0) < 4.0 / std::sqrt(2.0 * 2000.0));
   // the mean fitted mu is the truth (the estimator is unbiased to O(1/N) here)
   CHECK(std::abs(e.values.col(p).mean() - 1.0) < 4.0 * e.errors.col(p).mean() / std::sqrt(2000.0));
+  // the summary is pull_summary of the toys' pulls, bit for bit
+  std::vector<double> pulls;
+  for (int i = 0; i < e.n; ++i) pulls.push_back(e.pull(i, p));
+  const PullSummary s = pull_summary(pulls);
+  CHECK(e.pull_mean[p] == s.mean);
+  CHECK(e.pull_width[p] == s.width);
+}
+
+TEST_CASE("pull_summary: mean, width and their standard errors by hand; NaN pulls are skipped") {
+  // {-1, 0.5, 2, 3.5}: mean 5/4, deviations +-0.75 and +-2.25, sum of squares 11.25, variance 3.75.
+  const std::vector<double> pulls = {-1.0, 0.5, std::nan(""), 2.0, 3.5};
+  const PullSummary s = pull_summary(pulls);
+  CHECK(s.count == 4);
+  CHECK(s.skipped == 1);
+  CHECK(s.mean == doctest::Approx(1.25).epsilon(1e-15));
+  CHECK(s.width == doctest::Approx(std::sqrt(3.75)).epsilon(1e-15));
+  CHECK(s.mean_error == doctest::Approx(std::sqrt(3.75 / 4.0)).epsilon(1e-15));
+  CHECK(s.width_error == doctest::Approx(std::sqrt(3.75 / 6.0)).epsilon(1e-15));
+  // any range of numbers: an Eigen vector gives the same bits
+  Eigen::VectorXd v(5);
+  v << -1.0, 0.5, std::nan(""), 2.0, 3.5;
+  const PullSummary e = pull_summary(v);
+  CHECK(e.mean == s.mean);
+  CHECK(e.width == s.width);
+  // too few pulls: one has no width, none has nothing
+  const PullSummary one = pull_summary(std::vector<double>{std::nan(""), 2.5});
+  CHECK(one.count == 1);
+  CHECK(one.mean == 2.5);
+  CHECK(one.width == 0.0);
+  CHECK(one.mean_error == 0.0);
+  CHECK(one.width_error == 0.0);
+  const PullSummary none = pull_summary(std::vector<double>{std::nan("")});
+  CHECK(none.count == 0);
+  CHECK(none.skipped == 1);
+  CHECK(none.mean == 0.0);
+  CHECK(none.width == 0.0);
+}
+
+TEST_CASE("pull_summary: the standard errors are the spread of mean and width over repeated studies") {
+  // 400 studies of 50 unit-Gaussian pulls: the means scatter by 1/sqrt(50) and the widths by
+  // 1/sqrt(2 * 49) (to 1 %), which the errors each study reports must match. With 400 studies the
+  // observed scatters are known to ~3.5 %; 12 % is 3.4 of those.
+  Rng rng(2024);
+  const int studies = 400, n = 50;
+  std::vector<double> means, widths, pulls(static_cast<std::size_t>(n));
+  double mean_error = 0.0, width_error = 0.0;
+  for (int k = 0; k < studies; ++k) {
+    for (double& p : pulls) p = rng.normal();
+    const PullSummary s = pull_summary(pulls);
+    means.push_back(s.mean);
+    widths.push_back(s.width);
+    mean_error += s.mean_error / studies;
+    width_error += s.width_error / studies;
+  }
+  const PullSummary of_means = pull_summary(means), of_widths = pull_summary(widths);
+  // relative differences (doctest's Approx adds an absolute scale of 1, too loose for 0.1)
+  auto relative = [](double a, double b) { return std::abs(a / b - 1.0); };
+  CHECK(relative(of_means.width, mean_error) < 0.12);
+  CHECK(relative(of_widths.width, width_error) < 0.12);
+  CHECK(relative(mean_error, 1.0 / std::sqrt(50.0)) < 0.05);
+  CHECK(relative(width_error, 1.0 / std::sqrt(98.0)) < 0.05);
 }
 
 TEST_CASE("run_toys: the same seed gives the same ensemble with 1 and 2 threads") {

@@ -37,6 +37,7 @@
 #include <agnostic/stats/ancestral.hpp>
 #include <agnostic/stats/fit.hpp>
 #include <agnostic/stats/histogram.hpp>
+#include <agnostic/stats/pull_summary.hpp>
 #include <agnostic/stats/workspace.hpp>
 
 using namespace agnostic;
@@ -124,30 +125,6 @@ double pull(const std::vector<double>& observed, const std::vector<double>& back
   return best.values(i) / best.errors(i);
 }
 
-struct Summary {
-  double mean = 0.0, mean_error = 0.0, width = 0.0, width_error = 0.0;
-  std::size_t failed = 0;
-};
-
-Summary summarise(const std::vector<double>& pulls) {
-  Summary s;
-  double n = 0.0, sum = 0.0, sum2 = 0.0;
-  for (double p : pulls) {
-    if (std::isnan(p)) {
-      ++s.failed;
-      continue;
-    }
-    n += 1.0;
-    sum += p;
-    sum2 += p * p;
-  }
-  s.mean = sum / n;
-  s.width = std::sqrt((sum2 - n * s.mean * s.mean) / (n - 1.0));
-  s.mean_error = s.width / std::sqrt(n);
-  s.width_error = s.width / std::sqrt(2.0 * (n - 1.0));
-  return s;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -197,7 +174,7 @@ int main(int argc, char** argv) {
   for (int replacement = 0; replacement < 2; ++replacement)
     for (std::size_t k = 0; k < kRatios.size(); ++k) {
       const auto& list = pulls[static_cast<std::size_t>(replacement)][k];
-      const Summary s = summarise(list);
+      const stats::PullSummary s = stats::pull_summary(list);
       const double r = kRatios[k], inv_k = 1.0 / static_cast<double>(kOversampling);
       const double expected = replacement ? std::sqrt(1.0 + inv_k) : std::sqrt(1.0 - r + inv_k);
       table.push_back({{"ratio", r},
@@ -207,7 +184,7 @@ int main(int argc, char** argv) {
                        {"pull_width", s.width},
                        {"pull_width_error", s.width_error},
                        {"expected_width", expected},
-                       {"failed_fits", s.failed}});
+                       {"failed_fits", s.skipped}});
       char key[64];
       std::snprintf(key, sizeof key, "pulls_%s_ratio_%.1f",
                     replacement ? "with_replacement" : "without_replacement", r);
@@ -219,7 +196,7 @@ int main(int argc, char** argv) {
       markdown += line;
       std::printf("%-10.1f %-14s %+.3f +- %.3f     %.3f +- %.3f      %.3f%s\n", r,
                   replacement ? "with" : "without", s.mean, s.mean_error, s.width, s.width_error, expected,
-                  s.failed ? (" (" + std::to_string(s.failed) + " failed fits)").c_str() : "");
+                  s.skipped ? (" (" + std::to_string(s.skipped) + " failed fits)").c_str() : "");
     }
   const nlohmann::json result = {
       {"settings",

@@ -24,6 +24,7 @@
 #include <agnostic/io/csv_writer.hpp>
 #include <agnostic/stats/fit.hpp>
 #include <agnostic/stats/likelihood.hpp>
+#include <agnostic/stats/pull_summary.hpp>
 #include <agnostic/stats/template_pca.hpp>
 #include <agnostic/train/methods/cgan.hpp>
 #include <chrono>
@@ -322,23 +323,17 @@ int main(int argc, char** argv) {
       return 0;
     }
     std::vector<DatasetResult> results;
-    double sum = 0.0, sum2 = 0.0;
-    int n = 0;
+    std::vector<double> pulls;  // NaN where the fit did not converge
     for (int d = 0; d < s.datasets; ++d) {
       results.push_back(one_dataset(s, d));
       const DatasetResult& r = results.back();
       std::printf("data set %d: mu = %.3f +- %.3f, pull %+.2f (%.0f s)\n", d, r.mu, r.error, r.pull,
                   r.seconds);
       std::fflush(stdout);
-      if (r.converged) {
-        sum += r.pull;
-        sum2 += r.pull * r.pull;
-        ++n;
-      }
+      pulls.push_back(r.converged ? r.pull : std::nan(""));
     }
-    require(n >= 2, "fewer than two fits converged");
-    const double mean = sum / n, width = std::sqrt(std::max(0.0, (sum2 - n * mean * mean) / (n - 1)));
-    const double mean_error = width / std::sqrt(n), width_error = width / std::sqrt(2.0 * (n - 1));
+    const stats::PullSummary summary = stats::pull_summary(pulls);
+    require(summary.count >= 2, "fewer than two fits converged");
     nlohmann::json j;
     j["pulls"] = nlohmann::json::array();
     j["mu"] = nlohmann::json::array();
@@ -352,11 +347,11 @@ int main(int argc, char** argv) {
       j["shape_nuisances"].push_back(r.shape_nuisances);
       seconds += r.seconds;
     }
-    j["pull_mean"] = mean;
-    j["pull_mean_error"] = mean_error;
-    j["pull_width"] = width;
-    j["pull_width_error"] = width_error;
-    j["converged_fits"] = n;
+    j["pull_mean"] = summary.mean;
+    j["pull_mean_error"] = summary.mean_error;
+    j["pull_width"] = summary.width;
+    j["pull_width_error"] = summary.width_error;
+    j["converged_fits"] = summary.count;
     j["settings"] = {{"datasets", s.datasets},
                      {"background", s.background},
                      {"signal", s.signal},
@@ -374,7 +369,8 @@ int main(int argc, char** argv) {
     std::printf(
         "\n| data sets | background events | members (kept) | pull mean | pull width |\n"
         "| --- | --- | --- | --- | --- |\n| %d | %ld | %d (%d) | %+.3f +- %.3f | %.3f +- %.3f |\n",
-        n, s.background, s.members, s.keep, mean, mean_error, width, width_error);
+        summary.count, s.background, s.members, s.keep, summary.mean, summary.mean_error, summary.width,
+        summary.width_error);
     std::printf("total %.0f s; results in %s\n", seconds, s.output.c_str());
   } catch (const std::exception& e) {
     std::cerr << "cgan-ensemble: " << e.what() << "\n";

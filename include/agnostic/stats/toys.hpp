@@ -23,6 +23,7 @@
 #include "agnostic/stats/fit.hpp"
 #include "agnostic/stats/inference.hpp"
 #include "agnostic/stats/likelihood.hpp"
+#include "agnostic/stats/pull_summary.hpp"
 #include "agnostic/stats/workspace.hpp"
 
 namespace agnostic::stats {
@@ -124,22 +125,13 @@ inline void summarise_pulls(ToyEnsemble& e) {
   e.pull_width = Eigen::VectorXd::Zero(np);
   e.pull_count.assign(static_cast<std::size_t>(np), 0);
   e.n_converged = static_cast<int>(std::count(e.converged.begin(), e.converged.end(), true));
+  std::vector<double> pulls(static_cast<std::size_t>(e.n));
   for (int p = 0; p < np; ++p) {
-    double sum = 0.0, sum2 = 0.0;
-    int count = 0;
-    for (int i = 0; i < e.n; ++i) {
-      const double pull = e.pull(i, p);
-      if (std::isnan(pull)) continue;
-      sum += pull;
-      sum2 += pull * pull;
-      ++count;
-    }
-    e.pull_count[static_cast<std::size_t>(p)] = count;
-    if (count == 0) continue;
-    e.pull_mean[p] = sum / count;
-    e.pull_width[p] =
-        count > 1 ? std::sqrt(std::max(0.0, (sum2 - count * e.pull_mean[p] * e.pull_mean[p]) / (count - 1)))
-                  : 0.0;
+    for (int i = 0; i < e.n; ++i) pulls[static_cast<std::size_t>(i)] = e.pull(i, p);
+    const PullSummary s = pull_summary(pulls);
+    e.pull_count[static_cast<std::size_t>(p)] = s.count;
+    e.pull_mean[p] = s.mean;
+    e.pull_width[p] = s.width;
   }
 }
 
