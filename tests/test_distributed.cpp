@@ -16,10 +16,13 @@
 #include <agnostic/stats/workspace.hpp>
 #include <agnostic/train/classifier.hpp>
 #include <agnostic/train/trainer.hpp>
+#include <agnostic/train/tune.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -391,6 +394,110 @@ TEST_CASE("run_collectively: an error on one rank is thrown on every rank, with 
   });
   CHECK(message == "only the last rank fails");
   CHECK(error_of([&] { distributed::run_collectively(world(), [] {}); }).empty());
+}
+
+namespace {
+
+std::string text_of(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The figures of a tune run, in trial order, and each trial's model.
+struct TuneRun {
+  std::vector<double> figures;
+  std::vector<std::string> models;
+  std::vector<int> threads;  // what each trial's training recorded
+};
+
+// 4 trials of a 2 x 2 grid (learning rate, hidden layer) on 300 generated events, 3 epochs each,
+// `parallel` trials at a time with `threads` OpenMP threads each; the config leaves
+// training.threads unset, so the trial's thread count is the one run_trials gives it.
+TuneRun tune_trials(const fs::path& dir, const train::TrialParallelism& parallel) {
+  fs::create_directories(dir);
+  {
+    Rng rng(12);
+    std::ofstream out(dir / "events.csv");
+    out << "a,b,c,label\n";
+    for (int i = 0; i < 300; ++i) {
+      const int y = i % 2;
+      out << rng.normal(y ? 0.7 : -0.7, 1.0) << "," << rng.normal(0.0, 1.0) << ","
+          << rng.normal(y ? 0.3 : -0.3, 1.0) << "," << y << "\n";
+    }
+  }
+  const nlohmann::json config = {
+      {"data",
+       {{"files", {(dir / "events.csv").string()}}, {"features", {"a", "b", "c"}}, {"label", "label"}}},
+      {"model", {{"hidden", {8}}, {"activation", "tanh"}}},
+      {"optimiser", {{"name", "adam"}, {"learning_rate", 0.01}}},
+      {"training", {{"epochs", 3}, {"batch_size", 32}, {"seed", 3}}},
+      {"output", {{"progress", "silent"}}}};
+  const train::SearchSpace space =
+      train::search_space_from_json({{"search", "grid"},
+                                     {"parameters",
+                                      {{"optimiser.learning_rate", {{"values", {0.003, 0.03}}}},
+                                       {"/model/hidden", {{"values", {{4}, {8}}}}}}}},
+                                    "space");
+  const std::vector<nlohmann::json> settings = train::trial_settings(space, 4);
+  const std::vector<train::TrialResult> results = train::run_trials(4, parallel, [&](int i) {
+    return train::run_trial(config, "config", dir, space, i, settings[static_cast<std::size_t>(i)],
+                            dir / ("trial-" + std::to_string(i)));
+  });
+  TuneRun run;
+  for (const train::TrialResult& r : results) {
+    run.figures.insert(run.figures.end(),
+                       {static_cast<double>(r.trial), r.validation_accuracy, r.validation_auc, r.epochs});
+    // The weights and standardisation (the file also holds the date and the data's path).
+    const nlohmann::json model =
+        nlohmann::json::parse(text_of(dir / ("trial-" + std::to_string(r.trial)) / "model.json"));
+    run.models.push_back(model.at("layers").dump() + model.at("inputs").dump());
+    run.threads.push_back(model.at("agnostic").at("training").at("threads").get<int>());
+  }
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("tune trials side by side on one node (--parallel-trials): the serial table, bit for bit") {
+  // Not MPI: each rank runs this on its own, in its own directory.
+  const fs::path dir = scratch("tune") / ("rank-" + std::to_string(world().rank()));
+  const int before = threads();
+  const TuneRun serial = tune_trials(dir / "serial", {.trials = 1, .threads = 1});
+  const TuneRun parallel = tune_trials(dir / "parallel", {.trials = 2, .threads = 1});
+  const TuneRun three = tune_trials(dir / "three", {.trials = 3, .threads = 1});  // 4 trials, 3 threads
+  CHECK(threads() == before);  // the caller's thread count is left alone
+  REQUIRE(serial.models.size() == 4);
+  CHECK(bit_identical(parallel.figures, serial.figures));
+  CHECK(bit_identical(three.figures, serial.figures));
+  CHECK(parallel.models == serial.models);
+  CHECK(three.models == serial.models);
+  CHECK(parallel.threads == std::vector<int>{1, 1, 1, 1});
+  CHECK(serial.models[0] != serial.models[1]);  // the trials differ: the comparison means something
+  for (std::size_t i = 0; i < 4; ++i) CHECK(serial.figures[4 * i] == static_cast<double>(i));
+
+  // Each trial's thread sees its own thread count; the first failed trial by index is reported.
+  const std::vector<train::TrialResult> seen = train::run_trials(6, {.trials = 3, .threads = 2}, [](int i) {
+    train::TrialResult r;
+    r.trial = i;
+    r.epochs = threads();
+    return r;
+  });
+  for (int i = 0; i < 6; ++i) {
+    CHECK(seen[static_cast<std::size_t>(i)].trial == i);
+    CHECK(seen[static_cast<std::size_t>(i)].epochs == 2.0);
+  }
+  CHECK(threads() == before);
+  const std::string failed = error_of([] {
+    train::run_trials(8, {.trials = 4, .threads = 1}, [](int i) -> train::TrialResult {
+      if (i == 2 || i == 5) fail("trial ", i, " refused");
+      return {};
+    });
+  });
+  CHECK(failed == "trial 2 refused");
+  CHECK(error_of([] { train::run_trials(1, {.trials = 0}, [](int) { return train::TrialResult{}; }); }) ==
+        "tune: trials run at once must be >= 1, got 0");
 }
 
 int main(int argc, char** argv) {

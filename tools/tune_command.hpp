@@ -2,12 +2,14 @@
 // `agnostic tune CONFIG.json --space SPACE.json --trials N [--out DIR]`: hyper-parameter search
 // (random or grid) over config keys; the logic is train/tune.hpp. Writes DIR/trial-<i>/ (each
 // trial's training outputs), DIR/tune.csv, DIR/tune.json and DIR/best_config.json.
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "agnostic/core/json_file.hpp"
+#include "agnostic/core/threads.hpp"
 #include "agnostic/train/tune.hpp"
 #include "command_io.hpp"
 #ifdef AGNOSTIC_MPI
@@ -18,6 +20,7 @@ namespace agnostic::tools {
 
 inline constexpr const char* kTuneUsage =
     R"(usage: agnostic tune CONFIG.json --space SPACE.json --trials N [--out DIR]
+                     [--parallel-trials K] [--threads T]
 
 Hyper-parameter search: trains CONFIG.json N times, each trial with other values of the config keys
 SPACE.json names (random or grid search; the format is in docs/distributed.md), and writes into DIR
@@ -28,12 +31,21 @@ SPACE.json names (random or grid search; the format is in docs/distributed.md), 
   tune.json          the same with the space, the objective and the best trial
   best_config.json   CONFIG.json with the best trial's values (by SPACE.json's "objective")
 
-Built with -DAGNOSTIC_MPI=ON, `mpirun -n K agnostic tune ...` shares the trials across the ranks;
-rank 0 writes the table.
+options:
+  --parallel-trials K   train K trials at once on this node, each on its own thread with T / K
+                        OpenMP threads (at least 1; a config's training.threads, if set, wins);
+                        the table is in trial order and each trial's result is the one it gives
+                        alone with that many threads (default 1: one trial after the other, each
+                        with T threads)
+  --threads T           threads in all (default: OMP_NUM_THREADS, else every core)
+
+Built with -DAGNOSTIC_MPI=ON, `mpirun -n R agnostic tune ...` shares the trials across the ranks
+(each rank runs its share K at a time with --parallel-trials K); rank 0 writes the table.
 )";
 
 inline int run_tune(int argc, char** argv) {
-  const ParsedArguments args = parse_arguments(argc, argv, {"--space", "--trials", "--out"}, {});
+  const ParsedArguments args =
+      parse_arguments(argc, argv, {"--space", "--trials", "--out", "--parallel-trials", "--threads"}, {});
   if (args.help) {
     std::cout << kTuneUsage;
     return 0;
@@ -47,6 +59,13 @@ inline int run_tune(int argc, char** argv) {
   const train::TrainConfig parsed = train::read_config(config_path);  // the config itself must be valid
   const train::SearchSpace space = train::read_search_space(args.value("--space"));
   const int trials = static_cast<int>(parse_integer("--trials", args.value("--trials"), 1));
+  train::TrialParallelism parallel;
+  if (!args.value("--parallel-trials").empty())
+    parallel.trials =
+        static_cast<int>(parse_integer("--parallel-trials", args.value("--parallel-trials"), 1));
+  if (!args.value("--threads").empty())
+    set_threads(static_cast<int>(parse_integer("--threads", args.value("--threads"), 1)));
+  if (parallel.trials > 1) parallel.threads = std::max(1, threads() / parallel.trials);
   const std::filesystem::path out = args.value("--out").empty()
                                         ? std::filesystem::path(parsed.output.directory) / "tune"
                                         : std::filesystem::path(args.value("--out"));
@@ -56,27 +75,34 @@ inline int run_tune(int argc, char** argv) {
     return train::run_trial(base, config_path, base_dir, space, i, settings[static_cast<std::size_t>(i)],
                             out / ("trial-" + std::to_string(i)));
   };
-  std::vector<train::TrialResult> results;
 #ifdef AGNOSTIC_MPI
-  // Trial i runs on the rank whose share holds i; the figures are gathered in trial order.
+  // Rank r runs the trials of its share (K at a time); the figures are gathered in trial order.
   distributed::Communicator& world = distributed::world();
-  const auto rows = distributed::map_points(world, static_cast<int>(settings.size()), 4, [&](int i) {
-    const train::TrialResult r = trial(i);
-    return std::vector<double>{r.validation_accuracy, r.validation_auc, r.mean_ks, r.epochs};
+  const distributed::Share share = world.share(static_cast<long long>(settings.size()));
+  std::vector<double> mine;
+  distributed::run_collectively(world, [&] {
+    const int count = static_cast<int>(share.end - share.begin);
+    for (const train::TrialResult& r :
+         train::run_trials(count, parallel, [&](int j) { return trial(static_cast<int>(share.begin) + j); }))
+      mine.insert(mine.end(), {r.validation_accuracy, r.validation_auc, r.mean_ks, r.epochs});
   });
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    train::TrialResult r;
+  const std::vector<double> all = world.all_gather(mine);
+  require(all.size() == 4 * settings.size(), "tune: gathered ", all.size(), " figures, expected ",
+          4 * settings.size());
+  std::vector<train::TrialResult> results(settings.size());
+  for (std::size_t i = 0; i < settings.size(); ++i) {
+    train::TrialResult& r = results[i];
     r.trial = static_cast<int>(i);
     r.settings = settings[i];
-    r.validation_accuracy = rows[i][0];
-    r.validation_auc = rows[i][1];
-    r.mean_ks = rows[i][2];
-    r.epochs = rows[i][3];
-    results.push_back(r);
+    r.validation_accuracy = all[4 * i];
+    r.validation_auc = all[4 * i + 1];
+    r.mean_ks = all[4 * i + 2];
+    r.epochs = all[4 * i + 3];
   }
   if (world.rank() != 0) return 0;
 #else
-  for (std::size_t i = 0; i < settings.size(); ++i) results.push_back(trial(static_cast<int>(i)));
+  const std::vector<train::TrialResult> results =
+      train::run_trials(static_cast<int>(settings.size()), parallel, trial);
 #endif
   std::cout << train::write_tune_outputs(out, base, space, results);
   return 0;

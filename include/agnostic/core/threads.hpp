@@ -101,8 +101,10 @@ inline void set_parallel_min_work(long work) {
 // Eigen's products run inside agnostic's row chunks, one chunk per thread; Eigen's own threading is
 // switched off (set to 1) when the program starts, because a product that
 // Eigen splits itself allocates its packing buffer on the heap and spin-waits on its workers.
+// The setting belongs to the calling thread: a std::thread of the program (one trial of `agnostic
+// tune --parallel-trials`) sets its own, starting from OpenMP's default for that thread.
 inline int& thread_setting() {
-  static int threads = (Eigen::setNbThreads(1), omp_get_max_threads());
+  static thread_local int threads = (Eigen::setNbThreads(1), omp_get_max_threads());
   return threads;
 }
 // Done at start-up in every program that includes this header, before any product runs.

@@ -39,6 +39,8 @@ void run_collectively(Communicator& comm, F&& f) {
   } catch (const std::exception& e) {
     error = e.what();
     if (error.empty()) error = "unknown error";
+  } catch (...) {
+    error = "unknown error";
   }
   if (comm.size() == 1) {
     if (!error.empty()) fail(error);

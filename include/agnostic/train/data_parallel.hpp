@@ -50,7 +50,7 @@ struct BatchShard {
 };
 
 inline BatchShard& batch_shard() {
-  static BatchShard shard;
+  static thread_local BatchShard shard;  // per thread: trials training side by side (agnostic tune)
   return shard;
 }
 

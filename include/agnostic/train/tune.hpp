@@ -25,16 +25,21 @@
 // (N larger than the grid: every point once).
 //
 // The trials are independent: under MPI the command shares them across the ranks (trial i on the
-// rank whose share holds i), and each trial's training uses the threads of its process. Trial i's
-// values do not depend on how many processes run the search.
+// rank whose share holds i), and each trial's training uses the threads of its process. On one
+// node run_trials runs K trials at once, each on its own thread with its own OpenMP thread count
+// (--parallel-trials K). Trial i's values do not depend on how many processes or threads run the
+// search, and its result depends only on them and on the threads its training uses.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <limits>
 #include <ostream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -42,6 +47,7 @@
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/json_file.hpp"
 #include "agnostic/core/rng.hpp"
+#include "agnostic/core/threads.hpp"
 #include "agnostic/train/atomic_file.hpp"
 #include "agnostic/train/config.hpp"
 #include "agnostic/train/history.hpp"
@@ -283,6 +289,60 @@ inline TrialResult run_trial(const nlohmann::json& base_json, const std::string&
   if (r.summary.contains("model_mean_ks")) t.mean_ks = r.summary["model_mean_ks"].get<double>();
   t.epochs = static_cast<double>(h.epochs.size());
   return t;
+}
+
+// Trials side by side on one node: `trials` at once, each training with `threads` OpenMP threads.
+struct TrialParallelism {
+  int trials = 1;   // 1: one after the other, in the calling thread, with its threads
+  int threads = 0;  // per trial; 0: max(1, the caller's agnostic::threads() / trials)
+};
+
+// Runs trial(i) for i in [0, n) and returns the results in trial order. With p.trials = K > 1, K
+// std::threads each take the next trial not yet started (so trials start in index order) and train
+// it with p.threads OpenMP threads (agnostic::set_threads holds per thread; a config's
+// training.threads still sets its own trial's). A trial's result depends only on its settings and
+// its thread count, so the table is the one K = 1 gives with that many threads, whatever order the
+// trials finish in. When trials fail, no further trial starts and the error of the failed trial with
+// the smallest index is rethrown (the one a serial run stops at).
+template <class Trial>
+std::vector<TrialResult> run_trials(int n, const TrialParallelism& p, Trial&& trial) {
+  require(n >= 0, "tune: the number of trials must be >= 0, got ", n);
+  require(p.trials >= 1, "tune: trials run at once must be >= 1, got ", p.trials);
+  require(p.threads >= 0, "tune: threads per trial must be >= 0, got ", p.threads);
+  std::vector<TrialResult> results(static_cast<std::size_t>(n));
+  const int workers = std::min(p.trials, std::max(n, 1));
+  if (workers == 1 && p.threads == 0) {
+    for (int i = 0; i < n; ++i) results[static_cast<std::size_t>(i)] = trial(i);
+    return results;
+  }
+  const int per_trial = p.threads > 0 ? p.threads : std::max(1, threads() / p.trials);
+  Eigen::initParallel();  // Eigen's lazily set statics, before threads use Eigen
+  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(n));
+  std::atomic<int> next{0};
+  std::atomic<bool> failed{false};
+  auto work = [&] {
+    set_threads(per_trial);
+    for (int i = next++; i < n && !failed; i = next++) {
+      try {
+        results[static_cast<std::size_t>(i)] = trial(i);
+      } catch (...) {
+        errors[static_cast<std::size_t>(i)] = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  if (workers == 1) {
+    const int before = threads();
+    work();
+    set_threads(before);
+  } else {
+    std::vector<std::thread> pool;
+    for (int w = 0; w < workers; ++w) pool.emplace_back(work);
+    for (std::thread& t : pool) t.join();
+  }
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+  return results;
 }
 
 // The best trial by the objective (NaN figures never win); -1 when no trial has the figure.
