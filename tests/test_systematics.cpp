@@ -778,3 +778,308 @@ TEST_CASE("inference_aware: a training run writes K softmax outputs, sigma(mu) h
   REQUIRE(fit.converged);
   CHECK(fit.errors(likelihood.poi()) > 0.95 * hard);
 }
+
+// ---- the penalty of a classifier with C > 2 classes (one softmax output per class) ----
+
+namespace {
+
+// A three-class version of 004's toy: background class 0 at (1, 1), background class 1 at (-1, 1),
+// signal class 2 at (0, 0), each x ~ N(mean, 1); the systematic shifts class 0's x2 by +-1 (as in
+// the binary toy), and the same pure-noise weight factors.
+void write_toy3(const fs::path& path, Index n, std::uint64_t seed) {
+  agnostic::Rng rng(seed);
+  std::ofstream out(path);
+  out << "x1,x2,y,noise_up,noise_down\n";
+  const double means[3][2] = {{1.0, 1.0}, {-1.0, 1.0}, {0.0, 0.0}};
+  for (Index i = 0; i < n; ++i) {
+    const auto y = static_cast<std::size_t>(i % 3);
+    const double f = std::clamp(1.0 + 0.5 * rng.normal(), 0.0, 2.0);
+    out << rng.normal(means[y][0], 1.0) << "," << rng.normal(means[y][1], 1.0) << "," << y << "," << f << ","
+        << 2.0 - f << "\n";
+  }
+}
+
+nlohmann::json toy3_config(const fs::path& csv, const fs::path& out_dir, double lambda) {
+  nlohmann::json j = toy_config(csv, out_dir, lambda);
+  j["loss"] = "categorical_cross_entropy";
+  j["expected_yields"] = {{"2", 50.0}, {"1", 300.0}, {"0", 1000.0}};
+  return j;
+}
+
+}  // namespace
+
+TEST_CASE("soft_histogram.score_class: read, defaulted and checked against the network, by text") {
+  nlohmann::json j = config_json("e.csv");
+  CHECK_FALSE(read_soft_histogram(config_from_json(j, "c.json")).score_class);
+  // Default: the last class of a softmax network; 1 (the sigmoid's class) for a binary one.
+  const SoftHistogramConfig none = read_soft_histogram(config_from_json(j, "c.json"));
+  CHECK(none.score_class_for(3, true, "c.json") == 2);
+  CHECK(none.score_class_for(2, true, "c.json") == 1);
+  CHECK(none.score_class_for(2, false, "c.json") == 1);
+  j["soft_histogram"] = {{"score_class", 0}};
+  const SoftHistogramConfig zero = read_soft_histogram(config_from_json(j, "c.json"));
+  CHECK(zero.score_class_for(3, true, "c.json") == 0);
+  check_contains(error_of([&] { zero.score_class_for(2, false, "c.json"); }),
+                 {"config 'c.json'", "key 'soft_histogram.score_class' is 0", "binary classifier",
+                  "probability of class 1", "categorical_cross_entropy"});
+  j["soft_histogram"] = {{"score_class", 1}};
+  CHECK(read_soft_histogram(config_from_json(j, "c.json")).score_class_for(2, false, "c.json") == 1);
+  j["soft_histogram"] = {{"score_class", 3}};
+  check_contains(
+      error_of(
+          [&] { read_soft_histogram(config_from_json(j, "c.json")).score_class_for(3, true, "c.json"); }),
+      {"config 'c.json'", "key 'soft_histogram.score_class' is 3", "the label has 3 classes (0 to 2)"});
+  // A value of data.label_classes, or its index as a string.
+  j["data"]["label_classes"] = {{"b", 0}, {"tt", 1}, {"s", 2}};
+  j["soft_histogram"] = {{"score_class", "tt"}};
+  CHECK(read_soft_histogram(config_from_json(j, "c.json")).score_class_for(3, true, "c.json") == 1);
+  j["soft_histogram"] = {{"score_class", "ttbar"}};
+  check_contains(
+      error_of([&] { read_soft_histogram(config_from_json(j, "c.json")); }),
+      {"key 'soft_histogram.score_class' is \"ttbar\"", "a class index", "label_classes", "b, s, tt"});
+  for (const nlohmann::json& bad : {nlohmann::json(-1), nlohmann::json(1.5), nlohmann::json::array({2})}) {
+    j["soft_histogram"] = {{"score_class", bad}};
+    check_contains(error_of([&] { read_soft_histogram(config_from_json(j, "c.json")); }),
+                   {"key 'soft_histogram.score_class' is " + bad.dump(), "expected a class index"});
+  }
+}
+
+TEST_CASE("penalty, 3 classes: soft histograms of one class's softmax probability, by hand") {
+  // Six events whose inputs are the logits themselves (no standardisation; the network is the
+  // identity), so each event's softmax probabilities are known exactly:
+  //   z = (0, 0, 0)      -> p = (1/3, 1/3, 1/3)
+  //   z = (0, 0, ln 2)   -> p_2 = 2/4 = 0.5
+  //   z = (ln 3, 0, 0)   -> p_2 = 1/5 = 0.2,  p_0 = 3/5 = 0.6
+  //   z = (0, 0, ln 8)   -> p_2 = 8/10 = 0.8
+  //   z = (ln 2, ln 2, 0)-> p_2 = 1/5 = 0.2,  p_0 = 2/5 = 0.4
+  //   z = (0, ln 3, ln 3)-> p_2 = 3/7,        p_0 = 1/7
+  const fs::path dir = scratch("penalty3_by_hand");
+  const double l2 = std::log(2.0), l3 = std::log(3.0), l8 = std::log(8.0);
+  {
+    std::ofstream out(dir / "tiny.csv");
+    out.precision(17);
+    out << "z0,z1,z2,y,w,f_up,f_down\n";
+    out << 0.0 << "," << 0.0 << "," << 0.0 << ",0,1,1.5,0.5\n";
+    out << 0.0 << "," << 0.0 << "," << l2 << ",2,2,1.0,1.0\n";
+    out << l3 << "," << 0.0 << "," << 0.0 << ",0,1,0.5,1.5\n";
+    out << 0.0 << "," << 0.0 << "," << l8 << ",2,1,2.0,0.0\n";
+    out << l2 << "," << l2 << "," << 0.0 << ",1,1,1.0,1.0\n";
+    out << 0.0 << "," << l3 << "," << l3 << ",1,3,1.0,1.0\n";
+  }
+  nlohmann::json j;
+  j["data"] = {{"files", {(dir / "tiny.csv").string()}},
+               {"features", {"z0", "z1", "z2"}},
+               {"label", "y"},
+               {"weight", "w"},
+               {"standardise", false},
+               {"validation_fraction", 0.0}};
+  j["loss"] = "categorical_cross_entropy";
+  // "f" applies to classes 0 and 2 (not 1).
+  j["systematics"] = nlohmann::json::parse(
+      R"([{"name": "f", "weights": {"up": "f_up", "down": "f_down"}, "classes": [0, 2], "penalty": 1}])");
+  const TrainConfig c = config_from_json(j, "c.json");
+  const PreparedData<double> data = prepare_data<double>(c);
+  REQUIRE(data.train.rows() == 6);
+  REQUIRE(data.classes == 3);
+  const SystematicVariations<double> v(read_systematics(c), data, c.source);
+  agnostic::Rng init(1);
+  agnostic::Sequential<double> net({3, 3}, agnostic::Activation::identity(), agnostic::Activation::identity(),
+                                   init, agnostic::Initialiser::glorot_uniform(), "net");
+  const auto identity_params = net.parameters().pointers();
+  for (auto* p : identity_params) {
+    if (p->value.rows() == 3 && p->value.cols() == 3)
+      p->value.setIdentity();
+    else
+      p->value.setZero();
+  }
+  agnostic::SGD<double> sgd(net.parameters(), {.lr = 0.0});
+  // Two bins on [0, 1]: centres 0.25 and 0.75, half-width 0.25: G_k(p) = exp(-8 (p - c_k)^2).
+  const agnostic::SoftHistogram histogram = agnostic::SoftHistogram::uniform(2, 0.0, 1.0);
+  auto G = [](double p, int k) { return std::exp(-8.0 * std::pow(p - (k == 0 ? 0.25 : 0.75), 2)); };
+  for (const Index score_class : {Index{2}, Index{0}}) {
+    INFO("score_class " << score_class);
+    PenalisedClassifierScheme<double> scheme(
+        net, sgd, data.train, nullptr, v, histogram,
+        {.batch_size = 1000, .min_count = 0.0, .score_class = score_class});
+    CHECK(scheme.score_class() == score_class);
+    agnostic::Rng rng(1);
+    scheme.start_epoch(1, rng);
+    REQUIRE(scheme.batches() == 1);
+    const StepResult r = scheme.step(0);
+    // Each event's score, weight and factors, in file order (the sums do not depend on the order).
+    const std::vector<double> p = score_class == 2
+                                      ? std::vector<double>{1.0 / 3, 0.5, 0.2, 0.8, 0.2, 3.0 / 7}
+                                      : std::vector<double>{1.0 / 3, 0.25, 0.6, 0.1, 0.4, 1.0 / 7};
+    const std::vector<Index> y = {0, 2, 0, 2, 1, 1};
+    const std::vector<double> w = {1, 2, 1, 1, 1, 3}, up = {1.5, 1, 0.5, 2, 1, 1},
+                              down = {0.5, 1, 1.5, 0, 1, 1};
+    double lambda_up = 0.0, lambda_down = 0.0;
+    for (Index cls = 0; cls < 3; ++cls) {
+      const agnostic::Matrix<double> n = scheme.nominal_histogram(cls);
+      if (cls == 1) {
+        CHECK(n.size() == 0);  // "f" does not apply to class 1: no histogram
+        continue;
+      }
+      REQUIRE(n.cols() == 2);
+      for (int k = 0; k < 2; ++k) {
+        double nominal = 0.0, varied_up = 0.0, varied_down = 0.0;
+        for (std::size_t i = 0; i < 6; ++i)
+          if (y[i] == cls) {
+            nominal += w[i] * G(p[i], k);
+            varied_up += w[i] * up[i] * G(p[i], k);
+            varied_down += w[i] * down[i] * G(p[i], k);
+          }
+        CHECK(n(0, k) == doctest::Approx(nominal).epsilon(1e-12));
+        lambda_up += std::pow(1.0 - varied_up / nominal, 2) / 2.0;
+        lambda_down += std::pow(1.0 - varied_down / nominal, 2) / 2.0;
+      }
+    }
+    // Two numbers written out for the score class 2: class 0's bin 0 holds
+    // 1 * G_0(1/3) + 1 * G_0(0.2) = exp(-8/144) + exp(-8 * 0.0025), class 2's bin 1
+    // 2 * G_1(0.5) + 1 * G_1(0.8) = 2 exp(-0.5) + exp(-0.02).
+    if (score_class == 2) {
+      CHECK(scheme.nominal_histogram(0)(0, 0) ==
+            doctest::Approx(std::exp(-8.0 / 144.0) + std::exp(-0.02)).epsilon(1e-12));
+      CHECK(scheme.nominal_histogram(2)(0, 1) ==
+            doctest::Approx(2.0 * std::exp(-0.5) + std::exp(-0.02)).epsilon(1e-12));
+    }
+    CHECK(r.parts.at("penalty_f_up") == doctest::Approx(lambda_up).epsilon(1e-12));
+    CHECK(r.parts.at("penalty_f_down") == doctest::Approx(lambda_down).epsilon(1e-12));
+    // L = L' (categorical cross-entropy, weighted) + 1 * (Lambda_up + Lambda_down).
+    double cross_entropy = 0.0, total_weight = 0.0;
+    const std::vector<std::vector<double>> z = {{0, 0, 0},  {0, 0, l2},  {l3, 0, 0},
+                                                {0, 0, l8}, {l2, l2, 0}, {0, l3, l3}};
+    for (std::size_t i = 0; i < 6; ++i) {
+      double total = 0.0;
+      for (double x : z[i]) total += std::exp(x);
+      cross_entropy += w[i] * (std::log(total) - z[i][static_cast<std::size_t>(y[i])]);
+      total_weight += w[i];
+    }
+    CHECK(r.parts.at("cross_entropy") == doctest::Approx(cross_entropy / total_weight).epsilon(1e-12));
+    CHECK(r.loss == doctest::Approx(cross_entropy / total_weight + lambda_up + lambda_down).epsilon(1e-12));
+  }
+  // A score class the network does not have.
+  check_contains(error_of([&] {
+                   PenalisedClassifierScheme<double>(net, sgd, data.train, nullptr, v, histogram,
+                                                     {.batch_size = 1000, .score_class = 3});
+                 }),
+                 {"score class is 3", "3 softmax outputs"});
+}
+
+TEST_CASE("penalty, 3 classes: the step's gradient against finite differences") {
+  const fs::path dir = scratch("penalty3_gradient");
+  write_toy3(dir / "toy.csv", 150, 19);
+  nlohmann::json j = toy3_config(dir / "toy.csv", dir / "out", 2.0);
+  j["systematics"][1]["penalty"] = 0.7;  // the weights systematic (every class) is penalised too
+  j["systematics"][0]["classes"] = {0, 2};
+  const TrainConfig c = config_from_json(j, "c.json");
+  const PreparedData<double> data = prepare_data<double>(c);
+  REQUIRE(data.classes == 3);
+  const SystematicVariations<double> v(read_systematics(c), data, c.source);
+  for (const auto& [score_class, min_count] : {std::pair{Index{2}, 1.0}, std::pair{Index{0}, 0.0}}) {
+    INFO("score_class " << score_class << ", min_count " << min_count);
+    agnostic::Rng init(8);
+    agnostic::Sequential<double> net({2, 5, 3}, agnostic::Activation::tanh(),
+                                     agnostic::Activation::identity(), init,
+                                     agnostic::Initialiser::glorot_uniform(), "net");
+    agnostic::SGD<double> sgd(net.parameters(), {.lr = 1.0});
+    std::vector<agnostic::Matrix<double>> gradient;
+    sgd.set_gradient_hook([&](const std::vector<agnostic::Parameter<double>*>& params) {
+      gradient.clear();
+      for (auto* p : params) {
+        gradient.push_back(p->grad);
+        p->grad.setZero();
+      }
+    });
+    PenalisedClassifierScheme<double> scheme(
+        net, sgd, data.train, nullptr, v, agnostic::SoftHistogram::uniform(6, 0.0, 1.0),
+        {.batch_size = 1000, .min_count = min_count, .score_class = score_class});
+    agnostic::Rng rng(1);
+    scheme.start_epoch(1, rng);
+    REQUIRE(scheme.batches() == 1);
+    const StepResult r = scheme.step(0);
+    CHECK(r.parts.at("penalty_x2_up") > 0.0);
+    CHECK(r.parts.at("penalty_noise_up") > 0.0);
+    CHECK(r.loss > r.parts.at("cross_entropy"));
+    const std::vector<agnostic::Matrix<double>> analytic = gradient;
+    const auto params = net.parameters().pointers();
+    REQUIRE(analytic.size() == params.size());
+    const double h = 1e-6;
+    for (std::size_t q = 0; q < params.size(); ++q)
+      for (Index k = 0; k < params[q]->value.size(); ++k) {
+        double& x = params[q]->value.data()[k];
+        const double x0 = x;
+        x = x0 + h;
+        const double plus = scheme.step(0).loss;
+        x = x0 - h;
+        const double minus = scheme.step(0).loss;
+        x = x0;
+        const double fd = (plus - minus) / (2 * h);
+        INFO(params[q]->name << "[" << k << "]: analytic " << analytic[q].data()[k] << ", finite difference "
+                             << fd);
+        CHECK(analytic[q].data()[k] == doctest::Approx(fd).epsilon(1e-5).scale(1e-2));
+      }
+  }
+}
+
+TEST_CASE("agnostic train with systematics, 3 softmax classes: history, shape difference, workspace.json") {
+  const fs::path dir = scratch("run3");
+  write_toy3(dir / "toy.csv", 4500, 23);
+  auto toy = [&](double lambda, const std::string& name) {
+    nlohmann::json j = toy3_config(dir / "toy.csv", dir / name, lambda);
+    j["model"]["hidden"] = {64, 64};
+    j["optimiser"]["learning_rate"] = 0.001;
+    return j;
+  };
+  const RunResult penalised = run(config_from_json(toy(5.0, "penalised"), "c.json"));
+  // The penalised scheme, practically unpenalised (1e-9 on the noise systematic alone).
+  nlohmann::json almost = toy(0.0, "almost_plain");
+  almost["systematics"][1]["penalty"] = 1e-9;
+  const RunResult reference = run(config_from_json(almost, "c.json"));
+  const auto last_epoch = [](const RunResult& r) {
+    return nlohmann::json::parse(std::ifstream(r.directory / "history.json"))["epochs"].back();
+  };
+  const auto e1 = last_epoch(penalised), e2 = last_epoch(reference);
+  INFO(e1.dump());
+  INFO(e2.dump());
+  for (const char* key : {"train_cross_entropy", "train_penalty_x2_up", "train_noise_floor_x2_up",
+                          "shape_difference_x2_up", "shape_difference_noise_down", "validation_auc",
+                          "low_count_batches", "noise_floor_failure", "anti_correlated"})
+    CHECK(e1.contains(key));
+  // The penalty removes the dependence of P(class 2) on class 0's x2.
+  CHECK(e1["shape_difference_x2_up"].get<double>() < 0.5 * e2["shape_difference_x2_up"].get<double>());
+  CHECK(e2["validation_auc"].get<double>() > 0.7);  // class 2 against the rest, by its probability
+  CHECK(e1["anti_correlated"].get<double>() == (e1["validation_auc"].get<double>() < 0.5 ? 1.0 : 0.0));
+  // Three softmax outputs in model.json; workspace.json has three samples, mu on the score class 2.
+  const auto model = agnostic::io::read_model<float>((penalised.directory / "model.json").string());
+  CHECK(model.outputs.size() == 3);
+  CHECK(model.layers.back().activation.softmax);
+  for (const RunResult* r : {&penalised, &reference}) {
+    const stats::Workspace ws = stats::read_workspace((r->directory / "workspace.json").string());
+    const auto& samples = ws.channel("summary").samples;
+    REQUIRE(samples.size() == 3);
+    const double expected[3] = {1000.0, 300.0, 50.0};
+    for (std::size_t s = 0; s < 3; ++s) {
+      double total = 0.0;
+      for (double x : samples[s].data) total += x;
+      CHECK(total == doctest::Approx(expected[s]));
+      bool has_mu = false, has_x2 = false;
+      for (const auto& m : samples[s].modifiers) {
+        has_mu = has_mu || (m.name == "mu" && m.type == "normfactor");
+        has_x2 = has_x2 || (m.name == "x2" && m.type == "histosys");
+      }
+      CHECK(has_mu == (s == 2));
+      CHECK(has_x2 == (s == 0));  // x2 applies to class 0 only
+    }
+    const stats::BinnedLikelihood likelihood(ws);
+    const stats::FitResult fit = stats::fit(likelihood, stats::nominal_asimov_data(likelihood));
+    CHECK(fit.values[likelihood.poi()] == doctest::Approx(1.0).epsilon(1e-2));
+    CHECK(std::isfinite(fit.errors[likelihood.poi()]));
+  }
+  // A score class the label does not have: an error naming key and value, before anything is written.
+  nlohmann::json bad = toy(5.0, "bad");
+  bad["soft_histogram"]["score_class"] = 3;
+  check_contains(error_of([&] { run(config_from_json(bad, "c.json")); }),
+                 {"key 'soft_histogram.score_class' is 3", "3 classes (0 to 2)"});
+  CHECK_FALSE(fs::exists(dir / "bad" / "model.json"));
+}
