@@ -261,33 +261,13 @@ inline std::vector<std::pair<double, double>> profile_scan(Communicator& comm,
                                                            const stats::FitOptions& options = {}) {
   if (comm.size() == 1 || omp_in_parallel())
     return stats::profile_scan(model, data, param, lo, hi, points, options);
-  const int p = model.index(param);
-  require(points >= 1, "profile_scan: points must be >= 1, got ", points);
-  require(std::isfinite(lo) && std::isfinite(hi) && lo <= hi,
-          "profile_scan: need a finite range lo <= hi, got [", lo, ", ", hi, "]");
-  require(lo >= model.lower()[p] && hi <= model.upper()[p], "profile_scan: range [", lo, ", ", hi,
-          "] leaves the bounds of '", param, "' [", model.lower()[p], ", ", model.upper()[p], "]");
-  stats::FitOptions global = options;
-  global.hesse = true;
-  const stats::FitResult best = stats::fit(model, data, global);  // every rank: the reference and the start
-  require(best.floating[static_cast<std::size_t>(p)], "profile_scan: parameter '", param, "' is fixed");
-  const stats::fit_detail::Profile profile(model, data, best, p);
-  auto value_at = [&](long long k) {  // stats::profile_scan's expression, for the same bits
-    return points == 1 ? lo : lo + (hi - lo) * static_cast<int>(k) / (points - 1.0);
-  };
+  const stats::ProfileScan scan(model, data, param, lo, hi, points, options);  // every rank: the global fit
   const Share s = comm.share(points);
   std::vector<double> mine;
   run_collectively(comm, [&] {
-    if (s.end == s.begin) return;
-    Eigen::VectorXd start = profile.predicted_start(value_at(s.begin)), solution;
-    for (long long k = s.begin; k < s.end; ++k) {
-      const double value = value_at(k);
-      double slope = 0.0;
-      bool ok = false;
-      const double nll = profile.at(value, start, solution, slope, ok);
+    for (const auto& [value, q] : scan.block(s.begin, s.end)) {
       mine.push_back(value);
-      mine.push_back(2.0 * (nll - best.nll));
-      start = solution;
+      mine.push_back(q);
     }
   });
   const std::vector<double> all = comm.all_gather(mine);

@@ -336,33 +336,67 @@ inline std::pair<double, double> minos(const BinnedLikelihood& model, const Data
   return out;
 }
 
+// A profile scan set up once: the argument checks, the global fit (with Hesse, for the start of the
+// first point) and the profile. block(begin, end) scans grid points [begin, end) of the `points`
+// equally spaced values in [lo, hi], the first warm-started from the best fit's linear prediction,
+// each later one from the previous solution: pairs (value, 2 * (profiled -log L - global minimum)).
+// stats::profile_scan is block(0, points); distributed::profile_scan gives each rank one block.
+class ProfileScan {
+ public:
+  ProfileScan(const BinnedLikelihood& model, const Data& data, const std::string& param, double lo, double hi,
+              int points, const FitOptions& options)
+      : lo_(lo),
+        hi_(hi),
+        points_(points),
+        best_(checked_fit(model, data, param, lo, hi, points, options)),
+        profile_(model, data, best_, model.index(param)) {}
+
+  int points() const { return points_; }
+  double value(long long k) const { return points_ == 1 ? lo_ : lo_ + (hi_ - lo_) * k / (points_ - 1.0); }
+
+  std::vector<std::pair<double, double>> block(long long begin, long long end) const {
+    std::vector<std::pair<double, double>> out;
+    if (end <= begin) return out;
+    Eigen::VectorXd start = profile_.predicted_start(value(begin)), solution;
+    for (long long k = begin; k < end; ++k) {
+      const double v = value(k);
+      double slope = 0.0;
+      bool ok = false;
+      const double nll = profile_.at(v, start, solution, slope, ok);
+      out.emplace_back(v, 2.0 * (nll - best_.nll));
+      start = solution;
+    }
+    return out;
+  }
+
+ private:
+  static FitResult checked_fit(const BinnedLikelihood& model, const Data& data, const std::string& param,
+                               double lo, double hi, int points, FitOptions options) {
+    const int p = model.index(param);
+    require(points >= 1, "profile_scan: points must be >= 1, got ", points);
+    require(std::isfinite(lo) && std::isfinite(hi) && lo <= hi,
+            "profile_scan: need a finite range lo <= hi, got [", lo, ", ", hi, "]");
+    require(lo >= model.lower()[p] && hi <= model.upper()[p], "profile_scan: range [", lo, ", ", hi,
+            "] leaves the bounds of '", param, "' [", model.lower()[p], ", ", model.upper()[p], "]");
+    options.hesse = true;
+    FitResult best = fit(model, data, options);
+    require(best.floating[static_cast<std::size_t>(p)], "profile_scan: parameter '", param, "' is fixed");
+    return best;
+  }
+
+  double lo_, hi_;
+  int points_;
+  FitResult best_;
+  fit_detail::Profile profile_;
+};
+
 // Profile-likelihood scan of `param` at `points` equally spaced values in [lo, hi]:
 // pairs (value, 2 * (profiled -log L - global minimum)). Each point is warm-started from the last.
 inline std::vector<std::pair<double, double>> profile_scan(const BinnedLikelihood& model, const Data& data,
                                                            const std::string& param, double lo, double hi,
                                                            int points, const FitOptions& options = {}) {
-  const int p = model.index(param);
-  require(points >= 1, "profile_scan: points must be >= 1, got ", points);
-  require(std::isfinite(lo) && std::isfinite(hi) && lo <= hi,
-          "profile_scan: need a finite range lo <= hi, got [", lo, ", ", hi, "]");
-  require(lo >= model.lower()[p] && hi <= model.upper()[p], "profile_scan: range [", lo, ", ", hi,
-          "] leaves the bounds of '", param, "' [", model.lower()[p], ", ", model.upper()[p], "]");
-  FitOptions global = options;
-  global.hesse = true;
-  const FitResult best = fit(model, data, global);
-  require(best.floating[static_cast<std::size_t>(p)], "profile_scan: parameter '", param, "' is fixed");
-  fit_detail::Profile profile(model, data, best, p);
-  std::vector<std::pair<double, double>> out;
-  Eigen::VectorXd start = profile.predicted_start(lo), solution;
-  for (int k = 0; k < points; ++k) {
-    const double value = points == 1 ? lo : lo + (hi - lo) * k / (points - 1.0);
-    double slope = 0.0;
-    bool ok = false;
-    const double nll = profile.at(value, start, solution, slope, ok);
-    out.emplace_back(value, 2.0 * (nll - best.nll));
-    start = solution;
-  }
-  return out;
+  const ProfileScan scan(model, data, param, lo, hi, points, options);
+  return scan.block(0, points);
 }
 
 }  // namespace agnostic::stats
