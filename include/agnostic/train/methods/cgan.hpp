@@ -123,15 +123,21 @@ inline CganConfig cgan_config(const TrainConfig& c) {
       e.fail_at(e.child("keep"), "is ", g.keep, " but only ", g.members,
                 " members are trained; keep must be <= members");
   }
+  // Keys as config_from_json reads them: a null value is no value.
+  auto given = [](const nlohmann::json& j, const char* key) {
+    return j.is_object() && j.contains(key) && !j[key].is_null();
+  };
   const auto& o = c.original;
-  g.optimiser = o.contains("optimiser") ? c.optimiser : cgan_default_optimiser();
-  const bool model = o.contains("model") && o["model"].is_object();
-  if (model && o["model"].contains("activation")) g.activation = c.model.activation;
-  if (model && o["model"].contains("init")) g.init = c.model.init;
-  if (model && (o["model"].contains("hidden") || o["model"].contains("start_from")))
-    fail("config '", c.source,
-         "': key 'model.hidden' / 'model.start_from' is not used by method \"cgan\"; give "
-         "'cgan.generator_hidden' and 'cgan.discriminator_hidden'");
+  g.optimiser = given(o, "optimiser") ? c.optimiser : cgan_default_optimiser();
+  if (given(o, "model")) {
+    const nlohmann::json& m = o["model"];
+    if (given(m, "activation")) g.activation = c.model.activation;
+    if (given(m, "init")) g.init = c.model.init;
+    if (given(m, "hidden") || given(m, "start_from"))
+      fail("config '", c.source,
+           "': key 'model.hidden' / 'model.start_from' is not used by method \"cgan\"; give "
+           "'cgan.generator_hidden' and 'cgan.discriminator_hidden'");
+  }
   return g;
 }
 
