@@ -471,6 +471,51 @@ TEST_CASE("penalty: the step's Lambda equals 004 eq. 2 computed by hand on the b
   CHECK(figures.at("noise_floor_failure") == 0.0);
 }
 
+// Builds a small double network of layer `sizes`, takes the penalised scheme's step gradient through
+// the optimiser's hook (the parameters stay where they are) and checks every component against
+// central finite differences of the step's loss; check_step sees the first step's result.
+template <class CheckStep>
+void check_penalty_gradient(const PreparedData<double>& data, const SystematicVariations<double>& v,
+                            const std::vector<Index>& sizes, const PenalisedOptions& options,
+                            CheckStep&& check_step) {
+  agnostic::Rng init(8);
+  agnostic::Sequential<double> net(sizes, agnostic::Activation::tanh(), agnostic::Activation::identity(),
+                                   init, agnostic::Initialiser::glorot_uniform(), "net");
+  agnostic::SGD<double> sgd(net.parameters(), {.lr = 1.0});
+  std::vector<agnostic::Matrix<double>> gradient;
+  sgd.set_gradient_hook([&](const std::vector<agnostic::Parameter<double>*>& params) {
+    gradient.clear();
+    for (auto* p : params) {
+      gradient.push_back(p->grad);
+      p->grad.setZero();
+    }
+  });
+  PenalisedClassifierScheme<double> scheme(net, sgd, data.train, nullptr, v,
+                                           agnostic::SoftHistogram::uniform(6, 0.0, 1.0), options);
+  agnostic::Rng rng(1);
+  scheme.start_epoch(1, rng);
+  REQUIRE(scheme.batches() == 1);
+  check_step(scheme.step(0));
+  const std::vector<agnostic::Matrix<double>> analytic = gradient;  // the steps below overwrite it
+  const auto params = net.parameters().pointers();
+  REQUIRE(analytic.size() == params.size());
+  const double h = 1e-6;
+  for (std::size_t p = 0; p < params.size(); ++p)
+    for (Index k = 0; k < params[p]->value.size(); ++k) {
+      double& x = params[p]->value.data()[k];
+      const double x0 = x;
+      x = x0 + h;
+      const double plus = scheme.step(0).loss;
+      x = x0 - h;
+      const double minus = scheme.step(0).loss;
+      x = x0;
+      const double fd = (plus - minus) / (2 * h);
+      INFO(params[p]->name << "[" << k << "]: analytic " << analytic[p].data()[k] << ", finite difference "
+                           << fd);
+      CHECK(analytic[p].data()[k] == doctest::Approx(fd).epsilon(1e-5).scale(1e-2));
+    }
+}
+
 TEST_CASE("penalty: the step's gradient (L' + lambda Lambda, shift and weights) against finite differences") {
   const fs::path dir = scratch("penalty_gradient");
   write_toy(dir / "toy.csv", 120, 17);
@@ -481,47 +526,11 @@ TEST_CASE("penalty: the step's gradient (L' + lambda Lambda, shift and weights) 
   const SystematicVariations<double> v(read_systematics(c), data, c.source);
   for (const double min_count : {0.0, 1.0}) {
     INFO("min_count " << min_count);
-    agnostic::Rng init(8);
-    agnostic::Sequential<double> net({2, 5, 1}, agnostic::Activation::tanh(),
-                                     agnostic::Activation::identity(), init,
-                                     agnostic::Initialiser::glorot_uniform(), "net");
-    // SGD whose hook takes the gradient and leaves the parameters where they are.
-    agnostic::SGD<double> sgd(net.parameters(), {.lr = 1.0});
-    std::vector<agnostic::Matrix<double>> gradient;
-    sgd.set_gradient_hook([&](const std::vector<agnostic::Parameter<double>*>& params) {
-      gradient.clear();
-      for (auto* p : params) {
-        gradient.push_back(p->grad);
-        p->grad.setZero();
-      }
-    });
-    PenalisedClassifierScheme<double> scheme(net, sgd, data.train, nullptr, v,
-                                             agnostic::SoftHistogram::uniform(6, 0.0, 1.0),
-                                             {.batch_size = 1000, .min_count = min_count});
-    agnostic::Rng rng(1);
-    scheme.start_epoch(1, rng);
-    REQUIRE(scheme.batches() == 1);
-    const StepResult r = scheme.step(0);
-    CHECK(r.parts.at("penalty_x2_up") > 0.0);
-    CHECK(r.parts.at("penalty_noise_up") > 0.0);
-    const std::vector<agnostic::Matrix<double>> analytic = gradient;  // the steps below overwrite it
-    const auto params = net.parameters().pointers();
-    REQUIRE(analytic.size() == params.size());
-    const double h = 1e-6;
-    for (std::size_t p = 0; p < params.size(); ++p)
-      for (Index k = 0; k < params[p]->value.size(); ++k) {
-        double& x = params[p]->value.data()[k];
-        const double x0 = x;
-        x = x0 + h;
-        const double plus = scheme.step(0).loss;
-        x = x0 - h;
-        const double minus = scheme.step(0).loss;
-        x = x0;
-        const double fd = (plus - minus) / (2 * h);
-        INFO(params[p]->name << "[" << k << "]: analytic " << analytic[p].data()[k] << ", finite difference "
-                             << fd);
-        CHECK(analytic[p].data()[k] == doctest::Approx(fd).epsilon(1e-5).scale(1e-2));
-      }
+    check_penalty_gradient(data, v, {2, 5, 1}, {.batch_size = 1000, .min_count = min_count},
+                           [](const StepResult& r) {
+                             CHECK(r.parts.at("penalty_x2_up") > 0.0);
+                             CHECK(r.parts.at("penalty_noise_up") > 0.0);
+                           });
   }
 }
 
@@ -978,47 +987,13 @@ TEST_CASE("penalty, 3 classes: the step's gradient against finite differences") 
   const SystematicVariations<double> v(read_systematics(c), data, c.source);
   for (const auto& [score_class, min_count] : {std::pair{Index{2}, 1.0}, std::pair{Index{0}, 0.0}}) {
     INFO("score_class " << score_class << ", min_count " << min_count);
-    agnostic::Rng init(8);
-    agnostic::Sequential<double> net({2, 5, 3}, agnostic::Activation::tanh(),
-                                     agnostic::Activation::identity(), init,
-                                     agnostic::Initialiser::glorot_uniform(), "net");
-    agnostic::SGD<double> sgd(net.parameters(), {.lr = 1.0});
-    std::vector<agnostic::Matrix<double>> gradient;
-    sgd.set_gradient_hook([&](const std::vector<agnostic::Parameter<double>*>& params) {
-      gradient.clear();
-      for (auto* p : params) {
-        gradient.push_back(p->grad);
-        p->grad.setZero();
-      }
-    });
-    PenalisedClassifierScheme<double> scheme(
-        net, sgd, data.train, nullptr, v, agnostic::SoftHistogram::uniform(6, 0.0, 1.0),
-        {.batch_size = 1000, .min_count = min_count, .score_class = score_class});
-    agnostic::Rng rng(1);
-    scheme.start_epoch(1, rng);
-    REQUIRE(scheme.batches() == 1);
-    const StepResult r = scheme.step(0);
-    CHECK(r.parts.at("penalty_x2_up") > 0.0);
-    CHECK(r.parts.at("penalty_noise_up") > 0.0);
-    CHECK(r.loss > r.parts.at("cross_entropy"));
-    const std::vector<agnostic::Matrix<double>> analytic = gradient;
-    const auto params = net.parameters().pointers();
-    REQUIRE(analytic.size() == params.size());
-    const double h = 1e-6;
-    for (std::size_t q = 0; q < params.size(); ++q)
-      for (Index k = 0; k < params[q]->value.size(); ++k) {
-        double& x = params[q]->value.data()[k];
-        const double x0 = x;
-        x = x0 + h;
-        const double plus = scheme.step(0).loss;
-        x = x0 - h;
-        const double minus = scheme.step(0).loss;
-        x = x0;
-        const double fd = (plus - minus) / (2 * h);
-        INFO(params[q]->name << "[" << k << "]: analytic " << analytic[q].data()[k] << ", finite difference "
-                             << fd);
-        CHECK(analytic[q].data()[k] == doctest::Approx(fd).epsilon(1e-5).scale(1e-2));
-      }
+    check_penalty_gradient(data, v, {2, 5, 3},
+                           {.batch_size = 1000, .min_count = min_count, .score_class = score_class},
+                           [](const StepResult& r) {
+                             CHECK(r.parts.at("penalty_x2_up") > 0.0);
+                             CHECK(r.parts.at("penalty_noise_up") > 0.0);
+                             CHECK(r.loss > r.parts.at("cross_entropy"));
+                           });
   }
 }
 

@@ -81,19 +81,27 @@
 
 namespace agnostic::train {
 
-// The sigmoid scores of a one-logit network on standardised `features`, in chunks.
-template <class T>
-Vector<double> sigmoid_scores(Sequential<T>& net, const Matrix<T>& features, Index chunk = 8192) {
-  Vector<double> out(features.rows());
+// Runs `net` on standardised `features` in chunks of `chunk` rows (one tape, cleared per chunk) and
+// calls use(first_row, logits) with each chunk's outputs.
+template <class T, class Use>
+void for_each_logit_chunk(Sequential<T>& net, const Matrix<T>& features, Index chunk, Use&& use) {
   Tape<T> tape;
   for (Index begin = 0; begin < features.rows(); begin += chunk) {
     const Index n = std::min(chunk, features.rows() - begin);
     tape.clear();
     const Matrix<T> x = features.middleRows(begin, n);
-    const Var<T> z = net(tape, tape.input(x));
-    for (Index k = 0; k < n; ++k)
-      out(begin + k) = 1.0 / (1.0 + std::exp(-static_cast<double>(z.value()(k, 0))));
+    use(begin, net(tape, tape.input(x)).value());
   }
+}
+
+// The sigmoid scores of a one-logit network on standardised `features`, in chunks.
+template <class T>
+Vector<double> sigmoid_scores(Sequential<T>& net, const Matrix<T>& features, Index chunk = 8192) {
+  Vector<double> out(features.rows());
+  for_each_logit_chunk(net, features, chunk, [&](Index begin, const Matrix<T>& z) {
+    for (Index k = 0; k < z.rows(); ++k)
+      out(begin + k) = 1.0 / (1.0 + std::exp(-static_cast<double>(z(k, 0))));
+  });
   return out;
 }
 
@@ -107,18 +115,14 @@ Vector<double> class_scores(Sequential<T>& net, const Matrix<T>& features, Index
   require(score_class >= 0 && score_class < net.output_size(), "class_scores: class ", score_class,
           " of a network with ", net.output_size(), " outputs");
   Vector<double> out(features.rows());
-  Tape<T> tape;
-  for (Index begin = 0; begin < features.rows(); begin += chunk) {
-    const Index n = std::min(chunk, features.rows() - begin);
-    tape.clear();
-    const Matrix<T> x = features.middleRows(begin, n);
-    const Matrix<double> z = net(tape, tape.input(x)).value().template cast<double>();
-    for (Index k = 0; k < n; ++k) {
+  for_each_logit_chunk(net, features, chunk, [&](Index begin, const Matrix<T>& logits) {
+    const Matrix<double> z = logits.template cast<double>();
+    for (Index k = 0; k < z.rows(); ++k) {
       const double top = z.row(k).maxCoeff();
       const double total = (z.row(k).array() - top).exp().sum();
       out(begin + k) = std::exp(z(k, score_class) - top) / total;
     }
-  }
+  });
   return out;
 }
 
