@@ -47,5 +47,6 @@ inline nlohmann::json training_result(const char* workload, const BenchOptions& 
           {"gflops", steps_per_s * flops / 1e9},
           {"eigen_gemm_gflops", gemm_reference_gflops(shapes, options.repeats)},
           {"repeats", options.repeats},
-          {"openmp_waiting", openmp_waiting()}};
+          {"openmp_waiting", openmp_waiting()},
+          {"heap_settings", std::getenv("AGNOSTIC_HEAP_SETTINGS") ? std::getenv("AGNOSTIC_HEAP_SETTINGS") : "?"}};
 }

@@ -14,6 +14,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "agnostic/core/heap_settings.hpp"
+
 namespace agnostic {
 
 // How idle OpenMP threads wait between parallel regions decides most of the speed of small
