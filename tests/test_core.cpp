@@ -5,6 +5,8 @@
 #include <agnostic/core/rng.hpp>
 #include <agnostic/core/threads.hpp>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 using namespace agnostic;
@@ -77,4 +79,27 @@ TEST_CASE("OpenMP waiting: the short spin only when our threads fit beside the o
   CHECK_FALSE(agnostic::node_is_idle_for(2, -1.0, 2));  // load unknown: passive
   CHECK(agnostic::other_runnable_work() >= 0.0);        // /proc/loadavg is readable here
   CHECK(agnostic::usable_cores() >= 1);
+}
+
+TEST_CASE("heap settings: applied at start-up unless the user set glibc's malloc variables") {
+  const std::string at_start =
+      std::getenv("AGNOSTIC_HEAP_SETTINGS") ? std::getenv("AGNOSTIC_HEAP_SETTINGS") : "";
+#if defined(__GLIBC__)
+  CHECK(!at_start.empty());
+  // The user's choice stands: with a MALLOC_ variable set nothing is changed, and it says so.
+  REQUIRE(setenv("MALLOC_TOP_PAD_", "1048576", 1) == 0);
+  CHECK_FALSE(agnostic::keep_freed_memory_for_products());
+  CHECK(std::string(std::getenv("AGNOSTIC_HEAP_SETTINGS")) == "glibc's, as the environment sets them");
+  REQUIRE(unsetenv("MALLOC_TOP_PAD_") == 0);
+  REQUIRE(setenv("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=1000000", 1) == 0);
+  CHECK_FALSE(agnostic::keep_freed_memory_for_products());
+  REQUIRE(unsetenv("GLIBC_TUNABLES") == 0);
+  // Without them the thresholds are set (where the allocator is glibc's own: not under ASan, whose
+  // allocator refuses mallopt and is then reported as leaving glibc's defaults).
+  const bool set = agnostic::keep_freed_memory_for_products();
+  CHECK(std::string(std::getenv("AGNOSTIC_HEAP_SETTINGS")) ==
+        (set ? "mmap threshold 32 MiB, trim threshold 64 MiB" : "glibc's defaults"));
+#else
+  CHECK(at_start.empty());
+#endif
 }
