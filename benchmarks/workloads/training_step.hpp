@@ -40,13 +40,14 @@ inline nlohmann::json training_result(const char* workload, const BenchOptions& 
                                       const std::vector<DenseShape>& shapes) {
   double flops = 0;
   for (const auto& s : shapes) flops += 6.0 * static_cast<double>(s.batch * s.n_in * s.n_out);
-  return {{"workload", workload},
-          {"threads", options.threads},
-          {"events_per_s", steps_per_s * static_cast<double>(batch)},
-          {"ms_per_step", 1e3 / steps_per_s},
-          {"gflops", steps_per_s * flops / 1e9},
-          {"eigen_gemm_gflops", gemm_reference_gflops(shapes, options.repeats)},
-          {"repeats", options.repeats},
-          {"openmp_waiting", openmp_waiting()},
-          {"heap_settings", std::getenv("AGNOSTIC_HEAP_SETTINGS") ? std::getenv("AGNOSTIC_HEAP_SETTINGS") : "?"}};
+  return {
+      {"workload", workload},
+      {"threads", options.threads},
+      {"events_per_s", steps_per_s * static_cast<double>(batch)},
+      {"ms_per_step", 1e3 / steps_per_s},
+      {"gflops", steps_per_s * flops / 1e9},
+      {"eigen_gemm_gflops", gemm_reference_gflops(shapes, options.repeats)},
+      {"repeats", options.repeats},
+      {"openmp_waiting", openmp_waiting()},
+      {"heap_settings", std::getenv("AGNOSTIC_HEAP_SETTINGS") ? std::getenv("AGNOSTIC_HEAP_SETTINGS") : "?"}};
 }
