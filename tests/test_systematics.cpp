@@ -985,7 +985,10 @@ TEST_CASE("penalty, 3 classes: the step's gradient against finite differences") 
   const PreparedData<double> data = prepare_data<double>(c);
   REQUIRE(data.classes == 3);
   const SystematicVariations<double> v(read_systematics(c), data, c.source);
-  for (const auto& [score_class, min_count] : {std::pair{Index{2}, 1.0}, std::pair{Index{0}, 0.0}}) {
+  for (const auto& setting : {std::pair{Index{2}, 1.0}, std::pair{Index{0}, 0.0}}) {
+    // Named copies, not a structured binding: clang 14 cannot capture bindings in INFO's lambda.
+    const Index score_class = setting.first;
+    const double min_count = setting.second;
     INFO("score_class " << score_class << ", min_count " << min_count);
     check_penalty_gradient(data, v, {2, 5, 3},
                            {.batch_size = 1000, .min_count = min_count, .score_class = score_class},
