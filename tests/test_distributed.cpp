@@ -352,7 +352,7 @@ TEST_CASE("distributed toy upper limit (--upper-limit --toys N): limit, band, sc
   CHECK(outside.find("toy_cls") != std::string::npos);
 }
 
-TEST_CASE("distributed profile scan: blocks of points per rank agree with one process's walk") {
+TEST_CASE("distributed profile scan: blocks of points per rank give one process's scan bit for bit") {
   using namespace agnostic::stats;
   const BinnedLikelihood model = w6_model();
   const std::string poi = model.names()[static_cast<std::size_t>(model.poi())];
@@ -364,19 +364,12 @@ TEST_CASE("distributed profile scan: blocks of points per rank agree with one pr
       const auto shared = distributed::profile_scan(world(), model, data, poi, 0.0, 5.0, points);
       REQUIRE(shared.size() == alone.size());
       std::vector<double> mus, q;
-      double worst = 0.0;
       for (std::size_t k = 0; k < alone.size(); ++k) {
         mus.push_back(shared[k].first);
         q.push_back(shared[k].second);
-        CHECK(shared[k].first == alone[k].first);  // the same POI values, bit for bit
-        worst = std::max(worst, std::abs(shared[k].second - alone[k].second));
+        CHECK(shared[k].first == alone[k].first);
+        CHECK(shared[k].second == alone[k].second);
       }
-      // Rank 0's block is one process's walk: bit for bit.
-      const distributed::Share first = distributed::share_of(points, 0, world().size());
-      for (long long k = first.begin; k < first.end; ++k)
-        CHECK(shared[static_cast<std::size_t>(k)].second == alone[static_cast<std::size_t>(k)].second);
-      MESSAGE(points << " points: max |q(2 ranks) - q(1 process)| = " << worst);
-      CHECK(worst < 1e-9);
       CHECK(same_on_every_rank(mus));
       CHECK(same_on_every_rank(q));
     }

@@ -248,12 +248,9 @@ inline stats::ToyUpperLimit toy_upper_limit(Communicator& comm, const stats::Bin
 }
 
 // stats::profile_scan with the points split across the ranks: rank r scans its contiguous block of
-// the grid (comm.share), the first point of a block warm-started from the best fit's linear
-// prediction (fit_detail::Profile::predicted_start, as stats::profile_scan starts its first point),
-// each later point from the previous solution; the blocks are gathered in grid order on every rank.
-// The POI values are bit for bit stats::profile_scan's, and so are the results of rank 0's block;
-// the other blocks' first points start elsewhere than one process's walk, so their profiled minima
-// agree with it only to the minimiser's tolerance (measured in docs/distributed.md).
+// the grid (comm.share) and the blocks are gathered in grid order on every rank. Every point starts
+// from the best fit's linear prediction at its own value (stats::ProfileScan), so the result is bit
+// for bit stats::profile_scan's for any number of ranks.
 inline std::vector<std::pair<double, double>> profile_scan(Communicator& comm,
                                                            const stats::BinnedLikelihood& model,
                                                            const stats::Data& data, const std::string& param,

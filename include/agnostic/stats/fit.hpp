@@ -336,11 +336,13 @@ inline std::pair<double, double> minos(const BinnedLikelihood& model, const Data
   return out;
 }
 
-// A profile scan set up once: the argument checks, the global fit (with Hesse, for the start of the
-// first point) and the profile. block(begin, end) scans grid points [begin, end) of the `points`
-// equally spaced values in [lo, hi], the first warm-started from the best fit's linear prediction,
-// each later one from the previous solution: pairs (value, 2 * (profiled -log L - global minimum)).
-// stats::profile_scan is block(0, points); distributed::profile_scan gives each rank one block.
+// A profile scan set up once: the argument checks, the global fit (with Hesse) and the profile.
+// block(begin, end) scans grid points [begin, end) of the `points` equally spaced values in [lo, hi]:
+// pairs (value, 2 * (profiled -log L - global minimum)). Every point starts from the best fit's
+// linear prediction of the other parameters at its value (Profile::predicted_start), not from its
+// neighbour's solution, so a point's result does not depend on which points were scanned before it:
+// any split of the grid (distributed::profile_scan gives each MPI rank one block) gives the same bits
+// as stats::profile_scan, which is block(0, points).
 class ProfileScan {
  public:
   ProfileScan(const BinnedLikelihood& model, const Data& data, const std::string& param, double lo, double hi,
@@ -357,14 +359,13 @@ class ProfileScan {
   std::vector<std::pair<double, double>> block(long long begin, long long end) const {
     std::vector<std::pair<double, double>> out;
     if (end <= begin) return out;
-    Eigen::VectorXd start = profile_.predicted_start(value(begin)), solution;
+    Eigen::VectorXd solution;
     for (long long k = begin; k < end; ++k) {
       const double v = value(k);
       double slope = 0.0;
       bool ok = false;
-      const double nll = profile_.at(v, start, solution, slope, ok);
+      const double nll = profile_.at(v, profile_.predicted_start(v), solution, slope, ok);
       out.emplace_back(v, 2.0 * (nll - best_.nll));
-      start = solution;
     }
     return out;
   }
@@ -391,7 +392,8 @@ class ProfileScan {
 };
 
 // Profile-likelihood scan of `param` at `points` equally spaced values in [lo, hi]:
-// pairs (value, 2 * (profiled -log L - global minimum)). Each point is warm-started from the last.
+// pairs (value, 2 * (profiled -log L - global minimum)), each point started from the best fit's
+// linear prediction (ProfileScan).
 inline std::vector<std::pair<double, double>> profile_scan(const BinnedLikelihood& model, const Data& data,
                                                            const std::string& param, double lo, double hi,
                                                            int points, const FitOptions& options = {}) {
