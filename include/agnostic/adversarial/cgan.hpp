@@ -300,9 +300,25 @@ class CganScheme : public train::TrainingScheme<T> {
   }
 
  private:
+  // Fresh noise for the gathered rows. Under data-parallel training every process draws the noise of
+  // the whole global batch, in the order one process draws it, and keeps the rows of its share (rank
+  // r: rows r, r + K, ..., as train::shard_rows shares the events), so K processes train on the
+  // noise one process would have drawn and agree with it to float rounding.
   void draw_noise() {
-    for (Index j = 0; j < noise_.cols(); ++j)
-      for (Index i = 0; i < noise_.rows(); ++i) noise_(i, j) = static_cast<T>(noise_rng_.normal());
+    const train::BatchShard& s = train::batch_shard();
+    const Index global = options_.batch_size;
+    const bool shared = s.ranks > 1 && global >= s.ranks;
+    for (Index j = 0; j < noise_.cols(); ++j) {
+      if (!shared) {
+        for (Index i = 0; i < noise_.rows(); ++i) noise_(i, j) = static_cast<T>(noise_rng_.normal());
+        continue;
+      }
+      Index mine = 0;
+      for (Index i = 0; i < global; ++i) {
+        const T z = static_cast<T>(noise_rng_.normal());
+        if (i % s.ranks == s.rank) noise_(mine++, j) = z;
+      }
+    }
   }
   // The step's buffers for n events (allocates only when n changes).
   void size_batch(Index n) {
