@@ -108,6 +108,19 @@ std::vector<double> train_classifier(Index epochs, const DataParallel& dp) {
   return values_of(run.model.parameters());
 }
 
+// Trains twice on the ranks and once as one process: the same bits twice, the same parameters on
+// every rank, and one process's parameters to float rounding.
+template <class Train>
+void check_data_parallel_training(const char* what, Train&& train) {
+  const std::vector<double> ranks = train(world().data_parallel()), again = train(world().data_parallel());
+  const std::vector<double> alone = train(DataParallel{});
+  CHECK(bit_identical(ranks, again));
+  CHECK(same_on_every_rank(ranks));
+  const double d = max_difference(ranks, alone);
+  MESSAGE(what << ": max |w(2 ranks) - w(1 process)| = " << d);
+  CHECK(d < 1e-5);
+}
+
 fs::path scratch(const std::string& name) {
   const fs::path dir = fs::path(AGNOSTIC_BINARY_DIR) / "test_distributed" / name;
   if (world().rank() == 0) {
@@ -199,13 +212,7 @@ TEST_CASE("data-parallel ADNN (mixed batches, two optimisers): ranks agree with 
     trainer.fit();
     return values_of(classifier.parameters() + adversary.parameters());
   };
-  const std::vector<double> ranks = train(world().data_parallel()), again = train(world().data_parallel());
-  const std::vector<double> alone = train(DataParallel{});
-  CHECK(bit_identical(ranks, again));
-  CHECK(same_on_every_rank(ranks));
-  const double d = max_difference(ranks, alone);
-  MESSAGE("ADNN: max |w(2 ranks) - w(1 process)| = " << d);
-  CHECK(d < 1e-5);
+  check_data_parallel_training("ADNN", train);
 }
 
 TEST_CASE(
@@ -241,13 +248,7 @@ TEST_CASE(
     trainer.fit();
     return values_of(classifier.parameters() + domain.parameters());
   };
-  const std::vector<double> ranks = train(world().data_parallel()), again = train(world().data_parallel());
-  const std::vector<double> alone = train(DataParallel{});
-  CHECK(bit_identical(ranks, again));
-  CHECK(same_on_every_rank(ranks));
-  const double d_max = max_difference(ranks, alone);
-  MESSAGE("DANN: max |w(2 ranks) - w(1 process)| = " << d_max);
-  CHECK(d_max < 1e-5);
+  check_data_parallel_training("DANN", train);
 }
 
 TEST_CASE(
@@ -276,13 +277,7 @@ TEST_CASE(
     trainer.fit();
     return values_of(g.parameters() + d.parameters() + scheme.average().parameters());
   };
-  const std::vector<double> ranks = train(world().data_parallel()), again = train(world().data_parallel());
-  const std::vector<double> alone = train(DataParallel{});
-  CHECK(bit_identical(ranks, again));
-  CHECK(same_on_every_rank(ranks));
-  const double d_max = max_difference(ranks, alone);
-  MESSAGE("cGAN: max |w(2 ranks) - w(1 process)| = " << d_max);
-  CHECK(d_max < 1e-5);
+  check_data_parallel_training("cGAN", train);
 }
 
 TEST_CASE("data-parallel resume: 2 epochs + resume to 5 gives the bits of 5 uninterrupted epochs") {
