@@ -127,6 +127,19 @@ struct TrainConfig {
 // The checked view of a config section (core/config_section.hpp), under its training name.
 using ConfigSection = agnostic::ConfigSection;
 
+// The section of `method` in a config whose method it is, or an error naming the config file, the
+// missing key and what the section must hold at least (`needs`).
+inline const nlohmann::json& required_method_section(const TrainConfig& c, const std::string& method,
+                                                     const std::string& needs) {
+  require(c.method == method, "config '", c.source, "': ", method, "_config on a config whose method is \"",
+          c.method, "\"");
+  const auto it = c.sections.find(method);
+  if (it == c.sections.end())
+    fail("config '", c.source, "': key '", method, "' is missing; method \"", method, "\" needs at least ",
+         needs);
+  return it->second;
+}
+
 namespace config_detail {
 
 using Section = ConfigSection;

@@ -42,16 +42,10 @@ struct AdnnConfig {
 // Reads and checks the "adnn" section of a config whose method is "adnn"; every error names the
 // config file, the key, the value and what is allowed.
 inline AdnnConfig adnn_config(const TrainConfig& c) {
-  require(c.method == "adnn", "config '", c.source, "': adnn_config on a config whose method is \"", c.method,
-          "\"");
-  const auto it = c.sections.find("adnn");
-  if (it == c.sections.end())
-    fail("config '", c.source,
-         "': key 'adnn' is missing; method \"adnn\" needs at least {\"adversary_class\": <the class whose "
-         "events "
-         "train the adversary>}");
+  const nlohmann::json& section = required_method_section(
+      c, "adnn", "{\"adversary_class\": <the class whose events train the adversary>}");
   const ConfigSection s(
-      it->second, "adnn", c.source,
+      section, "adnn", c.source,
       {"alpha", "alpha_schedule", "adversary_class", "adversary_hidden", "adversary_input", "adversary_steps",
        "pretrain_classifier_epochs", "pretrain_adversary_epochs", "adversary_optimiser"});
   AdnnConfig a;

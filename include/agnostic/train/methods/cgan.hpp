@@ -73,14 +73,9 @@ inline OptimiserConfig cgan_default_optimiser() {
 // Reads and checks the "cgan" section; errors name the config file, the key, the value and what is
 // allowed.
 inline CganConfig cgan_config(const TrainConfig& c) {
-  require(c.method == "cgan", "config '", c.source, "': cgan_config on a config whose method is \"", c.method,
-          "\"");
-  const auto it = c.sections.find("cgan");
-  if (it == c.sections.end())
-    fail("config '", c.source,
-         "': key 'cgan' is missing; method \"cgan\" needs at least {\"conditions\": [<conditioning "
-         "columns>]}");
-  const ConfigSection s(it->second, "cgan", c.source,
+  const nlohmann::json& section =
+      required_method_section(c, "cgan", "{\"conditions\": [<conditioning columns>]}");
+  const ConfigSection s(section, "cgan", c.source,
                         {"conditions", "latent", "generator_hidden", "discriminator_hidden",
                          "discriminator_steps", "blind", "generator_average", "ensemble"});
   CganConfig g;
