@@ -1,13 +1,12 @@
 #pragma once
 // Small pieces shared by the commands: option parsing (reading data and writing CSV live in io/).
-#include <cmath>
-#include <exception>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "agnostic/core/error.hpp"
+#include "agnostic/core/number_text.hpp"
 #include "agnostic/io/csv_writer.hpp"
 #include "agnostic/io/data_file.hpp"
 #include "agnostic/io/table.hpp"
@@ -33,28 +32,15 @@ struct ParsedArguments {
 
 // An option's value as a finite number, or an error naming the option and the text.
 inline double parse_number(const std::string& option, const std::string& text) {
-  std::size_t used = 0;
   double value = 0.0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  require(used == text.size() && !text.empty() && std::isfinite(value), "option ", option,
-          ": expected a number, got '", text, "'");
+  require(read_finite_number(text, value), "option ", option, ": expected a number, got '", text, "'");
   return value;
 }
 
 // An option's value as a whole number >= minimum, or an error naming the option and the text.
 inline long long parse_integer(const std::string& option, const std::string& text, long long minimum) {
-  std::size_t used = 0;
   long long value = 0;
-  try {
-    value = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  require(used == text.size() && !text.empty(), "option ", option, ": expected an integer, got '", text, "'");
+  require(read_whole_number(text, value), "option ", option, ": expected an integer, got '", text, "'");
   require(value >= minimum, "option ", option, ": must be >= ", minimum, ", got ", value);
   return value;
 }

@@ -27,6 +27,7 @@
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/json_file.hpp"
 #include "agnostic/core/matrix.hpp"
+#include "agnostic/core/number_text.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/io/model_file.hpp"
 #include "agnostic/io/table.hpp"
@@ -266,27 +267,15 @@ inline ColumnCut parse_column_cut(const std::string& text) {
   c.column = text.substr(0, at);
   c.greater = text[at] == '>';
   const std::string v = text.substr(at + 1);
-  std::size_t used = 0;
-  try {
-    c.value = std::stod(v, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  require(used == v.size() && std::isfinite(c.value), "cut '", text, "': '", v, "' is not a finite number");
+  require(read_finite_number(v, c.value), "cut '", text, "': '", v, "' is not a finite number");
   return c;
 }
 
 // Bin edges as `agnostic template --bins` takes them: "e0,e1,...,eB" or "B:LO:HI" (B equal bins).
 inline std::vector<double> parse_bin_edges(const std::string& text) {
   auto number = [&](const std::string& t) {
-    std::size_t used = 0;
     double v = 0.0;
-    try {
-      v = std::stod(t, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    require(used == t.size() && !t.empty() && std::isfinite(v), "bins '", text, "': '", t,
+    require(read_finite_number(t, v), "bins '", text, "': '", t,
             "' is not a finite number (expected e0,e1,...,eB or B:LO:HI)");
     return v;
   };
