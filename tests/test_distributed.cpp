@@ -332,7 +332,7 @@ TEST_CASE("distributed toys: the ranks' shares, gathered, are bit for bit one pr
   // A toy CLs scan, its 3 points shared by the 2 ranks.
   const std::vector<double> grid{0.5, 1.0, 2.0};
   const std::vector<ToyClsResult> scan =
-      distributed::toy_cls_scan(world(), model, model.observed(), grid, 30, 9, TestStatistic::qtilde);
+      distributed::toy_cls_points(world(), model, model.observed(), grid, 30, 9, TestStatistic::qtilde);
   REQUIRE(scan.size() == grid.size());
   for (std::size_t k = 0; k < grid.size(); ++k) {
     const ToyClsResult one = toy_cls(model, model.observed(), grid[k], 30, 9, TestStatistic::qtilde);

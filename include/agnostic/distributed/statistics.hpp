@@ -227,14 +227,6 @@ inline stats::ToyClsResult toy_cls(Communicator& comm, const stats::BinnedLikeli
   return toy_cls_points(comm, model, data, {mu}, toys, seed, statistic, options).front();
 }
 
-// stats::toy_cls at every POI value of `grid` (toy_cls_points; kept under its older name).
-inline std::vector<stats::ToyClsResult> toy_cls_scan(Communicator& comm, const stats::BinnedLikelihood& model,
-                                                     const stats::Data& data, const std::vector<double>& grid,
-                                                     int toys, std::uint64_t seed,
-                                                     stats::TestStatistic statistic) {
-  return toy_cls_points(comm, model, data, grid, toys, seed, statistic);
-}
-
 // stats::toy_upper_limit with the toys of every grid point shared across the ranks: the same limit,
 // band and scan.
 inline stats::ToyUpperLimit toy_upper_limit(Communicator& comm, const stats::BinnedLikelihood& model,
