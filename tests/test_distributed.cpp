@@ -11,14 +11,17 @@
 #include <agnostic/core/threads.hpp>
 #include <agnostic/distributed/communicator.hpp>
 #include <agnostic/distributed/statistics.hpp>
+#include <agnostic/io/model_file.hpp>
 #include <agnostic/optim/adam.hpp>
 #include <agnostic/optim/sgd.hpp>
 #include <agnostic/stats/limits.hpp>
 #include <agnostic/stats/toys.hpp>
 #include <agnostic/stats/workspace.hpp>
 #include <agnostic/train/classifier.hpp>
+#include <agnostic/train/run.hpp>
 #include <agnostic/train/trainer.hpp>
 #include <agnostic/train/tune.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -117,7 +120,7 @@ void check_data_parallel_training(const char* what, Train&& train) {
   CHECK(bit_identical(ranks, again));
   CHECK(same_on_every_rank(ranks));
   const double d = max_difference(ranks, alone);
-  MESSAGE(what << ": max |w(2 ranks) - w(1 process)| = " << d);
+  MESSAGE(std::string(what) << ": max |w(2 ranks) - w(1 process)| = " << d);
   CHECK(d < 1e-5);
 }
 
@@ -135,7 +138,8 @@ fs::path scratch(const std::string& name) {
 
 TEST_CASE("communicator: the sum over ranks is exact, the same on every rank, any length") {
   const int k = world().size(), r = world().rank();
-  for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{3}, std::size_t{1001}}) {
+  for (std::size_t n :
+       {std::size_t{0}, std::size_t{1}, std::size_t{3}, std::size_t{1001}, std::size_t{1025}}) {
     CAPTURE(n);
     std::vector<double> v(n);
     for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<double>(i) + 0.25 * (r + 1);
@@ -143,6 +147,20 @@ TEST_CASE("communicator: the sum over ranks is exact, the same on every rank, an
     for (std::size_t i = 0; i < n; ++i)
       CHECK(v[i] == static_cast<double>(k) * static_cast<double>(i) + 0.25 * k * (k + 1) / 2);
     CHECK(same_on_every_rank(v));
+  }
+  // The two ways of summing (short vectors gathered whole, long ones in chunks) give the same bits:
+  // values whose sums round, so that a different order would show.
+  for (std::size_t n : {std::size_t{1}, std::size_t{7}, std::size_t{1024}, std::size_t{3001}}) {
+    CAPTURE(n);
+    std::vector<double> gathered(n);
+    for (std::size_t i = 0; i < n; ++i) gathered[i] = 0.1 * (r + 1) + 1e-9 * static_cast<double>(i) / (r + 3);
+    std::vector<double> chunked = gathered, dispatched = gathered;
+    world().sum_gathered(std::span<double>(gathered));
+    world().sum_in_chunks(std::span<double>(chunked));
+    world().sum(std::span<double>(dispatched));
+    CHECK(bit_identical(gathered, chunked));
+    CHECK(bit_identical(gathered, dispatched));
+    CHECK(same_on_every_rank(gathered));
   }
   // all_gather concatenates in rank order, whatever the lengths.
   std::vector<double> mine(static_cast<std::size_t>(r + 1), static_cast<double>(r));
@@ -156,7 +174,8 @@ TEST_CASE("communicator: the sum over ranks is exact, the same on every rank, an
 }
 
 TEST_CASE("communicator: time of one sum of a W1- and a W2-sized gradient (reported, not checked)") {
-  for (std::size_t n : {std::size_t{4416}, std::size_t{140325}}) {  // W1, W2 parameter counts
+  // A loss's batch totals (2), then the W1 and W2 parameter counts.
+  for (std::size_t n : {std::size_t{2}, std::size_t{4416}, std::size_t{140325}}) {
     std::vector<double> v(n, 1.0);
     world().barrier();
     const auto start = std::chrono::steady_clock::now();
@@ -188,31 +207,51 @@ TEST_CASE("data-parallel classifier: 2 ranks and one process with the same globa
   CHECK(d < 1e-5);
 }
 
+namespace {
+
+// Unequal event weights, the same on every rank: 0.2 ... 2.0.
+Vector<float> unequal_weights(Index n, std::uint64_t seed) {
+  Rng rng(seed);
+  Vector<float> w(n);
+  for (Index i = 0; i < n; ++i) w(i) = static_cast<float>(rng.uniform(0.2, 2.0));
+  return w;
+}
+
+// ADNN on `data` for 4 epochs (one of each pretraining, two of the game); its parameters.
+std::vector<double> train_adnn(const Dataset<float>& data, const DataParallel& dp) {
+  Rng init(2);
+  Sequential<float> classifier({4, 10, 8, 3}, Activation::relu(), Activation::identity(), init,
+                               Initialiser::glorot_uniform(), "classifier");
+  Sequential<float> adversary({8, 6, 3}, Activation::relu(), Activation::identity(), init,
+                              Initialiser::glorot_uniform(), "adversary");
+  Adam<float> c_opt(classifier.parameters(), {.lr = 1e-2});
+  Adam<float> a_opt(adversary.parameters(), {.lr = 1e-2});
+  // 100 adversary-class events of 300: batches of 60 hold 20 of them, 10 per rank.
+  adversarial::AdnnScheme<float> scheme(classifier, adversary, c_opt, a_opt, data, nullptr,
+                                        {.alpha = {adversarial::StrengthShape::constant, 5.0},
+                                         .adversary_steps = 2,
+                                         .pretrain_classifier_epochs = 1,
+                                         .pretrain_adversary_epochs = 1,
+                                         .game_epochs = 2,
+                                         .batch_size = 60});
+  TrainerOptions o = options(scheme.total_epochs(), dp);
+  o.warmup_epochs = scheme.warmup_epochs();
+  Trainer<float> trainer(scheme, o);
+  trainer.fit();
+  return values_of(classifier.parameters() + adversary.parameters());
+}
+
+}  // namespace
+
 TEST_CASE("data-parallel ADNN (mixed batches, two optimisers): ranks agree with one process") {
-  const Dataset<float> data = three_class_data(300, 5);
-  auto train = [&](const DataParallel& dp) {
-    Rng init(2);
-    Sequential<float> classifier({4, 10, 8, 3}, Activation::relu(), Activation::identity(), init,
-                                 Initialiser::glorot_uniform(), "classifier");
-    Sequential<float> adversary({8, 6, 3}, Activation::relu(), Activation::identity(), init,
-                                Initialiser::glorot_uniform(), "adversary");
-    Adam<float> c_opt(classifier.parameters(), {.lr = 1e-2});
-    Adam<float> a_opt(adversary.parameters(), {.lr = 1e-2});
-    // 100 adversary-class events of 300: batches of 60 hold 20 of them, 10 per rank.
-    adversarial::AdnnScheme<float> scheme(classifier, adversary, c_opt, a_opt, data, nullptr,
-                                          {.alpha = {adversarial::StrengthShape::constant, 5.0},
-                                           .adversary_steps = 2,
-                                           .pretrain_classifier_epochs = 1,
-                                           .pretrain_adversary_epochs = 1,
-                                           .game_epochs = 2,
-                                           .batch_size = 60});
-    TrainerOptions o = options(scheme.total_epochs(), dp);
-    o.warmup_epochs = scheme.warmup_epochs();
-    Trainer<float> trainer(scheme, o);
-    trainer.fit();
-    return values_of(classifier.parameters() + adversary.parameters());
-  };
-  check_data_parallel_training("ADNN", train);
+  for (const bool weighted : {false, true}) {
+    CAPTURE(weighted);
+    Dataset<float> data = three_class_data(300, 5);
+    // Unequal weights: each rank's weighted cross-entropies take the whole batch's weight sums.
+    if (weighted) data.weights = unequal_weights(data.rows(), 21);
+    check_data_parallel_training(weighted ? "ADNN, unequal weights" : "ADNN",
+                                 [&](const DataParallel& dp) { return train_adnn(data, dp); });
+  }
 }
 
 TEST_CASE(
@@ -227,28 +266,32 @@ TEST_CASE(
     y[static_cast<std::size_t>(i)] = x(i, 0) + x(i, 1) > 0 ? 1 : 0;
     d[static_cast<std::size_t>(i)] = source ? 0 : 1;
   }
-  const Dataset<float> data(x, y, Vector<float>::Ones(240), d, 2);
-  auto train = [&](const DataParallel& dp) {
-    Rng init(3);
-    Sequential<float> classifier({4, 8, 6, 1}, Activation::tanh(), Activation::identity(), init);
-    Sequential<float> domain({6, 5, 2}, Activation::tanh(), Activation::identity(), init,
-                             Initialiser::glorot_uniform(), "domain");
-    ParameterGroup<float> all("all");
-    all.add(classifier.parameters());
-    all.add(domain.parameters());
-    Adam<float> adam(all, {.lr = 1e-2});
-    adversarial::DannOptions o;
-    o.epochs = 3;
-    o.batch_size = 40;  // 20 source + 20 target, 10 + 10 per rank
-    o.lambda = adversarial::StrengthSchedule("linear", 2.0);
-    // Equal weights ("none"): with unequal weights ("match_target") each rank normalises its losses
-    // by its own share's weight sum, which is not one process's batch (docs/distributed.md).
-    adversarial::DannScheme<float> scheme(classifier, domain, adam, data, nullptr, o);
-    Trainer<float> trainer(scheme, options(3, dp));
-    trainer.fit();
-    return values_of(classifier.parameters() + domain.parameters());
-  };
-  check_data_parallel_training("DANN", train);
+  // Equal weights and "none", then unequal event weights with "match_target" domain weights: the
+  // weighted means take the whole batch's weight sums over the ranks (core/batch_shard.hpp).
+  for (const bool weighted : {false, true}) {
+    CAPTURE(weighted);
+    const Dataset<float> data(x, y, weighted ? unequal_weights(240, 22) : Vector<float>::Ones(240), d, 2);
+    auto train = [&](const DataParallel& dp) {
+      Rng init(3);
+      Sequential<float> classifier({4, 8, 6, 1}, Activation::tanh(), Activation::identity(), init);
+      Sequential<float> domain({6, 5, 2}, Activation::tanh(), Activation::identity(), init,
+                               Initialiser::glorot_uniform(), "domain");
+      ParameterGroup<float> all("all");
+      all.add(classifier.parameters());
+      all.add(domain.parameters());
+      Adam<float> adam(all, {.lr = 1e-2});
+      adversarial::DannOptions o;
+      o.epochs = 3;
+      o.batch_size = 40;  // 20 source + 20 target, 10 + 10 per rank
+      o.lambda = adversarial::StrengthSchedule("linear", 2.0);
+      if (weighted) o.target_signal_fraction = 0.3;
+      adversarial::DannScheme<float> scheme(classifier, domain, adam, data, nullptr, o);
+      Trainer<float> trainer(scheme, options(3, dp));
+      trainer.fit();
+      return values_of(classifier.parameters() + domain.parameters());
+    };
+    check_data_parallel_training(weighted ? "DANN, unequal weights, match_target" : "DANN", train);
+  }
 }
 
 TEST_CASE(
@@ -278,6 +321,96 @@ TEST_CASE(
     return values_of(g.parameters() + d.parameters() + scheme.average().parameters());
   };
   check_data_parallel_training("cGAN", train);
+}
+
+namespace {
+
+// 004's toy with unequal event weights: signal (y = 1) at (0, 0), background at (1, 1), weights
+// 0.2 ... 2.0, the noise weight factors of test_systematics; written by rank 0.
+fs::path write_weighted_toy(const fs::path& dir) {
+  const fs::path csv = dir / "toy.csv";
+  if (world().rank() == 0) {
+    Rng rng(31);
+    std::ofstream out(csv);
+    out << "x1,x2,y,w,noise_up,noise_down\n";
+    for (Index i = 0; i < 1200; ++i) {
+      const int y = i % 2 == 0 ? 1 : 0;
+      const double m = y == 1 ? 0.0 : 1.0;
+      const double f = std::clamp(1.0 + 0.5 * rng.normal(), 0.0, 2.0);
+      out << rng.normal(m, 1.0) << "," << rng.normal(m, 1.0) << "," << y << "," << rng.uniform(0.2, 2.0)
+          << "," << f << "," << 2.0 - f << "\n";
+    }
+  }
+  world().barrier();
+  return csv;
+}
+
+nlohmann::json weighted_toy_config(const fs::path& csv) {
+  nlohmann::json j;
+  j["data"] = {{"files", {csv.string()}},
+               {"features", {"x1", "x2"}},
+               {"label", "y"},
+               {"weight", "w"},
+               {"validation_fraction", 0.25}};
+  j["model"] = {{"hidden", {12}}};
+  j["training"] = {
+      {"epochs", 3}, {"batch_size", 150}, {"seed", 3}, {"threads", 1}, {"early_stopping", false}};
+  j["optimiser"] = {{"learning_rate", 0.01}};
+  j["output"] = {{"progress", "silent"}};
+  j["systematics"] = nlohmann::json::parse(
+      R"([{"name": "x2", "shift": {"feature": "x2", "up": 1, "down": -1}, "classes": [0], "penalty": 5},
+          {"name": "noise", "weights": {"up": "noise_up", "down": "noise_down"}, "penalty": 5}])");
+  return j;
+}
+
+// Every weight of the model.json in `dir`, in order.
+std::vector<double> model_values(const fs::path& dir) {
+  const auto model = io::read_model<float>((dir / "model.json").string());
+  std::vector<double> v;
+  for (const auto& layer : model.layers) {
+    for (Index i = 0; i < layer.weights.size(); ++i)
+      v.push_back(static_cast<double>(layer.weights.data()[i]));
+    for (Index i = 0; i < layer.bias.size(); ++i) v.push_back(static_cast<double>(layer.bias.data()[i]));
+  }
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "data-parallel systematics, unequal event weights: the soft-histogram penalty and the inference-aware "
+    "loss agree with one process") {
+  const fs::path dir = scratch("systematics");
+  const fs::path csv = write_weighted_toy(dir);
+  nlohmann::json penalised = weighted_toy_config(csv);
+  penalised["soft_histogram"] = {{"bins", 8}, {"range", {0, 1}}};
+  penalised["expected_yields"] = {{"1", 50.0}, {"0", 1000.0}};
+  nlohmann::json inference = weighted_toy_config(csv);
+  inference["loss"] = "inference_aware";
+  inference["inference_aware"] = nlohmann::json::parse(
+      R"({"signal_class": 1, "expected_signal": 50, "expected_background": 1000, "outputs": 4,
+          "temperature": 0.5, "shape_systematics": ["noise", "x2"],
+          "normalisations": [{"name": "b_norm", "class": 0, "relative": 0.1}]})");
+  for (const auto& named : {std::pair{"penalised", penalised}, std::pair{"inference", inference}}) {
+    const std::string method = named.first;
+    const nlohmann::json& config = named.second;
+    CAPTURE(method);
+    // The ranks together write into one directory (rank 0 writes); alone, each rank its own.
+    auto run_in = [&](const fs::path& out, const DataParallel& dp) {
+      nlohmann::json j = config;
+      j["output"]["directory"] = out.string();
+      std::ostringstream sink;
+      run(config_from_json(j, method + ".json"), {.out = &sink, .data_parallel = dp});
+      world().barrier();
+      return model_values(out);
+    };
+    const std::vector<double> ranks = run_in(dir / (method + "-ranks"), world().data_parallel());
+    const std::vector<double> alone =
+        run_in(dir / (method + "-alone-" + std::to_string(world().rank())), DataParallel{});
+    const double d = max_difference(ranks, alone);
+    MESSAGE(method << ", unequal weights: max |w(2 ranks) - w(1 process)| = " << d);
+    CHECK(d < 1e-5);
+  }
 }
 
 TEST_CASE("data-parallel resume: 2 epochs + resume to 5 gives the bits of 5 uninterrupted epochs") {

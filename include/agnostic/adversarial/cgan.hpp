@@ -305,7 +305,7 @@ class CganScheme : public train::TrainingScheme<T> {
   // r: rows r, r + K, ..., as train::shard_rows shares the events), so K processes train on the
   // noise one process would have drawn and agree with it to float rounding.
   void draw_noise() {
-    const train::BatchShard& s = train::batch_shard();
+    const BatchShard& s = batch_shard();
     const Index global = options_.batch_size;
     const bool shared = s.ranks > 1 && global >= s.ranks;
     for (Index j = 0; j < noise_.cols(); ++j) {

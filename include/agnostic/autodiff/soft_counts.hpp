@@ -6,9 +6,12 @@
 // variation's weights, ...). The result is K x R: C(k, r) = sum_i w(i, r) p(i, k), the weighted
 // soft count of bin k for series r. Bins are rows so that series from different forward passes
 // (a shifted-feature variation) join with concat_cols. The inference-aware loss
-// (losses/inference_aware.hpp) reads these counts.
+// (losses/inference_aware.hpp) reads these counts. Under data-parallel training the counts are the
+// whole batch's, summed over the processes that share it (core/batch_shard.hpp); scalar[0] holds
+// the gradient scale (1 alone).
 #include "agnostic/autodiff/operand.hpp"
 #include "agnostic/autodiff/tape.hpp"
+#include "agnostic/core/batch_shard.hpp"
 
 namespace agnostic {
 
@@ -19,8 +22,9 @@ void soft_counts_backward(Tape<T>& tape, int self) {
   Node<T>& n = tape.node(self);
   const int p = n.input[0], w = n.input[1];
   // dL/dp = w dC^T (events x K); dL/dw = p dC (events x R)
-  if (tape.needs_grad(p)) tape.add_grad(p, tape.value(w) * n.grad.transpose());
-  if (tape.needs_grad(w)) tape.add_grad(w, tape.value(p) * n.grad);
+  const T scale = n.scalar[0];
+  if (tape.needs_grad(p)) tape.add_grad(p, scale * (tape.value(w) * n.grad.transpose()));
+  if (tape.needs_grad(w)) tape.add_grad(w, scale * (tape.value(p) * n.grad));
 }
 
 }  // namespace detail
@@ -40,6 +44,8 @@ Var<T> soft_counts(Var<T> p, OperandOf<T> w) {
   n.input = {p.id(), wv.id(), -1};
   n.value.resize(p.cols(), wv.cols());
   n.value.noalias() = tape.value(p.id()).transpose() * tape.value(wv.id());
+  batch_totals_matrix(n.value);
+  n.scalar[0] = static_cast<T>(total_gradient_scale());
   return {&tape, id};
 }
 

@@ -9,7 +9,8 @@
 // outside the range still adds its Gaussian tails), and the gradient is exact:
 //   dN_k/dv_b = -w_b G_k(v_b) (v_b - c_k) / h_k^2,   dN_k/dw_b = G_k(v_b).
 // Events are split over threads; each chunk keeps its own K partial counts and the chunks are
-// added in order (deterministic for a given thread count).
+// added in order (deterministic for a given thread count). Under data-parallel training the counts
+// are the whole batch's, summed over the processes that share it (core/batch_shard.hpp).
 #include <cmath>
 #include <utility>
 #include <vector>
@@ -17,13 +18,15 @@
 #include "agnostic/autodiff/kernels.hpp"
 #include "agnostic/autodiff/operand.hpp"
 #include "agnostic/autodiff/tape.hpp"
+#include "agnostic/core/batch_shard.hpp"
 
 namespace agnostic {
 
 namespace detail {
 
 // Node layout: input = {values, weights or -1}; buffer[0] = 2 x K (centres; 1 / h_k^2);
-// buffer[1] = N x K (G_k(v_b), kept for the backward pass); buffer[2] = chunks x K partial counts.
+// buffer[1] = N x K (G_k(v_b), kept for the backward pass); buffer[2] = chunks x K partial counts;
+// scalar[0] = the gradient scale (1 alone).
 template <class T>
 void soft_histogram_backward(Tape<T>& tape, int self) {
   Node<T>& n = tape.node(self);
@@ -33,6 +36,7 @@ void soft_histogram_backward(Tape<T>& tape, int self) {
   const Matrix<T>& shape = n.buffer[0];
   const Matrix<T>& G = n.buffer[1];
   const Matrix<T>& g = n.grad;  // 1 x K
+  const T scale = n.scalar[0];
   const Index events = G.rows(), bins = G.cols();
   const bool need_v = tape.needs_grad(values), need_w = W && tape.needs_grad(weights);
   bool add_v = false, add_w = false;
@@ -45,7 +49,7 @@ void soft_histogram_backward(Tape<T>& tape, int self) {
       if (!add_v) d.setZero();
       for (Index k = 0; k < bins; ++k) {
         const auto gk = G.col(k).segment(r.begin, r.size()).array();
-        const T c = shape(0, k), inv_h2 = shape(1, k), gradient = g(0, k);
+        const T c = shape(0, k), inv_h2 = shape(1, k), gradient = g(0, k) * scale;
         if (W)
           d -= (gradient * inv_h2) * W->col(0).segment(r.begin, r.size()).array() * gk * (v - c);
         else
@@ -55,7 +59,7 @@ void soft_histogram_backward(Tape<T>& tape, int self) {
     if (dW) {
       auto d = dW->col(0).segment(r.begin, r.size()).array();
       if (!add_w) d.setZero();
-      for (Index k = 0; k < bins; ++k) d += g(0, k) * G.col(k).segment(r.begin, r.size()).array();
+      for (Index k = 0; k < bins; ++k) d += (g(0, k) * scale) * G.col(k).segment(r.begin, r.size()).array();
     }
   });
 }
@@ -133,6 +137,8 @@ class SoftHistogram {
     n.value.resize(1, K);
     n.value.row(0) = partial.row(0);
     for (int c = 1; c < chunks; ++c) n.value.row(0) += partial.row(c);
+    batch_totals_matrix(n.value);
+    n.scalar[0] = static_cast<T>(total_gradient_scale());
     return {&tape, id};
   }
 

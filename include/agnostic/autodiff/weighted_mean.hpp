@@ -9,13 +9,18 @@
 // through it is 0: the batch contributes nothing instead of a NaN. Negative weights are allowed
 // (Monte Carlo weights); only their sum is used to normalise.
 //
+// Data-parallel training (core/batch_shard.hpp): sum_i w_i l_i and W are the whole batch's, summed
+// over the processes that share it, so every process holds one process's loss; the gradient into
+// this process's rows is multiplied by total_gradient_scale().
+//
 // Node layout shared by these nodes: input = {prediction, target or -1, weights or -1};
 // buffer[0] is events x 2 (column 0: the per-event values l_i, column 1: the backward factor
 // G w_i / W); buffer[1] belongs to the loss; buffer[2] holds the per-chunk partial sums;
-// scalar[0] = 1 / W (0 when W == 0), scalar[1] = W.
+// scalar[0] = 1 / W (0 when W == 0), scalar[1] = W, scalar[2] = the gradient scale (1 alone).
 #include "agnostic/autodiff/kernels.hpp"
 #include "agnostic/autodiff/operand.hpp"
 #include "agnostic/autodiff/tape.hpp"
+#include "agnostic/core/batch_shard.hpp"
 
 namespace agnostic {
 
@@ -58,6 +63,13 @@ void event_mean_forward(Tape<T>& tape, int id, Index events, long cost_per_event
     total += partial(c, 0);
     weight += partial(c, 1);
   }
+  if (batch_shard().shared()) {
+    double totals[2] = {static_cast<double>(total), static_cast<double>(weight)};
+    batch_totals(totals);
+    total = static_cast<T>(totals[0]);
+    weight = static_cast<T>(totals[1]);
+  }
+  n.scalar[2] = static_cast<T>(total_gradient_scale());
   n.scalar[1] = weight;
   n.scalar[0] = weight == T(0) ? T(0) : T(1) / weight;
   n.value.resize(1, 1);
@@ -68,7 +80,7 @@ void event_mean_forward(Tape<T>& tape, int id, Index events, long cost_per_event
 // and adds the gradient of the weights, dL/dw_i = (l_i - L) / W. Returns the factor column.
 template <class T>
 auto event_mean_backward_factor(Tape<T>& tape, Node<T>& n) {
-  const T k = n.grad(0, 0) * n.scalar[0];
+  const T k = n.grad(0, 0) * n.scalar[0] * n.scalar[2];
   const int weights = n.input[2];
   const Matrix<T>* w = weights >= 0 ? &tape.value(weights) : nullptr;
   Matrix<T>& per_event = n.buffer[0];

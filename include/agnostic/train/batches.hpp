@@ -134,6 +134,7 @@ class MixedBatchSampler {
     if (s.ranks <= 1 || n_first_ < s.ranks || n_second_ < s.ranks) {
       // One process, or a group too small to share: every rank takes the whole batch (weight 1/K).
       s.fraction = 1.0 / s.ranks;
+      s.copies = s.ranks;
       first_in_batch_ = n_first_;
       return whole;
     }
@@ -144,6 +145,7 @@ class MixedBatchSampler {
     for (Index i = s.rank; i < n_second_; i += s.ranks)
       mine_.push_back(whole[static_cast<std::size_t>(n_first_ + i)]);
     s.fraction = static_cast<double>(mine_.size()) / static_cast<double>(size);
+    s.copies = 1;
     return {mine_.data(), mine_.size()};
   }
   // How many of the rows the last batch() gave are of the first group (first_per_batch() with

@@ -12,13 +12,16 @@
 // one-process gradient (up to float rounding); the sum is in a fixed rank order, so every rank
 // gets the same bits and the parameters stay identical on every rank.
 //
-// Batch shards are process-wide state (an MPI rank is a process): the trainer sets them for the
-// duration of its epochs' steps, and the batch samplers (batches.hpp) read them.
+// Losses that are not a plain mean over rows (weighted means, soft histograms, soft counts) take
+// their batch totals over every rank (core/batch_shard.hpp), so they too give one process's
+// gradient. The batch shard is per thread: the trainer sets it for each step (with the sum), and the
+// batch samplers (batches.hpp) and those operations read it.
 #include <cstddef>
 #include <functional>
 #include <span>
 #include <vector>
 
+#include "agnostic/core/batch_shard.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/nn/parameter.hpp"
@@ -42,27 +45,6 @@ struct DataParallel {
   }
 };
 
-// The share of every batch this process takes, and the fraction n_r / n of the last batch sliced.
-struct BatchShard {
-  int rank = 0;
-  int ranks = 1;
-  double fraction = 1.0;
-};
-
-inline BatchShard& batch_shard() {
-  static thread_local BatchShard shard;  // per thread: trials training side by side (agnostic tune)
-  return shard;
-}
-
-// Sets the process's batch shard for its lifetime, then puts back "the whole batch".
-class BatchShardScope {
- public:
-  BatchShardScope(int rank, int ranks) { batch_shard() = BatchShard{rank, ranks, 1.0}; }
-  ~BatchShardScope() { batch_shard() = BatchShard{}; }
-  BatchShardScope(const BatchShardScope&) = delete;
-  BatchShardScope& operator=(const BatchShardScope&) = delete;
-};
-
 // This process's rows of a global batch: positions rank, rank+K, ... into `mine` (reused, so a
 // warm step allocates nothing). A batch with fewer rows than ranks is taken whole by every rank,
 // each weighted 1/K, so the sum is again the whole batch's gradient. Records the fraction.
@@ -71,15 +53,18 @@ inline std::span<const Index> shard_rows(std::span<const Index> batch, std::vect
   const Index n = static_cast<Index>(batch.size());
   if (s.ranks <= 1) {
     s.fraction = 1.0;
+    s.copies = 1;
     return batch;
   }
   if (n < s.ranks) {
     s.fraction = 1.0 / s.ranks;
+    s.copies = s.ranks;
     return batch;
   }
   mine.clear();
   for (Index i = s.rank; i < n; i += s.ranks) mine.push_back(batch[static_cast<std::size_t>(i)]);
   s.fraction = static_cast<double>(mine.size()) / static_cast<double>(n);
+  s.copies = 1;
   return {mine.data(), mine.size()};
 }
 

@@ -211,10 +211,14 @@ class InferenceAwareObjective {
  private:
   std::pair<T, T> scales(const std::vector<Index>& labels, const Vector<T>& w, Index begin, Index end,
                          const char* what) const {
-    double ws = 0.0, wb = 0.0;
+    // sums[2] counts the events; in a training step under data-parallel training all three are the
+    // whole batch's (core/batch_shard.hpp), so every process scales as one process does.
+    double sums[3] = {0.0, 0.0, static_cast<double>(end - begin)};
     for (Index i = begin; i < end; ++i)
-      (labels[static_cast<std::size_t>(i)] == config_.signal_class ? ws : wb) += static_cast<double>(w(i));
-    require(ws > 0.0 && wb > 0.0, "inference_aware: ", what, " of ", end - begin,
+      sums[labels[static_cast<std::size_t>(i)] == config_.signal_class ? 0 : 1] += static_cast<double>(w(i));
+    batch_totals(sums);
+    const double ws = sums[0], wb = sums[1];
+    require(ws > 0.0 && wb > 0.0, "inference_aware: ", what, " of ", sums[2],
             " events has a signal weight sum of ", ws, " and a background weight sum of ", wb,
             "; both must be > 0 (raise training.batch_size so that every batch holds both classes)");
     return {static_cast<T>(config_.expected_signal / ws), static_cast<T>(config_.expected_background / wb)};

@@ -66,6 +66,7 @@
 #include "agnostic/autodiff/elementwise.hpp"
 #include "agnostic/autodiff/soft_histogram.hpp"
 #include "agnostic/autodiff/tape.hpp"
+#include "agnostic/core/batch_shard.hpp"
 #include "agnostic/losses/binary_cross_entropy.hpp"
 #include "agnostic/losses/categorical_cross_entropy.hpp"
 #include "agnostic/losses/soft_histogram_penalty.hpp"
@@ -231,22 +232,29 @@ class PenalisedClassifierScheme : public TrainingScheme<T> {
     masks_.resize(static_cast<std::size_t>(classes));
     nominal_.assign(static_cast<std::size_t>(classes), Var<T>());
     threshold_.assign(static_cast<std::size_t>(classes), kSoftHistogramPenaltyEpsilon);
-    bool low = false;
+    // The class's weight and events are the whole batch's (summed over the processes that share it
+    // under data-parallel training), so every process takes the same branches as one process.
+    class_totals_.assign(static_cast<std::size_t>(2 * classes), 0.0);
     for (Index c = 0; c < classes; ++c) {
       Vector<T>& m = masks_[static_cast<std::size_t>(c)];
       m.resize(n);
-      double weight = 0.0;
-      Index events = 0;
       for (Index i = 0; i < n; ++i) {
         const bool in = batch_.labels[static_cast<std::size_t>(i)] == c;
         m(i) = in ? batch_.weights(i) : T(0);
-        weight += static_cast<double>(m(i));
-        events += in ? 1 : 0;
+        class_totals_[static_cast<std::size_t>(2 * c)] += static_cast<double>(m(i));
+        class_totals_[static_cast<std::size_t>(2 * c + 1)] += in ? 1.0 : 0.0;
       }
+    }
+    batch_totals(std::span<double>(class_totals_));
+    bool low = false;
+    for (Index c = 0; c < classes; ++c) {
+      const Vector<T>& m = masks_[static_cast<std::size_t>(c)];
+      const double weight = class_totals_[static_cast<std::size_t>(2 * c)];
+      const double events = class_totals_[static_cast<std::size_t>(2 * c + 1)];
       bool used = false;
       for (const auto& sys : variations_->systematics()) used = used || sys.applies_to(c);
-      if (!used || events == 0) continue;
-      const double mean_weight = weight / static_cast<double>(events);
+      if (!used || events == 0.0) continue;
+      const double mean_weight = weight / events;
       threshold_[static_cast<std::size_t>(c)] =
           std::max(kSoftHistogramPenaltyEpsilon, options_.min_count * mean_weight);
       nominal_[static_cast<std::size_t>(c)] = histogram_(score, m);
@@ -405,37 +413,49 @@ class PenalisedClassifierScheme : public TrainingScheme<T> {
   // with a_ik = m_i G_k(s_i) the event's nominal contribution and d_ik = a_ik - (its varied
   // contribution): m_i f_i G_k(s_i) for a weights systematic (`factor`), m_i G_k(s'_i) for a shift
   // (`varied` the shifted scores s'). For weights this is sum_i a_ik^2 (f_i - fbar_k)^2 / N_k^2.
+  // Under data-parallel training both passes' sums are the whole batch's (core/batch_shard.hpp).
   double noise_floor(const Matrix<T>& score, const Matrix<T>& varied, const Vector<T>& mask,
-                     const Vector<T>* factor, const Matrix<T>& counts, double threshold) const {
-    double total = 0.0;
+                     const Vector<T>* factor, const Matrix<T>& counts, double threshold) {
     const int K = histogram_.bins();
-    for (int k = 0; k < K; ++k) {
-      const double nk = static_cast<double>(counts(0, k));
-      if (!(std::abs(nk) > threshold)) continue;
+    // The contributions of event i to bin k: a (nominal) and d (nominal minus varied).
+    auto contributions = [&](int k, Index i) {
       const double c = histogram_.centre(k), h = histogram_.half_width(k);
       auto gauss = [&](double value) {
         const double u = (value - c) / h;
         return std::exp(-0.5 * u * u);
       };
-      // First pass: R_k; second: the variance around it.
-      double difference = 0.0;
-      for (Index i = 0; i < mask.size(); ++i) {
-        if (mask(i) == T(0)) continue;
-        const double m = static_cast<double>(mask(i)), a = m * gauss(static_cast<double>(score(i, 0)));
-        difference += factor ? a * (1.0 - static_cast<double>((*factor)(i)))
-                             : a - m * gauss(static_cast<double>(varied(i, 0)));
-      }
-      const double ratio = difference / nk;
+      const double m = static_cast<double>(mask(i)), a = m * gauss(static_cast<double>(score(i, 0)));
+      const double d = factor ? a * (1.0 - static_cast<double>((*factor)(i)))
+                              : a - m * gauss(static_cast<double>(varied(i, 0)));
+      return std::pair{a, d};
+    };
+    auto enters = [&](int k) { return std::abs(static_cast<double>(counts(0, k))) > threshold; };
+    // First pass: R_k = sum_i d_ik / N_k; second: the variance around it.
+    bin_sums_.assign(static_cast<std::size_t>(K), 0.0);
+    for (int k = 0; k < K; ++k)
+      if (enters(k))
+        for (Index i = 0; i < mask.size(); ++i)
+          if (mask(i) != T(0)) bin_sums_[static_cast<std::size_t>(k)] += contributions(k, i).second;
+    batch_totals(std::span<double>(bin_sums_));
+    for (int k = 0; k < K; ++k) {
+      const std::size_t kk = static_cast<std::size_t>(k);
+      if (!enters(k)) continue;
+      const double ratio = bin_sums_[kk] / static_cast<double>(counts(0, k));
       double var = 0.0;
       for (Index i = 0; i < mask.size(); ++i) {
         if (mask(i) == T(0)) continue;
-        const double m = static_cast<double>(mask(i)), a = m * gauss(static_cast<double>(score(i, 0)));
-        const double d = factor ? a * (1.0 - static_cast<double>((*factor)(i)))
-                                : a - m * gauss(static_cast<double>(varied(i, 0)));
+        const auto [a, d] = contributions(k, i);
         var += (d - ratio * a) * (d - ratio * a);
       }
-      total += var / (nk * nk);
+      bin_sums_[kk] = var;
     }
+    batch_totals(std::span<double>(bin_sums_));
+    double total = 0.0;
+    for (int k = 0; k < K; ++k)
+      if (enters(k)) {
+        const double nk = static_cast<double>(counts(0, k));
+        total += bin_sums_[static_cast<std::size_t>(k)] / (nk * nk);
+      }
     return total / K;
   }
 
@@ -455,8 +475,10 @@ class PenalisedClassifierScheme : public TrainingScheme<T> {
   Index score_class_ = 1;
   Matrix<T> pick_;  // 1 x C, 1 at the score class (a softmax network); empty for one logit
   std::vector<Vector<T>> masks_;
-  std::vector<Var<T>> nominal_;    // each class's nominal soft histogram of the step (invalid: unused)
-  std::vector<double> threshold_;  // each class's count a nominal bin needs to enter Lambda
+  std::vector<Var<T>> nominal_;       // each class's nominal soft histogram of the step (invalid: unused)
+  std::vector<double> threshold_;     // each class's count a nominal bin needs to enter Lambda
+  std::vector<double> class_totals_;  // each class's weight sum and events in the (whole) batch
+  std::vector<double> bin_sums_;      // noise_floor's per-bin sums
   std::map<std::string, double> penalty_sum_, floor_sum_;
   // The StepResult part names of each variation (2 s + 0 up, 2 s + 1 down), built once.
   struct PartNames {

@@ -252,7 +252,7 @@ class Trainer {
   // and the parts are the sums over the ranks, so every rank sees the same.
   StepResult shared_step(Index b) {
     const DataParallel& dp = options_.data_parallel;
-    const BatchShardScope shard(dp.rank, dp.ranks);
+    const BatchShardScope shard(dp.rank, dp.ranks, &dp.sum);
     StepResult r = scheme_->step(b);
     if (!dp.active()) return r;
     step_sums_.assign({r.loss * r.events, r.events});
