@@ -1,9 +1,22 @@
 // Tests for autodiff/reductions.hpp and autodiff/weighted_mean.hpp: sum, mean, weighted mean,
-// concat_cols, select_rows, select_rows_where.
+// concat_cols, select_rows, select_rows_where; and the batch totals that the weighted mean, soft
+// histograms and soft counts take over a batch shared by several processes (core/batch_shard.hpp).
 #include <doctest/doctest.h>
 
 #include <Eigen/Core>
+#include <agnostic/autodiff/arithmetic.hpp>
+#include <agnostic/autodiff/dense.hpp>
+#include <agnostic/autodiff/elementwise.hpp>
 #include <agnostic/autodiff/reductions.hpp>
+#include <agnostic/autodiff/soft_counts.hpp>
+#include <agnostic/autodiff/soft_histogram.hpp>
+#include <agnostic/core/batch_shard.hpp>
+#include <agnostic/train/data_parallel.hpp>
+#include <array>
+#include <barrier>
+#include <functional>
+#include <span>
+#include <thread>
 #include <vector>
 
 #include "autodiff_test_helpers.hpp"
@@ -165,4 +178,88 @@ TEST_CASE("reductions: bad shapes and indices are errors that say what was expec
                        "weighted_mean: weights are 5 x 1, expected 4 x 1 (one weight per event)", Error);
   const MatrixD empty(0, 0);
   CHECK_THROWS_WITH_AS(mean(tape.input(empty)), "mean: the operand is empty (0 x 0)", Error);
+}
+
+// ---- batch totals (core/batch_shard.hpp): a batch shared by two processes, here two threads ----
+
+namespace {
+
+// Two threads standing for two ranks: sum() adds both threads' vectors in rank order, as the MPI
+// communicator does, so that a loss computed on each half sees the whole batch's totals.
+class TwoThreadSum {
+ public:
+  void operator()(int rank, std::span<double> v) {
+    slots_[static_cast<std::size_t>(rank)].assign(v.begin(), v.end());
+    sync_.arrive_and_wait();
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = 0.0 + slots_[0][i] + slots_[1][i];
+    sync_.arrive_and_wait();
+  }
+
+ private:
+  std::barrier<> sync_{2};
+  std::vector<double> slots_[2];
+};
+
+// The three batch-total operations, each followed by something non-linear, on events x 2 values
+// `x` (column 0 a score in [0, 1], both columns logits for the soft counts) and weights `w`.
+Var<double> totals_loss(Tape<double>& tape, Var<double> x, Var<double> w) {
+  const Var<double> s = dense(x, tape.constant(MatrixD::Identity(1, 2)), Var<double>());  // column 0
+  const Var<double> mean = weighted_mean(s * s, w);
+  const Var<double> histogram = SoftHistogram::uniform(4, 0.0, 1.0)(s, w);
+  const Var<double> counts = soft_counts(softmax(x * 3.0), w);
+  return mean * mean + sum(histogram * histogram) * 0.01 + sum(counts * counts) * 0.02;
+}
+
+}  // namespace
+
+TEST_CASE("batch totals: two halves of a batch on two threads give the whole batch's loss and gradient") {
+  Rng rng(77);
+  const Index n = 9;  // shares of 5 and 4 rows: fractions 5/9 and 4/9
+  MatrixD x = uniform_matrix(rng, n, 2, 0.0, 1.0);
+  MatrixD w = uniform_matrix(rng, n, 1, 0.2, 2.0);
+  // One process: the loss and its gradient on the whole batch.
+  Tape<double> tape;
+  const Var<double> xv = tape.variable(x), wv = tape.variable(w);
+  const Var<double> loss = totals_loss(tape, xv, wv);
+  tape.backward(loss);
+  const double whole = loss.item();
+  const MatrixD dx = xv.grad(), dw = wv.grad();
+  // Two "ranks": rows 0, 2, 4, ... and 1, 3, 5, ... (train::shard_rows); each rank's gradient,
+  // weighted by its fraction (the data-parallel gradient sum), must be one process's.
+  TwoThreadSum group;
+  std::array<double, 2> values{};
+  MatrixD combined_dx = MatrixD::Zero(n, 2), combined_dw = MatrixD::Zero(n, 1);
+  auto rank = [&](int r) {
+    const std::function<void(std::span<double>)> sum = [&group, r](std::span<double> v) { group(r, v); };
+    const BatchShardScope scope(r, 2, &sum);
+    std::vector<Index> batch(static_cast<std::size_t>(n)), mine;
+    for (Index i = 0; i < n; ++i) batch[static_cast<std::size_t>(i)] = i;
+    const std::span<const Index> rows = train::shard_rows(batch, mine);
+    MatrixD xr(static_cast<Index>(rows.size()), 2), wr(static_cast<Index>(rows.size()), 1);
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+      xr.row(static_cast<Index>(k)) = x.row(rows[k]);
+      wr(static_cast<Index>(k), 0) = w(rows[k], 0);
+    }
+    Tape<double> t;
+    const Var<double> xrv = t.variable(xr), wrv = t.variable(wr);
+    const Var<double> l = totals_loss(t, xrv, wrv);
+    t.backward(l);
+    values[static_cast<std::size_t>(r)] = l.item();
+    const double f = batch_shard().fraction;
+    for (std::size_t k = 0; k < rows.size(); ++k) {  // each row belongs to one rank: no race
+      combined_dx.row(rows[k]) = f * xrv.grad().row(static_cast<Index>(k));
+      combined_dw(rows[k], 0) = f * wrv.grad()(static_cast<Index>(k), 0);
+    }
+  };
+  std::thread other(rank, 1);
+  rank(0);
+  other.join();
+  CHECK(values[0] == doctest::Approx(whole).epsilon(1e-13));
+  CHECK(values[1] == doctest::Approx(whole).epsilon(1e-13));
+  CHECK((combined_dx - dx).cwiseAbs().maxCoeff() < 1e-13);
+  CHECK((combined_dw - dw).cwiseAbs().maxCoeff() < 1e-13);
+  // And the one-process gradient is right: finite differences of the same loss.
+  check_gradients(
+      [](Tape<double>& t, const std::vector<Var<double>>& in) { return totals_loss(t, in[0], in[1]); },
+      {x, w});
 }
