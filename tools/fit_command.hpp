@@ -456,16 +456,16 @@ inline nlohmann::ordered_json fit_report(const stats::Workspace& ws, const FitCo
       errors.push_back(std::isnan(pull) ? nlohmann::ordered_json(nullptr) : number_or_null(e.errors(i, poi)));
       pulls.push_back(number_or_null(pull));
     }
-    const int count = e.pull_count[static_cast<std::size_t>(poi)];
+    const PullSummary& summary = e.pull_summaries[static_cast<std::size_t>(poi)];
     out["toys"] = {{"n", e.n},
                    {"n_converged", e.n_converged},
                    {"seed", o.seed},
                    {"truth", "bestfit"},
                    {"poi_truth", e.truth[poi]},
                    {"pull_mean", e.pull_mean[poi]},
-                   {"pull_mean_error", count > 0 ? e.pull_width[poi] / std::sqrt(count) : 0.0},
+                   {"pull_mean_error", summary.mean_error},
                    {"pull_width", e.pull_width[poi]},
-                   {"pull_width_error", count > 1 ? e.pull_width[poi] / std::sqrt(2.0 * (count - 1)) : 0.0},
+                   {"pull_width_error", summary.width_error},
                    {"values", values},
                    {"errors", errors},
                    {"pulls", pulls}};

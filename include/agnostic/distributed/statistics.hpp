@@ -1,8 +1,9 @@
 #pragma once
 // Statistics shared over MPI ranks: a toy ensemble (pull study), toy CLs at one POI value, on a
 // grid and the toy upper limit, each split across the ranks with results bit for bit those of one
-// process; and the profile-likelihood scan split into blocks of points, which is not bit for bit
-// (docs/distributed.md).
+// process; and the profile-likelihood scan split into blocks of points, also bit for bit one
+// process's, since every point starts from the best fit's prediction at its own value
+// (stats::ProfileScan; docs/distributed.md).
 //
 // Why bit for bit: toy i is drawn from its own generator seeded by (seed, i) (stats/toys.hpp), and a
 // toy's statistic depends only on the toy and the POI value tested, so each toy is the same

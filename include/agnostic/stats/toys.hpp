@@ -96,6 +96,7 @@ struct ToyEnsemble {
   // float (fixed in the model or in ToyOptions::fit.fix) get pull_count 0 and mean = width = 0.
   Eigen::VectorXd pull_mean, pull_width;
   std::vector<int> pull_count;
+  std::vector<PullSummary> pull_summaries;  // the same per parameter, with the errors of mean and width
 
   // An ensemble of n toys from index `first` around `truth`, its rows sized for `np` parameters and
   // not yet filled (every toy marked not converged).
@@ -117,13 +118,15 @@ struct ToyEnsemble {
   }
 };
 
-// Fills n_converged and the pull summary (pull_mean, pull_width, pull_count) from the rows: used by
+// Fills n_converged and the pull summary (pull_mean, pull_width, pull_count, pull_summaries) from the
+// rows: used by
 // run_toys, and after joining the shares of an ensemble run on several processes (distributed/).
 inline void summarise_pulls(ToyEnsemble& e) {
   const int np = static_cast<int>(e.truth.size());
   e.pull_mean = Eigen::VectorXd::Zero(np);
   e.pull_width = Eigen::VectorXd::Zero(np);
   e.pull_count.assign(static_cast<std::size_t>(np), 0);
+  e.pull_summaries.assign(static_cast<std::size_t>(np), PullSummary{});
   e.n_converged = static_cast<int>(std::count(e.converged.begin(), e.converged.end(), true));
   std::vector<double> pulls(static_cast<std::size_t>(e.n));
   for (int p = 0; p < np; ++p) {
@@ -132,6 +135,7 @@ inline void summarise_pulls(ToyEnsemble& e) {
     e.pull_count[static_cast<std::size_t>(p)] = s.count;
     e.pull_mean[p] = s.mean;
     e.pull_width[p] = s.width;
+    e.pull_summaries[static_cast<std::size_t>(p)] = s;
   }
 }
 
