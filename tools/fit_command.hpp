@@ -222,57 +222,53 @@ nlohmann::ordered_json numbers_or_null(const std::array<double, N>& xs) {
 }
 
 // The toy and scan computations of the command: under mpirun shared by the ranks
-// (distributed/statistics.hpp, docs/distributed.md), every rank getting the whole result.
+// (distributed/statistics.hpp, docs/distributed.md), every rank getting the whole result; without
+// MPI the same computation in this process.
+inline stats::ToyClsResult toy_cls(const stats::BinnedLikelihood& m, const stats::Data& d, double mu,
+                                   const FitCommandOptions& o) {
 #ifdef AGNOSTIC_MPI
-inline stats::ToyClsResult toy_cls(const stats::BinnedLikelihood& m, const stats::Data& d, double mu,
-                                   const FitCommandOptions& o) {
   return distributed::toy_cls(distributed::world(), m, d, mu, o.toys, o.seed, o.test_statistic);
-}
-inline std::vector<stats::ToyClsResult> toy_cls_scan(const stats::BinnedLikelihood& m, const stats::Data& d,
-                                                     const std::vector<double>& grid,
-                                                     const FitCommandOptions& o) {
-  return distributed::toy_cls_points(distributed::world(), m, d, grid, o.toys, o.seed, o.test_statistic);
-}
-inline stats::ToyUpperLimit toy_upper_limit(const stats::BinnedLikelihood& m, const stats::Data& d,
-                                            const std::vector<double>& grid, const FitCommandOptions& o) {
-  return distributed::toy_upper_limit(distributed::world(), m, d, grid, o.toys, o.seed, o.test_statistic,
-                                      o.cl);
-}
-inline std::vector<std::pair<double, double>> profile_scan(const stats::BinnedLikelihood& m,
-                                                           const stats::Data& d, const std::string& poi,
-                                                           double lo, double hi, int n) {
-  return distributed::profile_scan(distributed::world(), m, d, poi, lo, hi, n);
-}
-inline stats::ToyEnsemble run_toys(const stats::BinnedLikelihood& m, const Eigen::VectorXd& truth,
-                                   const stats::ToyOptions& t) {
-  return distributed::run_toys(distributed::world(), m, truth, t);
-}
 #else
-inline stats::ToyClsResult toy_cls(const stats::BinnedLikelihood& m, const stats::Data& d, double mu,
-                                   const FitCommandOptions& o) {
   return stats::toy_cls(m, d, mu, o.toys, o.seed, o.test_statistic);
+#endif
 }
 inline std::vector<stats::ToyClsResult> toy_cls_scan(const stats::BinnedLikelihood& m, const stats::Data& d,
                                                      const std::vector<double>& grid,
                                                      const FitCommandOptions& o) {
+#ifdef AGNOSTIC_MPI
+  return distributed::toy_cls_points(distributed::world(), m, d, grid, o.toys, o.seed, o.test_statistic);
+#else
   std::vector<stats::ToyClsResult> out;
   for (double mu : grid) out.push_back(stats::toy_cls(m, d, mu, o.toys, o.seed, o.test_statistic));
   return out;
+#endif
 }
 inline stats::ToyUpperLimit toy_upper_limit(const stats::BinnedLikelihood& m, const stats::Data& d,
                                             const std::vector<double>& grid, const FitCommandOptions& o) {
+#ifdef AGNOSTIC_MPI
+  return distributed::toy_upper_limit(distributed::world(), m, d, grid, o.toys, o.seed, o.test_statistic,
+                                      o.cl);
+#else
   return stats::toy_upper_limit(m, d, grid, o.toys, o.seed, o.test_statistic, o.cl);
+#endif
 }
 inline std::vector<std::pair<double, double>> profile_scan(const stats::BinnedLikelihood& m,
                                                            const stats::Data& d, const std::string& poi,
                                                            double lo, double hi, int n) {
+#ifdef AGNOSTIC_MPI
+  return distributed::profile_scan(distributed::world(), m, d, poi, lo, hi, n);
+#else
   return stats::profile_scan(m, d, poi, lo, hi, n);
+#endif
 }
 inline stats::ToyEnsemble run_toys(const stats::BinnedLikelihood& m, const Eigen::VectorXd& truth,
                                    const stats::ToyOptions& t) {
+#ifdef AGNOSTIC_MPI
+  return distributed::run_toys(distributed::world(), m, truth, t);
+#else
   return stats::run_toys(m, truth, t);
-}
 #endif
+}
 
 inline std::vector<double> grid_values(const GridSpec& g, const stats::BinnedLikelihood& model,
                                        const std::string& option) {
