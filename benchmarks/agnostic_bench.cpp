@@ -1,5 +1,6 @@
 // agnostic-bench: runs one workload of ../shared/BENCHMARKS.md and prints one JSON line.
-//   agnostic-bench --workload W1 --threads 2 [--repeats 5]
+//   agnostic-bench --workload W1 --threads 2 [--repeats 5] [--batch N]
+//   mpirun -n K agnostic-bench --workload W1 --threads 1 [--batch N]   (built with -DAGNOSTIC_MPI=ON)
 // Each workload lives in benchmarks/workloads/<id>.hpp as `nlohmann::json run_<id>(const BenchOptions&)`.
 #include <cstdlib>
 #include <iostream>
@@ -14,6 +15,9 @@
 #include "workloads/w6.hpp"
 #include "workloads/w7.hpp"
 #include "workloads/w8.hpp"
+#ifdef AGNOSTIC_MPI
+#include "agnostic/distributed/communicator.hpp"
+#endif
 
 struct Workload {
   const char* id;
@@ -28,6 +32,13 @@ static const Workload kWorkloads[] = {
 
 int main(int argc, char** argv) {
   agnostic::choose_openmp_waiting(argv);
+#ifdef AGNOSTIC_MPI
+  // W1 runs data-parallel under mpirun; every rank times the same lock-step run, rank 0 prints.
+  const agnostic::distributed::MpiSession mpi(argc, argv);
+  const bool prints = agnostic::distributed::world().rank() == 0;
+#else
+  const bool prints = true;
+#endif
   BenchOptions options;
   try {
     options = parse_bench_options(argc, argv);
@@ -40,7 +51,7 @@ int main(int argc, char** argv) {
     try {
       agnostic::set_threads(options.threads);
       nlohmann::json result = w.run(options);
-      std::cout << result.dump() << std::endl;
+      if (prints) std::cout << result.dump() << std::endl;
       return 0;
     } catch (const std::exception& e) {
       std::cerr << "agnostic-bench: " << options.workload << ": " << e.what() << "\n";

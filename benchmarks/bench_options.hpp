@@ -13,6 +13,7 @@ struct BenchOptions {
   std::string workload;
   int threads = 1;
   int repeats = 5;                               // timed repeats; the median is reported
+  long long batch = 0;                           // W1's global batch (0: the workload's 16384)
   std::string shared_dir = AGNOSTIC_SHARED_DIR;  // ../shared, for reference workspaces
 };
 
@@ -32,11 +33,15 @@ inline BenchOptions parse_bench_options(int argc, char** argv) {
       o.repeats = std::stoi(value());
     else if (a == "--shared")
       o.shared_dir = value();
+    else if (a == "--batch")
+      o.batch = std::stoll(value());
     else
-      agnostic::fail("unknown option ", a, " (allowed: --workload, --threads, --repeats, --shared)");
+      agnostic::fail("unknown option ", a, " (allowed: --workload, --threads, --repeats, --batch, --shared)");
   }
   agnostic::require(!o.workload.empty(), "--workload is required (W1, W3, W6, ...)");
   agnostic::require(o.threads >= 1 && o.repeats >= 1, "--threads and --repeats must be positive");
+  agnostic::require(o.batch == 0 || (o.batch >= 2 && o.workload == "W1"),
+                    "--batch is W1's global batch (an integer >= 2), got ", o.batch, " for ", o.workload);
   return o;
 }
 
