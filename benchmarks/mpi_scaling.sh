@@ -9,13 +9,13 @@
 #
 # BUILD_DIR must be configured with -DAGNOSTIC_MPI=ON and hold agnostic-bench and agnostic
 # (cmake --build BUILD_DIR --target agnostic-bench agnostic_cli). MAX_RANKS defaults to the number
-# of cores, BATCH (W1's global batch) to 65536, TOYS to 2000. Run it on an otherwise idle machine.
+# of cores, BATCH (W1's global batch) to 65536, TOYS to 20000. Run it on an otherwise idle machine.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:?usage: benchmarks/mpi_scaling.sh BUILD_DIR [MAX_RANKS] [BATCH] [TOYS]}
 max=${2:-$(nproc)}
 batch=${3:-65536}
-toys=${4:-2000}
+toys=${4:-20000}
 bench="$build/benchmarks/agnostic-bench"
 agnostic="$build/tools/agnostic"
 workspace="$here/../../shared/reference/w6-workspace.json"
