@@ -238,9 +238,7 @@ inline std::vector<stats::ToyClsResult> toy_cls_scan(const stats::BinnedLikeliho
 #ifdef AGNOSTIC_MPI
   return distributed::toy_cls_points(distributed::world(), m, d, grid, o.toys, o.seed, o.test_statistic);
 #else
-  std::vector<stats::ToyClsResult> out;
-  for (double mu : grid) out.push_back(stats::toy_cls(m, d, mu, o.toys, o.seed, o.test_statistic));
-  return out;
+  return stats::toy_cls_points(m, d, grid, o.toys, o.seed, o.test_statistic);
 #endif
 }
 inline stats::ToyUpperLimit toy_upper_limit(const stats::BinnedLikelihood& m, const stats::Data& d,
@@ -458,9 +456,9 @@ inline nlohmann::ordered_json fit_report(const stats::Workspace& ws, const FitCo
                    {"seed", o.seed},
                    {"truth", "bestfit"},
                    {"poi_truth", e.truth[poi]},
-                   {"pull_mean", e.pull_mean[poi]},
+                   {"pull_mean", summary.mean},
                    {"pull_mean_error", summary.mean_error},
-                   {"pull_width", e.pull_width[poi]},
+                   {"pull_width", summary.width},
                    {"pull_width_error", summary.width_error},
                    {"values", values},
                    {"errors", errors},

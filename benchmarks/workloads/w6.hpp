@@ -87,7 +87,7 @@ inline nlohmann::json run_w6(const BenchOptions& options) {
           {"minos_mu", {interval.first, interval.second}},
           {"nll", best.nll},
           {"toys_converged", toys.n_converged},
-          {"toys_pull_mean", toys.pull_mean[p]},
-          {"toys_pull_width", toys.pull_width[p]},
+          {"toys_pull_mean", toys.pull_summaries[static_cast<std::size_t>(p)].mean},
+          {"toys_pull_width", toys.pull_summaries[static_cast<std::size_t>(p)].width},
           {"reference_max_dev", {{"bestfit", bestfit_dev}, {"errors_rel", error_dev}, {"minos", minos_dev}}}};
 }

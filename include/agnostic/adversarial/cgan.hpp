@@ -306,8 +306,8 @@ class CganScheme : public train::TrainingScheme<T> {
   // noise one process would have drawn and agree with it to float rounding.
   void draw_noise() {
     const BatchShard& s = batch_shard();
-    const Index global = options_.batch_size;
-    const bool shared = s.ranks > 1 && global >= s.ranks;
+    const Index global = options_.batch_size;          // every batch is full (drop_last)
+    const bool shared = s.ranks > 1 && s.copies == 1;  // the sampler split this batch's rows
     for (Index j = 0; j < noise_.cols(); ++j) {
       if (!shared) {
         for (Index i = 0; i < noise_.rows(); ++i) noise_(i, j) = static_cast<T>(noise_rng_.normal());

@@ -63,12 +63,10 @@ void event_mean_forward(Tape<T>& tape, int id, Index events, long cost_per_event
     total += partial(c, 0);
     weight += partial(c, 1);
   }
-  if (batch_shard().shared()) {
-    double totals[2] = {static_cast<double>(total), static_cast<double>(weight)};
-    batch_totals(totals);
-    total = static_cast<T>(totals[0]);
-    weight = static_cast<T>(totals[1]);
-  }
+  double totals[2] = {static_cast<double>(total), static_cast<double>(weight)};  // exact round trip alone
+  batch_totals(totals);
+  total = static_cast<T>(totals[0]);
+  weight = static_cast<T>(totals[1]);
   n.scalar[2] = static_cast<T>(total_gradient_scale());
   n.scalar[1] = weight;
   n.scalar[0] = weight == T(0) ? T(0) : T(1) / weight;

@@ -144,7 +144,7 @@ void for_each_item(long long n, Body&& body, What&& what) {
 
 }  // namespace statistics_detail
 
-// stats::toy_cls at every POI value of `mus`, bit for bit. The work is cut finer than the points:
+// stats::toy_cls_points shared across the ranks, bit for bit. The work is cut finer than the points:
 // point k is 2 toys + 1 jobs (the observed statistic, its `toys` signal-plus-background toys, its
 // `toys` background-only toys), and the G (2 toys + 1) jobs of all points are shared across the
 // ranks in contiguous blocks, so a single point (--cls MU) or a short grid keeps every rank busy.
@@ -156,11 +156,8 @@ inline std::vector<stats::ToyClsResult> toy_cls_points(Communicator& comm,
                                                        const std::vector<double>& mus, int toys,
                                                        std::uint64_t seed, stats::TestStatistic statistic,
                                                        const stats::FitOptions& options = {}) {
-  std::vector<stats::ToyClsResult> out;
-  if (comm.size() == 1 || omp_in_parallel()) {  // see map_points
-    for (double mu : mus) out.push_back(stats::toy_cls(model, data, mu, toys, seed, statistic, options));
-    return out;
-  }
+  if (comm.size() == 1 || omp_in_parallel())  // see map_points
+    return stats::toy_cls_points(model, data, mus, toys, seed, statistic, options);
   // stats::toy_cls's checks, on every rank before any work (so every rank fails alike).
   require(toys >= 1, "toy_cls: the number of toys must be >= 1, got ", toys);
   stats::inference_detail::check_poi_floats(model, options, "toy_cls");
@@ -209,6 +206,7 @@ inline std::vector<stats::ToyClsResult> toy_cls_points(Communicator& comm,
         describe);
   });
   const std::vector<double> all = comm.all_gather(mine);
+  std::vector<stats::ToyClsResult> out;
   require(static_cast<long long>(all.size()) == jobs, "toy_cls: gathered ", all.size(),
           " statistics from the ranks, expected ", jobs);
   for (std::size_t k = 0; k < mus.size(); ++k) {

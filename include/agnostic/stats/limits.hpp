@@ -480,6 +480,16 @@ inline ToyUpperLimit toy_upper_limit_from_scan(const std::vector<double>& mus, s
   return r;
 }
 
+// toy_cls at every POI value of `mus`, in order (the same toys at every value: common random numbers).
+inline std::vector<ToyClsResult> toy_cls_points(const BinnedLikelihood& model, const Data& data,
+                                                const std::vector<double>& mus, int n, std::uint64_t seed,
+                                                TestStatistic statistic = TestStatistic::qtilde,
+                                                const FitOptions& options = {}) {
+  std::vector<ToyClsResult> points;
+  for (double mu : mus) points.push_back(toy_cls(model, data, mu, n, seed, statistic, options));
+  return points;
+}
+
 // Toy upper limit: toy CLs on the grid `mus` (increasing), each limit at the first downward crossing of
 // 1 - cl, linearly interpolated between the neighbouring grid points (pyhf's scan-based limit). A
 // crossing outside the grid is not found (NaN and a note).
@@ -488,9 +498,7 @@ inline ToyUpperLimit toy_upper_limit(const BinnedLikelihood& model, const Data& 
                                      TestStatistic statistic = TestStatistic::qtilde, double cl = 0.95,
                                      const FitOptions& options = {}) {
   limits_detail::check_toy_upper_limit_grid(mus, cl);
-  std::vector<ToyClsResult> scan;
-  for (double mu : mus) scan.push_back(toy_cls(model, data, mu, n, seed, statistic, options));
-  return toy_upper_limit_from_scan(mus, std::move(scan), cl);
+  return toy_upper_limit_from_scan(mus, toy_cls_points(model, data, mus, n, seed, statistic, options), cl);
 }
 
 }  // namespace agnostic::stats

@@ -20,6 +20,8 @@ struct PullSummary {
   int skipped = 0;  // NaN pulls left out
   double mean = 0.0, mean_error = 0.0;
   double width = 0.0, width_error = 0.0;
+
+  bool operator==(const PullSummary&) const = default;
 };
 
 // `pulls`: any range of numbers (a std::vector<double>, a column of an Eigen matrix, ...).

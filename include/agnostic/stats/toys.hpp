@@ -92,11 +92,10 @@ struct ToyEnsemble {
   Eigen::VectorXd truth;           // the generating parameters
   Eigen::MatrixXd values, errors;  // one row per toy, one column per parameter
   std::vector<bool> converged;     // per toy
-  // Per parameter, over the converged toys: pull = (fitted - truth) / error. Parameters that do not
-  // float (fixed in the model or in ToyOptions::fit.fix) get pull_count 0 and mean = width = 0.
-  Eigen::VectorXd pull_mean, pull_width;
-  std::vector<int> pull_count;
-  std::vector<PullSummary> pull_summaries;  // the same per parameter, with the errors of mean and width
+  // Per parameter, over the converged toys: the pull summary (mean, width and their errors) of
+  // pull = (fitted - truth) / error. Parameters that do not float (fixed in the model or in
+  // ToyOptions::fit.fix) get count 0 and mean = width = 0.
+  std::vector<PullSummary> pull_summaries;
 
   // An ensemble of n toys from index `first` around `truth`, its rows sized for `np` parameters and
   // not yet filled (every toy marked not converged).
@@ -118,24 +117,16 @@ struct ToyEnsemble {
   }
 };
 
-// Fills n_converged and the pull summary (pull_mean, pull_width, pull_count, pull_summaries) from the
-// rows: used by
-// run_toys, and after joining the shares of an ensemble run on several processes (distributed/).
+// Fills n_converged and the pull summaries from the rows: used by run_toys, and after joining the
+// shares of an ensemble run on several processes (distributed/).
 inline void summarise_pulls(ToyEnsemble& e) {
   const int np = static_cast<int>(e.truth.size());
-  e.pull_mean = Eigen::VectorXd::Zero(np);
-  e.pull_width = Eigen::VectorXd::Zero(np);
-  e.pull_count.assign(static_cast<std::size_t>(np), 0);
-  e.pull_summaries.assign(static_cast<std::size_t>(np), PullSummary{});
+  e.pull_summaries.clear();
   e.n_converged = static_cast<int>(std::count(e.converged.begin(), e.converged.end(), true));
   std::vector<double> pulls(static_cast<std::size_t>(e.n));
   for (int p = 0; p < np; ++p) {
     for (int i = 0; i < e.n; ++i) pulls[static_cast<std::size_t>(i)] = e.pull(i, p);
-    const PullSummary s = pull_summary(pulls);
-    e.pull_count[static_cast<std::size_t>(p)] = s.count;
-    e.pull_mean[p] = s.mean;
-    e.pull_width[p] = s.width;
-    e.pull_summaries[static_cast<std::size_t>(p)] = s;
+    e.pull_summaries.push_back(pull_summary(pulls));
   }
 }
 
