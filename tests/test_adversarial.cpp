@@ -1,8 +1,8 @@
-// Tests for adversarial/: the strength schedules shared by DANN and ADNN, DANN (001) and ADNN
-// (000, 002). One executable for both methods; each case names the method it checks.
+// Tests for the adversarial schemes of train/: the strength schedules shared by DANN and ADNN, DANN (001) and
+// ADNN (000, 002). One executable for both methods; each case names the method it checks.
 #include <doctest/doctest.h>
 
-#include <agnostic/adversarial/strength_schedule.hpp>
+#include <agnostic/train/strength_schedule.hpp>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -55,9 +55,9 @@ TEST_CASE("strength schedule: names round-trip; unknown names and bad strengths 
 // ---------------------------------------------------------------------------------------------
 // DANN (001)
 
-#include <agnostic/adversarial/dann.hpp>
 #include <agnostic/optim/adam.hpp>
 #include <agnostic/optim/sgd.hpp>
+#include <agnostic/train/dann.hpp>
 #include <agnostic/train/methods/dann.hpp>
 #include <agnostic/train/trainer.hpp>
 #include <sstream>
@@ -305,9 +305,9 @@ TEST_CASE(
 // ---------------------------------------------------------------------------------------------
 // ADNN (000 Algorithm 1, 002): the two steps, the objective and its gradient, the schedule and
 // phases, a run through the Trainer and train::run, and the "adnn" config section's errors.
-#include <agnostic/adversarial/adnn.hpp>
 #include <agnostic/autodiff/gradcheck.hpp>
 #include <agnostic/optim/adam.hpp>
+#include <agnostic/train/adnn.hpp>
 #include <agnostic/train/methods/adnn.hpp>
 #include <agnostic/train/run.hpp>
 #include <filesystem>
@@ -740,10 +740,10 @@ TEST_CASE("ADNN: every key of the adnn section is checked, with the key, the val
       agnostic::Error);
 }
 
-// ---- cGAN (003 sec. 3): adversarial/cgan.hpp, adversarial/cgan_model.hpp, train/methods/cgan.hpp ----
+// ---- cGAN (003 sec. 3): train/cgan.hpp, train/cgan_model.hpp, train/methods/cgan.hpp ----
 
-#include <agnostic/adversarial/cgan.hpp>
-#include <agnostic/adversarial/cgan_model.hpp>
+#include <agnostic/train/cgan.hpp>
+#include <agnostic/train/cgan_model.hpp>
 #include <agnostic/train/methods/cgan.hpp>
 
 using agnostic::adversarial::CganGenerator;

@@ -5,9 +5,6 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
-#include <agnostic/adversarial/adnn.hpp>
-#include <agnostic/adversarial/cgan.hpp>
-#include <agnostic/adversarial/dann.hpp>
 #include <agnostic/core/threads.hpp>
 #include <agnostic/distributed/communicator.hpp>
 #include <agnostic/distributed/statistics.hpp>
@@ -17,7 +14,10 @@
 #include <agnostic/stats/limits.hpp>
 #include <agnostic/stats/toys.hpp>
 #include <agnostic/stats/workspace.hpp>
+#include <agnostic/train/adnn.hpp>
+#include <agnostic/train/cgan.hpp>
 #include <agnostic/train/classifier.hpp>
+#include <agnostic/train/dann.hpp>
 #include <agnostic/train/run.hpp>
 #include <agnostic/train/trainer.hpp>
 #include <agnostic/train/tune.hpp>

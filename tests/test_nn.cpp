@@ -2,9 +2,9 @@
 #include <doctest/doctest.h>
 
 #include <agnostic/autodiff/dense.hpp>
+#include <agnostic/autodiff/parameter_group.hpp>
 #include <agnostic/core/rng.hpp>
 #include <agnostic/nn/initialisers.hpp>
-#include <agnostic/nn/parameter_group.hpp>
 #include <agnostic/nn/sequential.hpp>
 
 #include <cmath>

@@ -12,7 +12,6 @@
 #include <memory>
 #include <vector>
 
-#include <agnostic/adversarial/adnn.hpp>
 #include <agnostic/autodiff/arithmetic.hpp>
 #include <agnostic/core/rng.hpp>
 #include <agnostic/infer/network.hpp>
@@ -23,6 +22,7 @@
 #include <agnostic/optim/adamw.hpp>
 #include <agnostic/optim/rmsprop.hpp>
 #include <agnostic/optim/sgd.hpp>
+#include <agnostic/train/adnn.hpp>
 
 using namespace agnostic;
 
@@ -126,8 +126,8 @@ TEST_CASE("infer::Network's evaluate and warm evaluate_batch allocate nothing") 
   CHECK(std::isfinite(out[2999]));
 }
 
-#include <agnostic/adversarial/dann.hpp>
 #include <agnostic/optim/adam.hpp>
+#include <agnostic/train/dann.hpp>
 
 TEST_CASE(
     "a warm DANN step (gather, both heads, gradient reversal, backward, optimiser, StepResult) allocates "
@@ -227,8 +227,8 @@ TEST_CASE(
   CHECK(a_opt.steps() == 3 * scheme.batches());
 }
 
-#include <agnostic/adversarial/cgan.hpp>
 #include <agnostic/optim/sgd.hpp>
+#include <agnostic/train/cgan.hpp>
 
 TEST_CASE(
     "cGAN: a warm CganScheme step (gather, k discriminator steps, the generator step, the weight average) "

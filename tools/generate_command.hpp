@@ -1,6 +1,6 @@
 #pragma once
 // `agnostic generate --model GEN.json --conditions FILE --output OUT.csv [--per-event K] [--seed S]`:
-// events from a trained cGAN generator (or an ensemble of them; adversarial/cgan_model.hpp): for
+// events from a trained cGAN generator (or an ensemble of them; train/cgan_model.hpp): for
 // each row of FILE, K events at that row's conditions, written with the condition columns first.
 // Each event comes from the ensemble's members in turn; the same seed gives the same bytes.
 #include <cstdint>
@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "agnostic/adversarial/cgan_model.hpp"
 #include "agnostic/core/error.hpp"
+#include "agnostic/train/cgan_model.hpp"
 #include "command_io.hpp"
 
 namespace agnostic::tools {

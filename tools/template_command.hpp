@@ -12,11 +12,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agnostic/adversarial/cgan_model.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/json_file.hpp"
 #include "agnostic/stats/template_pca.hpp"
 #include "agnostic/stats/workspace.hpp"
+#include "agnostic/train/cgan_model.hpp"
 #include "command_io.hpp"
 #include "generate_command.hpp"
 

@@ -7,9 +7,9 @@
 // gathered, both steps), as `agnostic train` with method adnn runs it.
 #include <vector>
 
-#include "agnostic/adversarial/adnn.hpp"
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/optim/adam.hpp"
+#include "agnostic/train/adnn.hpp"
 #include "training_step.hpp"
 
 inline nlohmann::json run_w2(const BenchOptions& options) {

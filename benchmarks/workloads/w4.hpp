@@ -2,13 +2,13 @@
 // W4: one conditional-GAN step (source 003; ../shared/BENCHMARKS.md): G: 9 latent + 1 condition ->
 // 5 x 256 LeakyReLU(0.4) -> 4 tanh; D: 4 + 1 -> 5 x 256 LeakyReLU(0.4) -> 1 logit; binary
 // cross-entropy; SGD lr 1e-3, Nesterov momentum 0.9, clipping by global norm at 1, L2 1e-4; batch
-// 512; one D update then one G update: exactly CganScheme::step (adversarial/cgan.hpp) with one
+// 512; one D update then one G update: exactly CganScheme::step (train/cgan.hpp) with one
 // discriminator step and no weight averaging (the peer has none), gathering included.
 #include <vector>
 
-#include "agnostic/adversarial/cgan.hpp"
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/optim/sgd.hpp"
+#include "agnostic/train/cgan.hpp"
 #include "training_step.hpp"
 
 inline nlohmann::json run_w4(const BenchOptions& options) {

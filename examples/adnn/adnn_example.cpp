@@ -7,7 +7,7 @@
 // kinematics (harder jets and leptons, a different rapidity gap and di-jet mass). Two classifiers:
 //   DNN   a plain softmax classifier trained on the SM signal only;
 //   ADNN  the same classifier trained on the signal of all five models with an adversary that
-//         reads its last hidden layer and guesses the signal's model (adversarial/adnn.hpp), for a
+//         reads its last hidden layer and guesses the signal's model (train/adnn.hpp), for a
 //         few alpha and adversary steps k.
 // Then, as in 000 sec. 4.4: templates of the signal-class output (10 bins) from large simulated
 // samples; for each model m an Asimov data set = background + ggH + mu_m x (signal of model m,
@@ -31,7 +31,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agnostic/adversarial/adnn.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/optim/adam.hpp"
@@ -39,6 +38,7 @@
 #include "agnostic/stats/ks.hpp"
 #include "agnostic/stats/likelihood.hpp"
 #include "agnostic/stats/workspace.hpp"
+#include "agnostic/train/adnn.hpp"
 #include "agnostic/train/classifier.hpp"
 #include "agnostic/train/trainer.hpp"
 

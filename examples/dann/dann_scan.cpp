@@ -27,10 +27,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agnostic/adversarial/dann.hpp"
 #include "agnostic/optim/adam.hpp"
 #include "agnostic/stats/ks.hpp"
 #include "agnostic/stats/roc.hpp"
+#include "agnostic/train/dann.hpp"
 #include "agnostic/train/trainer.hpp"
 
 using namespace agnostic;

@@ -20,12 +20,12 @@
 //                 [--optimiser sgd] [--seed 1] [--work DIR] [--output results.json]
 //   cgan-ensemble --average-study [--seeds 4] ...   the tail fraction in the window, with and without
 //                 the generator weight average, against the truth (docs/cgan.md)
-#include <agnostic/adversarial/cgan_model.hpp>
 #include <agnostic/io/csv_writer.hpp>
 #include <agnostic/stats/fit.hpp>
 #include <agnostic/stats/likelihood.hpp>
 #include <agnostic/stats/pull_summary.hpp>
 #include <agnostic/stats/template_pca.hpp>
+#include <agnostic/train/cgan_model.hpp>
 #include <agnostic/train/methods/cgan.hpp>
 #include <chrono>
 #include <cmath>

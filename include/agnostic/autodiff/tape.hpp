@@ -14,9 +14,9 @@
 #include <array>
 #include <vector>
 
+#include "agnostic/autodiff/parameter.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
-#include "agnostic/nn/parameter.hpp"
 
 namespace agnostic {
 

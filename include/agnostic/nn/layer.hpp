@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "agnostic/autodiff/parameter.hpp"
 #include "agnostic/autodiff/tape.hpp"
-#include "agnostic/nn/parameter.hpp"
 
 namespace agnostic {
 

@@ -19,12 +19,12 @@
 #include <utility>
 #include <vector>
 
+#include "agnostic/autodiff/parameter_group.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/nn/activation_layer.hpp"
 #include "agnostic/nn/dense_layer.hpp"
 #include "agnostic/nn/initialisers.hpp"
 #include "agnostic/nn/layer.hpp"
-#include "agnostic/nn/parameter_group.hpp"
 
 namespace agnostic {
 

@@ -32,9 +32,9 @@
 #include <utility>
 #include <vector>
 
+#include "agnostic/autodiff/parameter_group.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
-#include "agnostic/nn/parameter_group.hpp"
 #include "agnostic/optim/schedule.hpp"
 
 namespace agnostic {

@@ -24,10 +24,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agnostic/autodiff/parameter_group.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/core/rng.hpp"
-#include "agnostic/nn/parameter_group.hpp"
 #include "agnostic/optim/optimiser.hpp"
 #include "agnostic/optim/state_json.hpp"
 #include "agnostic/train/atomic_file.hpp"

@@ -21,10 +21,10 @@
 #include <span>
 #include <vector>
 
+#include "agnostic/autodiff/parameter.hpp"
 #include "agnostic/core/batch_shard.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
-#include "agnostic/nn/parameter.hpp"
 
 namespace agnostic::train {
 

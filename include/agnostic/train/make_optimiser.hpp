@@ -3,7 +3,7 @@
 // group. Methods with two networks (ADNN's classifier and adversary) call it once per network.
 #include <memory>
 
-#include "agnostic/nn/parameter_group.hpp"
+#include "agnostic/autodiff/parameter_group.hpp"
 #include "agnostic/optim/adam.hpp"
 #include "agnostic/optim/adamw.hpp"
 #include "agnostic/optim/optimiser.hpp"

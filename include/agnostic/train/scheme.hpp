@@ -19,9 +19,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agnostic/autodiff/parameter_group.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/rng.hpp"
-#include "agnostic/nn/parameter_group.hpp"
 #include "agnostic/optim/optimiser.hpp"
 #include "agnostic/train/batches.hpp"
 #include "agnostic/train/dataset.hpp"

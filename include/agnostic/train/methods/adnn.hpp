@@ -1,5 +1,5 @@
 #pragma once
-// "method": "adnn": the two-step adversarial network of source 000 (adversarial/adnn.hpp) from a
+// "method": "adnn": the two-step adversarial network of source 000 (train/adnn.hpp) from a
 // config. The classifier is model.hidden layers with one softmax output per class; the adversary
 // (adnn.adversary_hidden, activation as model.activation) reads the classifier's last hidden layer
 // (or its softmax output) and predicts the domain (data.domain) of events of adnn.adversary_class.
@@ -12,16 +12,16 @@
 #include <string>
 #include <vector>
 
-#include "agnostic/adversarial/adnn.hpp"
-#include "agnostic/adversarial/strength_schedule.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/nn/sequential.hpp"
+#include "agnostic/train/adnn.hpp"
 #include "agnostic/train/config.hpp"
 #include "agnostic/train/make_optimiser.hpp"
 #include "agnostic/train/methods/classifier.hpp"
 #include "agnostic/train/prepared_data.hpp"
 #include "agnostic/train/run_context.hpp"
 #include "agnostic/train/run_outputs.hpp"
+#include "agnostic/train/strength_schedule.hpp"
 #include "agnostic/train/trainer.hpp"
 
 namespace agnostic::train {

@@ -1,5 +1,5 @@
 #pragma once
-// "method": "cgan": a conditional GAN background model (source 003 sec. 3; adversarial/cgan.hpp)
+// "method": "cgan": a conditional GAN background model (source 003 sec. 3; train/cgan.hpp)
 // from a config. data.features are the generated variables; the section "cgan" (docs/config.md):
 //   conditions (required)          the conditioning columns c of G(z, c) and D(x, c)
 //   latent (9)                     dimension of the noise z
@@ -15,7 +15,7 @@
 // not read. The events outside the blind window are split into training and held-out
 // (data.validation_fraction); the held-out ones give the quality chi2, the stopping figure and
 // the best epoch. Outputs: generator.json (the kept members' averaged generators,
-// adversarial/cgan_model.hpp), discriminator.json, history.json and checkpoint.json (one
+// train/cgan_model.hpp), discriminator.json, history.json and checkpoint.json (one
 // member) or member<k>_history.json / member<k>_checkpoint.json (ensembles; checkpoint.json then
 // lists the members' checkpoints), summary.json.
 // Members train one after the other (each uses the configured threads), so the result does not
@@ -27,14 +27,14 @@
 #include <string>
 #include <vector>
 
-#include "agnostic/adversarial/cgan.hpp"
-#include "agnostic/adversarial/cgan_model.hpp"
 #include "agnostic/core/config_section.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/io/data_file.hpp"
 #include "agnostic/io/model_file.hpp"
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/train/atomic_file.hpp"
+#include "agnostic/train/cgan.hpp"
+#include "agnostic/train/cgan_model.hpp"
 #include "agnostic/train/config.hpp"
 #include "agnostic/train/dataset.hpp"
 #include "agnostic/train/make_optimiser.hpp"

@@ -19,10 +19,10 @@
 #include <string>
 #include <vector>
 
-#include "agnostic/adversarial/dann.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/train/config.hpp"
+#include "agnostic/train/dann.hpp"
 #include "agnostic/train/make_optimiser.hpp"
 #include "agnostic/train/methods/classifier.hpp"
 #include "agnostic/train/prepared_data.hpp"

@@ -12,7 +12,7 @@
 // conditions' own distribution.
 //
 // Data: one matrix, rows are events, columns the features then the conditions (D's input order),
-// all already scaled to [-1, 1] (adversarial/cgan_model.hpp, RangeScaling). Events inside a blinded
+// all already scaled to [-1, 1] (train/cgan_model.hpp, RangeScaling). Events inside a blinded
 // window must not be given at all: the scheme uses every row it gets.
 //
 // Weight averaging: after every generator step an exponential moving average of G's weights is

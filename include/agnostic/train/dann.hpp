@@ -40,7 +40,6 @@
 #include <optional>
 #include <vector>
 
-#include "agnostic/adversarial/strength_schedule.hpp"
 #include "agnostic/autodiff/arithmetic.hpp"
 #include "agnostic/autodiff/gradient_reversal.hpp"
 #include "agnostic/autodiff/tape.hpp"
@@ -56,6 +55,7 @@
 #include "agnostic/train/dataset.hpp"
 #include "agnostic/train/event_weights.hpp"
 #include "agnostic/train/scheme.hpp"
+#include "agnostic/train/strength_schedule.hpp"
 
 namespace agnostic::adversarial {
 

@@ -34,7 +34,6 @@
 #include <string>
 #include <vector>
 
-#include "agnostic/adversarial/strength_schedule.hpp"
 #include "agnostic/autodiff/arithmetic.hpp"
 #include "agnostic/autodiff/elementwise.hpp"
 #include "agnostic/autodiff/reductions.hpp"
@@ -47,6 +46,7 @@
 #include "agnostic/train/batches.hpp"
 #include "agnostic/train/dataset.hpp"
 #include "agnostic/train/scheme.hpp"
+#include "agnostic/train/strength_schedule.hpp"
 
 namespace agnostic::adversarial {
 

@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "agnostic/autodiff/parameter.hpp"
 #include "agnostic/core/error.hpp"
-#include "agnostic/nn/parameter.hpp"
 
 namespace agnostic {
 
