@@ -1,0 +1,16 @@
+#pragma once
+// The whole io/ module: CSV and .npy readers and writers, missing values, standardisation, model files, lwtnn and ONNX exchange (docs/architecture.md).
+#include "agnostic/io/column_selection.hpp"
+#include "agnostic/io/csv.hpp"
+#include "agnostic/io/csv_writer.hpp"
+#include "agnostic/io/data_file.hpp"
+#include "agnostic/io/lwtnn.hpp"
+#include "agnostic/io/missing_values.hpp"
+#include "agnostic/io/model_file.hpp"
+#include "agnostic/io/npy.hpp"
+#include "agnostic/io/onnx_export.hpp"
+#include "agnostic/io/onnx_import.hpp"
+#include "agnostic/io/onnx_proto.hpp"
+#include "agnostic/io/protobuf.hpp"
+#include "agnostic/io/standardisation.hpp"
+#include "agnostic/io/table.hpp"

@@ -1,0 +1,7 @@
+#pragma once
+// The whole nn/ module: initialisers, layers, Sequential, a model file's forward pass on the tape (docs/architecture.md).
+#include "agnostic/nn/activation_layer.hpp"
+#include "agnostic/nn/dense_layer.hpp"
+#include "agnostic/nn/initialisers.hpp"
+#include "agnostic/nn/layer.hpp"
+#include "agnostic/nn/sequential.hpp"
