@@ -1,4 +1,4 @@
-// Tests for train/checkpoint.hpp, train/atomic_file.hpp and train/classifier.hpp: exact round trip
+// Tests for train/checkpoint.hpp, core/atomic_file.hpp and train/classifier.hpp: exact round trip
 // of floats, atomic writes, clear errors for corrupt checkpoints, a classifier that learns, and
 // resuming that gives the same final weights bit for bit as a run never interrupted.
 #include <doctest/doctest.h>

@@ -13,7 +13,7 @@
 //
 // Numbers: a float or double is written as the shortest decimal that reads back to the same
 // double (nlohmann::json's writer), and a float converts to double and back exactly, so every
-// weight, moment and counter returns bit for bit. Files are written atomically (atomic_file.hpp).
+// weight, moment and counter returns bit for bit. Files are written atomically (core/atomic_file.hpp).
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -25,12 +25,12 @@
 #include <nlohmann/json.hpp>
 
 #include "agnostic/autodiff/parameter_group.hpp"
+#include "agnostic/core/atomic_file.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/optim/optimiser.hpp"
 #include "agnostic/optim/state_json.hpp"
-#include "agnostic/train/atomic_file.hpp"
 #include "agnostic/train/history.hpp"
 
 namespace agnostic::train {

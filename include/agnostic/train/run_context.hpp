@@ -16,9 +16,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agnostic/core/atomic_file.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/threads.hpp"
-#include "agnostic/train/atomic_file.hpp"
 #include "agnostic/train/config.hpp"
 #include "agnostic/train/data_parallel.hpp"
 #include "agnostic/train/history.hpp"

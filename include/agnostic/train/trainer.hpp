@@ -40,9 +40,9 @@
 #include <string>
 #include <vector>
 
+#include "agnostic/core/atomic_file.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/rng.hpp"
-#include "agnostic/train/atomic_file.hpp"
 #include "agnostic/train/checkpoint.hpp"
 #include "agnostic/train/data_parallel.hpp"
 #include "agnostic/train/history.hpp"

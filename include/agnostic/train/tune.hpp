@@ -44,11 +44,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agnostic/core/atomic_file.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/json_file.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/core/threads.hpp"
-#include "agnostic/train/atomic_file.hpp"
 #include "agnostic/train/config.hpp"
 #include "agnostic/train/history.hpp"
 #include "agnostic/train/run.hpp"

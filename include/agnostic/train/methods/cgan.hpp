@@ -27,12 +27,12 @@
 #include <string>
 #include <vector>
 
+#include "agnostic/core/atomic_file.hpp"
 #include "agnostic/core/config_section.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/io/data_file.hpp"
 #include "agnostic/io/model_file.hpp"
 #include "agnostic/nn/sequential.hpp"
-#include "agnostic/train/atomic_file.hpp"
 #include "agnostic/train/cgan.hpp"
 #include "agnostic/train/cgan_model.hpp"
 #include "agnostic/train/config.hpp"

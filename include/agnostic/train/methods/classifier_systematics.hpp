@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "agnostic/train/atomic_file.hpp"
+#include "agnostic/core/atomic_file.hpp"
 #include "agnostic/train/methods/classifier.hpp"
 #include "agnostic/train/penalised_classifier.hpp"
 #include "agnostic/train/run_workspace.hpp"
