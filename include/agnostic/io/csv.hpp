@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "agnostic/core/atomic_file.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/io/table.hpp"
 
@@ -408,11 +409,7 @@ inline void write_csv(std::ostream& out, const Table& table, char delimiter = ',
 }
 
 inline void write_csv(const std::string& path, const Table& table, char delimiter = ',') {
-  std::ofstream out(path, std::ios::binary);
-  if (!out) fail("cannot open file '", path, "' for writing: ", std::strerror(errno));
-  write_csv(out, table, delimiter);
-  out.flush();
-  require(static_cast<bool>(out), "writing file '", path, "' failed: ", std::strerror(errno));
+  write_file_atomically_with(path, [&](std::ostream& out) { write_csv(out, table, delimiter); });
 }
 
 }  // namespace agnostic::io

@@ -1,14 +1,14 @@
 #pragma once
 // Writing a CSV of named columns (predictions, generated events): the values are given as text so
 // that each column can choose its own form, and number_text() gives the shortest text that reads
-// back as the same value. The file is written to a temporary name and renamed, so a reader never
+// back as the same value. The file is written atomically (core/atomic_file.hpp), so a reader never
 // sees half a file.
 #include <charconv>
-#include <cstdio>
-#include <fstream>
+#include <ostream>
 #include <string>
 #include <vector>
 
+#include "agnostic/core/atomic_file.hpp"
 #include "agnostic/core/error.hpp"
 
 namespace agnostic::io {
@@ -40,21 +40,14 @@ class CsvColumns {
 
   // Writes the header and the rows (a header alone when there are no rows).
   void write(const std::string& path) const {
-    const std::string temporary = path + ".tmp";
-    {
-      std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-      require(out.good(), "cannot open '", temporary, "' for writing");
+    write_file_atomically_with(path, [&](std::ostream& out) {
       for (std::size_t k = 0; k < names_.size(); ++k) out << (k ? "," : "") << quoted(names_[k]);
       out << '\n';
       for (std::size_t r = 0; r < rows(); ++r) {
         for (std::size_t k = 0; k < columns_.size(); ++k) out << (k ? "," : "") << quoted(columns_[k][r]);
         out << '\n';
       }
-      out.flush();
-      require(out.good(), "writing '", temporary, "' failed (disk full?)");
-    }
-    require(std::rename(temporary.c_str(), path.c_str()) == 0, "cannot rename '", temporary, "' to '", path,
-            "'");
+    });
   }
 
   // A field as CSV writes it: quoted when it holds a comma, a quote or a line break.

@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "agnostic/core/atomic_file.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/io/table.hpp"
@@ -476,27 +477,25 @@ void write_npy(const std::string& path, const Matrix<T>& values, bool one_dimens
   header.push_back('\n');
   require(header.size() <= 65535, "write_npy: header too long");
 
-  std::ofstream out(path, std::ios::binary);
-  if (!out) fail("cannot open file '", path, "' for writing: ", std::strerror(errno));
-  // Magic, version 1.0, then the header length as a 2-byte little-endian number.
-  std::string prefix("\x93NUMPY\x01\x00", 8);
-  prefix.push_back(static_cast<char>(header.size() & 0xff));
-  prefix.push_back(static_cast<char>(header.size() >> 8));
-  out.write(prefix.data(), static_cast<std::streamsize>(prefix.size()));
-  out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  std::vector<unsigned char> row(static_cast<std::size_t>(values.cols()) * sizeof(T));
-  for (Index i = 0; i < values.rows(); ++i) {
-    for (Index j = 0; j < values.cols(); ++j) {
-      unsigned char* p = row.data() + static_cast<std::size_t>(j) * sizeof(T);
-      const T x = values(i, j);
-      std::memcpy(p, &x, sizeof(T));
-      if constexpr (std::endian::native == std::endian::big)
-        for (std::size_t k = 0; k < sizeof(T) / 2; ++k) std::swap(p[k], p[sizeof(T) - 1 - k]);
+  write_file_atomically_with(path, [&](std::ostream& out) {
+    // Magic, version 1.0, then the header length as a 2-byte little-endian number.
+    std::string prefix("\x93NUMPY\x01\x00", 8);
+    prefix.push_back(static_cast<char>(header.size() & 0xff));
+    prefix.push_back(static_cast<char>(header.size() >> 8));
+    out.write(prefix.data(), static_cast<std::streamsize>(prefix.size()));
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    std::vector<unsigned char> row(static_cast<std::size_t>(values.cols()) * sizeof(T));
+    for (Index i = 0; i < values.rows(); ++i) {
+      for (Index j = 0; j < values.cols(); ++j) {
+        unsigned char* p = row.data() + static_cast<std::size_t>(j) * sizeof(T);
+        const T x = values(i, j);
+        std::memcpy(p, &x, sizeof(T));
+        if constexpr (std::endian::native == std::endian::big)
+          for (std::size_t k = 0; k < sizeof(T) / 2; ++k) std::swap(p[k], p[sizeof(T) - 1 - k]);
+      }
+      out.write(reinterpret_cast<const char*>(row.data()), static_cast<std::streamsize>(row.size()));
     }
-    out.write(reinterpret_cast<const char*>(row.data()), static_cast<std::streamsize>(row.size()));
-  }
-  out.flush();
-  require(static_cast<bool>(out), "writing file '", path, "' failed: ", std::strerror(errno));
+  });
 }
 
 template <class T>

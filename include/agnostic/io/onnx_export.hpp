@@ -16,13 +16,13 @@
 // so the two agree to float rounding (a few 1e-7 relative), not bit for bit. Branches (adversaries,
 // domain classifiers) are not exported: the graph is the main network.
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "agnostic/core/atomic_file.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/io/model_file.hpp"
 #include "agnostic/io/onnx_proto.hpp"
@@ -205,11 +205,7 @@ inline std::string onnx_bytes(const ModelFile<float>& model) {
 }
 
 inline void write_onnx(const std::string& path, const ModelFile<float>& model) {
-  const std::string bytes = onnx_bytes(model);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  require(out.good(), "cannot open '", path, "' for writing");
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  require(out.good(), "writing '", path, "' failed (disk full?)");
+  write_file_atomically(path, onnx_bytes(model));
 }
 
 }  // namespace agnostic::io
