@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The compile cost of docs/build-cost.md: user CPU seconds and peak memory of one g++ -O2 compile
+# of each translation unit, ROUNDS interleaved rounds (median), and each as a multiple of the Eigen
+# reference. Run it on an idle machine:   benchmarks/compile/measure.sh [ROUNDS]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+rounds=${1:-3}
+flags=(-std=c++20 -O2 -I"$root/include" -isystem /usr/include/eigen3 -c -o /dev/null)
+declare -A unit=(
+  [eigen_reference]="$root/benchmarks/compile/eigen_reference.cpp"
+  [infer_trigger_path]="$root/tests/infer_trigger_path.cpp"
+  [readme_dann_step_modules]="$root/benchmarks/compile/readme_dann_step_modules.cpp"
+  [readme_dann_step_umbrella]="$root/benchmarks/compile/readme_dann_step_umbrella.cpp"
+)
+order=(eigen_reference infer_trigger_path readme_dann_step_modules readme_dann_step_umbrella)
+declare -A times mem
+for ((r = 0; r < rounds; ++r)); do
+  for name in "${order[@]}"; do
+    extra=(-fopenmp)
+    [[ $name == eigen_reference || $name == infer_trigger_path ]] && extra=()  # no OpenMP on these paths
+    out=$( { /usr/bin/time -f "%U %M" g++ "${flags[@]}" "${extra[@]}" "${unit[$name]}" 2>/dev/null; } 2>&1 | tail -n 1)
+    times[$name]+="${out%% *} "
+    mem[$name]+="${out##* } "
+  done
+done
+median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ref=$(echo "${times[eigen_reference]}" | median)
+echo "| translation unit | user CPU s (median of $rounds) | peak memory | × reference |"
+echo "| --- | --- | --- | --- |"
+for name in "${order[@]}"; do
+  t=$(echo "${times[$name]}" | median)
+  m=$(echo "${mem[$name]}" | median)
+  printf '| %s | %.2f | %.2f GB | %.1f |\n' "$name" "$t" "$(echo "$m / 1048576" | bc -l)" "$(echo "$t / $ref" | bc -l)"
+done
+echo "(g++ $(g++ -dumpfullversion), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%F))"
