@@ -51,7 +51,7 @@ inline int run_train(int argc, char** argv) {
 #ifdef AGNOSTIC_MPI
   // Under mpirun: data-parallel training (docs/distributed.md); rank 0 alone prints and writes.
   std::ostream discarded(nullptr);  // a stream without a buffer drops what it is given
-  distributed::Communicator& world = distributed::world();
+  distributed::MpiCommunicator& world = distributed::world();
   if (world.size() > 1) {
     options.data_parallel = world.data_parallel();
     if (world.rank() != 0) options.out = &discarded;

@@ -13,7 +13,7 @@
 #include "agnostic/train/tune.hpp"
 #include "command_io.hpp"
 #ifdef AGNOSTIC_MPI
-#include "agnostic/distributed/statistics.hpp"
+#include "agnostic/distributed/world.hpp"
 #endif
 
 namespace agnostic::tools {
@@ -77,10 +77,10 @@ inline int run_tune(int argc, char** argv) {
   };
 #ifdef AGNOSTIC_MPI
   // Rank r runs the trials of its share (K at a time); the figures are gathered in trial order.
-  distributed::Communicator& world = distributed::world();
-  const distributed::Share share = world.share(static_cast<long long>(settings.size()));
+  Communicator& world = distributed::world();
+  const Share share = world.share(static_cast<long long>(settings.size()));
   std::vector<double> mine;
-  distributed::run_collectively(world, [&] {
+  run_collectively(world, [&] {
     const int count = static_cast<int>(share.end - share.begin);
     for (const train::TrialResult& r :
          train::run_trials(count, parallel, [&](int j) { return trial(static_cast<int>(share.begin) + j); }))

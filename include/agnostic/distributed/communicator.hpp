@@ -1,10 +1,12 @@
 #pragma once
-// Communicator: the few MPI operations agnostic needs — rank and size, a deterministic sum over the
-// ranks, a broadcast, a gather of variable-length results and a barrier — and MpiSession, which
-// starts and ends MPI. docs/distributed.md says how to build and run.
+// MpiCommunicator: the Communicator of core/communicator.hpp over MPI (rank and size, a deterministic
+// sum over the ranks, broadcasts, a gather of variable-length results, a barrier), world() for
+// MPI_COMM_WORLD, and MpiSession, which starts and ends MPI. docs/distributed.md says how to build
+// and run.
 //
 // MPI is optional: this header needs the CMake option AGNOSTIC_MPI (which defines the macro
-// AGNOSTIC_MPI and links MPI); without it nothing in agnostic includes <mpi.h>.
+// AGNOSTIC_MPI and links MPI); without it nothing in agnostic includes <mpi.h>, and code that asks
+// distributed/world.hpp for the world gets the one-rank communicator.
 //
 // The sum is deterministic by construction rather than by trusting MPI_Allreduce (whose reduction
 // order the MPI standard only recommends, not requires, to be fixed): the vector is cut into K
@@ -27,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "agnostic/core/communicator.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/train/data_parallel.hpp"
 
@@ -66,32 +69,22 @@ class MpiSession {
   bool owner_ = false;
 };
 
-// The part [begin, end) of n items that rank `rank` of `ranks` takes: contiguous, in rank order,
-// sizes differing by at most one (so concatenating the ranks' parts gives 0..n-1 in order).
-struct Share {
-  long long begin = 0, end = 0;
-};
-inline Share share_of(long long n, int rank, int ranks) {
-  return {n * rank / ranks, n * (rank + 1) / ranks};
-}
-
-class Communicator {
+class MpiCommunicator final : public Communicator {
  public:
-  explicit Communicator(MPI_Comm comm = MPI_COMM_WORLD) : comm_(comm) {
+  explicit MpiCommunicator(MPI_Comm comm = MPI_COMM_WORLD) : comm_(comm) {
     check_mpi(MPI_Comm_rank(comm_, &rank_), "MPI_Comm_rank");
     check_mpi(MPI_Comm_size(comm_, &size_), "MPI_Comm_size");
   }
 
-  int rank() const { return rank_; }
-  int size() const { return size_; }
-  Share share(long long n) const { return share_of(n, rank_, size_); }
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
 
   // Vectors up to this length are summed by sum_gathered, longer ones by sum_in_chunks.
   static constexpr std::size_t kGatheredSum = 1024;
 
   // v <- the element-wise sum over the ranks of v, added in rank order (the header comment);
   // every rank must call it with a vector of the same length.
-  void sum(std::span<double> v) {
+  void sum(std::span<double> v) override {
     if (v.size() <= kGatheredSum)
       sum_gathered(v);
     else
@@ -143,20 +136,17 @@ class Communicator {
               "MPI_Allgatherv");
   }
 
-  // v <- root's v on every rank.
-  void broadcast(std::span<double> v, int root = 0) {
+  void broadcast(std::span<double> v, int root) override {
     check_mpi(MPI_Bcast(v.data(), static_cast<int>(v.size()), MPI_DOUBLE, root, comm_), "MPI_Bcast");
   }
-  // A string from root to every rank (e.g. an error message, a config).
-  void broadcast(std::string& s, int root = 0) {
+  void broadcast(std::string& s, int root) override {
     int length = static_cast<int>(s.size());
     check_mpi(MPI_Bcast(&length, 1, MPI_INT, root, comm_), "MPI_Bcast");
     s.resize(static_cast<std::size_t>(length));
     check_mpi(MPI_Bcast(s.data(), length, MPI_CHAR, root, comm_), "MPI_Bcast");
   }
 
-  // Every rank's `mine`, concatenated in rank order, on every rank (the lengths may differ).
-  std::vector<double> all_gather(const std::vector<double>& mine) {
+  std::vector<double> all_gather(const std::vector<double>& mine) override {
     int length = static_cast<int>(mine.size());
     std::vector<int> lengths(static_cast<std::size_t>(size_)), offsets(static_cast<std::size_t>(size_));
     check_mpi(MPI_Allgather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, comm_), "MPI_Allgather");
@@ -172,11 +162,9 @@ class Communicator {
     return all;
   }
 
-  void barrier() { check_mpi(MPI_Barrier(comm_), "MPI_Barrier"); }
+  void barrier() override { check_mpi(MPI_Barrier(comm_), "MPI_Barrier"); }
 
-  // Ends every rank's process with `code` (after an error on one rank, the others would otherwise
-  // wait for it forever in the next collective operation).
-  [[noreturn]] void abort(int code) {
+  [[noreturn]] void abort(int code) override {
     MPI_Abort(comm_, code);
     std::abort();
   }
@@ -199,8 +187,8 @@ class Communicator {
 };
 
 // MPI_COMM_WORLD, made on first use (after MpiSession has started MPI).
-inline Communicator& world() {
-  static Communicator w(MPI_COMM_WORLD);
+inline MpiCommunicator& world() {
+  static MpiCommunicator w(MPI_COMM_WORLD);
   return w;
 }
 

@@ -341,7 +341,7 @@ inline std::pair<double, double> minos(const BinnedLikelihood& model, const Data
 // pairs (value, 2 * (profiled -log L - global minimum)). Every point starts from the best fit's
 // linear prediction of the other parameters at its value (Profile::predicted_start), not from its
 // neighbour's solution, so a point's result does not depend on which points were scanned before it:
-// any split of the grid (distributed::profile_scan gives each MPI rank one block) gives the same bits
+// any split of the grid (profile_scan of across_ranks.hpp gives each rank one block) gives the same bits
 // as stats::profile_scan, which is block(0, points).
 class ProfileScan {
  public:

@@ -118,7 +118,7 @@ struct ToyEnsemble {
 };
 
 // Fills n_converged and the pull summaries from the rows: used by run_toys, and after joining the
-// shares of an ensemble run on several processes (distributed/).
+// shares of an ensemble run on several processes (across_ranks.hpp).
 inline void summarise_pulls(ToyEnsemble& e) {
   const int np = static_cast<int>(e.truth.size());
   e.pull_summaries.clear();
