@@ -1,6 +1,7 @@
 #pragma once
-// The whole distributed/ module: MPI: data-parallel training, toys and scans on ranks (only when built with AGNOSTIC_MPI) (docs/architecture.md).
+// The whole distributed/ module: the world communicator in any build (world.hpp: one rank without
+// MPI); with AGNOSTIC_MPI, MpiCommunicator and MpiSession (docs/architecture.md, docs/distributed.md).
+#include "agnostic/distributed/world.hpp"
 #ifdef AGNOSTIC_MPI
 #include "agnostic/distributed/communicator.hpp"
-#include "agnostic/distributed/statistics.hpp"
 #endif
