@@ -13,11 +13,11 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "agnostic/core/rng.hpp"
-#include "agnostic/infer/network.hpp"
-#include "agnostic/infer/standalone_header.hpp"
+#include "agnostic/infer.hpp"
 #include "agnostic/io/model_file.hpp"
 #include "model_file_helpers.hpp"
 
@@ -157,20 +157,25 @@ TEST_CASE("infer::Network on the W5 shape agrees with predict to 1e-5 (softmax, 
   }
 }
 
-TEST_CASE("evaluate_batch gives evaluate's bits for every event, on one thread and two") {
+TEST_CASE("evaluate_batch gives evaluate's bits for every event, alone and from two threads on one network") {
   const ModelFile<float> m = w5_model<float>();
   const auto net = std::make_unique<W5Network<float>>(m);
   Rng rng(2);
   const Matrix<float> raw = raw_events(m, 1000, rng);
   const Matrix<float> one_by_one = evaluate_all(*net, raw);
-  const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> x = raw;
-  for (int threads : {1, 2}) {
-    set_threads(threads);
-    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> y(raw.rows(), 3);
-    net->evaluate_batch(x.data(), static_cast<std::size_t>(raw.rows()), y.data());
-    CHECK(Matrix<float>(y) == one_by_one);
-  }
-  set_threads(1);
+  using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const RowMajor x = raw;
+  const auto n = static_cast<std::size_t>(raw.rows());
+  RowMajor y(raw.rows(), 3);
+  net->evaluate_batch(x.data(), n, y.data());
+  CHECK(Matrix<float>(y) == one_by_one);
+  // Each thread takes half the events; evaluate is const and keeps its work on the caller's stack.
+  RowMajor halves(raw.rows(), 3);
+  const std::size_t half = n / 2;
+  std::thread first([&] { net->evaluate_batch(x.data(), half, halves.data()); });
+  net->evaluate_batch(x.data() + half * net->n_features(), n - half, halves.data() + half * 3);
+  first.join();
+  CHECK(Matrix<float>(halves) == one_by_one);
 }
 
 TEST_CASE("infer::Network refuses a model of another shape, naming the layer") {
@@ -205,6 +210,8 @@ TEST_CASE("a model file carries a test vector that every reader checks") {
   for (std::size_t l = 0; l < m.layers.size(); ++l) CHECK(back.layers[l].weights == m.layers[l].weights);
   const RulesNetwork net(back, path);  // infer recomputes it with its own kernel
   CHECK(io::model_to_json(back).dump(1) == j.dump(1));
+  // load_network reads the file as read_model does and checks the test vector with the Network.
+  CHECK(infer::load_network<RulesNetwork>(path)->feature_names() == back.feature_names());
 
   // A hand-edited weight is refused by read_model and by infer::Network.
   nlohmann::json edited = j;
@@ -215,6 +222,9 @@ TEST_CASE("a model file carries a test vector that every reader checks") {
                      "': its test vector disagrees with what agnostic's predict "
                      "computes from its weights: event ") == 0);
   CHECK(message.find("The file was edited, truncated or misread") != std::string::npos);
+  CHECK(error_of([&] { (void)infer::load_network<RulesNetwork>(path); })
+            .find("model file '" + path +
+                  "': its test vector disagrees with what infer::Network<5, 7, 5, 6, 3> computes") == 0);
   ModelFile<float> edited_model = io::model_from_json<float>(j, "x");
   edited_model.layers[1].weights(0, 3) += 0.5f;  // weights[3] of the file: row 0, column 3
   CHECK(

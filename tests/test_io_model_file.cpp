@@ -5,10 +5,12 @@
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "agnostic/autodiff/tape.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/io/model_file.hpp"
+#include "agnostic/nn/model_network.hpp"
 #include "model_file_helpers.hpp"
 
 using agnostic::Activation;
@@ -367,4 +369,38 @@ TEST_CASE("a Sequential stored and rebuilt gives the same bits as the network it
   CHECK_THROWS_WITH_AS(to_sequential(bad, true),
                        doctest::Contains("layers[0]: softmax is only supported as the output"),
                        agnostic::Error);
+}
+
+TEST_CASE("predict gives the tape's bits however the rows are split into chunks, every activation") {
+  // io::predict runs without a tape; it must split the rows as the tape's dense node does and run the
+  // same arithmetic in each chunk (core/dense_rows.hpp), so a written model reproduces its network.
+  Rng rng(12);
+  std::vector<DenseWeights<float>> layers;
+  const Index widths[] = {5, 33, 17, 24, 9, 12, 20, 4};
+  const Activation functions[] = {Activation::relu(),    Activation::leaky_relu(0.2), Activation::elu(0.7),
+                                  Activation::tanh(),    Activation::softplus(),      Activation::sigmoid(),
+                                  Activation::identity()};
+  for (int l = 0; l < 7; ++l)
+    layers.push_back(random_layer<float>(widths[l], widths[l + 1], {functions[l], false}, rng));
+  agnostic::Sequential<float> net = to_sequential(layers, false, "all activations");
+  ModelFile<float> m;
+  m.inputs = {{"a", "b", "c", "d", "e"}, std::vector<double>(5, 0.0), std::vector<double>(5, 1.0)};
+  m.layers = layers;
+  m.outputs = {"w", "x", "y", "z"};
+  const Matrix<float> x = example_data<float>(1001);
+  const long min_work = agnostic::parallel_min_work();
+  const int threads_before = agnostic::threads();
+  for (const int threads : {1, 2, 3}) {
+    for (const long work : {1L << 19, 1L}) {  // the default, and a chunk per thread in every layer
+      CAPTURE(threads);
+      CAPTURE(work);
+      agnostic::set_threads(threads);
+      agnostic::set_parallel_min_work(work);
+      agnostic::Tape<float> tape;
+      const Matrix<float> on_tape = net(tape, tape.input(x)).value();
+      CHECK(same_bits<float>(predict(m, x), on_tape));
+    }
+  }
+  agnostic::set_parallel_min_work(min_work);
+  agnostic::set_threads(threads_before);
 }

@@ -4,4 +4,5 @@
 #include "agnostic/nn/dense_layer.hpp"
 #include "agnostic/nn/initialisers.hpp"
 #include "agnostic/nn/layer.hpp"
+#include "agnostic/nn/model_network.hpp"
 #include "agnostic/nn/sequential.hpp"

@@ -7,6 +7,7 @@
 // gradient is summed per thread and the partial sums are added in thread order (deterministic).
 #include "agnostic/autodiff/activation.hpp"
 #include "agnostic/autodiff/tape.hpp"
+#include "agnostic/core/dense_rows.hpp"
 #include "agnostic/core/threads.hpp"
 
 namespace agnostic {
@@ -123,14 +124,7 @@ Var<T> dense(Var<T> x, Var<T> w, Var<T> b, Activation f = Activation::identity()
   n.value.resize(rows, W.rows());
   const int chunks = chunk_count(rows, rows * X.cols() * W.rows());
   parallel_chunks(rows, chunks, [&](int, RowRange r) {
-    auto y = n.value.middleRows(r.begin, r.size());
-    // Eigen's "y = X W^T" zeroes y first; starting from the bias instead saves that pass.
-    if (B)
-      y.rowwise() = B->row(0);
-    else
-      y.setZero();
-    y.noalias() += X.middleRows(r.begin, r.size()) * W.transpose();
-    activate_in_place(f, y);
+    dense_forward_rows(X.middleRows(r.begin, r.size()), W, B, f, n.value.middleRows(r.begin, r.size()));
   });
   return {&tape, id};
 }

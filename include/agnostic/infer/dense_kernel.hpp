@@ -15,7 +15,7 @@
 #include <cmath>
 #include <cstddef>
 
-#include "agnostic/autodiff/activation.hpp"
+#include "agnostic/core/activation_function.hpp"
 
 namespace agnostic::infer {
 

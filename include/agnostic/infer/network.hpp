@@ -3,8 +3,8 @@
 // is sized at compile time, nothing is allocated and nothing is virtual (the pattern of hls4ml's
 // CONFIG_T and of SOFIE's generated sessions):
 //
-//   auto net = std::make_unique<infer::Network<float, 26, 48, 48, 48, 48, 3>>(io::read_model<float>(path));
-//   net->evaluate(raw_features, outputs);   // noexcept, no allocation
+//   auto net = infer::load_network<infer::Network<float, 26, 48, 48, 48, 48, 3>>(path);
+//   net->evaluate(raw_features, outputs);   // noexcept, no allocation, const: safe from many threads
 //
 // Loading checks every size against the template (naming the layer that differs) and takes each
 // layer's activation from the file (an element-wise function or softmax, dispatched once per
@@ -14,6 +14,12 @@
 // so the network's inputs are the bits predict sees. The layers then differ from predict only in
 // the order of the float sums: docs/inference.md states the bound the tests check.
 //
+// Trigger code includes this with the standard library, Eigen (the model's matrices while loading)
+// and nlohmann/json (reading the file) only: no tape, no nn/, no OpenMP, no static initialiser.
+// evaluate() writes only to its stack and its outputs, so many threads may evaluate one network at
+// once (tests/infer_threads.cpp runs 8 under ThreadSanitizer); the host's threads, not agnostic's,
+// spread events over cores.
+//
 // The weights live inside the object (about 33 kB for the W5 network): allocate it once, on the
 // heap or statically, not on a small thread stack.
 #include <array>
@@ -22,14 +28,14 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
-
-#include <omp.h>
 
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/infer/dense_kernel.hpp"
-#include "agnostic/io/model_file.hpp"
+#include "agnostic/io/model_reader.hpp"
+#include "agnostic/io/model_types.hpp"
 
 namespace agnostic::infer {
 
@@ -65,15 +71,11 @@ class Network {
   }
 
   // Many events, row-major (event k's features at raw_features + k * n_features(), its outputs at
-  // outputs + k * n_outputs), spread over the OpenMP threads. Allocates nothing once the thread
-  // team exists.
+  // outputs + k * n_outputs), one after another on the calling thread; allocates nothing. To use
+  // several cores, give each thread its own range of events: evaluate is const and thread-safe.
   void evaluate_batch(const T* raw_features, std::size_t n_events, T* outputs) const noexcept {
-    const auto n = static_cast<long>(n_events);
-    const std::size_t stride = n_features_;
-#pragma omp parallel for schedule(static) if (n >= 256)
-    for (long k = 0; k < n; ++k)
-      evaluate(raw_features + static_cast<std::size_t>(k) * stride,
-               outputs + static_cast<std::size_t>(k) * n_outputs);
+    for (std::size_t k = 0; k < n_events; ++k)
+      evaluate(raw_features + k * n_features_, outputs + k * n_outputs);
   }
 
  private:
@@ -210,10 +212,12 @@ class Network {
 };
 
 // Reads a model file and loads it into a Network of the given shape (on the heap: it holds the
-// weights). Errors name the file.
+// weights). The file is checked as io::read_model checks it, its test vector recomputed by the
+// Network's own kernel. Errors name the file.
 template <class NetworkType>
 std::unique_ptr<NetworkType> load_network(const std::string& path) {
-  return std::make_unique<NetworkType>(io::read_model<typename NetworkType::value_type>(path), path);
+  return std::make_unique<NetworkType>(io::read_model_unchecked<typename NetworkType::value_type>(path),
+                                       path);
 }
 
 }  // namespace agnostic::infer

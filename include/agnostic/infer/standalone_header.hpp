@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "agnostic/core/error.hpp"
-#include "agnostic/io/model_file.hpp"
+#include "agnostic/io/model_types.hpp"
 
 namespace agnostic::infer {
 

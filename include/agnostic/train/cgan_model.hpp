@@ -31,6 +31,7 @@
 #include "agnostic/core/rng.hpp"
 #include "agnostic/io/model_file.hpp"
 #include "agnostic/io/table.hpp"
+#include "agnostic/nn/model_network.hpp"
 #include "agnostic/nn/sequential.hpp"
 
 namespace agnostic::adversarial {

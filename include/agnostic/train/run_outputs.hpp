@@ -16,6 +16,7 @@
 
 #include "agnostic/io/csv_writer.hpp"
 #include "agnostic/io/model_file.hpp"
+#include "agnostic/nn/model_network.hpp"
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/stats/ams.hpp"
 #include "agnostic/stats/roc.hpp"

@@ -32,6 +32,7 @@
 #include "agnostic/core/rng.hpp"
 #include "agnostic/io/data_file.hpp"
 #include "agnostic/io/model_file.hpp"
+#include "agnostic/nn/model_network.hpp"
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/train/cgan.hpp"
 #include "agnostic/train/cgan_model.hpp"

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "agnostic/core/rng.hpp"
+#include "agnostic/nn/model_network.hpp"
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/train/classifier.hpp"
 #include "agnostic/train/config.hpp"

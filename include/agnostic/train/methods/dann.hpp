@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "agnostic/core/rng.hpp"
+#include "agnostic/nn/model_network.hpp"
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/train/config.hpp"
 #include "agnostic/train/dann.hpp"
