@@ -6,6 +6,7 @@
 #include <iostream>
 #include <string>
 
+#include "agnostic/core/process.hpp"
 #include "bench_options.hpp"
 #include "workloads/w1.hpp"
 #include "workloads/w2.hpp"
@@ -31,7 +32,7 @@ static const Workload kWorkloads[] = {
 };
 
 int main(int argc, char** argv) {
-  agnostic::choose_openmp_waiting(argv);
+  agnostic::configure_process(argc, argv);  // may restart the program: before MPI starts
 #ifdef AGNOSTIC_MPI
   // W1 runs data-parallel under mpirun; every rank times the same lock-step run, rank 0 prints.
   const agnostic::distributed::MpiSession mpi(argc, argv);

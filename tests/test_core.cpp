@@ -1,12 +1,17 @@
-// Tests for core/: errors, the RNG, thread chunking.
+// Tests for core/: errors, the RNG, thread chunking and the one-thread scope of kernels, the process
+// settings of configure_process (its effect on a whole program: test_process_guest).
 #include <doctest/doctest.h>
 
+#include <omp.h>
+
 #include <agnostic/core/error.hpp>
+#include <agnostic/core/process.hpp>
 #include <agnostic/core/rng.hpp>
 #include <agnostic/core/threads.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace agnostic;
@@ -70,6 +75,66 @@ TEST_CASE("chunks cover every row once and depend only on the thread count") {
   CHECK(chunk_count(100000, 1L << 20) == 2);
 }
 
+TEST_CASE("a kernel's chunks run with OpenMP's thread count at 1, restored afterwards") {
+  const int before_threads = threads();
+  const long before_work = parallel_min_work();
+  set_threads(3);
+  CHECK(omp_get_max_threads() == 3);
+  {
+    const SingleThreadedEigenScope outer;
+    CHECK(omp_get_max_threads() == 1);
+    {
+      const SingleThreadedEigenScope inner;
+      CHECK(omp_get_max_threads() == 1);
+    }
+    CHECK(omp_get_max_threads() == 1);
+  }
+  CHECK(omp_get_max_threads() == 3);
+  // One chunk (on the calling thread) and three chunks (in a parallel region): the body sees one
+  // OpenMP thread; the calling thread's kernel thread count and OpenMP count are unchanged.
+  set_parallel_min_work(1);
+  for (int chunks : {1, 3}) {
+    std::vector<int> omp_inside(static_cast<std::size_t>(chunks), -1);
+    parallel_chunks(30, chunks, [&](int c, RowRange) {
+      omp_inside[static_cast<std::size_t>(c)] = omp_get_max_threads();
+    });
+    for (int seen : omp_inside) CHECK(seen == 1);
+    CHECK(threads() == 3);
+    CHECK(omp_get_max_threads() == 3);
+  }
+  // A new thread whose first agnostic call is a kernel takes its thread count from OpenMP's count
+  // before the chunk's scope lowers it.
+  int first_use = -1;
+  std::thread fresh([&] {
+    omp_set_num_threads(4);
+    parallel_chunks(10, 1, [&](int, RowRange) { first_use = threads(); });
+  });
+  fresh.join();
+  CHECK(first_use == 4);
+  set_parallel_min_work(before_work);
+  set_threads(before_threads);
+}
+
+TEST_CASE("configure_process: AGNOSTIC_CONFIGURE_PROCESS=off (or 0, no, false) switches it off") {
+  const char* saved = std::getenv("AGNOSTIC_CONFIGURE_PROCESS");
+  const std::string kept = saved ? saved : "";
+  for (const char* off : {"off", "0", "no", "false", "OFF"}) {
+    REQUIRE(setenv("AGNOSTIC_CONFIGURE_PROCESS", off, 1) == 0);
+    CHECK(process_settings_switched_off());
+    const ProcessSettings s = configure_process(0, nullptr);
+    CHECK_FALSE(s.applied);
+    CHECK(s.heap.empty());
+  }
+  for (const char* on : {"on", "1", "yes", ""}) {
+    REQUIRE(setenv("AGNOSTIC_CONFIGURE_PROCESS", on, 1) == 0);
+    CHECK_FALSE(process_settings_switched_off());
+  }
+  if (saved)
+    REQUIRE(setenv("AGNOSTIC_CONFIGURE_PROCESS", kept.c_str(), 1) == 0);
+  else
+    REQUIRE(unsetenv("AGNOSTIC_CONFIGURE_PROCESS") == 0);
+}
+
 TEST_CASE("OpenMP waiting: the short spin only when our threads fit beside the other runnable work") {
   CHECK(agnostic::node_is_idle_for(2, 0.1, 2));
   CHECK(agnostic::node_is_idle_for(16, 0.4, 16));
@@ -81,7 +146,7 @@ TEST_CASE("OpenMP waiting: the short spin only when our threads fit beside the o
   CHECK(agnostic::usable_cores() >= 1);
 }
 
-TEST_CASE("heap settings: applied at start-up unless the user set glibc's malloc variables") {
+TEST_CASE("heap settings: applied by configure_process unless the user set glibc's malloc variables") {
   const std::string at_start =
       std::getenv("AGNOSTIC_HEAP_SETTINGS") ? std::getenv("AGNOSTIC_HEAP_SETTINGS") : "";
 #if defined(__GLIBC__)

@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "agnostic/core/error.hpp"
-#include "agnostic/core/threads.hpp"
+#include "agnostic/core/process.hpp"
 #include "export_command.hpp"
 #include "fit_command.hpp"
 #include "generate_command.hpp"
@@ -62,7 +62,7 @@ static int usage(std::ostream& out) {
 }
 
 int main(int argc, char** argv) {
-  agnostic::choose_openmp_waiting(argv);  // may restart the program: before MPI starts
+  agnostic::configure_process(argc, argv);  // may restart the program: before MPI starts
 #ifdef AGNOSTIC_MPI
   // Under mpirun every rank runs the command; commands that share work ask distributed::world().
   agnostic::distributed::MpiSession mpi(argc, argv);

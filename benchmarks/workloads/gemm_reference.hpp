@@ -13,7 +13,7 @@ struct DenseShape {
 
 // Per dense layer and step: forward X W^T, input gradient G W, weight gradient G^T X.
 inline double gemm_reference_gflops(const std::vector<DenseShape>& shapes, int repeats) {
-  // Eigen's own threading, which agnostic switches off for its kernels (core/threads.hpp).
+  // Eigen's own threading, which agnostic's kernels do not use (core/threads.hpp).
   Eigen::setNbThreads(agnostic::threads());
   using M = agnostic::MatrixF;
   struct Operands {

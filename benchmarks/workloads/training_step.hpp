@@ -24,7 +24,7 @@ double median_steps_per_second(Step&& step, int repeats) {
   return median(rates);
 }
 
-// How OpenMP threads wait in this run (core/threads.hpp, choose_openmp_waiting), for the record.
+// How OpenMP threads wait in this run (core/process.hpp, configure_process), for the record.
 inline std::string openmp_waiting() {
   if (const char* chosen = std::getenv("AGNOSTIC_OPENMP_WAITING")) return chosen;
   const char* policy = std::getenv("OMP_WAIT_POLICY");

@@ -31,6 +31,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agnostic/core/process.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/optim/adam.hpp"
@@ -249,6 +250,7 @@ Sequential<float> make_classifier(std::uint64_t seed) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  agnostic::configure_process(argc, argv);  // may restart the program (docs/process.md)
   std::filesystem::path out = "adnn-example-output";
   bool quick = false;
   for (int i = 1; i < argc; ++i) {

@@ -20,6 +20,7 @@
 //                 [--optimiser sgd] [--seed 1] [--work DIR] [--output results.json]
 //   cgan-ensemble --average-study [--seeds 4] ...   the tail fraction in the window, with and without
 //                 the generator weight average, against the truth (docs/cgan.md)
+#include <agnostic/core/process.hpp>
 #include <agnostic/io/csv_writer.hpp>
 #include <agnostic/stats/fit.hpp>
 #include <agnostic/stats/likelihood.hpp>
@@ -275,6 +276,7 @@ void average_study(const Settings& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  agnostic::configure_process(argc, argv);  // may restart the program (docs/process.md)
   Settings s;
   try {
     for (int i = 1; i < argc; ++i) {

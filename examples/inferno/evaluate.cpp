@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include <agnostic/core/process.hpp>
 #include <agnostic/io/data_file.hpp>
 #include <agnostic/io/model_file.hpp>
 #include <agnostic/stats/fit.hpp>
@@ -63,6 +64,7 @@ nlohmann::json workspace(const MatrixD& c, int shapes, bool normalisation) {
 }  // namespace
 
 int main(int argc, char** argv) try {
+  agnostic::configure_process(argc, argv);  // may restart the program (docs/process.md)
   if (argc < 5) {
     std::fprintf(stderr, "usage: inferno-evaluate MODEL.json TEST.csv argmax|score K [SIGMA_R=0.4]\n");
     return 2;

@@ -12,6 +12,7 @@
 #include "agnostic/autodiff/operand.hpp"
 #include "agnostic/autodiff/tape.hpp"
 #include "agnostic/core/batch_shard.hpp"
+#include "agnostic/core/threads.hpp"
 
 namespace agnostic {
 
@@ -23,6 +24,7 @@ void soft_counts_backward(Tape<T>& tape, int self) {
   const int p = n.input[0], w = n.input[1];
   // dL/dp = w dC^T (events x K); dL/dw = p dC (events x R)
   const T scale = n.scalar[0];
+  const SingleThreadedEigenScope one_thread;  // products over all events, outside a chunk
   if (tape.needs_grad(p)) tape.add_grad(p, scale * (tape.value(w) * n.grad.transpose()));
   if (tape.needs_grad(w)) tape.add_grad(w, scale * (tape.value(p) * n.grad));
 }
@@ -43,6 +45,7 @@ Var<T> soft_counts(Var<T> p, OperandOf<T> w) {
   Node<T>& n = tape.node(id);
   n.input = {p.id(), wv.id(), -1};
   n.value.resize(p.cols(), wv.cols());
+  const SingleThreadedEigenScope one_thread;
   n.value.noalias() = tape.value(p.id()).transpose() * tape.value(wv.id());
   batch_totals_matrix(n.value);
   n.scalar[0] = static_cast<T>(total_gradient_scale());
