@@ -4,14 +4,15 @@
 # check below.
 #
 #   infer_threads        8 threads evaluating one network against one thread, bit for bit
-#                        (tests/infer_threads.cpp), in every build with that build's sanitizers;
+#                        (tests/infer_threads.cpp), in every build (with ASan+UBSan in the sanitizer
+#                        build);
 #   infer_threads_tsan   the same program under clang's ThreadSanitizer, in the plain build when a
 #                        clang++ that links -fsanitize=thread is installed (TSan and ASan cannot share
 #                        a binary, so the sanitizer build has none); run without address-space
 #                        randomisation (setarch -R), which clang 14's TSan needs on newer kernels;
 #   infer_trigger_path   include + load a model file + one event (tests/infer_trigger_path.cpp), whose
 #                        binary must hold no OpenMP, no mallopt/setenv/execv/Eigen::setNbThreads and no
-#                        static initialiser (nm and readelf, the script mode of this file).
+#                        static initialiser (nm and readelf, the script mode of this file; plain build).
 
 if(CMAKE_SCRIPT_MODE_FILE)
   # cmake -DBINARY=<program> -DCHECK_INIT_ARRAY=ON|OFF -P infer_tsan.cmake
@@ -52,14 +53,11 @@ foreach(program infer_threads infer_trigger_path)
   target_compile_options(${program} PRIVATE ${AGNOSTIC_WARNINGS})
 endforeach()
 add_test(NAME "infer: 8 threads on one network give one thread's bits" COMMAND infer_threads)
-if(AGNOSTIC_SANITIZE)  # the sanitizers add their own initialisers
-  set(check_init_array OFF)
-else()
-  set(check_init_array ON)
+if(NOT AGNOSTIC_SANITIZE)  # the sanitizers' runtimes bring initialisers and interceptors of their own
+  add_test(NAME "infer: the trigger binary has no OpenMP, no process settings, no static initialiser"
+    COMMAND ${CMAKE_COMMAND} -DBINARY=$<TARGET_FILE:infer_trigger_path> -DCHECK_INIT_ARRAY=ON
+            -P ${CMAKE_CURRENT_LIST_FILE})
 endif()
-add_test(NAME "infer: the trigger binary has no OpenMP, no process settings, no static initialiser"
-  COMMAND ${CMAKE_COMMAND} -DBINARY=$<TARGET_FILE:infer_trigger_path> -DCHECK_INIT_ARRAY=${check_init_array}
-          -P ${CMAKE_CURRENT_LIST_FILE})
 
 if(NOT AGNOSTIC_SANITIZE)
   find_program(AGNOSTIC_TSAN_CXX NAMES clang++ clang++-16 clang++-15 clang++-14)
