@@ -1,13 +1,20 @@
 // Minimiser and fits: the W6 model against pyhf's reference fit (fit_reference.json: best fit, Hessian
 // errors and covariance, MINOS, nll) in both interpolation settings; convergence on every
-// pyhf-validation workspace; bounds; MINOS and scans against closed forms.
+// pyhf-validation workspace; bounds; MINOS and scans against closed forms; the fit report
+// (stats/fit_report.hpp) against the `agnostic fit` command's output and the defaults it decides.
 #include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "agnostic/stats/fit.hpp"
+#include "agnostic/stats/fit_report.hpp"
 #include "agnostic/stats/fit_yields.hpp"
 
 using namespace agnostic;
@@ -32,7 +39,7 @@ ModelOptions with(NormsysInterp normsys, HistosysInterp histosys) {
 }
 
 // One bin, one sample scaled by mu, n observed: profile -log L is nu0 mu - n ln(nu0 mu) + const.
-BinnedLikelihood counting_model(double nominal, double observed) {
+Workspace counting_workspace(double nominal, double observed) {
   json ws{{"channels",
            {{{"name", "c"},
              {"samples",
@@ -42,7 +49,10 @@ BinnedLikelihood counting_model(double nominal, double observed) {
           {"observations", {{{"name", "c"}, {"data", {observed}}}}},
           {"measurements", {{{"name", "m"}, {"config", {{"poi", "mu"}, {"parameters", json::array()}}}}}},
           {"version", "1.0.0"}};
-  return BinnedLikelihood(parse_workspace(ws));
+  return parse_workspace(ws);
+}
+BinnedLikelihood counting_model(double nominal, double observed) {
+  return BinnedLikelihood(counting_workspace(nominal, observed));
 }
 
 }  // namespace
@@ -378,4 +388,185 @@ TEST_CASE("fit yields: W6's correlation is the normalised inverse Hessian; post-
   no_hesse.hesse = false;
   CHECK_THROWS_WITH(correlation(model, fit(model, data, no_hesse)),
                     doctest::Contains("the fit has no covariance"));
+}
+
+// -- the fit report: request -> report -> JSON, the command's document -------------------------------
+
+namespace {
+
+// The stdout of the built `agnostic` binary (a missing binary is a failure, not a skipped test).
+std::string agnostic_stdout(const std::string& arguments) {
+  const std::string binary = AGNOSTIC_BINARY_DIR "/tools/agnostic";
+  REQUIRE_MESSAGE(std::filesystem::exists(binary), "the agnostic command was not built: ", binary,
+                  " is missing (build the agnostic_cli target, AGNOSTIC_BUILD_TOOLS=ON)");
+  const std::string err =
+      (std::filesystem::temp_directory_path() / ("fit_report_test_" + std::to_string(::getpid()) + ".err"))
+          .string();
+  FILE* pipe = ::popen((binary + " " + arguments + " 2>" + err).c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string out;
+  char buffer[4096];
+  while (const std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
+  const int status = ::pclose(pipe);
+  std::ifstream in(err);
+  const std::string messages((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::filesystem::remove(err);
+  INFO("agnostic " << arguments << ": " << messages);
+  REQUIRE((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  return out;
+}
+
+// The first difference between two documents ("" when none): the same keys in the same order, the
+// same strings, integers, booleans and nulls, and numbers with a fraction equal to 1e-9 relative
+// (plus 1e-12 absolute, for zeros). Not byte for byte: the command is compiled for this CPU
+// (-march=native: fused multiply-adds) and the tests are not, which moves last digits.
+std::string difference(const nlohmann::ordered_json& a, const nlohmann::ordered_json& b,
+                       const std::string& at) {
+  if (a.is_number_float() || b.is_number_float()) {
+    if (!a.is_number() || !b.is_number()) return at + ": " + a.dump() + " vs " + b.dump();
+    const double x = a.get<double>(), y = b.get<double>();
+    return std::abs(x - y) <= 1e-9 * std::max(std::abs(x), std::abs(y)) + 1e-12
+               ? std::string()
+               : at + ": " + a.dump() + " vs " + b.dump();
+  }
+  if (a.is_number() && b.is_number())  // integers: signed from the library, unsigned when parsed
+    return a == b ? std::string() : at + ": " + a.dump() + " vs " + b.dump();
+  if (a.type() != b.type() || a.size() != b.size()) return at + ": " + a.dump() + " vs " + b.dump();
+  if (a.is_object()) {
+    for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j) {
+      if (i.key() != j.key()) return at + ": key '" + i.key() + "' vs '" + j.key() + "'";
+      if (std::string d = difference(i.value(), j.value(), at + "/" + i.key()); !d.empty()) return d;
+    }
+    return {};
+  }
+  if (a.is_array()) {
+    for (std::size_t k = 0; k < a.size(); ++k)
+      if (std::string d = difference(a[k], b[k], at + "/" + std::to_string(k)); !d.empty()) return d;
+    return {};
+  }
+  return a == b ? std::string() : at + ": " + a.dump() + " vs " + b.dump();
+}
+
+// Whether the command's stdout is the document as it prints one: dump(2), a newline, nothing else.
+std::string difference_from_command(const nlohmann::ordered_json& document, const std::string& arguments) {
+  const std::string out = agnostic_stdout(arguments);
+  REQUIRE(!out.empty());
+  REQUIRE(out.back() == '\n');
+  const nlohmann::ordered_json printed = nlohmann::ordered_json::parse(out);
+  REQUIRE(printed.dump(2) + "\n" == out);
+  return difference(document, printed, "");
+}
+
+}  // namespace
+
+TEST_CASE("fit report: to_json(fit_report(...)) is the document `agnostic fit` prints") {
+  const std::string w6 = kReference + "w6-workspace.json";
+  const Workspace ws = read_workspace(w6);
+  SUBCASE("asymptotic: MINOS, a scan on a grid, CLs at one value, the limit, a CLs scan, impacts") {
+    FitRequest request;
+    request.minos = true;
+    request.scan = true;
+    request.scan_grid = PoiGrid{0.0, 2.0, 5};
+    request.cls_mu = 1.0;
+    request.upper_limit = true;
+    request.cls_grid = PoiGrid{0.0, 3.0, 4};
+    request.impacts = true;
+    CHECK(difference_from_command(
+              to_json(fit_report(ws, request)),
+              "fit " + w6 + " --minos --scan 0:2:5 --cls 1 --upper-limit --cls-scan 0:3:4 --impacts") == "");
+  }
+  SUBCASE("toys: the pull study on the Asimov data, and toy CLs with the q statistic") {
+    FitRequest pulls;
+    pulls.asimov = true;
+    pulls.toys = 6;
+    pulls.seed = 4;
+    CHECK(difference_from_command(to_json(fit_report(ws, pulls)),
+                                  "fit " + w6 + " --asimov --toys 6 --seed 4") == "");
+    FitRequest cls;
+    cls.cls_mu = 1.5;
+    cls.test_statistic = TestStatistic::q;
+    cls.toys = 5;
+    CHECK(difference_from_command(to_json(fit_report(ws, cls)),
+                                  "fit " + w6 + " --cls 1.5 --test-stat q --toys 5") == "");
+  }
+  SUBCASE("a patchset: one patch, every patch, the list") {
+    const std::string bkg = AGNOSTIC_SOURCE_DIR "/tests/data/pyhf/example_bkgonly.json";
+    const std::string patches = AGNOSTIC_SOURCE_DIR "/tests/data/pyhf/example_patchset.json";
+    const Workspace background = read_workspace(bkg);
+    const PatchSet ps = read_patchset(patches);
+    REQUIRE(!ps.patches.empty());
+    FitRequest request;
+    request.upper_limit = true;
+    const std::string& first = ps.patches.front().name;
+    CHECK(difference_from_command(
+              to_json(fit_report(background, ps, first, request)),
+              "fit " + bkg + " --patchset " + patches + " --patch " + first + " --upper-limit") == "");
+    CHECK(difference_from_command(to_json(fit_report(background, ps, request)),
+                                  "fit " + bkg + " --patchset " + patches + " --patch all --upper-limit") ==
+          "");
+    CHECK(difference_from_command(patch_list_json(ps), "fit --list-patches " + patches) == "");
+  }
+}
+
+TEST_CASE("fit report: the defaults it decides (status, significance, the scan range, the toy grid)") {
+  // A counting experiment: nominal 10 events scaled by mu, 25 observed: mu_hat = 2.5, error 0.5.
+  const Workspace ws = counting_workspace(10.0, 25.0);
+  FitRequest request;
+  request.scan = true;
+  FitReport r = fit_report(ws, request);
+  CHECK(r.status == "ok");
+  CHECK(r.poi == "mu");
+  CHECK(r.best.values[r.poi_index] == doctest::Approx(2.5).epsilon(1e-6));
+  // the scan: mu_hat +- 3 sigma in 31 points
+  REQUIRE(r.scan);
+  REQUIRE(r.scan->size() == 31);
+  const double sigma = r.best.errors[r.poi_index];
+  CHECK(sigma == doctest::Approx(0.5).epsilon(1e-4));
+  CHECK(r.scan->front().mu == doctest::Approx(2.5 - 3.0 * sigma).epsilon(1e-9));
+  CHECK(r.scan->back().mu == doctest::Approx(2.5 + 3.0 * sigma).epsilon(1e-9));
+  CHECK(std::abs(r.scan->at(15).delta_nll) < 1e-8);
+  for (const ScanPoint& p : *r.scan)  // closed form: nu0 (mu - mu_hat) - n ln(mu / mu_hat)
+    CHECK(p.delta_nll ==
+          doctest::Approx(10.0 * (p.mu - 2.5) - 25.0 * std::log(p.mu / 2.5)).epsilon(1e-6).scale(1.0));
+  for (const ScanPoint& p : *r.scan) CHECK(p.nll == doctest::Approx(r.best.nll + p.delta_nll).epsilon(1e-12));
+  // mu in [0, 10] holds 0 and 1: the significance is there; nothing that was not asked for is
+  REQUIRE(r.discovery);
+  CHECK(r.discovery->z_obs > 3.0);
+  CHECK_FALSE(r.minos);
+  CHECK_FALSE(r.cls);
+  CHECK_FALSE(r.toys);
+  const nlohmann::ordered_json j = to_json(r);
+  CHECK(j.contains("significance"));
+  CHECK_FALSE(j.contains("minos"));
+  CHECK(j["data"] == "observed");
+
+  // The toy upper limit's grid without a CLs grid: 16 points from half the smallest asymptotic limit
+  // (observed, expected -2 sigma) to 1.5 times the largest (+2 sigma).
+  FitRequest limit;
+  limit.upper_limit = true;
+  limit.toys = 4;
+  r = fit_report(ws, limit);
+  REQUIRE(r.upper_limit);
+  REQUIRE(r.toy_upper_limit);
+  const UpperLimit& a = *r.upper_limit;
+  const double lo = std::min({a.obs, a.exp[0], a.exp[4]}), hi = std::max({a.obs, a.exp[0], a.exp[4]});
+  REQUIRE(r.toy_upper_limit->scan.size() == 16);
+  CHECK(r.toy_upper_limit->scan.front().mu ==
+        doctest::Approx(std::max(a.search_lo, 0.5 * lo)).epsilon(1e-12));
+  CHECK(r.toy_upper_limit->scan.back().mu == doctest::Approx(std::min(a.search_hi, 1.5 * hi)).epsilon(1e-12));
+  CHECK(to_json(r)["upper_limit"]["method"] == "toys");
+
+  // A POI whose bounds leave out 0: no significance; a scan outside the bounds: the message names
+  // the option and the bounds.
+  nlohmann::json bounded = ws.json;
+  bounded["measurements"][0]["config"]["parameters"] = {
+      {{"name", "mu"}, {"bounds", {{2.0, 5.0}}}, {"inits", {3.0}}}};
+  FitRequest outside;
+  outside.scan = true;
+  outside.scan_grid = PoiGrid{0.0, 3.0, 4};
+  const Workspace shifted = parse_workspace(bounded);
+  CHECK_FALSE(fit_report(shifted, {}).discovery);
+  CHECK_THROWS_WITH(
+      fit_report(shifted, outside),
+      doctest::Contains("option --scan: range [0, 3] leaves the bounds of the POI 'mu' [2, 5]"));
 }

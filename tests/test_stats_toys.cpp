@@ -1,15 +1,22 @@
 // Tests for stats/toys.hpp: toy seeding, the sampling of main and auxiliary data, pulls, thread
-// independence, and the bias study of source 000 (eq. 10-12) against closed forms; and for
-// stats/pull_summary.hpp (the mean and width of pulls with their standard errors).
+// independence, and the bias study of source 000 (eq. 10-12) against closed forms; for
+// stats/pull_summary.hpp (the mean and width of pulls with their standard errors); and for the
+// Communicator of core/communicator.hpp with stats/across_ranks.hpp: one rank, and two ranks played
+// by two threads of this process (the MPI build checks the same on real ranks, test_distributed).
 #include <doctest/doctest.h>
 
+#include <agnostic/core/communicator.hpp>
 #include <agnostic/core/threads.hpp>
+#include <agnostic/stats/across_ranks.hpp>
 #include <agnostic/stats/pull_summary.hpp>
 #include <agnostic/stats/toys.hpp>
+#include <barrier>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
 using namespace agnostic;
 using namespace agnostic::stats;
@@ -340,4 +347,177 @@ TEST_CASE("bias study: bad alternatives are errors naming the channel, sample an
       Error);
   CHECK_THROWS_WITH_AS(bias_study(ws, "sig", {}),
                        "bias_study: no alternative template given for sample 'sig'", Error);
+}
+
+// -- the Communicator: one rank, and two ranks played by two threads ------------------------------
+
+namespace {
+
+// K ranks of one process, one std::thread each: every collective operation puts this rank's
+// values on a shared board, waits for all, reads what it needs and waits again before the board is
+// reused. The sum adds in rank order, as MpiCommunicator does.
+struct Board {
+  explicit Board(int ranks) : ranks(ranks), sync(ranks), posted(static_cast<std::size_t>(ranks)) {}
+  int ranks;
+  std::barrier<> sync;
+  std::vector<std::vector<double>> posted;
+  std::string text;
+};
+
+class ThreadRank final : public Communicator {
+ public:
+  ThreadRank(Board& board, int rank) : board_(board), rank_(rank) {}
+  int rank() const override { return rank_; }
+  int size() const override { return board_.ranks; }
+  void sum(std::span<double> v) override {
+    const std::vector<std::vector<double>> all = exchange({v.begin(), v.end()});
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      double total = 0.0;
+      for (const auto& piece : all) total += piece[i];
+      v[i] = total;
+    }
+  }
+  void broadcast(std::span<double> v, int root) override {
+    const std::vector<std::vector<double>> all = exchange({v.begin(), v.end()});
+    std::copy(all[static_cast<std::size_t>(root)].begin(), all[static_cast<std::size_t>(root)].end(),
+              v.begin());
+  }
+  void broadcast(std::string& s, int root) override {
+    if (rank_ == root) board_.text = s;
+    board_.sync.arrive_and_wait();
+    s = board_.text;
+    board_.sync.arrive_and_wait();
+  }
+  std::vector<double> all_gather(const std::vector<double>& mine) override {
+    std::vector<double> out;
+    for (const auto& piece : exchange(mine)) out.insert(out.end(), piece.begin(), piece.end());
+    return out;
+  }
+  void barrier() override { board_.sync.arrive_and_wait(); }
+  [[noreturn]] void abort(int) override { std::abort(); }
+
+ private:
+  std::vector<std::vector<double>> exchange(std::vector<double> mine) {
+    board_.posted[static_cast<std::size_t>(rank_)] = std::move(mine);
+    board_.sync.arrive_and_wait();
+    std::vector<std::vector<double>> all = board_.posted;
+    board_.sync.arrive_and_wait();
+    return all;
+  }
+  Board& board_;
+  int rank_;
+};
+
+// f(comm) on each of `ranks` thread-ranks (one OpenMP thread each); every rank's result.
+template <class F>
+auto on_thread_ranks(int ranks, F&& f) {
+  Board board(ranks);
+  std::vector<decltype(f(std::declval<Communicator&>()))> results(static_cast<std::size_t>(ranks));
+  std::vector<std::thread> threads;
+  for (int r = 0; r < ranks; ++r)
+    threads.emplace_back([&, r] {
+      set_threads(1);
+      ThreadRank comm(board, r);
+      results[static_cast<std::size_t>(r)] = f(comm);
+    });
+  for (auto& t : threads) t.join();
+  return results;
+}
+
+std::vector<double> flat(const Eigen::MatrixXd& m) {
+  return {m.data(), m.data() + m.size()};
+}
+
+bool bit_identical(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), sizeof(double) * a.size()) == 0;
+}
+
+std::vector<double> numbers_of(const ToyClsResult& r) {
+  std::vector<double> v{r.mu, r.q_obs, r.cls_obs, r.clsb_obs, r.clb_obs, r.cls_obs_error};
+  v.insert(v.end(), r.cls_exp.begin(), r.cls_exp.end());
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("communicator: shares in rank order; one rank is the identity; errors reach every rank") {
+  // 10 items on 3 ranks: [0, 3), [3, 6), [6, 10)
+  CHECK(share_of(10, 0, 3).begin == 0);
+  CHECK(share_of(10, 0, 3).end == 3);
+  CHECK(share_of(10, 1, 3).end == 6);
+  CHECK(share_of(10, 2, 3).end == 10);
+  Communicator& alone = one_rank();
+  CHECK(alone.rank() == 0);
+  CHECK(alone.size() == 1);
+  CHECK(alone.share(7).end == 7);
+  std::vector<double> v{1.5, -2.0};
+  alone.sum(std::span<double>(v));
+  CHECK(v == std::vector<double>{1.5, -2.0});
+  CHECK(alone.all_gather(v) == v);
+  CHECK_THROWS_WITH(alone.broadcast(std::span<double>(v), 1), "broadcast: root 1 of a one-rank group");
+  CHECK_THROWS_WITH_AS(run_collectively(alone, [] { fail("the fit of toy 3 failed"); }),
+                       "the fit of toy 3 failed", Error);
+
+  // Two thread-ranks: the sum in rank order on both, and the failing rank's message on both.
+  const auto sums = on_thread_ranks(2, [](Communicator& c) {
+    std::vector<double> x{static_cast<double>(c.rank() + 1), 0.5};
+    c.sum(std::span<double>(x));
+    return x;
+  });
+  CHECK(sums[0] == std::vector<double>{3.0, 1.0});
+  CHECK(sums[1] == sums[0]);
+  const auto messages = on_thread_ranks(2, [](Communicator& c) {
+    try {
+      run_collectively(c, [&] {
+        if (c.rank() == 1) fail("only rank 1 fails");
+      });
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  });
+  CHECK(messages[0] == "only rank 1 fails");
+  CHECK(messages[1] == "only rank 1 fails");
+}
+
+TEST_CASE("across ranks: toys, toy CLs and the scan shared by 2 and 3 ranks are one process's, bit for bit") {
+  const BinnedLikelihood model(read_workspace(AGNOSTIC_SHARED_DIR "/reference/w6-workspace.json"));
+  const Data data = model.observed();
+  const std::string poi = model.names()[static_cast<std::size_t>(model.poi())];
+  ToyOptions options;
+  options.n = 7;  // not a multiple of the ranks
+  options.seed = 4;
+  const ToyEnsemble alone = run_toys(model, model.init(), options);
+  const ToyClsResult cls_alone = toy_cls(model, data, 1.2, 5, 11);
+  const auto scan_alone = profile_scan(model, data, poi, 0.0, 3.0, 5);
+  CHECK(run_toys(one_rank(), model, model.init(), options).values == alone.values);
+  for (int ranks : {2, 3}) {
+    CAPTURE(ranks);
+    const auto ensembles =
+        on_thread_ranks(ranks, [&](Communicator& c) { return run_toys(c, model, model.init(), options); });
+    const auto cls =
+        on_thread_ranks(ranks, [&](Communicator& c) { return toy_cls(c, model, data, 1.2, 5, 11); });
+    const auto scans = on_thread_ranks(
+        ranks, [&](Communicator& c) { return profile_scan(c, model, data, poi, 0.0, 3.0, 5); });
+    for (int r = 0; r < ranks; ++r) {
+      const ToyEnsemble& e = ensembles[static_cast<std::size_t>(r)];
+      CHECK(bit_identical(flat(e.values), flat(alone.values)));
+      CHECK(bit_identical(flat(e.errors), flat(alone.errors)));
+      CHECK(e.converged == alone.converged);
+      CHECK(e.pull_summaries == alone.pull_summaries);
+      CHECK(bit_identical(numbers_of(cls[static_cast<std::size_t>(r)]), numbers_of(cls_alone)));
+      CHECK(scans[static_cast<std::size_t>(r)] == scan_alone);
+    }
+  }
+  // A bad request fails on every rank with the same message, before any work.
+  const auto errors = on_thread_ranks(2, [&](Communicator& c) {
+    try {
+      (void)toy_cls(c, model, data, -3.0, 5, 1);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  });
+  CHECK(errors[0] == errors[1]);
+  CHECK(errors[0].find("toy_cls") != std::string::npos);
 }
