@@ -25,9 +25,11 @@
 #include <string>
 #include <vector>
 
+#include "agnostic/core/atomic_file.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/stats/workspace.hpp"
+#include "agnostic/train/run_context.hpp"
 #include "agnostic/train/systematics.hpp"
 
 namespace agnostic::train {
@@ -170,6 +172,14 @@ inline stats::Workspace held_out_workspace(const BinnedHeldOut& h, const std::ve
   ws.measurements.push_back(std::move(m));
   ws.json = stats::to_json(ws);
   return ws;
+}
+
+// Writes DIR/workspace.json and records it; returns its path.
+inline std::filesystem::path write_run_workspace(RunContext& ctx, const stats::Workspace& ws) {
+  const auto path = ctx.file("workspace.json");
+  if (ctx.writes()) write_file_atomically(path, stats::to_json(ws).dump(1) + "\n");
+  ctx.wrote(path);
+  return path;
 }
 
 }  // namespace agnostic::train

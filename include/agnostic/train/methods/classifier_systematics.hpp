@@ -10,7 +10,6 @@
 #include <memory>
 #include <string>
 
-#include "agnostic/core/atomic_file.hpp"
 #include "agnostic/train/methods/classifier.hpp"
 #include "agnostic/train/penalised_classifier.hpp"
 #include "agnostic/train/run_workspace.hpp"
@@ -45,14 +44,6 @@ inline BinnedHeldOut classifier_held_out(Sequential<float>& net, const PreparedD
       }
     }
   return h;
-}
-
-// Writes DIR/workspace.json and records it; returns its path.
-inline std::filesystem::path write_run_workspace(RunContext& ctx, const stats::Workspace& ws) {
-  const auto path = ctx.file("workspace.json");
-  if (ctx.writes()) write_file_atomically(path, stats::to_json(ws).dump(1) + "\n");
-  ctx.wrote(path);
-  return path;
 }
 
 inline RunResult run_classifier_with_systematics(const TrainConfig& c, const RunOptions& options) {
