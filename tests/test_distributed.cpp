@@ -1,16 +1,17 @@
-// Tests of MPI data-parallel training and distributed toys (include/agnostic/distributed/,
-// train/data_parallel.hpp; docs/distributed.md). Built only with -DAGNOSTIC_MPI=ON and run by
-// ctest as `mpirun -n 2 --oversubscribe test_distributed`: every case runs on both ranks, and a
-// rank compares what it computed alone with what the ranks computed together.
+// Tests of MPI data-parallel training and of toys, CLs and scans shared across ranks
+// (include/agnostic/distributed/, stats/across_ranks.hpp, train/data_parallel.hpp; docs/distributed.md).
+// Built only with -DAGNOSTIC_MPI=ON and run by ctest as `mpirun -n 2 --oversubscribe test_distributed`: every
+// case runs on both ranks, and a rank compares what it computed alone with what the ranks computed together.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
 #include <agnostic/core/threads.hpp>
 #include <agnostic/distributed/communicator.hpp>
-#include <agnostic/distributed/statistics.hpp>
 #include <agnostic/io/model_file.hpp>
 #include <agnostic/optim/adam.hpp>
 #include <agnostic/optim/sgd.hpp>
+#include <agnostic/stats/across_ranks.hpp>
+#include <agnostic/stats/fit_report.hpp>
 #include <agnostic/stats/limits.hpp>
 #include <agnostic/stats/toys.hpp>
 #include <agnostic/stats/workspace.hpp>
@@ -39,7 +40,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-distributed::Communicator& world() {
+distributed::MpiCommunicator& world() {
   return distributed::world();
 }
 
@@ -58,7 +59,7 @@ bool bit_identical(const std::vector<double>& a, const std::vector<double>& b) {
 // True when rank 0's vector equals this rank's bit for bit (checked on every rank).
 bool same_on_every_rank(const std::vector<double>& mine) {
   std::vector<double> root = mine;
-  world().broadcast(std::span<double>(root));
+  world().broadcast(std::span<double>(root), 0);
   std::vector<double> same{bit_identical(root, mine) ? 1.0 : 0.0};
   world().sum(std::span<double>(same));
   return same[0] == static_cast<double>(world().size());
@@ -168,7 +169,7 @@ TEST_CASE("communicator: the sum over ranks is exact, the same on every rank, an
   std::vector<double> expected;
   for (int q = 0; q < k; ++q) expected.insert(expected.end(), static_cast<std::size_t>(q + 1), q);
   CHECK(all == expected);
-  const distributed::Share s = distributed::share_of(10, 1, 3);
+  const Share s = share_of(10, 1, 3);
   CHECK(s.begin == 3);
   CHECK(s.end == 6);
 }
@@ -449,7 +450,7 @@ TEST_CASE("distributed toys: the ranks' shares, gathered, are bit for bit one pr
   const Eigen::VectorXd truth = model.init();
   const ToyOptions options{.n = 13, .first = 0, .seed = 4, .fit = {}};  // 13: not a multiple of the ranks
   const ToyEnsemble alone = stats::run_toys(model, truth, options);
-  const ToyEnsemble shared = distributed::run_toys(world(), model, truth, options);
+  const ToyEnsemble shared = stats::run_toys(world(), model, truth, options);
   auto flat = [](const Eigen::MatrixXd& m) { return std::vector<double>(m.data(), m.data() + m.size()); };
   CHECK(shared.n == alone.n);
   CHECK(bit_identical(flat(shared.values), flat(alone.values)));
@@ -470,7 +471,7 @@ TEST_CASE("distributed toys: the ranks' shares, gathered, are bit for bit one pr
   // A toy CLs scan, its 3 points shared by the 2 ranks.
   const std::vector<double> grid{0.5, 1.0, 2.0};
   const std::vector<ToyClsResult> scan =
-      distributed::toy_cls_points(world(), model, model.observed(), grid, 30, 9, TestStatistic::qtilde);
+      stats::toy_cls_points(world(), model, model.observed(), grid, 30, 9, TestStatistic::qtilde);
   REQUIRE(scan.size() == grid.size());
   for (std::size_t k = 0; k < grid.size(); ++k) {
     const ToyClsResult one = toy_cls(model, model.observed(), grid[k], 30, 9, TestStatistic::qtilde);
@@ -522,7 +523,7 @@ TEST_CASE("distributed toy CLs at one POI value (--cls MU --toys N): bit for bit
   for (const TestStatistic statistic : {TestStatistic::qtilde, TestStatistic::q}) {
     CAPTURE(to_string(statistic));
     const ToyClsResult alone = toy_cls(model, model.observed(), 1.2, 7, 11, statistic);
-    const ToyClsResult shared = distributed::toy_cls(world(), model, model.observed(), 1.2, 7, 11, statistic);
+    const ToyClsResult shared = stats::toy_cls(world(), model, model.observed(), 1.2, 7, 11, statistic);
     CHECK(bit_identical(numbers_of(shared), numbers_of(alone)));
     CHECK(same_on_every_rank(numbers_of(shared)));
   }
@@ -530,7 +531,7 @@ TEST_CASE("distributed toy CLs at one POI value (--cls MU --toys N): bit for bit
   // Other data (a pseudo-experiment: W6's observations are its Asimov data at mu = 1), 40 toys.
   Rng rng = toy_rng(3, 0);
   const Data other = sample_toy(model, model.init(), rng);
-  CHECK(bit_identical(numbers_of(distributed::toy_cls(world(), model, other, 0.8, 40, 2)),
+  CHECK(bit_identical(numbers_of(stats::toy_cls(world(), model, other, 0.8, 40, 2)),
                       numbers_of(toy_cls(model, other, 0.8, 40, 2))));
 }
 
@@ -539,7 +540,7 @@ TEST_CASE("distributed toy upper limit (--upper-limit --toys N): limit, band, sc
   const BinnedLikelihood model = w6_model();
   const std::vector<double> grid = linear_grid(0.5, 4.0, 6);
   const ToyUpperLimit alone = toy_upper_limit(model, model.observed(), grid, 25, 5);
-  const ToyUpperLimit shared = distributed::toy_upper_limit(world(), model, model.observed(), grid, 25, 5);
+  const ToyUpperLimit shared = stats::toy_upper_limit(world(), model, model.observed(), grid, 25, 5);
   auto limits_of = [](const ToyUpperLimit& u) {
     std::vector<double> v{u.cl, u.obs, u.obs_error, u.obs_found ? 1.0 : 0.0};
     for (std::size_t k = 0; k < 5; ++k) v.insert(v.end(), {u.exp[k], u.exp_found[k] ? 1.0 : 0.0});
@@ -556,11 +557,10 @@ TEST_CASE("distributed toy upper limit (--upper-limit --toys N): limit, band, sc
   CHECK(same_on_every_rank(limits_of(shared)));
   // A bad grid fails on every rank with the same message, before any toy.
   const std::string bad = error_of([&] {
-    distributed::toy_upper_limit(world(), model, model.observed(), {2.0, 1.0}, 5, 1);
+    stats::toy_upper_limit(world(), model, model.observed(), {2.0, 1.0}, 5, 1);
   });
   CHECK(bad.find("toy_upper_limit: the grid must increase, got 2 then 1") != std::string::npos);
-  const std::string outside =
-      error_of([&] { distributed::toy_cls(world(), model, model.observed(), -3.0, 5, 1); });
+  const std::string outside = error_of([&] { stats::toy_cls(world(), model, model.observed(), -3.0, 5, 1); });
   CHECK(outside.find("toy_cls") != std::string::npos);
 }
 
@@ -573,7 +573,7 @@ TEST_CASE("distributed profile scan: blocks of points per rank give one process'
     for (int points : {1, 2, 31, 101}) {
       CAPTURE(points);
       const auto alone = profile_scan(model, data, poi, 0.0, 5.0, points);
-      const auto shared = distributed::profile_scan(world(), model, data, poi, 0.0, 5.0, points);
+      const auto shared = stats::profile_scan(world(), model, data, poi, 0.0, 5.0, points);
       REQUIRE(shared.size() == alone.size());
       std::vector<double> mus, q;
       for (std::size_t k = 0; k < alone.size(); ++k) {
@@ -587,18 +587,46 @@ TEST_CASE("distributed profile scan: blocks of points per rank give one process'
     }
   }
   const std::string bad =
-      error_of([&] { distributed::profile_scan(world(), model, model.observed(), poi, 0.0, 5.0, 0); });
+      error_of([&] { stats::profile_scan(world(), model, model.observed(), poi, 0.0, 5.0, 0); });
   CHECK(bad.find("profile_scan: points must be >= 1, got 0") != std::string::npos);
 }
 
 TEST_CASE("run_collectively: an error on one rank is thrown on every rank, with that rank's message") {
   const std::string message = error_of([&] {
-    distributed::run_collectively(world(), [&] {
+    run_collectively(world(), [&] {
       if (world().rank() == world().size() - 1) throw std::runtime_error("only the last rank fails");
     });
   });
   CHECK(message == "only the last rank fails");
-  CHECK(error_of([&] { distributed::run_collectively(world(), [] {}); }).empty());
+  CHECK(error_of([&] { run_collectively(world(), [] {}); }).empty());
+}
+
+TEST_CASE("stats::fit_report on the ranks of world(): one process's report and JSON, bit for bit") {
+  using namespace agnostic::stats;
+  const Workspace ws = read_workspace(AGNOSTIC_SHARED_DIR "/reference/w6-workspace.json");
+  FitRequest cls;  // every computation that takes the communicator: the scan, toy CLs, the toy limit
+  cls.scan = true;
+  cls.cls_mu = 1.0;
+  cls.upper_limit = true;
+  cls.cls_grid = PoiGrid{0.5, 3.0, 4};
+  cls.toys = 5;
+  cls.seed = 3;
+  FitRequest pulls;  // the pull study
+  pulls.toys = 7;
+  pulls.seed = 2;
+  for (const FitRequest& request : {cls, pulls}) {
+    const FitReport shared = fit_report(ws, request, world()), alone = fit_report(ws, request, one_rank());
+    const std::string text = to_json(shared).dump();
+    CHECK(text == to_json(alone).dump());
+    std::string root = text;  // and every rank holds rank 0's report
+    world().broadcast(root, 0);
+    CHECK(root == text);
+  }
+  const FitReport shared = fit_report(ws, cls, world());
+  REQUIRE(shared.toy_cls_scan);
+  CHECK(shared.toy_cls_scan->size() == 4);
+  CHECK(shared.toy_upper_limit);
+  CHECK(shared.scan->size() == 31);
 }
 
 namespace {
