@@ -1,19 +1,17 @@
 #pragma once
 // Writing a model file: an io::ModelFile as JSON (docs/model-format.md), numbers written so that
 // reading them back gives the same T bit for bit, with a fresh test vector computed by io::predict
-// (so the file proves itself to every reader), through a temporary file renamed over the target.
+// (so the file proves itself to every reader), written atomically (core/atomic_file.hpp).
 #include <charconv>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <string>
-#include <system_error>
 #include <type_traits>
 
 #include <nlohmann/json.hpp>
 
 #include "agnostic/core/activation_function.hpp"
+#include "agnostic/core/atomic_file.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/io/model_forward.hpp"
@@ -156,20 +154,10 @@ nlohmann::json model_to_json(const ModelFile<T>& model) {
   return j;
 }
 
-// Writes through a temporary file in the same directory and renames it over `path`, so a reader
-// (or a crash) never sees half a file.
+// `j` as the whole file at `path`, indented by `indent`, with a final newline; written atomically
+// (core/atomic_file.hpp: a temporary file beside it, fsynced, renamed over it).
 inline void write_json_atomically(const std::string& path, const nlohmann::json& j, int indent = 1) {
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    require(out.good(), "cannot open '", temporary, "' for writing");
-    out << j.dump(indent) << '\n';
-    out.flush();
-    require(out.good(), "writing '", temporary, "' failed (disk full?)");
-  }
-  std::error_code ec;
-  std::filesystem::rename(temporary, path, ec);
-  require(!ec, "cannot rename '", temporary, "' to '", path, "': ", ec.message());
+  write_file_atomically(path, j.dump(indent) + '\n');
 }
 
 template <class T>

@@ -24,7 +24,7 @@
 
 #include "agnostic/core/atomic_file.hpp"
 #include "agnostic/core/error.hpp"
-#include "agnostic/io/model_file.hpp"
+#include "agnostic/io/model_types.hpp"
 #include "agnostic/io/onnx_proto.hpp"
 
 namespace agnostic::io {

@@ -27,7 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agnostic/core/error.hpp"
-#include "agnostic/io/model_file.hpp"
+#include "agnostic/io/model_types.hpp"
 #include "agnostic/io/onnx_export.hpp"
 #include "agnostic/io/onnx_proto.hpp"
 
