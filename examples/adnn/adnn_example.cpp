@@ -33,6 +33,7 @@
 
 #include "agnostic/core/process.hpp"
 #include "agnostic/core/rng.hpp"
+#include "agnostic/nn/evaluate_in_chunks.hpp"
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/optim/adam.hpp"
 #include "agnostic/stats/fit.hpp"
@@ -140,17 +141,12 @@ train::Dataset<float> dataset(const Sample& s, const Standardiser& standardise) 
 // Softmax probabilities of the classifier for every event.
 MatrixF probabilities(Sequential<float>& net, const MatrixF& x) {
   MatrixF p(x.rows(), 3);
-  Tape<float> tape;
-  for (Index begin = 0; begin < x.rows(); begin += 8192) {
-    const Index n = std::min<Index>(8192, x.rows() - begin);
-    const MatrixF chunk = x.middleRows(begin, n);
-    tape.clear();
-    const MatrixF z = net(tape, tape.input(chunk)).value();
-    for (Index i = 0; i < n; ++i) {
+  evaluate_in_chunks(net, x, kEvaluationChunk, [&](Index begin, const MatrixF& z) {
+    for (Index i = 0; i < z.rows(); ++i) {
       const Eigen::RowVectorXf e = (z.row(i).array() - z.row(i).maxCoeff()).exp();
       p.row(begin + i) = e / e.sum();
     }
-  }
+  });
   return p;
 }
 

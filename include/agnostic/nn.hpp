@@ -2,6 +2,7 @@
 // The whole nn/ module: initialisers, layers, Sequential, a model file's forward pass on the tape (docs/architecture.md).
 #include "agnostic/nn/activation_layer.hpp"
 #include "agnostic/nn/dense_layer.hpp"
+#include "agnostic/nn/evaluate_in_chunks.hpp"
 #include "agnostic/nn/initialisers.hpp"
 #include "agnostic/nn/layer.hpp"
 #include "agnostic/nn/model_network.hpp"

@@ -40,6 +40,7 @@
 #include "agnostic/autodiff/tape.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/losses/categorical_cross_entropy.hpp"
+#include "agnostic/nn/evaluate_in_chunks.hpp"
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/optim/optimiser.hpp"
 #include "agnostic/stats/ks.hpp"
@@ -71,7 +72,7 @@ struct AdnnOptions {
   Index game_epochs = 100;  // the alpha schedule's length
   Index batch_size = 256;
   Index reference_domain = 0;
-  Index evaluation_chunk = 8192;
+  Index evaluation_chunk = kEvaluationChunk;
 
   Index warmup_epochs() const { return pretrain_classifier_epochs + pretrain_adversary_epochs; }
 };
@@ -342,8 +343,9 @@ class AdnnScheme : public train::TrainingScheme<T> {
     const Index n = data.rows(), c = options_.adversary_class;
     double w_all = 0.0, w_adv = 0.0;
     std::vector<Index> rows, adv_local, adv_domains;
-    for (Index begin = 0; begin < n; begin += options_.evaluation_chunk) {
-      const Index end = std::min(n, begin + options_.evaluation_chunk);
+    Vector<T> adv_w;
+    // The chunk's events, and which of them (with their domains and weights) the adversary sees.
+    auto input = [&](Index begin, Index end) -> const Matrix<T>& {
       rows.clear();
       adv_local.clear();
       adv_domains.clear();
@@ -355,46 +357,50 @@ class AdnnScheme : public train::TrainingScheme<T> {
         }
       }
       train::gather(data, rows, eval_batch_);
-      Vector<T> adv_w(static_cast<Index>(adv_local.size()));
+      adv_w.resize(static_cast<Index>(adv_local.size()));
       for (std::size_t k = 0; k < adv_local.size(); ++k)
         adv_w(static_cast<Index>(k)) = eval_batch_.weights(adv_local[k]);
-      eval_tape_.clear();
+      return eval_batch_.features;
+    };
+    auto losses = [&](Tape<T>& tape, Var<T> x) {
       classifier_->freeze();
       adversary_->freeze();
-      const AdnnLosses<T> l =
-          adnn_losses(eval_tape_, *classifier_, *adversary_, eval_tape_.input(eval_batch_.features),
-                      eval_batch_.labels, eval_batch_.weights, adv_local, adv_domains, adv_w, T(0),
-                      options_.adversary_input, /*with_adversary=*/!adv_local.empty());
-      const double wc = eval_batch_.weights.template cast<double>().sum();
-      e.classifier_loss += static_cast<double>(l.classifier_loss.item()) * wc;
-      w_all += wc;
-      const Matrix<T>& z = l.classifier_logits.value();
-      for (Index k = 0; k < z.rows(); ++k) {
-        Index predicted = 0;
-        z.row(k).maxCoeff(&predicted);
-        if (predicted == eval_batch_.labels[static_cast<std::size_t>(k)])
-          e.accuracy += static_cast<double>(eval_batch_.weights(k));
-      }
-      if (!adv_local.empty()) {
-        const double wa = adv_w.template cast<double>().sum();
-        e.adversary_loss += static_cast<double>(l.adversary_loss.item()) * wa;
-        w_adv += wa;
-        const Matrix<T>& domain_logits = l.adversary_logits.value();
-        for (std::size_t k = 0; k < adv_local.size(); ++k) {
-          Index guessed = 0;
-          domain_logits.row(static_cast<Index>(k)).maxCoeff(&guessed);
-          if (guessed == adv_domains[k])
-            e.adversary_accuracy += static_cast<double>(adv_w(static_cast<Index>(k)));
-          // The classifier's probability of adversary_class (softmax of the logits).
-          const Eigen::RowVectorXd row = z.row(adv_local[k]).template cast<double>();
-          const double top = row.maxCoeff();
-          e.signal_score.push_back(std::exp(row(c) - top) / (row.array() - top).exp().sum());
-          e.signal_domain.push_back(adv_domains[k]);
-        }
-      }
-      classifier_->unfreeze();
-      adversary_->unfreeze();
-    }
+      return adnn_losses(tape, *classifier_, *adversary_, x, eval_batch_.labels, eval_batch_.weights,
+                         adv_local, adv_domains, adv_w, T(0), options_.adversary_input,
+                         /*with_adversary=*/!adv_local.empty());
+    };
+    evaluate_in_chunks(
+        eval_tape_, n, options_.evaluation_chunk, input, losses, [&](Index, const AdnnLosses<T>& l) {
+          const double wc = eval_batch_.weights.template cast<double>().sum();
+          e.classifier_loss += static_cast<double>(l.classifier_loss.item()) * wc;
+          w_all += wc;
+          const Matrix<T>& z = l.classifier_logits.value();
+          for (Index k = 0; k < z.rows(); ++k) {
+            Index predicted = 0;
+            z.row(k).maxCoeff(&predicted);
+            if (predicted == eval_batch_.labels[static_cast<std::size_t>(k)])
+              e.accuracy += static_cast<double>(eval_batch_.weights(k));
+          }
+          if (!adv_local.empty()) {
+            const double wa = adv_w.template cast<double>().sum();
+            e.adversary_loss += static_cast<double>(l.adversary_loss.item()) * wa;
+            w_adv += wa;
+            const Matrix<T>& domain_logits = l.adversary_logits.value();
+            for (std::size_t k = 0; k < adv_local.size(); ++k) {
+              Index guessed = 0;
+              domain_logits.row(static_cast<Index>(k)).maxCoeff(&guessed);
+              if (guessed == adv_domains[k])
+                e.adversary_accuracy += static_cast<double>(adv_w(static_cast<Index>(k)));
+              // The classifier's probability of adversary_class (softmax of the logits).
+              const Eigen::RowVectorXd row = z.row(adv_local[k]).template cast<double>();
+              const double top = row.maxCoeff();
+              e.signal_score.push_back(std::exp(row(c) - top) / (row.array() - top).exp().sum());
+              e.signal_domain.push_back(adv_domains[k]);
+            }
+          }
+          classifier_->unfreeze();
+          adversary_->unfreeze();
+        });
     if (w_all != 0.0) {
       e.classifier_loss /= w_all;
       e.accuracy /= w_all;

@@ -45,6 +45,7 @@
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/losses/binary_cross_entropy.hpp"
+#include "agnostic/nn/evaluate_in_chunks.hpp"
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/optim/optimiser.hpp"
 #include "agnostic/train/batches.hpp"
@@ -60,7 +61,7 @@ struct CganOptions {
   double generator_average = 0.999;    // EMA decay of G's weights (0 = off)
   Index quality_bins = 10;             // B: cells per axis of the quality metric
   std::uint64_t quality_seed = 20221;  // noise of the quality metric's generated events
-  Index evaluation_chunk = 8192;
+  Index evaluation_chunk = kEvaluationChunk;
 };
 
 // L_D for real events `real` (features | conditions, as D reads them), conditions `c` and noise `z`.
@@ -281,13 +282,16 @@ class CganScheme : public train::TrainingScheme<T> {
     generated.rightCols(nc) = data.rightCols(nc);
     Sequential<T>& g = average();
     g.freeze();
-    for (Index begin = 0; begin < data.rows(); begin += options_.evaluation_chunk) {
-      const Index n = std::min(options_.evaluation_chunk, data.rows() - begin);
-      Matrix<T> input(n, options_.latent + nc);
-      input << quality_noise_.middleRows(begin, n), data.middleRows(begin, n).rightCols(nc);
-      eval_tape_.clear();
-      generated.middleRows(begin, n).leftCols(nf) = g(eval_tape_, eval_tape_.input(input)).value();
-    }
+    // G's input: the fixed noise, then the held-out events' conditions.
+    auto input = [&](Index begin, Index end) {
+      Matrix<T> x(end - begin, options_.latent + nc);
+      x << quality_noise_.middleRows(begin, end - begin), data.middleRows(begin, end - begin).rightCols(nc);
+      return x;
+    };
+    evaluate_in_chunks(eval_tape_, data.rows(), options_.evaluation_chunk, input, g,
+                       [&](Index begin, Var<T> y) {
+                         generated.middleRows(begin, y.value().rows()).leftCols(nf) = y.value();
+                       });
     g.unfreeze();
     return quality_chi2(data, generated, nc, quality_edges_);
   }

@@ -31,6 +31,7 @@
 #include "agnostic/core/rng.hpp"
 #include "agnostic/io/model_file.hpp"
 #include "agnostic/io/table.hpp"
+#include "agnostic/nn/evaluate_in_chunks.hpp"
 #include "agnostic/nn/model_network.hpp"
 #include "agnostic/nn/sequential.hpp"
 
@@ -235,16 +236,17 @@ inline MatrixD generate(const CganGenerator& g, const MatrixD& conditions, Index
     if (rows.empty()) continue;
     Sequential<float> net = io::to_sequential(g.members[m].layers, false, "generator");
     net.freeze();
-    const Index chunk = 8192;
+    auto member_input = [&](Index begin, Index end) {
+      Matrix<float> x(end - begin, input.cols());
+      for (Index k = begin; k < end; ++k) x.row(k - begin) = input.row(rows[static_cast<std::size_t>(k)]);
+      return x;
+    };
     Tape<float> tape;
-    for (std::size_t begin = 0; begin < rows.size(); begin += static_cast<std::size_t>(chunk)) {
-      const std::size_t end = std::min(rows.size(), begin + static_cast<std::size_t>(chunk));
-      Matrix<float> x(static_cast<Index>(end - begin), input.cols());
-      for (std::size_t k = begin; k < end; ++k) x.row(static_cast<Index>(k - begin)) = input.row(rows[k]);
-      tape.clear();
-      const Matrix<float>& y = net(tape, tape.input(x)).value();
-      for (std::size_t k = begin; k < end; ++k) out.row(rows[k]) = y.row(static_cast<Index>(k - begin));
-    }
+    evaluate_in_chunks(tape, static_cast<Index>(rows.size()), kEvaluationChunk, member_input, net,
+                       [&](Index begin, Var<float> y) {
+                         for (Index k = 0; k < y.value().rows(); ++k)
+                           out.row(rows[static_cast<std::size_t>(begin + k)]) = y.value().row(k);
+                       });
   }
   MatrixD events(n, nc + nf);
   for (Index e = 0; e < n; ++e) events.row(e).head(nc) = conditions.row(e / per_event);

@@ -13,6 +13,7 @@
 #include "agnostic/core/error.hpp"
 #include "agnostic/losses/binary_cross_entropy.hpp"
 #include "agnostic/losses/categorical_cross_entropy.hpp"
+#include "agnostic/nn/evaluate_in_chunks.hpp"
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/optim/optimiser.hpp"
 #include "agnostic/stats/roc.hpp"
@@ -24,8 +25,8 @@ namespace agnostic::train {
 
 struct ClassifierOptions {
   Index batch_size = 256;
-  bool training_metrics = true;   // accuracy/AUC on the training set after each epoch (one forward pass)
-  Index evaluation_chunk = 8192;  // events per forward pass when evaluating
+  bool training_metrics = true;  // accuracy/AUC on the training set after each epoch (one forward pass)
+  Index evaluation_chunk = kEvaluationChunk;  // events per forward pass when evaluating
 };
 
 // Weighted loss, accuracy and AUC of a classifier's logits on a data set.
@@ -99,33 +100,35 @@ class ClassifierScheme : public TrainingScheme<T> {
     Vector<double> score(n);
     double loss_sum = 0.0, weight_sum = 0.0, correct = 0.0;
     std::vector<Index> rows;
-    for (Index begin = 0; begin < n; begin += options_.evaluation_chunk) {
-      const Index end = std::min(n, begin + options_.evaluation_chunk);
+    auto input = [&](Index begin, Index end) -> const Matrix<T>& {
       rows.resize(static_cast<std::size_t>(end - begin));
       for (Index i = begin; i < end; ++i) rows[static_cast<std::size_t>(i - begin)] = i;
       gather(data, rows, eval_batch_);
-      eval_tape_.clear();
-      const Var<T> logits = (*model_)(eval_tape_, eval_tape_.input(eval_batch_.features));
-      const Var<T> loss = loss_of(logits, eval_batch_.labels, eval_batch_.weights, eval_targets_);
-      // Each chunk's loss is a weighted mean: recombine with the chunk's weight sum.
-      const double w_chunk = eval_batch_.weights.template cast<double>().sum();
-      loss_sum += static_cast<double>(loss.item()) * w_chunk;
-      weight_sum += w_chunk;
-      const Matrix<T>& z = logits.value();
-      for (Index k = 0; k < z.rows(); ++k) {
-        Index predicted = 0;
-        if (outputs == 1) {
-          predicted = z(k, 0) > T(0) ? 1 : 0;
-          score(begin + k) = static_cast<double>(z(k, 0));
-        } else {
-          z.row(k).maxCoeff(&predicted);
-          score(begin + k) =
-              static_cast<double>(z(k, std::min<Index>(1, outputs - 1))) - static_cast<double>(z(k, 0));
-        }
-        if (predicted == eval_batch_.labels[static_cast<std::size_t>(k)])
-          correct += static_cast<double>(eval_batch_.weights(k));
-      }
-    }
+      return eval_batch_.features;
+    };
+    auto network = [&](Tape<T>& tape, Var<T> x) { return (*model_)(tape, x); };
+    evaluate_in_chunks(
+        eval_tape_, n, options_.evaluation_chunk, input, network, [&](Index begin, Var<T> logits) {
+          const Var<T> loss = loss_of(logits, eval_batch_.labels, eval_batch_.weights, eval_targets_);
+          // Each chunk's loss is a weighted mean: recombine with the chunk's weight sum.
+          const double w_chunk = eval_batch_.weights.template cast<double>().sum();
+          loss_sum += static_cast<double>(loss.item()) * w_chunk;
+          weight_sum += w_chunk;
+          const Matrix<T>& z = logits.value();
+          for (Index k = 0; k < z.rows(); ++k) {
+            Index predicted = 0;
+            if (outputs == 1) {
+              predicted = z(k, 0) > T(0) ? 1 : 0;
+              score(begin + k) = static_cast<double>(z(k, 0));
+            } else {
+              z.row(k).maxCoeff(&predicted);
+              score(begin + k) =
+                  static_cast<double>(z(k, std::min<Index>(1, outputs - 1))) - static_cast<double>(z(k, 0));
+            }
+            if (predicted == eval_batch_.labels[static_cast<std::size_t>(k)])
+              correct += static_cast<double>(eval_batch_.weights(k));
+          }
+        });
     out.loss = weight_sum != 0.0 ? loss_sum / weight_sum : 0.0;
     out.accuracy = weight_sum != 0.0 ? correct / weight_sum : 0.0;
     if (data.classes == 2) {

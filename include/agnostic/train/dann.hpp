@@ -38,6 +38,7 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "agnostic/autodiff/arithmetic.hpp"
@@ -47,6 +48,7 @@
 #include "agnostic/losses/binary_cross_entropy.hpp"
 #include "agnostic/losses/categorical_cross_entropy.hpp"
 #include "agnostic/losses/linear_domain_loss.hpp"
+#include "agnostic/nn/evaluate_in_chunks.hpp"
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/optim/optimiser.hpp"
 #include "agnostic/stats/ks.hpp"
@@ -75,7 +77,7 @@ struct DannOptions {
   Index batch_size = 256;                        // events of both domains per batch
   double target_fraction_in_batch = 0.5;         // share of target events in each batch
   std::optional<double> target_signal_fraction;  // set: "match_target" domain weights; unset: "none"
-  Index evaluation_chunk = 8192;                 // events per forward pass when evaluating
+  Index evaluation_chunk = kEvaluationChunk;     // events per forward pass when evaluating
 };
 
 // The domain-loss weight of every event of `data`: the source domain's classes rescaled so that
@@ -256,44 +258,48 @@ class DannScheme : public train::TrainingScheme<T> {
     std::vector<double> domain_output(static_cast<std::size_t>(n), 0.0);
     std::vector<Index> rows;
     double loss_sum = 0.0, loss_weight = 0.0;
-    for (Index begin = 0; begin < n; begin += options_.evaluation_chunk) {
-      const Index end = std::min(n, begin + options_.evaluation_chunk);
+    auto input = [&](Index begin, Index end) -> const Matrix<T>& {
       rows.resize(static_cast<std::size_t>(end - begin));
       for (Index i = begin; i < end; ++i) rows[static_cast<std::size_t>(i - begin)] = i;
       train::gather(data, rows, eval_batch_);
-      eval_tape_.clear();
-      auto [logits, representation] =
-          classifier_->forward_tapped(eval_tape_, eval_tape_.input(eval_batch_.features), tap_);
-      const Var<T> d = (*domain_)(eval_tape_, representation);
-      const Matrix<T>& z = logits.value();
-      const Matrix<T>& dz = d.value();
-      for (Index k = 0; k < z.rows(); ++k) {
-        const Index i = begin + k;
-        const auto ui = static_cast<std::size_t>(i);
-        // Label loss and class-1 probability in double, from the logits.
-        double loss = 0.0, p1 = 0.0;
-        if (outputs == 1) {
-          const double x = static_cast<double>(z(k, 0));
-          const double y = static_cast<double>(data.labels[ui]);
-          loss = std::max(x, 0.0) - x * y + std::log1p(std::exp(-std::abs(x)));
-          p1 = 1.0 / (1.0 + std::exp(-x));
-        } else {
-          const double m = static_cast<double>(z.row(k).maxCoeff());
-          double total = 0.0;
-          for (Index c = 0; c < outputs; ++c) total += std::exp(static_cast<double>(z(k, c)) - m);
-          loss = m + std::log(total) - static_cast<double>(z(k, data.labels[ui]));
-          p1 = std::exp(static_cast<double>(z(k, 1)) - m) / total;
-        }
-        e.probability[ui] = p1;
-        if (data.domains[ui] == options_.source_domain) {
-          loss_sum += static_cast<double>(data.weights(i)) * loss;
-          loss_weight += static_cast<double>(data.weights(i));
-        }
-        domain_output[ui] = options_.setup == DannSetup::A
-                                ? static_cast<double>(dz(k, 1)) - static_cast<double>(dz(k, 0))
-                                : -static_cast<double>(dz(k, 0));  // both: larger = more target-like
-      }
-    }
+      return eval_batch_.features;
+    };
+    // The label head's logits and the domain head's outputs.
+    auto network = [&](Tape<T>& tape, Var<T> x) {
+      auto [logits, representation] = classifier_->forward_tapped(tape, x, tap_);
+      return std::pair<Var<T>, Var<T>>(logits, (*domain_)(tape, representation));
+    };
+    evaluate_in_chunks(
+        eval_tape_, n, options_.evaluation_chunk, input, network, [&](Index begin, auto heads) {
+          const Matrix<T>& z = heads.first.value();
+          const Matrix<T>& dz = heads.second.value();
+          for (Index k = 0; k < z.rows(); ++k) {
+            const Index i = begin + k;
+            const auto ui = static_cast<std::size_t>(i);
+            // Label loss and class-1 probability in double, from the logits.
+            double loss = 0.0, p1 = 0.0;
+            if (outputs == 1) {
+              const double x = static_cast<double>(z(k, 0));
+              const double y = static_cast<double>(data.labels[ui]);
+              loss = std::max(x, 0.0) - x * y + std::log1p(std::exp(-std::abs(x)));
+              p1 = 1.0 / (1.0 + std::exp(-x));
+            } else {
+              const double m = static_cast<double>(z.row(k).maxCoeff());
+              double total = 0.0;
+              for (Index c = 0; c < outputs; ++c) total += std::exp(static_cast<double>(z(k, c)) - m);
+              loss = m + std::log(total) - static_cast<double>(z(k, data.labels[ui]));
+              p1 = std::exp(static_cast<double>(z(k, 1)) - m) / total;
+            }
+            e.probability[ui] = p1;
+            if (data.domains[ui] == options_.source_domain) {
+              loss_sum += static_cast<double>(data.weights(i)) * loss;
+              loss_weight += static_cast<double>(data.weights(i));
+            }
+            domain_output[ui] = options_.setup == DannSetup::A
+                                    ? static_cast<double>(dz(k, 1)) - static_cast<double>(dz(k, 0))
+                                    : -static_cast<double>(dz(k, 0));  // both: larger = more target-like
+          }
+        });
     e.label_loss = loss_weight != 0.0 ? loss_sum / loss_weight : 0.0;
 
     // Source AUC; domain accuracy; K-S between the domains' class-1 probabilities.

@@ -30,6 +30,7 @@
 #include "agnostic/autodiff/reductions.hpp"
 #include "agnostic/autodiff/soft_counts.hpp"
 #include "agnostic/losses/inference_aware.hpp"
+#include "agnostic/nn/evaluate_in_chunks.hpp"
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/train/config.hpp"
 #include "agnostic/train/dataset.hpp"
@@ -172,9 +173,10 @@ class InferenceAwareObjective {
 
   // sigma^2(mu) on a whole part with soft counts (the loss) and with the arg-max (hard) assignment.
   std::pair<double, double> evaluate(Sequential<T>& net, const Dataset<T>& data, Part part,
-                                     Index chunk = 8192) {
+                                     Index chunk = kEvaluationChunk) {
     const Index n = data.rows(), K = config_.outputs, S = shape_nuisances();
-    const auto [scale_s, scale_b] = scales(data.labels, data.weights, 0, n, "the validation part");
+    const std::pair<T, T> scale = scales(data.labels, data.weights, 0, n, "the validation part");
+    const T scale_s = scale.first, scale_b = scale.second;  // clang 14 cannot capture a structured binding
     VariedBatch<T> all;
     if (!variations_->empty()) all = variations_->vary_all(part, data.features);
     MatrixD soft = MatrixD::Zero(K, 2 + 4 * S), hard = soft;
@@ -191,8 +193,7 @@ class InferenceAwareObjective {
         hard.row(k).segment(column, w.cols()) += w.row(i).template cast<double>();
       }
     };
-    for (Index begin = 0; begin < n; begin += chunk) {
-      const Index end = std::min(n, begin + chunk);
+    for_each_row_chunk(n, chunk, [&](Index begin, Index end) {
       build_weights(data.labels, data.weights, all, begin, end, scale_s, scale_b, weights_);
       x = data.features.middleRows(begin, end - begin);
       add(x, weights_, 0);
@@ -201,7 +202,7 @@ class InferenceAwareObjective {
           shifted_rows(shifted_[j], d, data.labels, data.features, all, begin, end, x);
           add(x, nominal_weights_, 2 + 4 * static_cast<Index>(weighted_.size() + j) + 2 * d);
         }
-    }
+    });
     Tape<double> t;
     const double v_soft = inference_aware_variance(t.input(soft), S, norms_).item();
     const double v_hard = inference_aware_variance(t.input(hard), S, norms_).item();

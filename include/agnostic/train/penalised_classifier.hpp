@@ -70,6 +70,7 @@
 #include "agnostic/losses/binary_cross_entropy.hpp"
 #include "agnostic/losses/categorical_cross_entropy.hpp"
 #include "agnostic/losses/soft_histogram_penalty.hpp"
+#include "agnostic/nn/evaluate_in_chunks.hpp"
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/optim/optimiser.hpp"
 #include "agnostic/stats/roc.hpp"
@@ -82,24 +83,11 @@
 
 namespace agnostic::train {
 
-// Runs `net` on standardised `features` in chunks of `chunk` rows (one tape, cleared per chunk) and
-// calls use(first_row, logits) with each chunk's outputs.
-template <class T, class Use>
-void for_each_logit_chunk(Sequential<T>& net, const Matrix<T>& features, Index chunk, Use&& use) {
-  Tape<T> tape;
-  for (Index begin = 0; begin < features.rows(); begin += chunk) {
-    const Index n = std::min(chunk, features.rows() - begin);
-    tape.clear();
-    const Matrix<T> x = features.middleRows(begin, n);
-    use(begin, net(tape, tape.input(x)).value());
-  }
-}
-
 // The sigmoid scores of a one-logit network on standardised `features`, in chunks.
 template <class T>
-Vector<double> sigmoid_scores(Sequential<T>& net, const Matrix<T>& features, Index chunk = 8192) {
+Vector<double> sigmoid_scores(Sequential<T>& net, const Matrix<T>& features, Index chunk = kEvaluationChunk) {
   Vector<double> out(features.rows());
-  for_each_logit_chunk(net, features, chunk, [&](Index begin, const Matrix<T>& z) {
+  evaluate_in_chunks(net, features, chunk, [&](Index begin, const Matrix<T>& z) {
     for (Index k = 0; k < z.rows(); ++k)
       out(begin + k) = 1.0 / (1.0 + std::exp(-static_cast<double>(z(k, 0))));
   });
@@ -111,12 +99,12 @@ Vector<double> sigmoid_scores(Sequential<T>& net, const Matrix<T>& features, Ind
 // logit per class, computed in double from the logits.
 template <class T>
 Vector<double> class_scores(Sequential<T>& net, const Matrix<T>& features, Index score_class,
-                            Index chunk = 8192) {
+                            Index chunk = kEvaluationChunk) {
   if (net.output_size() == 1) return sigmoid_scores(net, features, chunk);
   require(score_class >= 0 && score_class < net.output_size(), "class_scores: class ", score_class,
           " of a network with ", net.output_size(), " outputs");
   Vector<double> out(features.rows());
-  for_each_logit_chunk(net, features, chunk, [&](Index begin, const Matrix<T>& logits) {
+  evaluate_in_chunks(net, features, chunk, [&](Index begin, const Matrix<T>& logits) {
     const Matrix<double> z = logits.template cast<double>();
     for (Index k = 0; k < z.rows(); ++k) {
       const double top = z.row(k).maxCoeff();
