@@ -1,5 +1,5 @@
-// The `agnostic` command: one program, one subcommand per task. Each subcommand lives in its own
-// header in tools/ and exposes `int run_<name>(int argc, char** argv)` (argv[0] is the subcommand).
+// The `agnostic` command: one program, one subcommand per task. Each subcommand is its own
+// translation unit, tools/<name>_command.cpp, declared in tools/commands.hpp.
 #include <cstring>
 #include <exception>
 #include <iostream>
@@ -7,17 +7,7 @@
 
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/process.hpp"
-#include "export_command.hpp"
-#include "fit_command.hpp"
-#include "generate_command.hpp"
-#include "import_command.hpp"
-#include "inspect_command.hpp"
-#include "plot_command.hpp"
-#include "predict_command.hpp"
-#include "sample_command.hpp"
-#include "template_command.hpp"
-#include "train_command.hpp"
-#include "tune_command.hpp"
+#include "commands.hpp"
 #ifdef AGNOSTIC_MPI
 #include "agnostic/distributed/communicator.hpp"
 #endif
@@ -31,25 +21,27 @@ struct Subcommand {
 // Subcommands are listed here as they land.
 static const Subcommand kSubcommands[] = {
     {"fit", "fit a pyhf JSON workspace: best fit, errors, MINOS, significance, CLs, toys",
-     agnostic::tools::run_fit},
-    {"train", "train a classifier from a JSON config (docs/config.md)", agnostic::tools::run_train},
+     agnostic::tools::fit_main},
+    {"train", "train the network a JSON config describes, by any method of docs/config.md",
+     agnostic::tools::train_main},
     {"tune", "hyper-parameter search over config keys: table of trials, best config (docs/distributed.md)",
-     agnostic::tools::run_tune},
-    {"predict", "run a model file on a data file, write one column per output", agnostic::tools::run_predict},
+     agnostic::tools::tune_main},
+    {"predict", "run a model file on a data file, write one column per output",
+     agnostic::tools::predict_main},
     {"inspect", "show a model file's inputs, layers, outputs and parameter count",
-     agnostic::tools::run_inspect},
+     agnostic::tools::inspect_main},
     {"export", "write a model file as lwtnn JSON, ONNX or a standalone C++ header",
-     agnostic::tools::run_export},
-    {"import", "read an ONNX or lwtnn network into a model file", agnostic::tools::run_import},
+     agnostic::tools::export_main},
+    {"import", "read an ONNX or lwtnn network into a model file", agnostic::tools::import_main},
     {"plot", "draw the figures of training runs, fits and results (matplotlib; docs/plot.md)",
-     agnostic::tools::run_plot},
+     agnostic::tools::plot_main},
     {"sample", "ancestral sampling from histogram templates of a control region (docs/sampling.md)",
-     agnostic::tools::run_sample},
+     agnostic::tools::sample_main},
     {"template",
      "ensemble of templates -> nominal + PCA shape modifiers as a pyhf workspace (docs/sampling.md)",
-     agnostic::tools::run_template},
+     agnostic::tools::template_main},
     {"generate", "events from a trained cGAN generator or ensemble at given conditions (docs/cgan.md)",
-     agnostic::tools::run_generate},
+     agnostic::tools::generate_main},
     {nullptr, nullptr, nullptr},
 };
 

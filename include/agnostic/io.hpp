@@ -8,6 +8,7 @@
 #include "agnostic/io/missing_values.hpp"
 #include "agnostic/io/model_file.hpp"
 #include "agnostic/io/model_forward.hpp"
+#include "agnostic/io/model_inputs.hpp"
 #include "agnostic/io/model_reader.hpp"
 #include "agnostic/io/model_types.hpp"
 #include "agnostic/io/model_writer.hpp"

@@ -20,6 +20,7 @@
 #include "agnostic/stats/roc.hpp"
 #include "agnostic/stats/sample_validation.hpp"
 #include "agnostic/stats/sampling_config.hpp"
+#include "agnostic/stats/sampling_run.hpp"
 #include "agnostic/stats/template_pca.hpp"
 #include "agnostic/stats/toys.hpp"
 #include "agnostic/stats/workspace.hpp"

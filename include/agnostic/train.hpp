@@ -4,6 +4,7 @@
 #include "agnostic/train/batches.hpp"
 #include "agnostic/train/cgan.hpp"
 #include "agnostic/train/cgan_model.hpp"
+#include "agnostic/train/cgan_templates.hpp"
 #include "agnostic/train/checkpoint.hpp"
 #include "agnostic/train/classifier.hpp"
 #include "agnostic/train/config.hpp"

@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agnostic/core/error.hpp"
+#include "agnostic/core/json_file.hpp"
 #include "agnostic/io/model_file.hpp"
 
 namespace agnostic::io {
@@ -141,6 +142,21 @@ inline ModelFile<float> import_lwtnn(const nlohmann::json& j, const std::string&
           " labels but the last layer has ", model.layers.back().n_out(), " outputs");
   model.training = {{"imported_from", source}, {"format", "lwtnn"}};
   if (j.contains("defaults")) model.training["lwtnn_defaults"] = j["defaults"];
+  return model;
+}
+
+// Reads the lwtnn file at `path` (import_lwtnn); `feature_names`, when given, rename its inputs (one
+// name per input; not for a model with missing-value rules, whose rules name the features).
+inline ModelFile<float> read_lwtnn(const std::string& path,
+                                   const std::vector<std::string>& feature_names = {}) {
+  ModelFile<float> model = import_lwtnn(read_json_file(path, "lwtnn file"), path);
+  if (feature_names.empty()) return model;
+  require(static_cast<Index>(feature_names.size()) == model.n_inputs(),
+          "feature names: ", feature_names.size(), " given but '", path, "' has ", model.n_inputs(),
+          " inputs");
+  require(model.missing_values.empty(), "feature names cannot rename the inputs of '", path,
+          "', a model with missing-value rules");
+  model.inputs.names = feature_names;
   return model;
 }
 

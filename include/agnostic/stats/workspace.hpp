@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agnostic/core/atomic_file.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/json_file.hpp"
 
@@ -358,6 +359,14 @@ inline nlohmann::json to_json(const Workspace& ws) {
   out["measurements"] = measurements;
   out["version"] = ws.version;
   return out;
+}
+
+// Writes `ws` to `path` as pyhf JSON (one-space indent), whole or not at all (core/atomic_file.hpp),
+// after reading the JSON back with parse_workspace: a workspace written here is one the fit reads.
+inline void write_workspace(const std::string& path, const Workspace& ws) {
+  const nlohmann::json j = to_json(ws);
+  (void)parse_workspace(j, path);
+  write_file_atomically(path, j.dump(1) + "\n");
 }
 
 }  // namespace agnostic::stats

@@ -297,6 +297,22 @@ struct TrialParallelism {
   int threads = 0;  // per trial; 0: max(1, the caller's agnostic::threads() / trials)
 };
 
+// K trials at once (`agnostic tune --parallel-trials K`), each with threads() / K threads (at least
+// 1) however many trials a process gets, so that a trial's result does not depend on how many run
+// beside it; K = 1: one after the other, each with the caller's threads.
+inline TrialParallelism trials_at_once(int k) {
+  require(k >= 1, "tune: trials run at once must be >= 1, got ", k);
+  TrialParallelism p;
+  p.trials = k;
+  if (k > 1) p.threads = std::max(1, threads() / k);
+  return p;
+}
+
+// Where a tune writes when not told: the config's output directory + "/tune".
+inline std::filesystem::path default_tune_directory(const TrainConfig& config) {
+  return std::filesystem::path(config.output.directory) / "tune";
+}
+
 // Runs trial(i) for i in [0, n) and returns the results in trial order. With p.trials = K > 1, K
 // std::threads each take the next trial not yet started (so trials start in index order) and train
 // it with p.threads OpenMP threads (agnostic::set_threads holds per thread; a config's

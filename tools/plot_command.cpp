@@ -1,8 +1,8 @@
-#pragma once
 // `agnostic plot PATH... [--output DIR] [--format png|pdf|svg]`: draws the figures of training runs,
 // fits and examples' results. The drawing is done by tools/agnostic_plot.py with Debian's python3 and
 // matplotlib (the plotting library HEP users already have); this command only finds the script and
-// the interpreter and hands its arguments over. Figures and record formats: docs/plot.md.
+// the interpreter and hands every argument over unread (the script parses them and prints --help).
+// Figures and record formats: docs/plot.md.
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "agnostic/core/error.hpp"
+#include "commands.hpp"
 
 // Where CMake puts things: the script in the source tree (for a build directory) and its install path
 // relative to the installed binary (tools/CMakeLists.txt).
@@ -27,13 +28,14 @@
 #endif
 
 namespace agnostic::tools {
+namespace {
 
-inline constexpr const char* kPlotInstallHint =
+constexpr const char* kPlotInstallHint =
     "install python3 with matplotlib and numpy: apt-get install python3-matplotlib python3-numpy";
 
 // The places the script may be, most specific first: $AGNOSTIC_PLOT_SCRIPT, next to the installed
 // binary, next to the binary itself, the source tree this binary was built from.
-inline std::vector<std::filesystem::path> plot_script_candidates() {
+std::vector<std::filesystem::path> plot_script_candidates() {
   namespace fs = std::filesystem;
   std::vector<fs::path> out;
   if (const char* env = std::getenv("AGNOSTIC_PLOT_SCRIPT"); env && *env) out.emplace_back(env);
@@ -47,7 +49,7 @@ inline std::vector<std::filesystem::path> plot_script_candidates() {
   return out;
 }
 
-inline std::filesystem::path find_plot_script() {
+std::filesystem::path find_plot_script() {
   std::string looked;
   for (const auto& p : plot_script_candidates()) {
     std::error_code ec;
@@ -59,7 +61,7 @@ inline std::filesystem::path find_plot_script() {
 }
 
 // Debian's interpreter first: the python3 first on PATH may be another one without matplotlib.
-inline std::string find_python() {
+std::string find_python() {
   if (const char* env = std::getenv("AGNOSTIC_PYTHON"); env && *env) return env;
   if (::access("/usr/bin/python3", X_OK) == 0) return "/usr/bin/python3";
   if (const char* path = std::getenv("PATH")) {
@@ -74,9 +76,11 @@ inline std::string find_python() {
   fail("agnostic plot needs python3, which was not found; ", kPlotInstallHint);
 }
 
+}  // namespace
+
 // Replaces this process by `python3 agnostic_plot.py ARGS...`: the script's output and exit status
 // become the command's (0: drawn; 1: a record could not be read; 3: matplotlib or numpy missing).
-inline int run_plot(int argc, char** argv) {
+int plot_main(int argc, char** argv) {
   const std::string python = find_python();
   const std::string script = find_plot_script().string();
   std::vector<std::string> args = {python, script};

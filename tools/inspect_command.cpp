@@ -1,31 +1,38 @@
-#pragma once
 // `agnostic inspect M.json`: what a model file holds, in words: inputs with their standardisation
 // and missing-value rules, the layers, the outputs, extra branches, the parameter count and how
 // the model was trained.
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <string>
+#include <vector>
 
-#include "agnostic/core/error.hpp"
 #include "agnostic/io/model_file.hpp"
 #include "command_io.hpp"
+#include "commands.hpp"
 
 namespace agnostic::tools {
+namespace {
 
-inline constexpr const char* kInspectUsage =
-    R"(usage: agnostic inspect M.json
+const CommandSpec& inspect_spec() {
+  static const CommandSpec spec{
+      .name = "inspect",
+      .usage = {"M.json"},
+      .description =
+          "Prints a model file's inputs (offset, scale, missing-value rule), layers, outputs, branches,\n"
+          "parameter count and training provenance.",
+      .positional_count = 1,
+      .positional_what = "model file",
+  };
+  return spec;
+}
 
-Prints a model file's inputs (offset, scale, missing-value rule), layers, outputs, branches,
-parameter count and training provenance.
-)";
+}  // namespace
 
-inline int run_inspect(int argc, char** argv) {
-  const ParsedArguments args = parse_arguments(argc, argv, {}, {});
-  if (args.help) {
-    std::cout << kInspectUsage;
-    return 0;
-  }
-  require(args.positional.size() == 1, "expected one model file\n", kInspectUsage);
+int inspect_main(int argc, char** argv) {
+  const CommandSpec& spec = inspect_spec();
+  const ParsedArguments args = parse_arguments(argc, argv, spec);
+  if (args.help) return print_help(spec);
   const std::string path = args.positional[0];
   const io::ModelFile<double> m = io::read_model<double>(path);
   std::ostream& out = std::cout;

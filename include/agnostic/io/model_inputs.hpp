@@ -1,0 +1,50 @@
+#pragma once
+// The inputs of a model file built from data files, as `agnostic predict` builds them, so that a
+// program that predicts with io::predict gets the command's numbers: the model's feature columns
+// (found by name, in any order, other columns ignored), its missing-value rules applied and its
+// indicator columns appended (io/column_selection.hpp). A single plain 2-D .npy (no named fields)
+// with one column per feature holds the features in the model's order.
+#include <string>
+#include <vector>
+
+#include "agnostic/core/error.hpp"
+#include "agnostic/io/column_selection.hpp"
+#include "agnostic/io/data_file.hpp"
+#include "agnostic/io/model_file.hpp"
+#include "agnostic/io/npy.hpp"
+#include "agnostic/io/table.hpp"
+
+namespace agnostic::io {
+
+template <class T>
+struct ModelInputs {
+  Table table;                  // the events as read (every column, for copying some to an output)
+  SelectedColumns<T> selected;  // selected.features: events x model.n_inputs(), in the model's order
+};
+
+// Reads `files` (.csv, .tsv, .txt, .npy; several are stacked) as the inputs of `model`; errors
+// name the file, the missing column, the model (`model_name`: its file) and the columns there are.
+template <class T>
+ModelInputs<T> read_model_inputs(const ModelFile<T>& model, const std::vector<std::string>& files,
+                                 const std::string& model_name) {
+  ColumnSelection selection;
+  selection.features = model.feature_names();
+  ModelInputs<T> out{read_tables(files), {}};
+  bool named = true;
+  for (const auto& f : selection.features) named = named && out.table.has_column(f);
+  const bool one_npy =
+      files.size() == 1 && files[0].size() > 4 && files[0].substr(files[0].size() - 4) == ".npy";
+  if (!named && one_npy && out.table.n_columns() == static_cast<Index>(selection.features.size()) &&
+      !load_npy(files[0]).header.structured)
+    out.table = read_npy(files[0], selection.features);
+  for (const auto& name : selection.features)
+    require(out.table.has_column(name), "input '", out.table.source(), "' has no column '", name,
+            "', which model '", model_name, "' needs; its columns are: ", out.table.describe_columns());
+  out.selected = select_columns<T>(out.table, selection, model.missing_values);
+  require(out.selected.feature_names == model.inputs.names, "the columns built from '", out.table.source(),
+          "' (", Standardisation{out.selected.feature_names, {}, {}}.describe(),
+          ") are not the model's inputs (", model.inputs.describe(), ")");
+  return out;
+}
+
+}  // namespace agnostic::io

@@ -1,0 +1,83 @@
+// `agnostic train CONFIG.json [--output DIR] [--resume] [--data FILE]...`: reads the config, applies
+// the options, and hands it to train::run (train/run.hpp), which trains by the config's method and
+// writes the outputs (docs/config.md lists them per method).
+#include <iostream>
+#include <string>
+
+#include "agnostic/train/config.hpp"
+#include "agnostic/train/run.hpp"
+#include "command_io.hpp"
+#include "commands.hpp"
+#ifdef AGNOSTIC_MPI
+#include "agnostic/distributed/communicator.hpp"
+#endif
+
+namespace agnostic::tools {
+namespace {
+
+// "classifier, dann, adnn or cgan": the methods the config reader accepts.
+std::string method_list() {
+  const auto& methods = train::training_methods();
+  std::string out;
+  for (std::size_t i = 0; i < methods.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == methods.size() ? " or " : ", ") + methods[i];
+  return out;
+}
+
+const CommandSpec& train_spec() {
+  static const CommandSpec spec{
+      .name = "train",
+      .usage = {"CONFIG.json [--output DIR] [--resume] [--data FILE]..."},
+      .description =
+          "Trains the network CONFIG.json describes (\"method\": " + method_list() +
+          "; docs/config.md) and writes\n"
+          "into the output directory what that method gives: model.json, history.json, checkpoint.json,\n"
+          "predictions.csv (held-out events), summary.json and config.json (the config as used); a cGAN "
+          "writes\n"
+          "generator.json and discriminator.json instead of model.json and predictions.csv.",
+      .options = {{.name = "--output",
+                   .value = "DIR",
+                   .meaning = "output directory (overrides output.directory of the config)",
+                   .aliases = {"--out"}},
+                  {.name = "--resume",
+                   .meaning =
+                       "continue from DIR/checkpoint.json (same config; the result is bit for bit that\n"
+                       "of an uninterrupted run with the same thread count)"},
+                  {.name = "--data",
+                   .value = "FILE",
+                   .meaning = "read FILE instead of the config's data.files",
+                   .repeatable = true}},
+      .positional_count = 1,
+      .positional_what = "config file",
+      .notes =
+          "Built with -DAGNOSTIC_MPI=ON, `mpirun -n K agnostic train CONFIG.json` trains data-parallel on K\n"
+          "ranks: training.batch_size is the global batch; rank 0 alone prints and writes "
+          "(docs/distributed.md).",
+  };
+  return spec;
+}
+
+}  // namespace
+
+int train_main(int argc, char** argv) {
+  const CommandSpec& spec = train_spec();
+  const ParsedArguments args = parse_arguments(argc, argv, spec);
+  if (args.help) return print_help(spec);
+  train::TrainConfig config = train::read_config(args.positional[0]);
+  if (args.given("--data")) config.data.files = args.all("--data");
+  if (args.given("--output")) config.output.directory = args.value("--output");
+  train::RunOptions options{.resume = args.flag("--resume")};
+#ifdef AGNOSTIC_MPI
+  // Under mpirun: data-parallel training (docs/distributed.md); rank 0 alone prints and writes.
+  std::ostream discarded(nullptr);  // a stream without a buffer drops what it is given
+  distributed::MpiCommunicator& world = distributed::world();
+  if (world.size() > 1) {
+    options.data_parallel = world.data_parallel();
+    if (world.rank() != 0) options.out = &discarded;
+  }
+#endif
+  train::run(config, options);
+  return 0;
+}
+
+}  // namespace agnostic::tools
