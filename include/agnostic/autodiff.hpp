@@ -1,5 +1,6 @@
 #pragma once
-// The whole autodiff/ module: the tape, parameters and parameter groups, every operation with its backward (docs/architecture.md).
+// The whole autodiff/ module: the tape, parameters and parameter groups, every operation with its backward
+// (docs/architecture.md).
 #include "agnostic/autodiff/activation.hpp"
 #include "agnostic/autodiff/arithmetic.hpp"
 #include "agnostic/autodiff/dense.hpp"

@@ -1,8 +1,10 @@
 #pragma once
-// The whole core/ module: matrices and the storage convention, Rng, errors, the parallel-chunk helper and thread settings, files, the explicit process settings (docs/architecture.md).
+// The whole core/ module: matrices and the storage convention, Rng, errors, the parallel-chunk helper and
+// thread settings, files, the explicit process settings (docs/architecture.md).
 #include "agnostic/core/activation_function.hpp"
 #include "agnostic/core/atomic_file.hpp"
 #include "agnostic/core/batch_shard.hpp"
+#include "agnostic/core/communicator.hpp"
 #include "agnostic/core/config_section.hpp"
 #include "agnostic/core/dense_rows.hpp"
 #include "agnostic/core/error.hpp"

@@ -1,5 +1,6 @@
 #pragma once
-// The whole io/ module: CSV and .npy readers and writers, missing values, standardisation, model files, lwtnn and ONNX exchange (docs/architecture.md).
+// The whole io/ module: CSV and .npy readers and writers, missing values, standardisation, model files, lwtnn
+// and ONNX exchange (docs/architecture.md).
 #include "agnostic/io/column_selection.hpp"
 #include "agnostic/io/csv.hpp"
 #include "agnostic/io/csv_writer.hpp"

@@ -1,5 +1,6 @@
 #pragma once
-// The whole losses/ module: cross-entropies, the linear domain loss, MSE, the soft-histogram penalty, the inference-aware loss (docs/architecture.md).
+// The whole losses/ module: cross-entropies, the linear domain loss, MSE, the soft-histogram penalty, the
+// inference-aware loss (docs/architecture.md).
 #include "agnostic/losses/binary_cross_entropy.hpp"
 #include "agnostic/losses/categorical_cross_entropy.hpp"
 #include "agnostic/losses/inference_aware.hpp"

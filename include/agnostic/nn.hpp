@@ -1,5 +1,6 @@
 #pragma once
-// The whole nn/ module: initialisers, layers, Sequential, a model file's forward pass on the tape (docs/architecture.md).
+// The whole nn/ module: initialisers, layers, Sequential, a model file's forward pass on the tape
+// (docs/architecture.md).
 #include "agnostic/nn/activation_layer.hpp"
 #include "agnostic/nn/dense_layer.hpp"
 #include "agnostic/nn/evaluate_in_chunks.hpp"

@@ -1,5 +1,6 @@
 #pragma once
-// The whole optim/ module: SGD, RMSProp, Adam, AdamW, clipping, schedules and their saved state (docs/architecture.md).
+// The whole optim/ module: SGD, RMSProp, Adam, AdamW, clipping, schedules and their saved state
+// (docs/architecture.md).
 #include "agnostic/optim/adam.hpp"
 #include "agnostic/optim/adamw.hpp"
 #include "agnostic/optim/optimiser.hpp"

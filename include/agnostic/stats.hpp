@@ -1,10 +1,13 @@
 #pragma once
-// The whole stats/ module: histograms, ROC/AUC, K-S, AMS, ancestral sampling, HistFactory likelihoods, fits, limits, toys, impacts (docs/architecture.md).
+// The whole stats/ module: histograms, ROC/AUC, K-S, AMS, ancestral sampling, HistFactory likelihoods, fits,
+// limits, toys, impacts (docs/architecture.md).
+#include "agnostic/stats/across_ranks.hpp"
 #include "agnostic/stats/ams.hpp"
 #include "agnostic/stats/ancestral.hpp"
 #include "agnostic/stats/asymptotics.hpp"
 #include "agnostic/stats/classification.hpp"
 #include "agnostic/stats/fit.hpp"
+#include "agnostic/stats/fit_report.hpp"
 #include "agnostic/stats/fit_yields.hpp"
 #include "agnostic/stats/histogram.hpp"
 #include "agnostic/stats/impacts.hpp"

@@ -1,5 +1,6 @@
 #pragma once
-// The whole train/ module: datasets, batches, the trainer, checkpoints, every training scheme and train::run (docs/architecture.md).
+// The whole train/ module: datasets, batches, the trainer, checkpoints, every training scheme and train::run
+// (docs/architecture.md).
 #include "agnostic/train/adnn.hpp"
 #include "agnostic/train/batches.hpp"
 #include "agnostic/train/cgan.hpp"
