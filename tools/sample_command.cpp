@@ -1,6 +1,6 @@
 // `agnostic sample CONFIG.json [--events N] [--seed S] [--output OUT.csv] [--validation V.json]`:
-// ancestral sampling from histogram templates filled from a control region (source 003 sec. 2;
-// docs/sampling.md). The run is stats/sampling_run.hpp's; this command applies the options to the
+// ancestral sampling from histogram templates filled from a control region (Chisholm et al., arXiv:2112.00650
+// sec. 2; docs/sampling.md). The run is stats/sampling_run.hpp's; this command applies the options to the
 // config and prints the validation table.
 #include <cstdint>
 #include <iomanip>

@@ -1,8 +1,8 @@
 // `agnostic template ENSEMBLE --pca K --output WS.json [...]`: the nominal template of an ensemble
 // of histograms (its mean) and its K leading principal components as +-1 sigma histosys modifiers,
-// written as a pyhf workspace that `agnostic fit` reads (source 003 sec. 3.4; docs/sampling.md).
-// ENSEMBLE is a JSON of the members' histograms (stats/template_pca.hpp) or a cGAN generator.json
-// ensemble (train/cgan_templates.hpp builds its histograms).
+// written as a pyhf workspace that `agnostic fit` reads (Chisholm et al., arXiv:2112.00650 sec. 3.4;
+// docs/sampling.md). ENSEMBLE is a JSON of the members' histograms (stats/template_pca.hpp) or a cGAN
+// generator.json ensemble (train/cgan_templates.hpp builds its histograms).
 #include <algorithm>
 #include <cstdint>
 #include <iomanip>

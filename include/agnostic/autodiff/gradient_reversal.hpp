@@ -1,7 +1,7 @@
 #pragma once
-// The gradient reversal node of DANN (001): identity in the forward pass, -lambda * gradient in the
-// backward pass. Behind it the domain classifier minimises its loss while the feature extractor in
-// front of it receives dL_y/dtheta_F - lambda dL_d/dtheta_F (001 eq. 4.2).
+// The gradient reversal node of DANN (Clavijo et al., arXiv:2005.00568): identity in the forward pass,
+// -lambda * gradient in the backward pass. Behind it the domain classifier minimises its loss while the
+// feature extractor in front of it receives dL_y/dtheta_F - lambda dL_d/dtheta_F (Clavijo et al. eq. 4.2).
 //
 // lambda is read when the node is recorded; the graph is recorded anew every step, so changing
 // GradientReversal::lambda between steps (a schedule) takes effect at the next step.

@@ -1,5 +1,6 @@
 #pragma once
-// The differentiable ("soft") histogram of 004: N weighted values -> K soft bin counts.
+// The differentiable ("soft") histogram of Wunsch et al. (arXiv:1907.11674): N weighted values -> K soft bin
+// counts.
 //
 // Bin k, between edges e_k and e_{k+1}, has centre c_k = (e_k + e_{k+1}) / 2 and half-width
 // h_k = (e_{k+1} - e_k) / 2. An event of value v and weight w adds w * G_k(v) to bin k, with the

@@ -1,9 +1,9 @@
 #pragma once
-// The linear domain loss of DANN set-up B (001 eq. 4.4): the domain classifier has a linear output
-// y_i, and
+// The linear domain loss of DANN set-up B (Clavijo et al., arXiv:2005.00568 eq. 4.4): the domain classifier
+// has a linear output y_i, and
 //   l_i = -y_i for a source event,  +y_i for a target event,   L = sum_i w_i l_i / sum_i w_i
 // (normalisation and the zero-weight rule: autodiff/weighted_mean.hpp). Its gradient does not
-// depend on y: dL/dy_i = -+ w_i / W, which is what made set-up B's training steadier in 001.
+// depend on y: dL/dy_i = -+ w_i / W, which is what made set-up B's training steadier in Clavijo et al.
 #include <concepts>
 #include <ranges>
 #include <type_traits>

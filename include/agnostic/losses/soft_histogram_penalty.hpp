@@ -1,5 +1,6 @@
 #pragma once
-// The penalty Lambda of 004 on a nominal and a varied soft histogram (autodiff/soft_histogram.hpp):
+// The penalty Lambda of Wunsch et al. (arXiv:1907.11674) on a nominal and a varied soft histogram
+// (autodiff/soft_histogram.hpp):
 //   Lambda = (1/K) sum_k ((N_k(nominal) - N_k(varied)) / N_k(nominal))^2.
 // Empty nominal bins: a bin with |N_k(nominal)| <= epsilon is skipped (its term and its gradient are
 // 0; it still counts in the 1/K), so a bin the nominal sample does not populate can never give 0/0

@@ -6,10 +6,10 @@
 //   d = g / (sqrt(s) + eps)
 //   momentum mu > 0:  b = mu b + d,  theta <- theta - lr b;   otherwise theta <- theta - lr d
 // Conventions: epsilon is added after the square root (PyTorch, and Keras 3). TensorFlow's
-// ApplyRMSProp kernel, which the Keras of 001 used, puts it inside, d = g / sqrt(s + eps), and
-// keeps the learning rate inside the momentum buffer; Keras' default epsilon is 1e-7. Defaults here
-// are those of 001 (lr 0.001, rho 0.9) with PyTorch's eps 1e-8. In the centred form s is clamped
-// at 0 before the square root (rounding can push v - a^2 a hair below zero).
+// ApplyRMSProp kernel, which the Keras of Clavijo et al. (arXiv:2005.00568) used, puts it inside, d = g /
+// sqrt(s + eps), and keeps the learning rate inside the momentum buffer; Keras' default epsilon is 1e-7.
+// Defaults here are those of Clavijo et al. (lr 0.001, rho 0.9) with PyTorch's eps 1e-8. In the centred form
+// s is clamped at 0 before the square root (rounding can push v - a^2 a hair below zero).
 #include <cmath>
 #include <cstdint>
 

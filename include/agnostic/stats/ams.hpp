@@ -1,7 +1,8 @@
 #pragma once
 // Approximate median significance (AMS).
 //
-// ams(s, b, sigma_b): source 001 eq. 5.1, summed over the bins of the classifier response,
+// ams(s, b, sigma_b): Clavijo et al. (arXiv:2005.00568) eq. 5.1, summed over the bins of the classifier
+// response,
 //   AMS^2 = sum_i 2[(s_i + b_i) ln((s_i + b_i)/b0_i) - s_i - b_i + b0_i] + (b_i - b0_i)^2 / sigma_i^2,
 //   b0_i  = (b_i - sigma_i^2 + sqrt((b_i - sigma_i^2)^2 + 4 (s_i + b_i) sigma_i^2)) / 2,
 // i.e. the profile-likelihood discovery significance with a Gaussian constraint of width sigma_i on
@@ -55,7 +56,7 @@ double ams(const Eigen::DenseBase<Signal>& signal, const Eigen::DenseBase<Backgr
   return std::sqrt(sum);
 }
 
-// sigma_b per bin as in source 001: half the squared difference to the alternative background
+// sigma_b per bin as in Clavijo et al.: half the squared difference to the alternative background
 // model plus a flat relative uncertainty (10 % there), added in quadrature.
 template <class Background, class Alternative>
 Vector<double> background_uncertainty(const Eigen::DenseBase<Background>& background,

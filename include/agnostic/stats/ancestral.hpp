@@ -1,5 +1,5 @@
 #pragma once
-// Ancestral sampling from factorised histogram templates (source 003, sec. 2).
+// Ancestral sampling from factorised histogram templates (Chisholm et al., arXiv:2112.00650, sec. 2).
 //
 // The joint density of the variables is written as a sequence of conditional factors, e.g.
 //   p(x0, x1, x2, x3) = p(x0, x1) p(x2 | x0, x1) p(x3 | x2),
@@ -11,7 +11,7 @@
 // default) leaves such an event out of every template; fold moves it into the edge bins.
 //
 // Templates can be filled from the control-region events as they are (each event used once) or
-// from n events drawn from them with replacement (fill_with_replacement, a bootstrap): 003 sec.
+// from n events drawn from them with replacement (fill_with_replacement, a bootstrap): Chisholm et al. sec.
 // 2.10 finds that the second decorrelates the model from signal-region data that are a subset of
 // the control region, and brings the width of the pull distribution back to 1
 // (examples/ancestral/, docs/sampling.md).

@@ -1,6 +1,6 @@
 #pragma once
-// Multi-class summaries, weighted: the confusion matrix and the categorical accuracy (source 000's
-// figure of merit together with the average K-S statistic).
+// Multi-class summaries, weighted: the confusion matrix and the categorical accuracy (the figure of
+// merit of Camaiani et al., arXiv:2207.09293, together with the average K-S statistic).
 //
 // Truth and prediction are each given either as class labels (a column vector of integers
 // 0..K-1) or as a matrix with one row per event and one column per class (one-hot truth or the

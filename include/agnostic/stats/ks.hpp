@@ -1,6 +1,7 @@
 #pragma once
 // Two-sample Kolmogorov-Smirnov test, weighted, and the average K-S statistic across domains that
-// source 000 minimises (signal scores of the SM sample against each alternative model).
+// Camaiani et al. (arXiv:2207.09293) minimises (signal scores of the SM sample against each alternative
+// model).
 //
 // D = max_x |F_a(x) - F_b(x)| with weighted empirical CDFs, evaluated after all events tied at x.
 // p-value = P(D_nm >= D_observed) under the null hypothesis:
@@ -188,7 +189,7 @@ KsResult ks_test(const Eigen::DenseBase<A>& a, const Eigen::DenseBase<B>& b,
                          method);
 }
 
-// One K-S test per domain against the reference domain, and their average (source 000's objective).
+// One K-S test per domain against the reference domain, and their average (Camaiani et al.'s objective).
 struct DomainKs {
   long domain = 0;
   KsResult ks;
@@ -253,7 +254,7 @@ DomainKsSummary ks_across_domains(const Eigen::DenseBase<Scores>& scores,
       method);
 }
 
-// Source 000's objective: mean K-S statistic between the reference domain and every other domain.
+// Camaiani et al.'s objective: mean K-S statistic between the reference domain and every other domain.
 template <class Scores, class Domains>
 double average_ks_statistic(const Eigen::DenseBase<Scores>& scores, const Eigen::DenseBase<Domains>& domains,
                             long reference = 0) {

@@ -1,7 +1,8 @@
 #pragma once
 // pull_summary: the mean and width of a set of pulls, (fitted - true) / error, with their standard
 // errors — the figures of a bias study over toys or over synthetic data sets (`fit --toys`,
-// stats/toys.hpp; examples/generative and examples/ancestral, source 003's ensemble tests).
+// stats/toys.hpp; examples/generative and examples/ancestral, Chisholm et al.'s (arXiv:2112.00650) ensemble
+// tests).
 //
 // Over the n pulls that are not NaN (a NaN marks a fit that failed; it is counted in `skipped`):
 //   mean        = sum p / n

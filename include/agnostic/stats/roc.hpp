@@ -1,8 +1,8 @@
 #pragma once
 // Curves from a cut on a classifier score, weighted: the ROC curve and its area (AUC), and signal
-// purity versus signal efficiency (source 001, Fig. 7). An event passes a cut t when score >= t.
-// Tied scores move together: a group of tied signal and background events is one diagonal step
-// of the ROC curve, so in the AUC a tied signal/background pair counts one half.
+// purity versus signal efficiency (Clavijo et al., arXiv:2005.00568, Fig. 7). An event passes a cut t when
+// score >= t. Tied scores move together: a group of tied signal and background events is one diagonal step of
+// the ROC curve, so in the AUC a tied signal/background pair counts one half.
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -107,7 +107,7 @@ struct PurityCurve {
 
 struct PurityOptions {
   // When set, signal and background are rescaled so that their totals are in the ratio f : (1 - f)
-  // (source 001 uses the expected 5 : 95); otherwise the weights are taken as they are.
+  // (Clavijo et al. uses the expected 5 : 95); otherwise the weights are taken as they are.
   std::optional<double> signal_fraction;
 };
 
@@ -150,7 +150,7 @@ PurityCurve purity_efficiency_curve(const Eigen::DenseBase<Scores>& scores,
   return detail::purity_curve(detail::ranked(scores, labels, weights, "purity_efficiency_curve"), options);
 }
 
-// Purity at a given signal efficiency, linear between the points of the curve (001 quotes p_sig at
+// Purity at a given signal efficiency, linear between the points of the curve (Clavijo et al. quotes p_sig at
 // efficiency 0.5).
 inline double purity_at_efficiency(const PurityCurve& curve, double efficiency) {
   require(!curve.efficiency.empty(), "purity_at_efficiency: the curve is empty");

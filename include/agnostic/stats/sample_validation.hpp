@@ -1,6 +1,7 @@
 #pragma once
-// Validation of an ancestral-sampling model (003 sec. 2.5): the sampled pseudo-events against the
-// control-region data they were built from, per variable, and their linear correlations (003 fig. 4).
+// Validation of an ancestral-sampling model (Chisholm et al., arXiv:2112.00650 sec. 2.5): the sampled
+// pseudo-events against the control-region data they were built from, per variable, and their linear
+// correlations (Chisholm et al. fig. 4).
 //
 // Per variable: a two-sample chi^2 of the shapes in the variable's bins (both histograms normalised
 // to unit area; each bin's variance is the sum of squared weights over the squared total, so weighted

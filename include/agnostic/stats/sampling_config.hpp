@@ -1,10 +1,10 @@
 #pragma once
 // The config of `agnostic sample` (docs/sampling.md lists every key): which control-region file the
 // generation templates are filled from, each variable's binning, the templates in the conditional
-// order they are drawn (003 sec. 2.4, table 2), with or without replacement, how many events, the
-// seed, and where the events and the validation go. Reading is strict (core/config_section.hpp);
-// relative input paths are taken relative to the config file's directory, output paths relative to
-// where the command runs (as for `agnostic train`).
+// order they are drawn (Chisholm et al., arXiv:2112.00650 sec. 2.4, table 2), with or without replacement,
+// how many events, the seed, and where the events and the validation go. Reading is strict
+// (core/config_section.hpp); relative input paths are taken relative to the config file's directory, output
+// paths relative to where the command runs (as for `agnostic train`).
 #include <cstdint>
 #include <filesystem>
 #include <set>

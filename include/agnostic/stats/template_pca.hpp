@@ -1,8 +1,8 @@
 #pragma once
-// Shape uncertainties of a template from an ensemble (003 sec. 3.4): given M members' histograms of
-// one variable (an ensemble of GANs, bootstrap replicas of an ancestral-sampling model, ...), the
-// nominal template is their mean, and the K leading principal components of the members' deviations
-// from it, each an eigenvector of their covariance scaled by the square root of its eigenvalue,
+// Shape uncertainties of a template from an ensemble (Chisholm et al., arXiv:2112.00650 sec. 3.4): given M
+// members' histograms of one variable (an ensemble of GANs, bootstrap replicas of an ancestral-sampling
+// model, ...), the nominal template is their mean, and the K leading principal components of the members'
+// deviations from it, each an eigenvector of their covariance scaled by the square root of its eigenvalue,
 // become +-1 sigma histosys modifiers: hi = nominal + component, lo = nominal - component. With the
 // unit-Gaussian constraint of a histosys nuisance, the fit then allows the template to move along each
 // component with the spread the ensemble shows. The covariance is the unbiased one (divided by M - 1).

@@ -1,5 +1,5 @@
 #pragma once
-// Pseudo-experiments ("toys") of a BinnedLikelihood and the bias study of source 000.
+// Pseudo-experiments ("toys") of a BinnedLikelihood and the bias study of Camaiani et al. (arXiv:2207.09293).
 //
 // A toy draws every main bin from Poisson(nu_b(truth)) and every auxiliary datum from its constraint:
 // Gaussian aux ~ N(theta_true, sigma), Poisson aux (shapesys) ~ Poisson(gamma_true * tau), as pyhf does.
@@ -225,7 +225,7 @@ inline ToyDiscovery toy_discovery(const BinnedLikelihood& model, const Data& dat
   return r;
 }
 
-// -- bias study (source 000, eq. 10-12)
+// -- bias study (Camaiani et al., eq. 10-12)
 // -----------------------------------------------------------------------
 
 struct BiasResult {

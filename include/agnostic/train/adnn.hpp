@@ -1,6 +1,6 @@
 #pragma once
-// AdnnScheme<T>: the adversarial deep neural network of source 000 (sec. 3.1, Algorithm 1) and the
-// hackathon slides 002, as a train::TrainingScheme.
+// AdnnScheme<T>: the adversarial deep neural network of Camaiani et al. (arXiv:2207.09293) (sec. 3.1,
+// Algorithm 1) and the hackathon the ML-INFN hackathon slides, as a train::TrainingScheme.
 //
 // A classifier C (logits over C classes, softmax cross-entropy L(C)) and an adversary A that reads
 // C's second-to-last layer (the "representation"; or C's softmax output) and predicts the domain
@@ -26,9 +26,9 @@
 // the adversary before its steps on the batch); and on the validation set (the training set when
 // there is none): validation_loss (the objective, the stopping figure), validation_classifier_loss,
 // validation_adversary_loss, validation_accuracy, adversary_accuracy (weighted fraction of
-// adversary-class events whose domain A guesses), mean_ks (000's average K-S statistic between the
-// classifier's adversary-class output on each domain's events and on the reference domain's), alpha
-// and phase.
+// adversary-class events whose domain A guesses), mean_ks (Camaiani et al.'s average K-S statistic between
+// the classifier's adversary-class output on each domain's events and on the reference domain's), alpha and
+// phase.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -51,7 +51,7 @@
 
 namespace agnostic::adversarial {
 
-// What the adversary reads: C's last hidden layer (000) or C's softmax output.
+// What the adversary reads: C's last hidden layer (Camaiani et al.) or C's softmax output.
 enum class AdversaryInput { penultimate, output };
 
 inline AdversaryInput parse_adversary_input(const std::string& name) {

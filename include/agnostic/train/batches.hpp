@@ -64,8 +64,9 @@ class BatchSampler {
 
 // Batches that mix two groups of rows (two domains) in a fixed proportion: every batch holds
 // exactly `first_per_batch` rows of the first group followed by `second_per_batch` of the second
-// (001: source and target 1:1). An epoch lasts until every row of the LARGER group (relative to
-// its share) has been used once; the other group is cycled, reshuffled each time it runs out.
+// (Clavijo et al., arXiv:2005.00568: source and target 1:1). An epoch lasts until every row of the LARGER
+// group (relative to its share) has been used once; the other group is cycled, reshuffled each time it runs
+// out.
 class MixedBatchSampler {
  public:
   MixedBatchSampler() = default;

@@ -1,5 +1,6 @@
 #pragma once
-// CganScheme<T>: the conditional GAN of source 003 (sec. 3.3) as a train::TrainingScheme.
+// CganScheme<T>: the conditional GAN of Chisholm et al. (arXiv:2112.00650) (sec. 3.3) as a
+// train::TrainingScheme.
 //
 // A generator G(z, c) maps latent noise z ~ N(0, 1) and the conditions c of an event to its
 // features x; a discriminator D(x, c) gives the logit of "x is a real event at condition c". Both
@@ -21,7 +22,7 @@
 // average a copy of G. The average is what generates (average()), what the quality metric rates,
 // and it is part of parameters(), so checkpoints, rollbacks and restore-best include it.
 //
-// Quality metric (003 sec. 3.3, simplified): the held-out events (validation set; the training
+// Quality metric (Chisholm et al. sec. 3.3, simplified): the held-out events (validation set; the training
 // set when there is none) and as many events generated at their conditions by the averaged
 // generator (fixed noise, the same every epoch) are histogrammed, for every pair (condition j,
 // feature f), in B x B cells whose edges are the held-out events' quantiles (B = quality_bins);

@@ -5,8 +5,8 @@
 // RangeScaling maps every column linearly onto [-1, 1] by the training data's minimum and maximum
 // (the generator's tanh output covers exactly that range); it is stored with the model and undone
 // on generation. A CganGenerator holds the condition and feature names, the latent dimension, the
-// two scalings and one or more members (the ensemble of 003 sec. 3.4), each a stack of dense layers
-// with its seed and quality chi2. File format (docs/cgan.md):
+// two scalings and one or more members (the ensemble of Chisholm et al. (arXiv:2112.00650) sec. 3.4), each a
+// stack of dense layers with its seed and quality chi2. File format (docs/cgan.md):
 //   {"format": "agnostic-cgan-generator", "version": 1, "conditions": [...], "features": [...],
 //    "latent": 9, "scaling": {"conditions": {"low": [...], "high": [...]}, "features": {...}},
 //    "members": [{"seed": 1, "quality_chi2": 2.1, "layers": [<dense layers as in model.json>]}]}

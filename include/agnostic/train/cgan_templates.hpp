@@ -1,9 +1,9 @@
 #pragma once
-// The ensemble of signal-region templates that an ensemble of cGAN generators gives (003 sec. 3.4;
-// docs/cgan.md), as `agnostic template GENERATOR.json ...` builds it before the PCA
-// (stats/template_pca.hpp): each member generates `per_event` events at every condition row, the
-// events that pass every cut are histogrammed in one column and divided by `per_event`; observed and
-// signal event files, when given, are histogrammed the same way. The defaults here are the command's.
+// The ensemble of signal-region templates that an ensemble of cGAN generators gives (Chisholm et al.,
+// arXiv:2112.00650 sec. 3.4; docs/cgan.md), as `agnostic template GENERATOR.json ...` builds it before the
+// PCA (stats/template_pca.hpp): each member generates `per_event` events at every condition row, the events
+// that pass every cut are histogrammed in one column and divided by `per_event`; observed and signal event
+// files, when given, are histogrammed the same way. The defaults here are the command's.
 #include <algorithm>
 #include <cstdint>
 #include <string>

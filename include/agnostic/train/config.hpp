@@ -70,7 +70,7 @@ struct StoppingConfig {
   Index patience = 10;
   double min_delta = 0.0;
   Index min_epochs = 0;
-  std::optional<Index> running_average_window;  // 001's rule, off by default
+  std::optional<Index> running_average_window;  // Clavijo et al.'s (arXiv:2005.00568) rule, off by default
   double running_average_relative = 0.0005;
   bool restore_best = true;
 };

@@ -1,5 +1,6 @@
 #pragma once
-// DannScheme<T>: domain-adversarial training (001, sec. 2-4) as a TrainingScheme for trainer.hpp.
+// DannScheme<T>: domain-adversarial training (Clavijo et al., arXiv:2005.00568, sec. 2-4) as a TrainingScheme
+// for trainer.hpp.
 //
 //   classifier = F + Y: a Sequential whose last hidden layer is the representation h (F is every
 //                layer but the last, the label head Y is the output layer), outputting logits;
@@ -9,16 +10,16 @@
 // (MixedBatchSampler; the source rows come first) and minimises
 //   L = L_label(Y(F(x)), source events only) + L_domain(D(R_lambda(F(x))), all events)
 // where R_lambda is the identity forward and multiplies the gradient by -lambda backward, so D
-// learns to tell the domains apart while F is pushed to make them indistinguishable (001 eq. 4.2).
+// learns to tell the domains apart while F is pushed to make them indistinguishable (Clavijo et al. eq. 4.2).
 //
 // The gate: the label loss is computed with the label 0 and weight 0 for every target event, so a
 // target event's label is never read; scrambling the target labels leaves training bit-identical.
 //
 // Set-up A: D ends in two logits (0 = source, 1 = target) and L_domain is the softmax cross-entropy.
 // Set-up B: D ends in one linear output y and L_domain = sum w (-y on source, +y on target) / sum w
-// (001 eq. 4.4, losses/linear_domain_loss.hpp); its gradient does not depend on y.
+// (Clavijo et al. eq. 4.4, losses/linear_domain_loss.hpp); its gradient does not depend on y.
 //
-// Domain weights (001 sec. 2): with a target signal fraction f, the source events are weighted in
+// Domain weights (Clavijo et al. sec. 2): with a target signal fraction f, the source events are weighted in
 // the domain loss so that their signal (class 1) fraction is f, the other classes sharing 1 - f in
 // their own proportions, the source total unchanged (event_weights.hpp, match_class_fractions).
 // Otherwise D could tell the domains apart by their composition alone. Target events keep their

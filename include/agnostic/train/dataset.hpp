@@ -1,7 +1,8 @@
 #pragma once
 // An in-memory data set for training: features (one event per row), class labels, event weights
-// and, optionally, a domain index per event (source/target in 001, signal model in 000). Also the
-// seeded train/validation split and the gathering of a batch of rows into reusable buffers.
+// and, optionally, a domain index per event (source/target in Clavijo et al. (arXiv:2005.00568), signal model
+// in Camaiani et al. (arXiv:2207.09293)). Also the seeded train/validation split and the gathering of a batch
+// of rows into reusable buffers.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>

@@ -1,7 +1,7 @@
 #pragma once
-// Event weightings of 001 (sec. 4.1): for the label predictor, each class gets the same total
-// weight ("equal effective number"); for the domain classifier, the source domain's classes are
-// rescaled so that its class fractions are those of the target domain. Sums run in double.
+// Event weightings of Clavijo et al. (arXiv:2005.00568) (sec. 4.1): for the label predictor, each class gets
+// the same total weight ("equal effective number"); for the domain classifier, the source domain's classes
+// are rescaled so that its class fractions are those of the target domain. Sums run in double.
 #include <cmath>
 #include <optional>
 #include <vector>
@@ -58,7 +58,7 @@ std::vector<double> class_fractions(const std::vector<Index>& labels, const Vect
 
 // Balanced weights: each class of the chosen events gets total weight `per_class` (default: the
 // chosen events' total divided by the number of classes, so the total is unchanged). Events
-// outside the chosen domain get weight 0: this is 001's gate for the label predictor.
+// outside the chosen domain get weight 0: this is Clavijo et al.'s gate for the label predictor.
 template <class T>
 Vector<T> balanced_class_weights(const std::vector<Index>& labels, const Vector<T>& weights, Index classes,
                                  const std::vector<Index>* domains = nullptr,
@@ -84,7 +84,7 @@ Vector<T> balanced_class_weights(const std::vector<Index>& labels, const Vector<
 
 // Rescales the classes of `domain` so that its weighted class fractions become `fractions`
 // (summing to 1) while its total weight stays the same, or becomes `total` when given. Other
-// events keep their weights. 001: the source domain, with the target's signal fraction.
+// events keep their weights. Clavijo et al.: the source domain, with the target's signal fraction.
 template <class T>
 Vector<T> match_class_fractions(const std::vector<Index>& labels, const Vector<T>& weights,
                                 const std::vector<Index>& domains, Index domain,

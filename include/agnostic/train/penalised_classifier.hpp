@@ -1,7 +1,7 @@
 #pragma once
-// PenalisedClassifierScheme<T>: a classifier trained on 004's loss
+// PenalisedClassifierScheme<T>: a classifier trained on Wunsch et al.'s (arXiv:1907.11674) loss
 //   L = L' + sum_l lambda_l (Lambda_l,up + Lambda_l,down),
-// with Lambda (004 eq. 2, losses/soft_histogram_penalty.hpp) comparing soft histograms
+// with Lambda (Wunsch et al. eq. 2, losses/soft_histogram_penalty.hpp) comparing soft histograms
 // (autodiff/soft_histogram.hpp) of one score per event in the "soft_histogram" bins:
 //   - binary (one logit): L' the weighted binary cross-entropy, the score s = sigmoid(logit);
 //   - C classes (one logit per class, softmax): L' the weighted categorical cross-entropy, the
@@ -21,11 +21,11 @@
 //
 // Which bins enter Lambda: those whose nominal soft count N_k holds at least min_count events
 // ("soft_histogram.min_count", default 1; counted in units of the class's mean training weight in
-// the batch). 004 eq. 2 divides by N_k in every bin; taken literally, the nearly empty bins far
+// the batch). Wunsch et al. eq. 2 divides by N_k in every bin; taken literally, the nearly empty bins far
 // from every event, filled only by Gaussian tails of ~exp(-40), dominate Lambda: their relative
 // change under a variation is (s - c_k) delta / h_k^2 for a score change delta, hundreds of times
 // that of a populated bin, so the penalty's cheapest way down is to squeeze every score into one
-// bin, and on 004's toy the network ends anti-correlated (validation AUC 0.35-0.45 at lambda 5, in
+// bin, and on Wunsch et al.'s toy the network ends anti-correlated (validation AUC 0.35-0.45 at lambda 5, in
 // agnostic and in the PyTorch reference examples/systematics/toy_reference.py alike). With
 // min_count 1 both give AUC 0.77 (docs/systematics.md). min_count 0 is the literal eq. 2 (bins
 // with |N_k| <= 1e-6 are still skipped).

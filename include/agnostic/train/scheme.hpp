@@ -122,7 +122,8 @@ class CallbackScheme : public TrainingScheme<T> {
     require(!optimisers_.empty(), "CallbackScheme: no optimiser given");
   }
 
-  // Batches mixing two domains in a fixed proportion instead (001: source and target 1:1).
+  // Batches mixing two domains in a fixed proportion instead (Clavijo et al., arXiv:2005.00568: source and
+  // target 1:1).
   void use_mixed_batches(MixedBatchSampler sampler) { mixed_ = std::move(sampler); }
   // Called at the start of every epoch (1-based), e.g. to set a gradient-reversal lambda.
   std::function<void(Index)> on_epoch_start;

@@ -5,9 +5,10 @@
 //
 // - Patience: stop when the best value is `patience` epochs old (an epoch improves on the best
 //   only by more than min_delta).
-// - Running average (001, sec. 4.1): stop when the mean of the last W epochs has not decreased by
-//   more than the fraction r of the mean of the W epochs before (001: W = 50, r = 0.05 %).
-// Both apply only from min_epochs on; max_epochs always stops (001: [200, 1000]).
+// - Running average (Clavijo et al., arXiv:2005.00568, sec. 4.1): stop when the mean of the last W epochs has
+// not decreased by
+//   more than the fraction r of the mean of the W epochs before (Clavijo et al.: W = 50, r = 0.05 %).
+// Both apply only from min_epochs on; max_epochs always stops (Clavijo et al.: [200, 1000]).
 #include <cmath>
 #include <cstddef>
 #include <optional>
@@ -74,7 +75,7 @@ inline std::optional<double> running_average_improvement(const std::vector<doubl
   for (std::size_t i = n - w; i < n; ++i) last += values[i];
   before /= static_cast<double>(w);
   last /= static_cast<double>(w);
-  // A loss that may be negative (001's linear domain loss) is compared on its magnitude.
+  // A loss that may be negative (Clavijo et al.'s linear domain loss) is compared on its magnitude.
   const double scale = std::abs(before) > 0.0 ? std::abs(before) : 1.0;
   return (before - last) / scale;
 }

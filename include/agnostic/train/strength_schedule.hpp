@@ -1,11 +1,12 @@
 #pragma once
 // StrengthSchedule: how strong an adversary is as training goes on — DANN's gradient-reversal
-// lambda (001) and ADNN's alpha (000). p in [0, 1] is the fraction of training done (DANN: the
-// fraction of steps done, at_step; ADNN's alpha: (epoch - 1) / epochs, at_epoch) and `final_value`
-// the strength at p = 1:
+// lambda (Clavijo et al., arXiv:2005.00568) and ADNN's alpha (Camaiani et al., arXiv:2207.09293). p in [0, 1]
+// is the fraction of training done (DANN: the fraction of steps done, at_step; ADNN's alpha: (epoch - 1) /
+// epochs, at_epoch) and `final_value` the strength at p = 1:
 //   constant   s(p) = final
 //   linear     s(p) = final * p                                 (a ramp from 0)
-//   ganin      s(p) = final * (2 / (1 + exp(-10 p)) - 1)          (001 and Ganin et al.: starts at 0,
+//   ganin      s(p) = final * (2 / (1 + exp(-10 p)) - 1)          (Clavijo et al. and Ganin et al.: starts at
+//   0,
 //                                                                 reaches 0.987 * final at p = 0.5)
 // p outside [0, 1] is clamped, so a run that goes on past its planned end keeps the final value.
 #include <algorithm>
@@ -70,7 +71,7 @@ struct StrengthSchedule {
   }
 
   // The strength for epoch `epoch` (1-based) of `epochs`: s((epoch - 1) / epochs), so the first
-  // epoch of a ramp trains at 0 and the last just below the final value (as 001's per-step p).
+  // epoch of a ramp trains at 0 and the last just below the final value (as Clavijo et al.'s per-step p).
   double at_epoch(long long epoch, long long epochs) const {
     require(epochs >= 1 && epoch >= 1, "StrengthSchedule: epoch ", epoch, " of ", epochs,
             " (both must be >= 1)");
@@ -79,7 +80,7 @@ struct StrengthSchedule {
 
   // The strength for batch `batch` (0-based) of `batches` in epoch `epoch` (1-based) of `epochs`:
   // s(p) with p = ((epoch - 1) batches + batch) / (epochs batches), the fraction of optimisation
-  // steps done before this one — 001's per-step p, so a ramp rises smoothly within each epoch.
+  // steps done before this one — Clavijo et al.'s per-step p, so a ramp rises smoothly within each epoch.
   double at_step(long long epoch, long long batch, long long batches, long long epochs) const {
     require(epochs >= 1 && epoch >= 1 && batches >= 1 && batch >= 0 && batch < batches,
             "StrengthSchedule: batch ", batch, " of ", batches, " in epoch ", epoch, " of ", epochs,

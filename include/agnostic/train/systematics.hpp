@@ -1,12 +1,12 @@
 #pragma once
-// Systematic variations of a training config (the top-level list "systematics", issue 8; 004 sec. 3)
-// and the machinery that gives, for a batch of events, the nominal inputs and each variation's
-// up and down versions of them.
+// Systematic variations of a training config (the top-level list "systematics", issue 8; Wunsch et al.
+// (arXiv:1907.11674) sec. 3) and the machinery that gives, for a batch of events, the nominal inputs and each
+// variation's up and down versions of them.
 //
 // A config entry is one of two kinds:
 //   {"name": "tau_pt", "weights": {"up": "w_up", "down": "w_down"}}
 //       the varied sample is the nominal one with each event's weight multiplied by the factor in
-//       column w_up (w_down): 004's variations as statistical weights, no reprocessing. The factors
+//       column w_up (w_down): Wunsch et al.'s variations as statistical weights, no reprocessing. The factors
 //       must be finite and >= 0.
 //   {"name": "jes", "shift": {"feature": "PRI_jet_pt", "up": 1.03, "down": 0.97, "mode": "scale"}}
 //       the RAW feature (as it is in the file) becomes x + up / x + down ("add") or x * up /
@@ -15,7 +15,7 @@
 //       data.missing) stays missing: it is not shifted and gets the rule's replacement, as in the
 //       nominal sample, so a shift never turns -999 into a "measured" -1028.97.
 // plus "classes" (the class indices the variation applies to; default every class) and "penalty"
-// (lambda >= 0 of 004's loss, default 0).
+// (lambda >= 0 of Wunsch et al.'s loss, default 0).
 //
 // Reading happens in two steps so that every error comes before anything is written:
 // read_systematics() checks what the config alone can say (keys, kinds, the shifted feature is an
@@ -28,7 +28,7 @@
 // classifier (penalised_classifier.hpp) and the inference-aware loss use the same batches.
 //
 // "soft_histogram": {"bins": 20, "range": [0, 1]} or {"edges": [e0, e1, ...]} — the bins of the
-// soft histograms of the network output (004 eq. 1) and of the hard histograms of workspace.json —
+// soft histograms of the network output (Wunsch et al. eq. 1) and of the hard histograms of workspace.json —
 // plus "min_count" (default 1): a bin enters the penalty Lambda only where its nominal soft count
 // holds at least that many events (in units of the histogram's mean event weight). Without it the
 // nearly empty bins, filled only by the Gaussian tails of events far away, dominate Lambda: their

@@ -13,8 +13,8 @@
 //     state if fewer epochs have run) is restored, every optimiser's learning rate is multiplied
 //     by `rollback_factor`, the epochs in between are dropped from the history (kept in the
 //     rollback record) and training goes on. After `max_rollbacks` rollbacks the next non-finite
-//     loss stops training as above. (001 saw rare loss spikes that do not come back when the
-//     weights of 10 epochs earlier are restored.) The Rng is not rolled back, so the retried
+//     loss stops training as above. (Clavijo et al., arXiv:2005.00568 saw rare loss spikes that do not come
+//     back when the weights of 10 epochs earlier are restored.) The Rng is not rolled back, so the retried
 //     epochs draw new batches.
 // Best epoch: the epoch with the lowest (or highest) `best_figure` seen so far, including epochs a
 // later rollback discarded (their weights were good when measured). With restore_best its weights
@@ -55,7 +55,7 @@ namespace agnostic::train {
 enum class NonFinitePolicy { stop, rollback };
 
 struct TrainerOptions {
-  StoppingRules stopping{};    // min/max epochs, patience, running average (001)
+  StoppingRules stopping{};    // min/max epochs, patience, running average (Clavijo et al.)
   std::string monitor;         // figure the stopping rules watch; "" = validation_loss if
                                // the scheme reports it, else train_loss
   std::string best_figure;     // figure that picks the best epoch; "" = as monitor

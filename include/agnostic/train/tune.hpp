@@ -2,8 +2,8 @@
 // Hyper-parameter search: `agnostic tune CONFIG --space SPACE.json --trials N` (docs/distributed.md,
 // "Hyper-parameter search"). A search space names config keys and the values to try; each trial is
 // the config with one choice per key, trained with train::run into its own directory; the trials'
-// figures (validation accuracy and AUC, and the mean K-S of ADNN, the figures source 000 optimised)
-// make a table, and the best trial's config is written out.
+// figures (validation accuracy and AUC, and the mean K-S of ADNN, the figures Camaiani et al.
+// (arXiv:2207.09293) optimised) make a table, and the best trial's config is written out.
 //
 // SPACE.json:
 //   {

@@ -1,6 +1,6 @@
 #pragma once
-// "method": "adnn": the two-step adversarial network of source 000 (train/adnn.hpp) from a
-// config. The classifier is model.hidden layers with one softmax output per class; the adversary
+// "method": "adnn": the two-step adversarial network of Camaiani et al. (arXiv:2207.09293) (train/adnn.hpp)
+// from a config. The classifier is model.hidden layers with one softmax output per class; the adversary
 // (adnn.adversary_hidden, activation as model.activation) reads the classifier's last hidden layer
 // (or its softmax output) and predicts the domain (data.domain) of events of adnn.adversary_class.
 // The domain of events of other classes is never read. Epochs: adnn.pretrain_classifier_epochs,

@@ -1,6 +1,7 @@
 #pragma once
-// "method": "cgan": a conditional GAN background model (source 003 sec. 3; train/cgan.hpp)
-// from a config. data.features are the generated variables; the section "cgan" (docs/config.md):
+// "method": "cgan": a conditional GAN background model (Chisholm et al., arXiv:2112.00650 sec. 3;
+// train/cgan.hpp) from a config. data.features are the generated variables; the section "cgan"
+// (docs/config.md):
 //   conditions (required)          the conditioning columns c of G(z, c) and D(x, c)
 //   latent (9)                     dimension of the noise z
 //   generator_hidden, discriminator_hidden (5 x 256)   hidden widths (model.activation, default
@@ -10,7 +11,7 @@
 //   generator_average (0.999)      EMA decay of G's weights (0 = off); the average generates
 //   ensemble {members, keep} (1, 1)  train N members (seeds training.seed + k), keep the best M by
 //                                  the held-out quality chi2
-// Without an "optimiser" section both networks use 003's SGD: learning rate 1e-3, Nesterov
+// Without an "optimiser" section both networks use Chisholm et al.'s SGD: learning rate 1e-3, Nesterov
 // momentum 0.9, gradients clipped to 1 (by value), L2 1e-4; with one, both use it. data.label is
 // not read. The events outside the blind window are split into training and held-out
 // (data.validation_fraction); the held-out ones give the quality chi2, the stopping figure and
@@ -59,7 +60,7 @@ struct CganConfig {
   Initialiser init = Initialiser::he_normal();
 };
 
-// 003's optimiser: SGD with Nesterov momentum, clipping by value at 1, L2.
+// Chisholm et al.'s optimiser: SGD with Nesterov momentum, clipping by value at 1, L2.
 inline OptimiserConfig cgan_default_optimiser() {
   OptimiserConfig o;
   o.name = "sgd";

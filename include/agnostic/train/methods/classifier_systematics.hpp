@@ -1,9 +1,9 @@
 #pragma once
 // The classifier method with a "systematics" list (issue 8; run_classifier sends such configs
 // here): a classifier — binary (one sigmoid output) or one softmax output per class — trained on
-// the cross-entropy alone (every penalty 0) or on 004's penalised loss (PenalisedClassifierScheme,
-// any penalty > 0), then, besides the classifier's outputs, workspace.json: the pyhf workspace of
-// the held-out events' score histograms in the soft_histogram bins, with each systematic as
+// the cross-entropy alone (every penalty 0) or on Wunsch et al.'s (arXiv:1907.11674) penalised loss
+// (PenalisedClassifierScheme, any penalty > 0), then, besides the classifier's outputs, workspace.json: the
+// pyhf workspace of the held-out events' score histograms in the soft_histogram bins, with each systematic as
 // histosys + normsys (train/run_workspace.hpp). The score is the sigmoid output of a binary
 // classifier, or the softmax probability of soft_histogram.score_class (default the last class);
 // that class is the workspace's signal (normfactor mu): class 1 for a binary classifier.

@@ -1,6 +1,6 @@
 #pragma once
-// "method": "dann": domain-adversarial training (001) of the classifier of model.hidden, with the
-// section "dann" (docs/config.md):
+// "method": "dann": domain-adversarial training (Clavijo et al., arXiv:2005.00568) of the classifier of
+// model.hidden, with the section "dann" (docs/config.md):
 //   source_domain (0), target_domain (1)     domain values after data.domain_classes
 //   lambda (1), lambda_schedule ("ganin")    final lambda and its schedule (constant, linear, ganin)
 //   setup ("A")                              A: softmax domain classifier; B: linear output, -y/+y loss
