@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "../tools/command_io.hpp"
 #include "agnostic/train/config.hpp"
 
@@ -232,7 +234,7 @@ TEST_CASE("the commands not yet on a table: parse_arguments(argc, argv, with_val
 TEST_CASE("agnostic: every command's --help lists what its parser accepts; unknown options are refused") {
   REQUIRE_MESSAGE(std::filesystem::exists(kBinary), "build the agnostic command first: " << kBinary);
   for (const char* command :
-       {"train", "tune", "predict", "inspect", "export", "import", "sample", "template", "generate"}) {
+       {"fit", "train", "tune", "predict", "inspect", "export", "import", "sample", "template", "generate"}) {
     INFO(command);
     const Run help = run(std::string(command) + " --help");
     REQUIRE(help.code == 0);
@@ -263,4 +265,32 @@ TEST_CASE("agnostic train --help lists the methods of the config reader") {
   // A value that starts with '-' is a value: here the directory "-x" that does not hold a config.
   const Run missing = run("train --output -x");
   CHECK(missing.output.find("expected one config file, got 0 arguments") != std::string::npos);
+}
+
+TEST_CASE("agnostic fit --scan takes a negative MIN:MAX:N, in both forms") {
+  REQUIRE(std::filesystem::exists(kBinary));
+  const std::filesystem::path ws = std::filesystem::temp_directory_path() /
+                                   ("agnostic_test_cli_scan_" + std::to_string(::getpid()) + ".json");
+  std::ofstream(ws) << R"({"channels": [{"name": "c", "samples": [
+      {"name": "s", "data": [5, 3], "modifiers": [{"name": "mu", "type": "normfactor", "data": null}]},
+      {"name": "b", "data": [50, 60], "modifiers": []}]}],
+    "observations": [{"name": "c", "data": [55, 62]}],
+    "measurements": [{"name": "m", "config": {"poi": "mu", "parameters": [{"name": "mu", "bounds": [[-5, 10]]}]}}],
+    "version": "1.0.0"})";
+  for (const char* scan : {"--scan -1:3:5", "--scan=-1:3:5"}) {
+    INFO(std::string(scan));
+    const Run r = run("fit '" + ws.string() + "' " + scan);
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    const auto j = nlohmann::json::parse(r.output);
+    REQUIRE(j.contains("scan"));
+    CHECK(j["scan"].size() == 5);
+    CHECK(j["scan"][0]["mu"].get<double>() == -1.0);
+    CHECK(j["scan"][4]["mu"].get<double>() == 3.0);
+  }
+  // --scan alone keeps its default grid, and the workspace after it is not taken for MIN:MAX:N.
+  const Run alone = run("fit --scan '" + ws.string() + "'");
+  CHECK(alone.code == 0);
+  CHECK(alone.output.find("\"scan\"") != std::string::npos);
+  std::filesystem::remove(ws);
 }

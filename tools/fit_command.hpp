@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "agnostic/core/error.hpp"
@@ -19,46 +20,102 @@
 
 namespace agnostic::tools {
 
-inline constexpr const char* kFitUsage =
-    R"(usage: agnostic fit WORKSPACE.json [options]
-       agnostic fit BKGONLY.json --patchset PATCHSET.json --patch NAME|all [options]
-       agnostic fit --list-patches PATCHSET.json
+// Whether the word after --scan is its optional MIN:MAX:N (and not the workspace file); MIN may be
+// negative.
+inline bool looks_like_poi_grid(const std::string& text) {
+  return !text.empty() && std::count(text.begin(), text.end(), ':') == 2 && text.find('.') != 0 &&
+         text.find(".json") == std::string::npos;
+}
 
-Fits a pyhf JSON workspace (schema 1.0.0) by maximum likelihood and prints one JSON document:
-status, poi, bestfit, errors (Hessian), nll, significance (observed Z0), significance_exp (median
-expected Z0, Asimov data at POI = 1), correlation (of the floating parameters), prefit and postfit
-(yields per channel, sample and bin with the uncertainty band), plus the keys of what was asked for below.
-
-options:
-  --asimov                    fit the Asimov data of the nominal model instead of the observations
-  --poi NAME                  parameter of interest (default: the measurement's)
-  --measurement NAME          measurement to use (default: the first)
-  --minos                     MINOS interval of the POI (profiled -log L rises by 0.5)  -> "minos"
-  --scan [MIN:MAX:N]          profile scan of the POI (default mu_hat +- 3 sigma, 31)   -> "scan"
-  --cls MU                    CLs at POI = MU with the expected band                    -> "cls"
-  --upper-limit               CLs upper limit, observed and expected band               -> "upper_limit"
-  --cl X                      confidence level of --upper-limit (default 0.95)
-  --cls-scan MIN:MAX:N        CLs (observed, band) at N points of the POI               -> "cls_scan"
-  --test-stat qtilde|q        statistic for --cls, --upper-limit, --cls-scan (default qtilde)
-  --impacts                   pulls, constraints and impacts on the POI, ranked         -> "impacts"
-  --toys N                    with --cls/--upper-limit/--cls-scan: CLs from N toys per hypothesis
-                              and point; alone: N toys drawn from the best fit (to the
-                              observations, or to the Asimov data with --asimov), each
-                              fitted; the POI's fitted values, errors and pulls          -> "toys"
-  --seed S                    seed of the toys (default 1)
-  --threads N                 threads (toys, limits, impacts, patches; default: all)
-  --patchset FILE --patch NAME|all   apply a patch of a HEPData patchset to WORKSPACE first;
-                              "all": one result per patch                               -> "results"
-  --list-patches FILE         list the patches of a patchset (no workspace needed)
-  --normsys-interp code1|code4     normsys interpolation (default code4, pyhf's)
-  --histosys-interp code0|code4p   histosys interpolation (default code4p, pyhf's)
-
-Built with -DAGNOSTIC_MPI=ON, `mpirun -n K agnostic fit ...` shares the work across the K ranks and
-rank 0 prints (docs/distributed.md): the toys of --toys alone (the pull study), and the toys of
-every hypothesis of --cls MU, --upper-limit and --cls-scan with --toys N, bit for bit the output of
-one process; the points of --scan in K contiguous blocks (each block warm-started on its own: equal
-to one process's scan to the minimiser's tolerance, not bit for bit).
-)";
+inline const CommandSpec& fit_spec() {
+  static const stats::FitRequest defaults;
+  static const CommandSpec spec{
+      .name = "fit",
+      .usage = {"WORKSPACE.json [options]",
+                "BKGONLY.json --patchset PATCHSET.json --patch NAME|all [options]",
+                "--list-patches PATCHSET.json"},
+      .description =
+          "Fits a pyhf JSON workspace (schema 1.0.0) by maximum likelihood and prints one JSON document:\n"
+          "status, poi, bestfit, errors (Hessian), nll, significance (observed Z0), significance_exp "
+          "(median\n"
+          "expected Z0, Asimov data at POI = 1), correlation (of the floating parameters), prefit and "
+          "postfit\n"
+          "(yields per channel, sample and bin with the uncertainty band), plus the keys of what was asked "
+          "for\n"
+          "below (-> \"key\").",
+      .options =
+          {{.name = "--asimov",
+            .meaning = "fit the Asimov data of the nominal model instead of the observations"},
+           {.name = "--poi",
+            .value = "NAME",
+            .meaning = "parameter of interest (default: the measurement's)"},
+           {.name = "--measurement", .value = "NAME", .meaning = "measurement to use (default: the first)"},
+           {.name = "--minos",
+            .meaning = "MINOS interval of the POI (profiled -log L rises by 0.5) -> \"minos\""},
+           {.name = "--scan",
+            .value = "MIN:MAX:N",
+            .meaning = "profile scan of the POI (default mu_hat +- 3 sigma, 31 points) -> \"scan\"",
+            .optional_value = true,
+            .takes_next = &looks_like_poi_grid},
+           {.name = "--cls", .value = "MU", .meaning = "CLs at POI = MU with the expected band -> \"cls\""},
+           {.name = "--upper-limit",
+            .meaning = "CLs upper limit, observed and expected band -> \"upper_limit\""},
+           {.name = "--cl",
+            .value = "X",
+            .meaning = "confidence level of --upper-limit",
+            .default_value = (std::ostringstream() << defaults.cl).str()},
+           {.name = "--cls-scan",
+            .value = "MIN:MAX:N",
+            .meaning = "CLs (observed, band) at N points of the POI -> \"cls_scan\""},
+           {.name = "--test-stat",
+            .value = "qtilde|q",
+            .meaning = "statistic for --cls, --upper-limit, --cls-scan",
+            .default_value = "qtilde"},
+           {.name = "--impacts",
+            .meaning = "pulls, constraints and impacts on the POI, ranked -> \"impacts\""},
+           {.name = "--toys",
+            .value = "N",
+            .meaning = "with --cls/--upper-limit/--cls-scan: CLs from N toys per hypothesis and point;\n"
+                       "alone: N toys drawn from the best fit (to the observations, or to the Asimov data\n"
+                       "with --asimov), each fitted; the POI's fitted values, errors and pulls -> \"toys\""},
+           {.name = "--seed",
+            .value = "S",
+            .meaning = "seed of the toys",
+            .default_value = std::to_string(defaults.seed)},
+           {.name = "--threads",
+            .value = "N",
+            .meaning = "threads (toys, limits, impacts, patches; default: all)"},
+           {.name = "--patchset",
+            .value = "FILE",
+            .meaning = "with --patch: apply a patch of a HEPData patchset to WORKSPACE first"},
+           {.name = "--patch",
+            .value = "NAME|all",
+            .meaning = "the patch; \"all\": one result per patch -> \"results\""},
+           {.name = "--list-patches",
+            .value = "FILE",
+            .meaning = "list the patches of a patchset (no workspace needed)"},
+           {.name = "--normsys-interp",
+            .value = "code1|code4",
+            .meaning = "normsys interpolation (pyhf's)",
+            .default_value = "code4"},
+           {.name = "--histosys-interp",
+            .value = "code0|code4p",
+            .meaning = "histosys interpolation (pyhf's)",
+            .default_value = "code4p"}},
+      .positional_count = -1,
+      .positional_what = "workspace file",
+      .notes =
+          "Built with -DAGNOSTIC_MPI=ON, `mpirun -n K agnostic fit ...` shares the work across the K ranks "
+          "and\n"
+          "rank 0 prints (docs/distributed.md): the toys of --toys alone (the pull study), and the toys of\n"
+          "every hypothesis of --cls MU, --upper-limit and --cls-scan with --toys N, bit for bit the output "
+          "of\n"
+          "one process; the points of --scan in K contiguous blocks (each block warm-started on its own: "
+          "equal\n"
+          "to one process's scan to the minimiser's tolerance, not bit for bit).",
+  };
+  return spec;
+}
 
 struct FitCommandOptions {
   std::string workspace;
@@ -81,85 +138,58 @@ inline stats::PoiGrid parse_poi_grid(const std::string& option, const std::strin
   return g;
 }
 
-// Whether the word after --scan is its optional MIN:MAX:N (and not the workspace file).
-inline bool looks_like_poi_grid(const std::string& text) {
-  return !text.empty() && text[0] != '-' && std::count(text.begin(), text.end(), ':') == 2 &&
-         text.find('.') != 0 && text.find(".json") == std::string::npos;
-}
-
 inline FitCommandOptions parse_fit_options(int argc, char** argv) {
+  const ParsedArguments args = parse_arguments(argc, argv, fit_spec());
   FitCommandOptions o;
-  bool seed_given = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      require(i + 1 < argc, "option ", a, " needs a value");
-      return argv[++i];
-    };
-    if (a == "--help" || a == "-h") {
-      o.help = true;
-    } else if (a == "--asimov") {
-      o.request.asimov = true;
-    } else if (a == "--minos") {
-      o.request.minos = true;
-    } else if (a == "--scan") {
-      o.request.scan = true;
-      if (i + 1 < argc && looks_like_poi_grid(argv[i + 1])) o.request.scan_grid = parse_poi_grid(a, value());
-    } else if (a == "--upper-limit") {
-      o.request.upper_limit = true;
-    } else if (a == "--cl") {
-      o.request.cl = parse_number(a, value());
-      require(o.request.cl > 0.0 && o.request.cl < 1.0, "option --cl: must lie in (0, 1), got ",
-              o.request.cl);
-    } else if (a == "--cls-scan") {
-      o.request.cls_grid = parse_poi_grid(a, value());
-    } else if (a == "--impacts") {
-      o.request.impacts = true;
-    } else if (a == "--patchset") {
-      o.patchset = value();
-    } else if (a == "--patch") {
-      o.patch = value();
-    } else if (a == "--list-patches") {
-      o.list_patches = value();
-    } else if (a == "--poi") {
-      o.request.model.poi = value();
-    } else if (a == "--measurement") {
-      o.request.model.measurement = value();
-    } else if (a == "--cls") {
-      o.request.cls_mu = parse_number(a, value());
-    } else if (a == "--test-stat") {
-      o.request.test_statistic = stats::parse_test_statistic(value());
-    } else if (a == "--toys") {
-      o.request.toys = static_cast<int>(parse_integer(a, value(), 1));
-    } else if (a == "--seed") {
-      o.request.seed = static_cast<std::uint64_t>(parse_integer(a, value(), 0));
-      seed_given = true;
-    } else if (a == "--threads") {
-      o.threads = static_cast<int>(parse_integer(a, value(), 1));
-    } else if (a == "--normsys-interp") {
-      const std::string v = value();
-      require(v == "code1" || v == "code4", "option --normsys-interp: unknown interpolation '", v,
-              "' (allowed: code1, code4)");
-      o.request.model.normsys = v == "code1" ? stats::NormsysInterp::code1 : stats::NormsysInterp::code4;
-    } else if (a == "--histosys-interp") {
-      const std::string v = value();
-      require(v == "code0" || v == "code4p", "option --histosys-interp: unknown interpolation '", v,
-              "' (allowed: code0, code4p)");
-      o.request.model.histosys = v == "code0" ? stats::HistosysInterp::code0 : stats::HistosysInterp::code4p;
-    } else if (!a.empty() && a[0] == '-') {
-      fail("unknown option '", a,
-           "' (allowed: --asimov, --poi, --measurement, --minos, --scan, --cls, --upper-limit, --cl, "
-           "--cls-scan, "
-           "--test-stat, --impacts, --toys, --seed, --threads, --patchset, --patch, --list-patches, "
-           "--normsys-interp, --histosys-interp, --help)");
-    } else {
-      require(o.workspace.empty(), "only one workspace file can be given, got '", o.workspace, "' and '", a,
-              "'");
-      o.workspace = a;
-    }
+  o.help = args.help;
+  if (o.help) return o;
+  for (const std::string& a : args.positional) {
+    require(o.workspace.empty(), "only one workspace file can be given, got '", o.workspace, "' and '", a,
+            "'");
+    o.workspace = a;
   }
-  require(o.help || !o.workspace.empty() || !o.list_patches.empty(), "no workspace file given\n", kFitUsage);
-  require(!seed_given || o.request.toys > 0, "option --seed needs --toys N");
+  o.request.asimov = args.flag("--asimov");
+  o.request.minos = args.flag("--minos");
+  o.request.upper_limit = args.flag("--upper-limit");
+  o.request.impacts = args.flag("--impacts");
+  if (args.given("--scan")) {
+    o.request.scan = true;
+    if (!args.value("--scan").empty()) o.request.scan_grid = parse_poi_grid("--scan", args.value("--scan"));
+  }
+  if (args.given("--cl")) {
+    o.request.cl = parse_number("--cl", args.value("--cl"));
+    require(o.request.cl > 0.0 && o.request.cl < 1.0, "option --cl: must lie in (0, 1), got ", o.request.cl);
+  }
+  if (args.given("--cls-scan")) o.request.cls_grid = parse_poi_grid("--cls-scan", args.value("--cls-scan"));
+  o.patchset = args.value("--patchset");
+  o.patch = args.value("--patch");
+  o.list_patches = args.value("--list-patches");
+  if (args.given("--poi")) o.request.model.poi = args.value("--poi");
+  if (args.given("--measurement")) o.request.model.measurement = args.value("--measurement");
+  if (args.given("--cls")) o.request.cls_mu = parse_number("--cls", args.value("--cls"));
+  if (args.given("--test-stat"))
+    o.request.test_statistic = stats::parse_test_statistic(args.value("--test-stat"));
+  if (args.given("--toys"))
+    o.request.toys = static_cast<int>(parse_integer("--toys", args.value("--toys"), 1));
+  if (args.given("--seed"))
+    o.request.seed = static_cast<std::uint64_t>(parse_integer("--seed", args.value("--seed"), 0));
+  if (args.given("--threads"))
+    o.threads = static_cast<int>(parse_integer("--threads", args.value("--threads"), 1));
+  if (args.given("--normsys-interp")) {
+    const std::string v = args.value("--normsys-interp");
+    require(v == "code1" || v == "code4", "option --normsys-interp: unknown interpolation '", v,
+            "' (allowed: code1, code4)");
+    o.request.model.normsys = v == "code1" ? stats::NormsysInterp::code1 : stats::NormsysInterp::code4;
+  }
+  if (args.given("--histosys-interp")) {
+    const std::string v = args.value("--histosys-interp");
+    require(v == "code0" || v == "code4p", "option --histosys-interp: unknown interpolation '", v,
+            "' (allowed: code0, code4p)");
+    o.request.model.histosys = v == "code0" ? stats::HistosysInterp::code0 : stats::HistosysInterp::code4p;
+  }
+  require(!o.workspace.empty() || !o.list_patches.empty(),
+          "no workspace file given; run `agnostic fit --help` for the options");
+  require(!args.given("--seed") || o.request.toys > 0, "option --seed needs --toys N");
   require(o.patchset.empty() == o.patch.empty(), "options --patchset FILE and --patch NAME|all go together");
   require(o.request.cl == 0.95 || o.request.upper_limit, "option --cl needs --upper-limit");
   return o;
@@ -182,10 +212,7 @@ inline nlohmann::ordered_json fit_document(const FitCommandOptions& o, Communica
 
 inline int run_fit(int argc, char** argv) {
   const FitCommandOptions o = parse_fit_options(argc, argv);
-  if (o.help) {
-    std::cout << kFitUsage;
-    return 0;
-  }
+  if (o.help) return print_help(fit_spec());
   Communicator& world = distributed::world();
   const nlohmann::ordered_json document = fit_document(o, world);
   if (world.rank() != 0) return 0;  // every rank holds the document; rank 0 prints it

@@ -59,6 +59,10 @@ const CommandSpec& train_spec() {
 
 }  // namespace
 
+train::RunResult run_training(const train::TrainConfig& config, const train::RunOptions& options) {
+  return train::run(config, options);
+}
+
 int train_main(int argc, char** argv) {
   const CommandSpec& spec = train_spec();
   const ParsedArguments args = parse_arguments(argc, argv, spec);
@@ -76,7 +80,7 @@ int train_main(int argc, char** argv) {
     if (world.rank() != 0) options.out = &discarded;
   }
 #endif
-  train::run(config, options);
+  run_training(config, options);
   return 0;
 }
 

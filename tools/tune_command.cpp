@@ -85,7 +85,7 @@ int tune_main(int argc, char** argv) {
   const std::filesystem::path base_dir = std::filesystem::path(config_path).parent_path();
   auto trial = [&](int i) {
     return train::run_trial(base, config_path, base_dir, space, i, settings[static_cast<std::size_t>(i)],
-                            out / ("trial-" + std::to_string(i)));
+                            out / ("trial-" + std::to_string(i)), &run_training);
   };
 #ifdef AGNOSTIC_MPI
   // Rank r runs the trials of its share (K at a time); the figures are gathered in trial order.

@@ -256,11 +256,17 @@ struct TrialResult {
   }
 };
 
+// What trains a trial's config: train::run, or a function that calls it. A program that compiles
+// train::run in another translation unit passes that function, so that the training stack is
+// compiled once (the `agnostic` command does).
+using TrainingRun = RunResult (*)(const TrainConfig&, const RunOptions&);
+
 // Trains trial `trial` (its config: `base_json` with `settings`, output into `directory`, silent).
 // `base_dir` is where the config's relative data paths start from.
 inline TrialResult run_trial(const nlohmann::json& base_json, const std::string& source,
                              const std::filesystem::path& base_dir, const SearchSpace& s, int trial,
-                             const nlohmann::json& settings, const std::filesystem::path& directory) {
+                             const nlohmann::json& settings, const std::filesystem::path& directory,
+                             TrainingRun train_config = &run) {
   nlohmann::json j = apply_settings(base_json, s, settings);
   j["output"]["directory"] = directory.string();
   j["output"]["progress"] = "silent";
@@ -270,7 +276,7 @@ inline TrialResult run_trial(const nlohmann::json& base_json, const std::string&
   std::ostream discarded(nullptr);  // a trial prints nothing (its outputs are in its directory)
   try {
     c = config_from_json(j, where, base_dir);
-    r = run(c, {.out = &discarded});
+    r = train_config(c, {.out = &discarded});
   } catch (const std::exception& e) {
     fail("tune trial ", trial, " (", settings.dump(), "): ", e.what());
   }
