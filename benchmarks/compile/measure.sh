@@ -14,11 +14,14 @@ declare -A unit=(
 )
 order=(eigen_reference infer_trigger_path readme_dann_step_modules readme_dann_step_umbrella)
 declare -A times mem
+timing=$(mktemp)
+trap 'rm -f "$timing"' EXIT
 for ((r = 0; r < rounds; ++r)); do
   for name in "${order[@]}"; do
     extra=(-fopenmp)
     [[ $name == eigen_reference || $name == infer_trigger_path ]] && extra=()  # no OpenMP on these paths
-    out=$( { /usr/bin/time -f "%U %M" g++ "${flags[@]}" "${extra[@]}" "${unit[$name]}" 2>/dev/null; } 2>&1 | tail -n 1)
+    /usr/bin/time -f "%U %M" -o "$timing" g++ "${flags[@]}" "${extra[@]}" "${unit[$name]}" 2>/dev/null
+    out=$(tail -n 1 "$timing")
     times[$name]+="${out%% *} "
     mem[$name]+="${out##* } "
   done

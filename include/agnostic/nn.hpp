@@ -1,6 +1,6 @@
 #pragma once
-// The whole nn/ module: initialisers, layers, Sequential, a model file's forward pass on the tape
-// (docs/architecture.md).
+// The whole nn/ module: initialisers, layers, Sequential, evaluating a network over data in chunks,
+// the bridge between model files and Sequential (docs/architecture.md).
 #include "agnostic/nn/activation_layer.hpp"
 #include "agnostic/nn/dense_layer.hpp"
 #include "agnostic/nn/evaluate_in_chunks.hpp"
