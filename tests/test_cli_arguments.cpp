@@ -214,23 +214,6 @@ TEST_CASE("help: generated from the table, it lists exactly the table's options"
   CHECK(help.find("a model (required)") != std::string::npos);
 }
 
-TEST_CASE("the commands not yet on a table: parse_arguments(argc, argv, with_value, flags)") {
-  std::vector<std::string> words = {"old", "w.json", "--cls", "-1", "--cls=2", "--asimov"};
-  std::vector<char*> argv;
-  for (auto& w : words) argv.push_back(w.data());
-  const ParsedArguments a =
-      tools::parse_arguments(static_cast<int>(argv.size()), argv.data(), {"--cls"}, {"--asimov"});
-  CHECK(a.positional == std::vector<std::string>{"w.json"});
-  CHECK(a.all("--cls") == std::vector<std::string>{"-1", "2"});
-  CHECK(a.flag("--asimov"));
-  words.push_back("--nope");
-  argv.clear();
-  for (auto& w : words) argv.push_back(w.data());
-  CHECK_THROWS_WITH_AS(
-      tools::parse_arguments(static_cast<int>(argv.size()), argv.data(), {"--cls"}, {"--asimov"}),
-      "unknown option '--nope'; old takes: --cls, --asimov, --help", Error);
-}
-
 TEST_CASE("agnostic: every command's --help lists what its parser accepts; unknown options are refused") {
   REQUIRE_MESSAGE(std::filesystem::exists(kBinary), "build the agnostic command first: " << kBinary);
   for (const char* command :

@@ -7,10 +7,8 @@
 
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/process.hpp"
+#include "agnostic/distributed/world.hpp"
 #include "commands.hpp"
-#ifdef AGNOSTIC_MPI
-#include "agnostic/distributed/communicator.hpp"
-#endif
 
 struct Subcommand {
   const char* name;
@@ -70,13 +68,11 @@ int main(int argc, char** argv) {
     try {
       return s.run(argc - 1, argv + 1);
     } catch (const std::exception& e) {
-#ifdef AGNOSTIC_MPI
-      auto& world = agnostic::distributed::world();
+      agnostic::Communicator& world = agnostic::distributed::world();
       if (world.size() > 1) {  // the other ranks would wait for this one forever
         std::cerr << "agnostic " << name << ": error on rank " << world.rank() << ": " << e.what() << "\n";
         world.abort(1);
       }
-#endif
       std::cerr << "agnostic " << name << ": error: " << e.what() << "\n";
       return 1;
     }

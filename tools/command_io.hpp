@@ -244,17 +244,4 @@ inline ParsedArguments parse_arguments(int argc, char** argv, const CommandSpec&
   return out;
 }
 
-// The parser of the commands not yet described by a CommandSpec: options with a value and flags
-// by name, any number of positional arguments, every value kept.
-inline ParsedArguments parse_arguments(int argc, char** argv, const std::vector<std::string>& with_value,
-                                       const std::vector<std::string>& flags) {
-  CommandSpec spec;
-  spec.name = argc > 0 ? argv[0] : "command";
-  spec.positional_count = -1;
-  for (const auto& name : with_value)
-    spec.options.push_back({.name = name, .value = "VALUE", .repeatable = true});
-  for (const auto& name : flags) spec.options.push_back({.name = name});
-  return parse_arguments(argc, argv, spec);
-}
-
 }  // namespace agnostic::tools

@@ -11,13 +11,11 @@
 
 #include "agnostic/core/json_file.hpp"
 #include "agnostic/core/threads.hpp"
+#include "agnostic/distributed/world.hpp"
 #include "agnostic/train/config.hpp"
 #include "agnostic/train/tune.hpp"
 #include "command_io.hpp"
 #include "commands.hpp"
-#ifdef AGNOSTIC_MPI
-#include "agnostic/distributed/world.hpp"
-#endif
 
 namespace agnostic::tools {
 namespace {
@@ -87,35 +85,10 @@ int tune_main(int argc, char** argv) {
     return train::run_trial(base, config_path, base_dir, space, i, settings[static_cast<std::size_t>(i)],
                             out / ("trial-" + std::to_string(i)), &run_training);
   };
-#ifdef AGNOSTIC_MPI
-  // Rank r runs the trials of its share (K at a time); the figures are gathered in trial order.
+  // Alone or under mpirun: each rank runs its share of the trials; rank 0 writes the table.
   Communicator& world = distributed::world();
-  const Share share = world.share(static_cast<long long>(settings.size()));
-  std::vector<double> mine;
-  run_collectively(world, [&] {
-    const int count = static_cast<int>(share.end - share.begin);
-    for (const train::TrialResult& r :
-         train::run_trials(count, parallel, [&](int j) { return trial(static_cast<int>(share.begin) + j); }))
-      mine.insert(mine.end(), {r.validation_accuracy, r.validation_auc, r.mean_ks, r.epochs});
-  });
-  const std::vector<double> all = world.all_gather(mine);
-  require(all.size() == 4 * settings.size(), "tune: gathered ", all.size(), " figures, expected ",
-          4 * settings.size());
-  std::vector<train::TrialResult> results(settings.size());
-  for (std::size_t i = 0; i < settings.size(); ++i) {
-    train::TrialResult& r = results[i];
-    r.trial = static_cast<int>(i);
-    r.settings = settings[i];
-    r.validation_accuracy = all[4 * i];
-    r.validation_auc = all[4 * i + 1];
-    r.mean_ks = all[4 * i + 2];
-    r.epochs = all[4 * i + 3];
-  }
+  const std::vector<train::TrialResult> results = train::run_trials(world, settings, parallel, trial);
   if (world.rank() != 0) return 0;
-#else
-  const std::vector<train::TrialResult> results =
-      train::run_trials(static_cast<int>(settings.size()), parallel, trial);
-#endif
   std::cout << train::write_tune_outputs(out, base, space, results);
   return 0;
 }

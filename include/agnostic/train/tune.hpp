@@ -45,6 +45,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agnostic/core/atomic_file.hpp"
+#include "agnostic/core/communicator.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/json_file.hpp"
 #include "agnostic/core/rng.hpp"
@@ -364,6 +365,38 @@ std::vector<TrialResult> run_trials(int n, const TrialParallelism& p, Trial&& tr
   }
   for (const std::exception_ptr& e : errors)
     if (e) std::rethrow_exception(e);
+  return results;
+}
+
+// The trials shared among the processes of `comm` (a one-rank communicator, or the ranks of an
+// mpirun): rank r runs its contiguous share of the settings.size() trials, K at a time as `p` says,
+// and every rank returns every trial's result in trial order (the figures gathered, the settings from
+// `settings`). With one rank this is run_trials(settings.size(), p, trial). An error on any rank is
+// rethrown on every rank, with the message of the first rank that failed.
+template <class Trial>
+std::vector<TrialResult> run_trials(Communicator& comm, const std::vector<nlohmann::json>& settings,
+                                    const TrialParallelism& p, Trial&& trial) {
+  const Share share = comm.share(static_cast<long long>(settings.size()));
+  std::vector<double> mine;
+  run_collectively(comm, [&] {
+    const int count = static_cast<int>(share.end - share.begin);
+    for (const TrialResult& r :
+         run_trials(count, p, [&](int j) { return trial(static_cast<int>(share.begin) + j); }))
+      mine.insert(mine.end(), {r.validation_accuracy, r.validation_auc, r.mean_ks, r.epochs});
+  });
+  const std::vector<double> all = comm.all_gather(mine);
+  require(all.size() == 4 * settings.size(), "tune: gathered ", all.size(), " figures, expected ",
+          4 * settings.size());
+  std::vector<TrialResult> results(settings.size());
+  for (std::size_t i = 0; i < settings.size(); ++i) {
+    TrialResult& r = results[i];
+    r.trial = static_cast<int>(i);
+    r.settings = settings[i];
+    r.validation_accuracy = all[4 * i];
+    r.validation_auc = all[4 * i + 1];
+    r.mean_ks = all[4 * i + 2];
+    r.epochs = all[4 * i + 3];
+  }
   return results;
 }
 
