@@ -647,7 +647,7 @@ struct TrainingRun {
   float first_loss = 0, last_loss = 0;
 };
 
-TrainingRun train(std::uint64_t seed, int threads, int steps) {
+TrainingRun train_regression(std::uint64_t seed, int threads, int steps) {
   set_threads(threads);
   Rng rng(seed);
   Sequential<float> net({8, 32, 32, 1}, Activation::elu(), Activation::identity(), rng);
@@ -679,11 +679,11 @@ TEST_CASE("determinism: same seed and thread count give bit-identical parameters
   REQUIRE(chunk_count(4096, 4096L * 8 * 32) == 2);  // the batch is split over threads
   for (int n : {1, 2}) {
     CAPTURE(n);
-    const TrainingRun a = train(42, n, 30), b = train(42, n, 30);
+    const TrainingRun a = train_regression(42, n, 30), b = train_regression(42, n, 30);
     REQUIRE(a.parameters.size() == b.parameters.size());
     for (std::size_t i = 0; i < a.parameters.size(); ++i) CHECK(a.parameters[i] == b.parameters[i]);
     CHECK(a.last_loss < 0.8f * a.first_loss);  // and it trains
-    const TrainingRun c = train(43, n, 30);
+    const TrainingRun c = train_regression(43, n, 30);
     CHECK(c.parameters[0] != a.parameters[0]);
   }
   set_threads(2);
