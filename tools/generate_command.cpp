@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "agnostic/io/csv_writer.hpp"
 #include "agnostic/io/data_file.hpp"
 #include "agnostic/train/cgan_model.hpp"
 #include "command_io.hpp"
@@ -56,14 +55,7 @@ int generate_main(int argc, char** argv) {
   const MatrixD conditions =
       adversarial::condition_matrix(generator, io::read_tables({args.value("--conditions")}));
   const MatrixD events = adversarial::generate(generator, conditions, per_event, seed);
-  io::CsvColumns csv;
-  std::vector<std::string> names = generator.conditions;
-  names.insert(names.end(), generator.features.begin(), generator.features.end());
-  for (std::size_t j = 0; j < names.size(); ++j) {
-    const auto column = events.col(static_cast<Index>(j));
-    csv.add_numbers(names[j], std::vector<double>(column.data(), column.data() + column.size()));
-  }
-  csv.write(args.value("--output"));
+  adversarial::generated_events_csv(generator, events).write(args.value("--output"));
   std::cout << "agnostic generate: " << events.rows() << " events (" << per_event << " per row of "
             << conditions.rows() << ") from " << generator.members.size() << " member(s) -> "
             << args.value("--output") << "\n";

@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "agnostic/io/csv_writer.hpp"
 #include "agnostic/io/model_file.hpp"
 #include "agnostic/io/model_inputs.hpp"
 #include "command_io.hpp"
@@ -52,23 +51,7 @@ int predict_main(int argc, char** argv) {
       io::read_model_inputs(model, args.all("--input"), args.value("--model"));
   const Matrix<float> y = io::predict(model, inputs.selected.features);
 
-  io::CsvColumns csv;
-  for (const auto& name : args.all("--keep")) {
-    std::vector<std::string> column;
-    if (inputs.table.has_text_column(name)) {
-      column = inputs.table.text_column(name);
-    } else {
-      for (double v : inputs.table.column(name)) column.push_back(io::number_text(v));
-    }
-    csv.add(name, std::move(column));
-  }
-  for (Index o = 0; o < y.cols(); ++o) {
-    std::vector<std::string> column;
-    column.reserve(static_cast<std::size_t>(y.rows()));
-    for (Index r = 0; r < y.rows(); ++r) column.push_back(io::number_text(y(r, o)));
-    csv.add(model.outputs[static_cast<std::size_t>(o)], std::move(column));
-  }
-  csv.write(args.value("--output"));
+  io::prediction_columns(model, inputs.table, args.all("--keep"), y).write(args.value("--output"));
   std::cout << "agnostic predict: " << y.rows() << " events -> " << args.value("--output") << "\n";
   return 0;
 }

@@ -3,12 +3,14 @@
 // program that predicts with io::predict gets the command's numbers: the model's feature columns
 // (found by name, in any order, other columns ignored), its missing-value rules applied and its
 // indicator columns appended (io/column_selection.hpp). A single plain 2-D .npy (no named fields)
-// with one column per feature holds the features in the model's order.
+// with one column per feature holds the features in the model's order. And the file predict writes:
+// columns copied from the inputs, then one column per output label.
 #include <string>
 #include <vector>
 
 #include "agnostic/core/error.hpp"
 #include "agnostic/io/column_selection.hpp"
+#include "agnostic/io/csv_writer.hpp"
 #include "agnostic/io/data_file.hpp"
 #include "agnostic/io/model_file.hpp"
 #include "agnostic/io/npy.hpp"
@@ -45,6 +47,30 @@ ModelInputs<T> read_model_inputs(const ModelFile<T>& model, const std::vector<st
           "' (", Standardisation{out.selected.feature_names, {}, {}}.describe(),
           ") are not the model's inputs (", model.inputs.describe(), ")");
   return out;
+}
+
+// The predictions file: the `keep` columns of the inputs' table (text as read, numbers in their
+// shortest form), then one column per output label of `model` holding `outputs` (events x outputs).
+template <class T>
+CsvColumns prediction_columns(const ModelFile<T>& model, const Table& table,
+                              const std::vector<std::string>& keep, const Matrix<T>& outputs) {
+  CsvColumns csv;
+  for (const auto& name : keep) {
+    std::vector<std::string> column;
+    if (table.has_text_column(name)) {
+      column = table.text_column(name);
+    } else {
+      for (double v : table.column(name)) column.push_back(number_text(v));
+    }
+    csv.add(name, std::move(column));
+  }
+  for (Index o = 0; o < outputs.cols(); ++o) {
+    std::vector<std::string> column;
+    column.reserve(static_cast<std::size_t>(outputs.rows()));
+    for (Index r = 0; r < outputs.rows(); ++r) column.push_back(number_text(outputs(r, o)));
+    csv.add(model.outputs[static_cast<std::size_t>(o)], std::move(column));
+  }
+  return csv;
 }
 
 }  // namespace agnostic::io

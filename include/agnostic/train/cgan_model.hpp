@@ -29,6 +29,7 @@
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/core/number_text.hpp"
 #include "agnostic/core/rng.hpp"
+#include "agnostic/io/csv_writer.hpp"
 #include "agnostic/io/model_file.hpp"
 #include "agnostic/io/table.hpp"
 #include "agnostic/nn/evaluate_in_chunks.hpp"
@@ -252,6 +253,21 @@ inline MatrixD generate(const CganGenerator& g, const MatrixD& conditions, Index
   for (Index e = 0; e < n; ++e) events.row(e).head(nc) = conditions.row(e / per_event);
   events.rightCols(nf) = g.feature_scaling.undo(out);
   return events;
+}
+
+// The events of generate() as the CSV `agnostic generate` writes: the condition columns, then the
+// generated features, one row per event.
+inline io::CsvColumns generated_events_csv(const CganGenerator& g, const MatrixD& events) {
+  std::vector<std::string> names = g.conditions;
+  names.insert(names.end(), g.features.begin(), g.features.end());
+  require(static_cast<Index>(names.size()) == events.cols(), "generated events: ", events.cols(),
+          " columns for ", names.size(), " names");
+  io::CsvColumns csv;
+  for (std::size_t j = 0; j < names.size(); ++j) {
+    const auto column = events.col(static_cast<Index>(j));
+    csv.add_numbers(names[j], std::vector<double>(column.data(), column.data() + column.size()));
+  }
+  return csv;
 }
 
 // A cut "COLUMN>VALUE" or "COLUMN<VALUE" (strict), as `agnostic template --where` takes it.
