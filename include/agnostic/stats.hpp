@@ -6,6 +6,7 @@
 #include "agnostic/stats/ancestral.hpp"
 #include "agnostic/stats/asymptotics.hpp"
 #include "agnostic/stats/classification.hpp"
+#include "agnostic/stats/decorrelation_metrics.hpp"
 #include "agnostic/stats/fit.hpp"
 #include "agnostic/stats/fit_report.hpp"
 #include "agnostic/stats/fit_yields.hpp"

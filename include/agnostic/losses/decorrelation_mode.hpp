@@ -1,0 +1,159 @@
+#pragma once
+// MoDe: moment decorrelation (Kitouni, Nachman, Weisser & Williams, arXiv:2010.09745) on the first
+// moment, as a tape operation: the score's conditional mean in bins of a variable m is held to a
+// Legendre polynomial of order 0, 1 or 2 in m (0: flat; 1 and 2 allow a controlled slope or
+// curvature).
+//
+// What is computed, for a batch of events with scores s_i, variable values m_i and weights w_i,
+// in the bins of a VariableBins (losses/decorrelation_bins.hpp; bin b has coordinate x_b in [-1, 1]):
+//   W_b = sum_{i in b} w_i,   mu_b = sum_{i in b} w_i s_i / W_b           (bins with W_b > 0 only)
+//   c = argmin_c sum_b W_b (mu_b - sum_{k<=n} c_k P_k(x_b))^2           (weighted least squares)
+//   r_b = mu_b - sum_k c_k P_k(x_b)
+//   L = sum_b W_b r_b^2 / sum_b W_b,
+// with P_0 = 1, P_1 = x, P_2 = (3 x^2 - 1) / 2. Order 0 makes the fit the overall mean, so L is the
+// weighted variance of the conditional means. Kitouni et al. fit the whole conditional CDF F(s|m) at
+// many score values (all moments) and integrate over s; this operation keeps their Legendre fit
+// over bins of m but applies it to the conditional mean only, which is differentiable as it stands
+// (the CDF needs a surrogate gradient). The bin weights W_b in the fit are what numpy's
+// `legendre.legfit(x, mu, n, w=sqrt(W))` minimises. A batch whose populated bins number at most
+// n + 1 is fitted exactly: L = 0.
+//
+// Gradient: the fit is a weighted projection of mu (it does not depend on the scores), so
+//   dL/dmu_b = 2 W_b r_b / sum W,   dL/ds_i = 2 w_i r_{b(i)} / sum W.
+// Neither the variable nor the weights receive a gradient. Sums are taken in double.
+#include <cmath>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "agnostic/autodiff/operand.hpp"
+#include "agnostic/autodiff/tape.hpp"
+#include "agnostic/core/batch_shard.hpp"
+#include "agnostic/losses/decorrelation_bins.hpp"
+
+namespace agnostic {
+
+// P_k(x), k = 0, 1, 2.
+inline double legendre_polynomial(int k, double x) {
+  if (k == 0) return 1.0;
+  if (k == 1) return x;
+  return 0.5 * (3.0 * x * x - 1.0);
+}
+
+namespace detail {
+
+// Node layout: input = {score, variable, weights or -1}; indices = each event's bin;
+// buffer[0] = K x 3: W_b, mu_b, r_b (r_b = 0 for an unused bin); scalar[0] = 1 / sum_b W_b over the
+// bins used (0 when the value is the degenerate 0).
+template <class T>
+void moment_decorrelation_backward(Tape<T>& tape, int self) {
+  Node<T>& node = tape.node(self);
+  if (node.scalar[0] == T(0)) return;
+  const int score = node.input[0];
+  const Matrix<T>* weights = node.input[2] >= 0 ? &tape.value(node.input[2]) : nullptr;
+  const Matrix<T>& per_bin = node.buffer[0];
+  const T factor = T(2) * node.grad(0, 0) * node.scalar[0];
+  const Index n = static_cast<Index>(node.indices.size());
+  bool add = false;
+  Matrix<T>& d = tape.grad_target(score, add);
+  for (Index i = 0; i < n; ++i) {
+    const T w = weights ? (*weights)(i, 0) : T(1);
+    const T g = factor * w * per_bin(node.indices[static_cast<std::size_t>(i)], 2);
+    d(i, 0) = add ? d(i, 0) + g : g;
+  }
+}
+
+}  // namespace detail
+
+// The MoDe penalty L of the scores (events x 1) against the variable (events x 1, a plain column)
+// in `bins`, with a Legendre fit of `order` 0, 1 or 2 and events x 1 `weights` (a plain column, or
+// absent for unit weights); 1 x 1.
+template <class T>
+Var<T> moment_decorrelation_penalty(Var<T> score, OperandOf<T> variable, const VariableBins& bins, int order,
+                                    OperandOf<T> weights = {}) {
+  require(score.valid(), "moment_decorrelation_penalty: the score is an empty Var");
+  require(order >= 0 && order <= 2, "moment_decorrelation_penalty: the Legendre order is ", order,
+          "; allowed: 0, 1 or 2");
+  Tape<T>& tape = score.tape();
+  const Var<T> m = variable.on(tape);
+  const Var<T> w = weights.on(tape);
+  const Index n = score.rows();
+  require(score.cols() == 1, "moment_decorrelation_penalty: the score is ", score.rows(), " x ", score.cols(),
+          ", expected events x 1 (one value per event)");
+  require(m.valid() && m.rows() == n && m.cols() == 1, "moment_decorrelation_penalty: the variable is ",
+          m.valid() ? m.rows() : 0, " x ", m.valid() ? m.cols() : 0, ", expected ", n, " x 1");
+  require(!tape.needs_grad(m.id()),
+          "moment_decorrelation_penalty: the variable is a Var that needs a gradient; it only chooses bins");
+  if (w.valid()) {
+    require(w.rows() == n && w.cols() == 1, "moment_decorrelation_penalty: the weights are ", w.rows(), " x ",
+            w.cols(), ", expected ", n, " x 1 (one weight per event)");
+    require(!tape.needs_grad(w.id()),
+            "moment_decorrelation_penalty: the weights are a Var that needs a gradient; event weights "
+            "receive none here (pass them as a plain column)");
+  }
+  require(!batch_shard().shared(),
+          "moment_decorrelation_penalty (MoDe) needs the whole batch and is not available under "
+          "data-parallel training; train on one process");
+  const int id = tape.push("moment_decorrelation_penalty", &detail::moment_decorrelation_backward<T>,
+                           tape.needs_grad(score.id()));
+  Node<T>& node = tape.node(id);
+  node.input = {score.id(), m.id(), w.valid() ? w.id() : -1};
+  const Matrix<T>& S = tape.value(score.id());
+  const Matrix<T>& M = tape.value(m.id());
+  const Matrix<T>* W = w.valid() ? &tape.value(w.id()) : nullptr;
+  const int K = bins.bins();
+  std::vector<double> bin_weight(static_cast<std::size_t>(K), 0.0), bin_sum(bin_weight);
+  node.indices.resize(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) {
+    const double mi = static_cast<double>(M(i, 0));
+    require(std::isfinite(mi), "moment_decorrelation_penalty: the variable of event ", i, " is ", mi,
+            "; it must be finite");
+    const int b = bins.bin_of(mi);
+    node.indices[static_cast<std::size_t>(i)] = b;
+    const double wi = W ? static_cast<double>((*W)(i, 0)) : 1.0;
+    bin_weight[static_cast<std::size_t>(b)] += wi;
+    bin_sum[static_cast<std::size_t>(b)] += wi * static_cast<double>(S(i, 0));
+  }
+  Matrix<T>& per_bin = node.buffer[0];
+  per_bin.setZero(K, 3);
+  node.scalar[0] = T(0);
+  node.value.setZero(1, 1);
+  const int terms = order + 1;
+  int used = 0;
+  double used_weight = 0.0;
+  Eigen::MatrixXd normal = Eigen::MatrixXd::Zero(terms, terms);
+  Eigen::VectorXd right = Eigen::VectorXd::Zero(terms);
+  std::vector<double> mean(static_cast<std::size_t>(K), 0.0);
+  for (int b = 0; b < K; ++b) {
+    const std::size_t bb = static_cast<std::size_t>(b);
+    if (!(bin_weight[bb] > 0.0)) continue;
+    ++used;
+    used_weight += bin_weight[bb];
+    mean[bb] = bin_sum[bb] / bin_weight[bb];
+    per_bin(b, 0) = static_cast<T>(bin_weight[bb]);
+    per_bin(b, 1) = static_cast<T>(mean[bb]);
+    const double x = bins.coordinate(b);
+    for (int k = 0; k < terms; ++k) {
+      right(k) += bin_weight[bb] * legendre_polynomial(k, x) * mean[bb];
+      for (int l = 0; l < terms; ++l)
+        normal(k, l) += bin_weight[bb] * legendre_polynomial(k, x) * legendre_polynomial(l, x);
+    }
+  }
+  if (used <= terms) return {&tape, id};  // the fit goes through every populated bin: L = 0
+  const Eigen::VectorXd coefficients = normal.ldlt().solve(right);
+  double total = 0.0;
+  for (int b = 0; b < K; ++b) {
+    const std::size_t bb = static_cast<std::size_t>(b);
+    if (!(bin_weight[bb] > 0.0)) continue;
+    double fit = 0.0;
+    for (int k = 0; k < terms; ++k) fit += coefficients(k) * legendre_polynomial(k, bins.coordinate(b));
+    const double residual = mean[bb] - fit;
+    per_bin(b, 2) = static_cast<T>(residual);
+    total += bin_weight[bb] * residual * residual;
+  }
+  node.scalar[0] = static_cast<T>(1.0 / used_weight);
+  node.value(0, 0) = static_cast<T>(total / used_weight);
+  return {&tape, id};
+}
+
+}  // namespace agnostic
