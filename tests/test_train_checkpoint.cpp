@@ -1,17 +1,23 @@
 // Tests for train/checkpoint.hpp, core/atomic_file.hpp and train/classifier.hpp: exact round trip
-// of floats, atomic writes, clear errors for corrupt checkpoints, a classifier that learns, and
-// resuming that gives the same final weights bit for bit as a run never interrupted.
+// of floats, atomic writes, clear errors for corrupt checkpoints, a classifier that learns,
+// resuming that gives the same final weights bit for bit as a run never interrupted, and the
+// classifier's decorrelation section (train/decorrelation.hpp).
 #include <doctest/doctest.h>
 
+#include <agnostic/io/csv.hpp>
 #include <agnostic/optim/adam.hpp>
 #include <agnostic/optim/rmsprop.hpp>
+#include <agnostic/stats/decorrelation_metrics.hpp>
 #include <agnostic/train/classifier.hpp>
+#include <agnostic/train/decorrelation.hpp>
+#include <agnostic/train/run.hpp>
 #include <agnostic/train/trainer.hpp>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -255,4 +261,257 @@ TEST_CASE("resume: a run that dies mid-training continues from its last checkpoi
   const auto a = straight.model.parameters(), b = restarted.model.parameters();
   for (std::size_t i = 0; i < a.size(); ++i) CHECK(same_bits(a[i].value, b[i].value));
   CHECK(load_checkpoint<float>(dir / "checkpoint.json").epoch == 5);
+}
+
+// ---------------------------------------------------------------- decorrelation (issue 23)
+// The "decorrelation" section in training (train/decorrelation.hpp): the config's keys, the step's
+// penalty against the operation applied by hand, and whole runs (plain classifier, with the 004
+// penalty, event weights) writing the figures.
+
+namespace {
+
+// A W-tagging-like toy: background with a falling mass spectrum whose feature x0 shifts with the
+// mass, signal peaked at 80; weights w and weight factors w_up, w_down (a systematic).
+void write_mass_toy(const fs::path& path, Index n, std::uint64_t seed) {
+  Rng rng(seed);
+  std::ofstream out(path);
+  out << "x0,x1,mass,label,w,w_up,w_down\n";
+  for (Index i = 0; i < n; ++i) {
+    const bool signal = rng.uniform() < 0.4;
+    const double mass = signal ? 80.0 + 8.0 * rng.normal() : 40.0 - 40.0 * std::log(1.0 - rng.uniform());
+    const double x0 = (signal ? 1.0 : 0.0) + rng.normal() + (signal ? 0.0 : 0.02 * (mass - 80.0));
+    const double x1 = mass / 100.0 + 0.3 * rng.normal();
+    const double w = rng.uniform(0.5, 1.5);
+    out << x0 << ',' << x1 << ',' << mass << ',' << (signal ? 1 : 0) << ',' << w << ',' << 1.0 + 0.1 * x0
+        << ',' << 1.0 - 0.1 * x0 << '\n';
+  }
+}
+
+nlohmann::json mass_toy_config(const fs::path& csv, const fs::path& out,
+                               const nlohmann::json& decorrelation) {
+  nlohmann::json j;
+  j["data"] = {{"files", {csv.string()}}, {"features", {"x0", "x1"}}, {"label", "label"}, {"weight", "w"}};
+  j["model"] = {{"hidden", {16}}};
+  j["optimiser"] = {{"learning_rate", 0.01}};
+  j["training"] = {{"epochs", 3}, {"batch_size", 128}, {"seed", 3}, {"threads", 1}};
+  j["output"] = {{"directory", out.string()}, {"progress", "silent"}};
+  if (!decorrelation.is_null()) j["decorrelation"] = decorrelation;
+  return j;
+}
+
+std::string decorrelation_error(const nlohmann::json& section, const std::string& method = "classifier") {
+  nlohmann::json j = mass_toy_config("toy.csv", "out", section);
+  if (method != "classifier") j["method"] = method;
+  try {
+    read_decorrelation(config_from_json(j, "c.json"));
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// The rows of predictions.csv as columns.
+std::map<std::string, std::vector<double>> read_predictions(const fs::path& path) {
+  const io::Table t = io::read_csv(path.string());
+  std::map<std::string, std::vector<double>> out;
+  for (const auto& name : t.column_names()) {
+    const auto c = t.column(name);
+    out[name].assign(c.begin(), c.end());
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("decorrelation section: defaults, and each mistake names its key and value") {
+  const auto d = read_decorrelation(config_from_json(
+      mass_toy_config("toy.csv", "out", {{"variable", "mass"}, {"method", "disco"}, {"strength", 30}}),
+      "c.json"));
+  REQUIRE(d.has_value());
+  CHECK(d->variable == "mass");
+  CHECK(d->strength == 30.0);
+  CHECK(d->strength_schedule == "constant");
+  CHECK(d->classes == std::vector<Index>{0});
+  CHECK(d->bins == 20);
+  CHECK(d->order == 0);
+  CHECK_FALSE(read_decorrelation(config_from_json(mass_toy_config("toy.csv", "out", nullptr), "c.json")));
+  const nlohmann::json ok = {{"variable", "mass"}, {"method", "mode"}, {"strength", 1}};
+  auto with = [&](const char* key, const nlohmann::json& value) {
+    nlohmann::json s = ok;
+    s[key] = value;
+    return decorrelation_error(s);
+  };
+  CHECK(decorrelation_error({{"method", "disco"}, {"strength", 1}})
+            .find("'decorrelation.variable' is missing") != std::string::npos);
+  CHECK(with("method", "dcor").find("'decorrelation.method' is \"dcor\"; allowed: disco, mode, flatness") !=
+        std::string::npos);
+  CHECK(with("strength", -1).find("'decorrelation.strength' is -1") != std::string::npos);
+  CHECK(with("strength_schedule", "fast").find("allowed: constant, linear, ganin") != std::string::npos);
+  CHECK(with("classes", {0, 0}).find("'decorrelation.classes[1]' names class 0 twice") != std::string::npos);
+  CHECK(with("classes", nlohmann::json::array()).find("non-empty list of class indices") !=
+        std::string::npos);
+  CHECK(with("bins", 1).find("'decorrelation.bins' is 1; expected an integer from 2 to 1000") !=
+        std::string::npos);
+  CHECK(with("order", 3).find("'decorrelation.order' is 3; expected an integer from 0 to 2") !=
+        std::string::npos);
+  CHECK(with("mass", 3).find("'decorrelation.mass' is not a known key") != std::string::npos);
+  nlohmann::json disco = ok;
+  disco["method"] = "disco";
+  disco["order"] = 1;
+  CHECK(decorrelation_error(disco).find("read by method \"mode\" only") != std::string::npos);
+}
+
+TEST_CASE("decorrelation step: lambda times the operation on the batch's background, and the schedule") {
+  // 40 events, one batch: the step's penalty is DisCo of the background's sigmoid scores against the
+  // standardised variable, with the training weights; a linear schedule starts at 0.
+  Rng rng(12);
+  const Index n = 40;
+  Matrix<float> x(n, 2);
+  std::vector<Index> y(static_cast<std::size_t>(n));
+  Vector<float> w(n);
+  std::vector<double> mass(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) {
+    y[static_cast<std::size_t>(i)] = i % 3 == 0 ? 1 : 0;
+    mass[static_cast<std::size_t>(i)] = 50.0 + 30.0 * rng.uniform();
+    x(i, 0) = static_cast<float>(rng.normal() + 0.02 * mass[static_cast<std::size_t>(i)]);
+    x(i, 1) = static_cast<float>(rng.normal());
+    w(i) = static_cast<float>(rng.uniform(0.5, 1.5));
+  }
+  const Dataset<float> data(x, y, w);
+  for (const std::string schedule : {"constant", "linear"}) {
+    CAPTURE(schedule);
+    DecorrelationConfig d;
+    d.variable = "mass";
+    d.method = "disco";
+    d.strength = 7.0;
+    d.strength_schedule = schedule;
+    d.bins = 4;
+    DecorrelationTerm<float> term(d, mass, {}, data, nullptr, {}, 1, 2);
+    Rng init(2);
+    Sequential<float> model({2, 5, 1}, Activation::tanh(), Activation::identity(), init);
+    RMSProp<float> optimiser(model.parameters(), RMSPropOptions{.lr = 0.01});
+    ClassifierScheme<float> scheme(model, optimiser, data, nullptr, ClassifierOptions{.batch_size = n});
+    scheme.set_decorrelation(&term);
+    // By hand, before the step changes the weights: the scores and variable of the background rows
+    // in the batch's order (one batch of all rows: the sampler's permutation).
+    Rng epoch_rng(9);
+    scheme.start_epoch(1, epoch_rng);
+    Tape<float> tape;
+    const Var<float> logits = model(tape, tape.input(x));
+    const Matrix<float> score = (1.0f / (1.0f + (-logits.value().array()).exp())).matrix();
+    std::vector<Index> background;
+    for (Index i = 0; i < n; ++i)
+      if (y[static_cast<std::size_t>(i)] == 0) background.push_back(i);
+    double mean = 0.0, squares = 0.0;
+    for (double m : mass) mean += m / n;
+    for (double m : mass) squares += (m - mean) * (m - mean) / n;
+    Matrix<double> s(static_cast<Index>(background.size()), 1), v = s, bw = s;
+    for (std::size_t k = 0; k < background.size(); ++k) {
+      s(static_cast<Index>(k), 0) = score(background[k], 0);
+      v(static_cast<Index>(k), 0) =
+          (mass[static_cast<std::size_t>(background[k])] - mean) / std::sqrt(squares);
+      bw(static_cast<Index>(k), 0) = w(background[k]);
+    }
+    Tape<double> by_hand;
+    const double expected = distance_correlation_squared(by_hand.input(s), v, bw).item();
+    const StepResult r = scheme.step(0);
+    CHECK(r.parts.at("decorrelation_penalty") == doctest::Approx(expected).epsilon(1e-5));
+    const double lambda = schedule == "constant" ? 7.0 : 0.0;  // linear: p = 0 at the first step
+    CHECK(r.loss == doctest::Approx(r.parts.at("cross_entropy") + lambda * expected).epsilon(1e-5));
+    Figures f;
+    term.add_figures(f, model);
+    CHECK(f.at("decorrelation_strength") == lambda);
+    CHECK(f.count("dcor") == 0);  // no validation set
+  }
+}
+
+TEST_CASE("decorrelation runs: figures in history.json and summary.json, the variable in predictions.csv") {
+  const fs::path dir = scratch_dir("decorrelation");
+  write_mass_toy(dir / "toy.csv", 1500, 4);
+  for (const std::string method : {"disco", "mode", "flatness"}) {
+    CAPTURE(method);
+    nlohmann::json section = {{"variable", "mass"}, {"method", method}, {"strength", 5}, {"bins", 8}};
+    if (method == "mode") section["order"] = 1;
+    const RunResult r =
+        run(config_from_json(mass_toy_config(dir / "toy.csv", dir / method, section), "c.json"));
+    const auto history = nlohmann::json::parse(std::ifstream(r.directory / "history.json"))["epochs"];
+    REQUIRE(history.size() == 3);
+    for (const auto& e : history)
+      for (const char* key : {"dcor", "jsd_at_50", "background_rejection_at_50",
+                              "train_decorrelation_penalty", "train_cross_entropy", "decorrelation_strength"})
+        CHECK(e.contains(key));
+    const nlohmann::json& s = r.summary.at("decorrelation");
+    CHECK(s.at("method") == method);
+    CHECK(s.at("cuts").size() == 3);
+    CHECK(s.at("inverse_jsd_at_50").get<double>() == doctest::Approx(1.0 / s.at("jsd_at_50").get<double>()));
+    // The held-out figures from predictions.csv (the model file's scores, the variable as read).
+    const auto p = read_predictions(r.directory / "predictions.csv");
+    REQUIRE(p.count("mass") == 1);
+    std::vector<double> sig, sig_w, bkg, bkg_mass, bkg_w;
+    for (std::size_t i = 0; i < p.at("label").size(); ++i)
+      if (p.at("label")[i] == 1.0) {
+        sig.push_back(p.at("score")[i]);
+        sig_w.push_back(p.at("weight")[i]);
+      } else {
+        bkg.push_back(p.at("score")[i]);
+        bkg_mass.push_back(p.at("mass")[i]);
+        bkg_w.push_back(p.at("weight")[i]);
+      }
+    CHECK(s.at("dcor").get<double>() ==
+          doctest::Approx(stats::distance_correlation(bkg, bkg_mass, bkg_w)).epsilon(1e-4));
+    const stats::SculptingFigures at_50 = stats::sculpting_at_signal_efficiency(
+        sig, sig_w, bkg, bkg_mass, bkg_w, std::vector<double>{0.0, 1e9}, 0.5);
+    CHECK(s.at("background_rejection_at_50").get<double>() ==
+          doctest::Approx(at_50.background_rejection).epsilon(1e-3));
+    CHECK(s.at("jsd_at_50").get<double>() >= 0.0);
+    CHECK(s.at("jsd_at_50").get<double>() <= 1.0);
+  }
+}
+
+TEST_CASE("decorrelation at strength 0 trains the plain classifier's weights bit for bit") {
+  const fs::path dir = scratch_dir("decorrelation_zero");
+  write_mass_toy(dir / "toy.csv", 600, 5);
+  const RunResult plain =
+      run(config_from_json(mass_toy_config(dir / "toy.csv", dir / "plain", nullptr), "c.json"));
+  const RunResult zero =
+      run(config_from_json(mass_toy_config(dir / "toy.csv", dir / "zero",
+                                           {{"variable", "mass"}, {"method", "disco"}, {"strength", 0}}),
+                           "c.json"));
+  const auto layers = [](const RunResult& r) {
+    return nlohmann::json::parse(std::ifstream(r.directory / "model.json"))["layers"];
+  };
+  CHECK(layers(plain) == layers(zero));
+  CHECK(plain.summary.at("validation_auc") == zero.summary.at("validation_auc"));
+  CHECK_FALSE(plain.summary.contains("decorrelation"));
+  CHECK(zero.summary.contains("decorrelation"));
+}
+
+TEST_CASE("decorrelation with the 004 penalty and event weights; data mistakes are named") {
+  const fs::path dir = scratch_dir("decorrelation_systematics");
+  write_mass_toy(dir / "toy.csv", 800, 6);
+  nlohmann::json j =
+      mass_toy_config(dir / "toy.csv", dir / "both",
+                      {{"variable", "mass"}, {"method", "mode"}, {"strength", 2}, {"bins", 5}});
+  j["systematics"] = {
+      {{"name", "shape"}, {"weights", {{"up", "w_up"}, {"down", "w_down"}}}, {"penalty", 1.0}}};
+  const RunResult r = run(config_from_json(j, "c.json"));
+  const auto last = nlohmann::json::parse(std::ifstream(r.directory / "history.json"))["epochs"].back();
+  INFO(last.dump());
+  for (const char* key : {"train_penalty_shape_up", "train_decorrelation_penalty", "dcor", "jsd_at_50"})
+    CHECK(last.contains(key));
+  CHECK(r.summary.contains("workspace"));
+  CHECK(r.summary.contains("decorrelation"));
+
+  auto error = [&](const nlohmann::json& section) {
+    try {
+      run(config_from_json(mass_toy_config(dir / "toy.csv", dir / "bad", section), "c.json"));
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  CHECK(error({{"variable", "m"}, {"method", "disco"}, {"strength", 1}})
+            .find("decorrelation.variable 'm' is not a column of the data files") != std::string::npos);
+  CHECK(error({{"variable", "mass"}, {"method", "disco"}, {"strength", 1}, {"classes", {2}}})
+            .find("decorrelation.classes names class 2, but the label has 2 classes") != std::string::npos);
 }

@@ -12,6 +12,8 @@
 #include "agnostic/train/dann.hpp"
 #include "agnostic/train/data_parallel.hpp"
 #include "agnostic/train/dataset.hpp"
+#include "agnostic/train/decorrelation.hpp"
+#include "agnostic/train/decorrelation_config.hpp"
 #include "agnostic/train/event_weights.hpp"
 #include "agnostic/train/history.hpp"
 #include "agnostic/train/inference_aware_scheme.hpp"

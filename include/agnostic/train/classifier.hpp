@@ -3,7 +3,9 @@
 // optimiser, weighted cross-entropy. One output column: binary cross-entropy (labels 0/1); C >= 2
 // columns: categorical cross-entropy over C classes. Figures per epoch: loss, weighted accuracy
 // and, for two classes, the weighted ROC AUC (stats/roc.hpp) on the validation set, and (if
-// asked) accuracy and AUC on the training set after the epoch.
+// asked) accuracy and AUC on the training set after the epoch. With a DecorrelationTerm
+// (set_decorrelation, train/decorrelation.hpp) the loss gains lambda * penalty(score, variable), the
+// step reports "cross_entropy" and "decorrelation_penalty", and the epoch the term's figures.
 #include <cmath>
 #include <map>
 #include <string>
@@ -19,6 +21,7 @@
 #include "agnostic/stats/roc.hpp"
 #include "agnostic/train/batches.hpp"
 #include "agnostic/train/dataset.hpp"
+#include "agnostic/train/decorrelation.hpp"
 #include "agnostic/train/scheme.hpp"
 
 namespace agnostic::train {
@@ -54,17 +57,28 @@ class ClassifierScheme : public TrainingScheme<T> {
             "; must be >= 1");
   }
 
+  // Adds `term`'s decorrelation penalty to every step's loss and its figures to every epoch's (null:
+  // none). Keep the term alive while the scheme is used.
+  void set_decorrelation(DecorrelationTerm<T>* term) { decorrelation_ = term; }
+
   ParameterGroup<T> parameters() override { return model_->parameters(); }
   std::vector<Optimiser<T>*> optimisers() override { return {optimiser_}; }
-  void start_epoch(Index, Rng& rng) override { sampler_.start_epoch(rng); }
+  void start_epoch(Index epoch, Rng& rng) override {
+    sampler_.start_epoch(rng);
+    if (decorrelation_) decorrelation_->start_epoch(epoch, sampler_.batches());
+  }
   Index batches() const override { return sampler_.batches(); }
 
   StepResult step(Index b) override {
     gather(*train_, sampler_.batch(b), batch_);
     tape_.clear();
     const Var<T> logits = (*model_)(tape_, tape_.input(batch_.features));
-    const Var<T> loss = loss_of(logits, batch_.labels, batch_.weights, targets_);
+    Var<T> loss = loss_of(logits, batch_.labels, batch_.weights, targets_);
     StepResult r;
+    if (decorrelation_) {
+      r.parts["cross_entropy"] = static_cast<double>(loss.item());
+      loss = decorrelation_->add_penalty(loss, logits, batch_, b, r);
+    }
     r.loss = static_cast<double>(loss.item());
     r.events = static_cast<double>(batch_.size());
     if (!std::isfinite(r.loss)) {  // the trainer's guard takes over; nothing was changed
@@ -89,6 +103,7 @@ class ClassifierScheme : public TrainingScheme<T> {
       f["train_accuracy"] = t.accuracy;
       if (!std::isnan(t.auc)) f["train_auc"] = t.auc;
     }
+    if (decorrelation_) decorrelation_->add_figures(f, *model_);
     return f;
   }
 
@@ -176,6 +191,7 @@ class ClassifierScheme : public TrainingScheme<T> {
   Tape<T> tape_, eval_tape_;
   Batch<T> batch_, eval_batch_;
   Vector<T> targets_, eval_targets_;
+  DecorrelationTerm<T>* decorrelation_ = nullptr;
 };
 
 }  // namespace agnostic::train

@@ -107,7 +107,8 @@ inline const std::vector<std::string>& training_methods() {
 // read by train/methods/dann.hpp, and so on. Here they are only kept, as JSON.
 inline const std::vector<std::string>& method_sections() {
   static const std::vector<std::string> sections = {
-      "dann", "adnn", "cgan", "systematics", "soft_histogram", "inference_aware", "expected_yields"};
+      "dann",         "adnn", "cgan", "systematics", "soft_histogram", "inference_aware", "expected_yields",
+      "decorrelation"};
   return sections;
 }
 

@@ -55,6 +55,8 @@
 //   anti_correlated                    1 when the validation AUC is below 0.5, whatever the cause (a
 //                                      warning; with noise_floor_failure 0 it is the collapse of the
 //                                      scores into one bin, not the noise floor).
+// With a DecorrelationTerm (set_decorrelation) the loss also gains lambda * penalty(score, variable)
+// and the epoch the term's figures (train/decorrelation.hpp).
 #include <algorithm>
 #include <cmath>
 #include <iostream>
@@ -182,10 +184,18 @@ class PenalisedClassifierScheme : public TrainingScheme<T> {
     return c < nominal_.size() && nominal_[c].valid() ? nominal_[c].value() : Matrix<T>();
   }
 
+  // Adds `term`'s decorrelation penalty (train/decorrelation.hpp) to every step's loss, after the
+  // systematics' penalties, and its figures to every epoch's (null: none). Keep the term alive.
+  void set_decorrelation(DecorrelationTerm<T>* term) {
+    decorrelation_ = term;
+    figures_.set_decorrelation(term);  // its evaluate() adds the term's figures; its step is never used
+  }
+
   ParameterGroup<T> parameters() override { return model_->parameters(); }
   std::vector<Optimiser<T>*> optimisers() override { return {optimiser_}; }
-  void start_epoch(Index, Rng& rng) override {
+  void start_epoch(Index epoch, Rng& rng) override {
     sampler_.start_epoch(rng);
+    if (decorrelation_) decorrelation_->start_epoch(epoch, sampler_.batches());
     penalty_sum_.clear();
     floor_sum_.clear();
     low_count_batches_ = 0;
@@ -290,6 +300,7 @@ class PenalisedClassifierScheme : public TrainingScheme<T> {
         if (sys.penalty > 0.0 && lambda.valid()) loss = loss + lambda * static_cast<T>(sys.penalty);
       }
     }
+    if (decorrelation_) loss = decorrelation_->add_penalty(loss, logits, batch_, b, r);
     events_ += r.events;
     r.loss = static_cast<double>(loss.item());
     if (!std::isfinite(r.loss)) {
@@ -475,6 +486,7 @@ class PenalisedClassifierScheme : public TrainingScheme<T> {
   std::vector<PartNames> part_names_;
   Index low_count_batches_ = 0;
   double events_ = 0.0;
+  DecorrelationTerm<T>* decorrelation_ = nullptr;
 };
 
 }  // namespace agnostic::train

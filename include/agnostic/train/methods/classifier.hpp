@@ -3,12 +3,14 @@
 // classes, sigmoid output) or one per class (softmax), trained by ClassifierScheme on the weighted
 // cross-entropy. Writes model.json, history.json, checkpoint.json, predictions.csv, summary.json.
 #include <memory>
+#include <optional>
 
 #include "agnostic/core/rng.hpp"
 #include "agnostic/nn/model_network.hpp"
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/train/classifier.hpp"
 #include "agnostic/train/config.hpp"
+#include "agnostic/train/decorrelation.hpp"
 #include "agnostic/train/make_optimiser.hpp"
 #include "agnostic/train/prepared_data.hpp"
 #include "agnostic/train/run_context.hpp"
@@ -42,6 +44,7 @@ inline RunResult run_inference_aware(const TrainConfig& c, const RunOptions& opt
 inline RunResult run_classifier_with_systematics(const TrainConfig& c, const RunOptions& options);
 
 inline RunResult run_classifier(const TrainConfig& c, const RunOptions& options = {}) {
+  const std::optional<DecorrelationConfig> decorrelation = read_decorrelation(c);  // train/decorrelation.hpp
   if (c.loss == "inference_aware") return run_inference_aware(c, options);
   if (c.sections.count("systematics")) return run_classifier_with_systematics(c, options);
   RunContext ctx(c, options);
@@ -52,6 +55,11 @@ inline RunResult run_classifier(const TrainConfig& c, const RunOptions& options 
   ClassifierScheme<float> scheme(net, *optimiser, data.train,
                                  data.validation.rows() > 0 ? &data.validation : nullptr,
                                  {.batch_size = c.training.batch_size});
+  std::optional<DecorrelationTerm<float>> term;
+  if (decorrelation) {
+    term.emplace(make_decorrelation_term(*decorrelation, c, data, n_outputs == 1 ? 1 : n_outputs - 1));
+    scheme.set_decorrelation(&*term);
+  }
   Trainer<float> trainer(scheme, ctx.trainer_options());
   if (!ctx.quiet())
     ctx.out() << "agnostic train: " << data.train.rows() << " training and " << data.validation.rows()
@@ -61,7 +69,14 @@ inline RunResult run_classifier(const TrainConfig& c, const RunOptions& options 
   const History& history = ctx.train(trainer);
   const io::ModelFile<float> model = classifier_model_file(
       net, c, data, ctx.provenance(trainer, history, data.train.rows(), data.validation.rows()));
-  return ctx.finish(write_model_and_predictions(ctx, data, model, trainer, history));
+  if (!term) return ctx.finish(write_model_and_predictions(ctx, data, model, trainer, history));
+  HeldOutColumns columns;
+  columns.extra.push_back(
+      decorrelation_prediction_column(data.table, decorrelation->variable, data.split.validation));
+  nlohmann::json summary =
+      write_model_and_predictions(ctx, data, model, trainer, history, std::move(columns));
+  summary["decorrelation"] = term->summary(net, ctx.quiet() ? nullptr : &ctx.out());
+  return ctx.finish(summary);
 }
 
 }  // namespace agnostic::train

@@ -8,8 +8,10 @@
 // classifier, or the softmax probability of soft_histogram.score_class (default the last class);
 // that class is the workspace's signal (normfactor mu): class 1 for a binary classifier.
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "agnostic/train/decorrelation.hpp"
 #include "agnostic/train/methods/classifier.hpp"
 #include "agnostic/train/penalised_classifier.hpp"
 #include "agnostic/train/run_workspace.hpp"
@@ -51,6 +53,7 @@ inline RunResult run_classifier_with_systematics(const TrainConfig& c, const Run
   const std::vector<Systematic> systematics = read_systematics(c);
   const SoftHistogramConfig bins = read_soft_histogram(c);
   const std::map<Index, double> yields = read_expected_yields(c);
+  const std::optional<DecorrelationConfig> decorrelation = read_decorrelation(c);
   if (!(c.data.validation_fraction > 0.0))
     fail("config '", c.source,
          "': key 'data.validation_fraction' is 0, but a run with 'systematics' builds "
@@ -68,17 +71,25 @@ inline RunResult run_classifier_with_systematics(const TrainConfig& c, const Run
   Sequential<float> net = classifier_network(c, data, c.model.softmax_output ? data.classes : 1);
   const auto optimiser = make_optimiser(c.optimiser, net.parameters());
   const Dataset<float>* validation = data.validation.rows() > 0 ? &data.validation : nullptr;
+  std::optional<DecorrelationTerm<float>> term;
+  if (decorrelation) term.emplace(make_decorrelation_term(*decorrelation, c, data, score_class));
+  DecorrelationTerm<float>* decorrelate = term ? &*term : nullptr;
   std::unique_ptr<TrainingScheme<float>> scheme;
-  if (penalised)
-    scheme = std::make_unique<PenalisedClassifierScheme<float>>(
+  if (penalised) {
+    auto p = std::make_unique<PenalisedClassifierScheme<float>>(
         net, *optimiser, data.train, validation, variations, bins.histogram(),
         PenalisedOptions{.batch_size = c.training.batch_size,
                          .min_count = bins.min_count,
                          .out = ctx.quiet() ? nullptr : &ctx.out(),
                          .score_class = score_class});
-  else
-    scheme = std::make_unique<ClassifierScheme<float>>(
+    p->set_decorrelation(decorrelate);
+    scheme = std::move(p);
+  } else {
+    auto p = std::make_unique<ClassifierScheme<float>>(
         net, *optimiser, data.train, validation, ClassifierOptions{.batch_size = c.training.batch_size});
+    p->set_decorrelation(decorrelate);
+    scheme = std::move(p);
+  }
   Trainer<float> trainer(*scheme, ctx.trainer_options());
   if (!ctx.quiet())
     ctx.out() << "agnostic train: " << data.train.rows() << " training and " << data.validation.rows()
@@ -94,7 +105,13 @@ inline RunResult run_classifier_with_systematics(const TrainConfig& c, const Run
   const History& history = ctx.train(trainer);
   const io::ModelFile<float> model = classifier_model_file(
       net, c, data, ctx.provenance(trainer, history, data.train.rows(), data.validation.rows()));
-  nlohmann::json summary = write_model_and_predictions(ctx, data, model, trainer, history);
+  HeldOutColumns columns;
+  if (term)
+    columns.extra.push_back(
+        decorrelation_prediction_column(data.table, decorrelation->variable, data.split.validation));
+  nlohmann::json summary =
+      write_model_and_predictions(ctx, data, model, trainer, history, std::move(columns));
+  if (term) summary["decorrelation"] = term->summary(net, ctx.quiet() ? nullptr : &ctx.out());
 
   const BinnedHeldOut held_out =
       classifier_held_out(net, data, variations, bins.edges, c.data.columns.weight, score_class);
