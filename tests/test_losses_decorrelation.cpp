@@ -243,7 +243,9 @@ TEST_CASE("VariableBins: equal-population edges as numpy's sorted midpoints; eve
 
 // ---------------------------------------------------------------- MoDe
 
-TEST_CASE("MoDe: the conditional means' Legendre fit against numpy.polynomial.legendre.legfit, orders 0-2") {
+TEST_CASE(
+    "MoDe on the mean: the conditional means' Legendre fit against numpy.polynomial.legendre.legfit, orders "
+    "0-2") {
   const Sample s = reference_sample();
   const VariableBins bins = VariableBins::equal_population(s.mass, 5);
   const MatrixD x = column(s.score), m = column(s.mass), w = column(s.weight);
@@ -270,7 +272,7 @@ TEST_CASE("MoDe: the conditional means' Legendre fit against numpy.polynomial.le
                        doctest::Contains("allowed: 0, 1 or 2"), Error);
 }
 
-TEST_CASE("MoDe: gradient against finite differences, weighted and unweighted, orders 0-2") {
+TEST_CASE("MoDe on the mean: gradient against finite differences, weighted and unweighted, orders 0-2") {
   Rng rng(11);
   MatrixD score, variable, weight;
   separated_sample(rng, 40, score, variable, weight);
@@ -287,6 +289,52 @@ TEST_CASE("MoDe: gradient against finite differences, weighted and unweighted, o
     check_gradients(
         [&](Tape<double>&, const std::vector<Var<double>>& v) {
           return moment_decorrelation_penalty(v[0], variable, bins, order, weight);
+        },
+        {score}, options);
+  }
+}
+
+TEST_CASE("MoDe on the conditional CDF: Legendre fits of the bins' CDFs against numpy's legfit, orders 0-2") {
+  const Sample s = reference_sample();
+  const VariableBins bins = VariableBins::equal_population(s.mass, 5);
+  const MatrixD x = column(s.score), m = column(s.mass), w = column(s.weight);
+  for (const int order : {0, 1, 2})
+    for (const bool weighted : {false, true}) {
+      Tape<double> tape;
+      const Var<double> value = weighted ? moment_decorrelation_cdf_penalty(tape.input(x), m, bins, order, w)
+                                         : moment_decorrelation_cdf_penalty(tape.input(x), m, bins, order);
+      const std::string key = "order" + std::to_string(order) + (weighted ? "_weighted" : "_unweighted");
+      INFO(key);
+      CHECK(relative(value.item(), reference()["mode_cdf"][key].get<double>()) < 1e-10);
+    }
+  // Order 0 holds every bin's CDF to the overall one: the flatness loss, to rounding.
+  Tape<double> tape;
+  CHECK(relative(moment_decorrelation_cdf_penalty(tape.input(x), m, bins, 0, w).item(),
+                 flatness_penalty(tape.input(x), m, bins, w).item()) < 1e-12);
+  const VariableBins two({0.0, 1.0, 2.0});
+  const MatrixD s2 = column({0.1, 0.3, 0.8, 0.6}), m2 = column({0.5, 0.2, 1.5, 1.7});
+  CHECK(moment_decorrelation_cdf_penalty(tape.input(s2), m2, two, 1).item() == 0.0);  // exact fit
+  CHECK_THROWS_WITH_AS(moment_decorrelation_cdf_penalty(tape.input(s2), m2, two, -1),
+                       doctest::Contains("allowed: 0, 1 or 2"), Error);
+}
+
+TEST_CASE("MoDe on the conditional CDF: gradient against finite differences, weighted and unweighted") {
+  Rng rng(17);
+  MatrixD score, variable, weight;
+  separated_sample(rng, 40, score, variable, weight);
+  std::vector<double> values(variable.data(), variable.data() + variable.size());
+  const VariableBins bins = VariableBins::equal_population(values, 5);
+  GradcheckOptions options;
+  options.step = 1e-6;  // piecewise linear in each score: stay between neighbours
+  for (const int order : {0, 1, 2}) {
+    check_gradients(
+        [&](Tape<double>&, const std::vector<Var<double>>& v) {
+          return moment_decorrelation_cdf_penalty(v[0], variable, bins, order);
+        },
+        {score}, options);
+    check_gradients(
+        [&](Tape<double>&, const std::vector<Var<double>>& v) {
+          return moment_decorrelation_cdf_penalty(v[0], variable, bins, order, weight);
         },
         {score}, options);
   }

@@ -282,8 +282,8 @@ void write_mass_toy(const fs::path& path, Index n, std::uint64_t seed) {
     const double x0 = (signal ? 1.0 : 0.0) + rng.normal() + (signal ? 0.0 : 0.02 * (mass - 80.0));
     const double x1 = mass / 100.0 + 0.3 * rng.normal();
     const double w = rng.uniform(0.5, 1.5);
-    out << x0 << ',' << x1 << ',' << mass << ',' << (signal ? 1 : 0) << ',' << w << ',' << 1.0 + 0.1 * x0
-        << ',' << 1.0 - 0.1 * x0 << '\n';
+    out << x0 << ',' << x1 << ',' << mass << ',' << (signal ? 1 : 0) << ',' << w << ',' << std::exp(0.1 * x0)
+        << ',' << std::exp(-0.1 * x0) << '\n';
   }
 }
 
@@ -334,6 +334,7 @@ TEST_CASE("decorrelation section: defaults, and each mistake names its key and v
   CHECK(d->classes == std::vector<Index>{0});
   CHECK(d->bins == 20);
   CHECK(d->order == 0);
+  CHECK(d->moment == "cdf");
   CHECK_FALSE(read_decorrelation(config_from_json(mass_toy_config("toy.csv", "out", nullptr), "c.json")));
   const nlohmann::json ok = {{"variable", "mass"}, {"method", "mode"}, {"strength", 1}};
   auto with = [&](const char* key, const nlohmann::json& value) {
@@ -358,7 +359,11 @@ TEST_CASE("decorrelation section: defaults, and each mistake names its key and v
   nlohmann::json disco = ok;
   disco["method"] = "disco";
   disco["order"] = 1;
-  CHECK(decorrelation_error(disco).find("read by method \"mode\" only") != std::string::npos);
+  CHECK(decorrelation_error(disco).find(
+            "'decorrelation.order' is given but 'decorrelation.method' is \"disco\"; it is "
+            "read by method \"mode\" only") != std::string::npos);
+  CHECK(with("moment", "median").find("'decorrelation.moment' is \"median\"; allowed: cdf, mean") !=
+        std::string::npos);
 }
 
 TEST_CASE("decorrelation step: lambda times the operation on the batch's background, and the schedule") {
@@ -428,10 +433,14 @@ TEST_CASE("decorrelation step: lambda times the operation on the batch's backgro
 TEST_CASE("decorrelation runs: figures in history.json and summary.json, the variable in predictions.csv") {
   const fs::path dir = scratch_dir("decorrelation");
   write_mass_toy(dir / "toy.csv", 1500, 4);
-  for (const std::string method : {"disco", "mode", "flatness"}) {
+  for (const std::string method : {"disco", "mode", "mode_mean", "flatness"}) {
     CAPTURE(method);
-    nlohmann::json section = {{"variable", "mass"}, {"method", method}, {"strength", 5}, {"bins", 8}};
+    nlohmann::json section = {{"variable", "mass"},
+                              {"method", method.substr(0, 4) == "mode" ? "mode" : method},
+                              {"strength", 5},
+                              {"bins", 8}};
     if (method == "mode") section["order"] = 1;
+    if (method == "mode_mean") section["moment"] = "mean";
     const RunResult r =
         run(config_from_json(mass_toy_config(dir / "toy.csv", dir / method, section), "c.json"));
     const auto history = nlohmann::json::parse(std::ifstream(r.directory / "history.json"))["epochs"];
@@ -441,7 +450,7 @@ TEST_CASE("decorrelation runs: figures in history.json and summary.json, the var
                               "train_decorrelation_penalty", "train_cross_entropy", "decorrelation_strength"})
         CHECK(e.contains(key));
     const nlohmann::json& s = r.summary.at("decorrelation");
-    CHECK(s.at("method") == method);
+    CHECK(s.at("method") == section.at("method"));
     CHECK(s.at("cuts").size() == 3);
     CHECK(s.at("inverse_jsd_at_50").get<double>() == doctest::Approx(1.0 / s.at("jsd_at_50").get<double>()));
     // The held-out figures from predictions.csv (the model file's scores, the variable as read).

@@ -4,8 +4,10 @@ losses/decorrelation_*.hpp and the figures of stats/decorrelation_metrics.hpp, c
 numpy/scipy in double, independently of agnostic:
   - DisCo: dCor^2 from the full n x n matrices, weighted as in Kasieczka & Shih's code
     (arXiv:2001.05310; weights normalised to sum 1, which is their mean-1 normalisation);
-  - MoDe (first moment): the bins' weighted mean scores fitted with numpy.polynomial.legendre.legfit
-    (weights sqrt(W_b)), L = sum_b W_b r_b^2 / sum_b W_b;
+  - MoDe on the conditional CDF: on every interval between sorted scores, the bins' CDFs fitted with
+    numpy.polynomial.legendre.legfit (weights sqrt(W_b)), L = integral sum_b W_b r_b(s)^2 / W ds;
+  - MoDe on the first moment: the bins' weighted mean scores fitted the same way,
+    L = sum_b W_b r_b^2 / sum_b W_b;
   - flatness (Rogozhnikov et al., arXiv:1410.4140): sum_b (W_b / W) integral (F_b(s) - F(s))^2 ds with
     the step CDFs evaluated by numpy.searchsorted on every interval between sorted scores;
   - JSD: scipy.spatial.distance.jensenshannon(p, q, base=2) ** 2 (scipy returns its square root);
@@ -72,6 +74,29 @@ def mode(s, m, w, edges, order):
     return float((W[used] * r * r).sum() / W[used].sum())
 
 
+def mode_cdf(s, m, w, edges, order):
+    b = bins_of(m, edges)
+    K = len(edges) - 1
+    W = np.array([w[b == k].sum() for k in range(K)])
+    used = W > 0
+    if used.sum() <= order + 1:
+        return 0.0
+    centre = 0.5 * (edges[:-1] + edges[1:])
+    x = 2.0 * (centre - edges[0]) / (edges[-1] - edges[0]) - 1.0
+    grid = np.sort(s)
+    value = 0.0
+    for t in range(len(grid) - 1):
+        lo, hi = grid[t], grid[t + 1]
+        if hi == lo:
+            continue
+        mid = 0.5 * (lo + hi)
+        F = np.array([w[(b == k) & (s <= mid)].sum() / W[k] if used[k] else 0.0 for k in range(K)])
+        c = legendre.legfit(x[used], F[used], order, w=np.sqrt(W[used]))
+        r = F[used] - legendre.legval(x[used], c)
+        value += (hi - lo) * (W[used] * r * r).sum() / W[used].sum()
+    return value
+
+
 def flatness(s, m, w, edges):
     b = bins_of(m, edges)
     K = len(edges) - 1
@@ -117,6 +142,8 @@ all_edges = equal_population_edges(mass, 5)
 out["all_edges"] = all_edges.tolist()
 out["mode"] = {f"order{o}_{kind}": mode(score, mass, w, all_edges, o)
                for o in (0, 1, 2) for kind, w in (("unweighted", ones), ("weighted", weight))}
+out["mode_cdf"] = {f"order{o}_{kind}": mode_cdf(score, mass, w, all_edges, o)
+                   for o in (0, 1, 2) for kind, w in (("unweighted", ones), ("weighted", weight))}
 out["flatness"] = {kind: flatness(score, mass, w, all_edges) for kind, w in (("unweighted", ones), ("weighted", weight))}
 
 t = threshold_at(score[signal], weight[signal], 0.5)

@@ -6,9 +6,9 @@
 // to its loss, where s is the score of the batch's events of `classes` (the sigmoid of a one-logit
 // network, or the softmax probability of the score class), m their variable (standardised over the
 // training events: mean 0, standard deviation 1, which changes none of the penalties but keeps
-// DisCo's sums of order 1), the penalty DisCo, MoDe or flatness (losses/decorrelation_*.hpp) with
-// the events' training weights, and lambda follows the section's schedule over the planned
-// optimisation steps (as DANN's lambda). A batch with fewer than 2 such events adds nothing.
+// DisCo's sums of order 1), the penalty DisCo, MoDe (on the CDF or the mean) or flatness
+// (losses/decorrelation_*.hpp) with the events' training weights, and lambda follows the section's schedule
+// over the planned optimisation steps (as DANN's lambda). A batch with fewer than 2 such events adds nothing.
 //
 // Per epoch, into history.json and the progress line:
 //   train_decorrelation_penalty   the penalty (before lambda), averaged over the epoch's batches
@@ -147,6 +147,8 @@ class DecorrelationTerm {
       Var<T> penalty;
       if (config_.method == "disco")
         penalty = distance_correlation_squared(score, variable_, weights_);
+      else if (config_.method == "mode" && config_.moment == "cdf")
+        penalty = moment_decorrelation_cdf_penalty(score, variable_, bins_, config_.order, weights_);
       else if (config_.method == "mode")
         penalty = moment_decorrelation_penalty(score, variable_, bins_, config_.order, weights_);
       else
@@ -219,7 +221,10 @@ class DecorrelationTerm {
     nlohmann::json j = {{"variable", config_.variable}, {"method", config_.method},
                         {"strength", config_.strength}, {"strength_schedule", config_.strength_schedule},
                         {"classes", config_.classes},   {"bins", config_.bins}};
-    if (config_.method == "mode") j["order"] = config_.order;
+    if (config_.method == "mode") {
+      j["order"] = config_.order;
+      j["moment"] = config_.moment;
+    }
     if (!validation_) return j;
     const DecorrelationFigures d = validation_figures(scores(model, validation_->features), {0.3, 0.5, 0.7});
     const stats::SculptingFigures& at_50 = d.cuts[1];

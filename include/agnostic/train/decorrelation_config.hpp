@@ -14,6 +14,8 @@
 //                      (MoDe's and flatness's bins; for every method the bins of the JSD figure);
 //                      an integer from 2 to 1000, default 20
 //   order              MoDe's Legendre order 0, 1 or 2 (default 0); read by method "mode" only
+//   moment             MoDe's form: cdf (default; the paper's, the whole conditional distribution) or
+//                      mean (the conditional mean only); read by method "mode" only
 // The section is read here, on its own, so that the config reader (train/config.hpp) only keeps it.
 #include <optional>
 #include <set>
@@ -38,6 +40,7 @@ struct DecorrelationConfig {
   std::vector<Index> classes = {0};
   int bins = 20;
   int order = 0;
+  std::string moment = "cdf";  // mode: cdf or mean
 
   adversarial::StrengthSchedule schedule() const { return {strength_schedule, strength}; }
 };
@@ -52,8 +55,9 @@ inline std::optional<DecorrelationConfig> read_decorrelation(const TrainConfig& 
          c.method != "classifier" ? "method \"" + c.method + "\""
                                   : std::string("\"loss\": \"inference_aware\""),
          "; it is read by method \"classifier\" with a cross-entropy loss; remove it");
-  const ConfigSection s(found->second, "decorrelation", c.source,
-                        {"variable", "method", "strength", "strength_schedule", "classes", "bins", "order"});
+  const ConfigSection s(
+      found->second, "decorrelation", c.source,
+      {"variable", "method", "strength", "strength_schedule", "classes", "bins", "order", "moment"});
   DecorrelationConfig d;
   for (const char* key : {"variable", "method", "strength"})
     if (!s.has(key))
@@ -83,10 +87,12 @@ inline std::optional<DecorrelationConfig> read_decorrelation(const TrainConfig& 
     }
   }
   d.bins = static_cast<int>(s.integer("bins", 20, 2, 1000));
-  if (s.has("order") && d.method != "mode")
-    s.fail_at(s.child("order"), "is given but 'decorrelation.method' is \"", d.method,
-              "\"; the Legendre order is read by method \"mode\" only; remove it");
+  for (const char* key : {"order", "moment"})
+    if (s.has(key) && d.method != "mode")
+      s.fail_at(s.child(key), "is given but 'decorrelation.method' is \"", d.method,
+                "\"; it is read by method \"mode\" only; remove it");
   d.order = static_cast<int>(s.integer("order", 0, 0, 2));
+  d.moment = s.choice("moment", "cdf", {"cdf", "mean"});
   return d;
 }
 
