@@ -5,17 +5,27 @@
 // rank 0 prints.
 #include <algorithm>
 #include <cstdint>
+#include <fstream>
 #include <iostream>
+#include <iterator>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "agnostic/core/atomic_file.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/threads.hpp"
 #include "agnostic/distributed/world.hpp"
+#include "agnostic/stats/breakdown.hpp"
 #include "agnostic/stats/fit_report.hpp"
 #include "agnostic/stats/patchset.hpp"
+#include "agnostic/stats/scan2d.hpp"
 #include "agnostic/stats/workspace.hpp"
+#include "agnostic/stats/yields_table.hpp"
 #include "command_io.hpp"
 
 namespace agnostic::tools {
@@ -25,6 +35,15 @@ namespace agnostic::tools {
 inline bool looks_like_poi_grid(const std::string& text) {
   return !text.empty() && std::count(text.begin(), text.end(), ':') == 2 && text.find('.') != 0 &&
          text.find(".json") == std::string::npos;
+}
+
+// Whether the word after --breakdown is its optional GROUPS.json (and not the workspace file: a
+// workspace has "channels").
+inline bool looks_like_groups_file(const std::string& text) {
+  if (text.size() < 5 || text.compare(text.size() - 5, 5, ".json") != 0) return false;
+  std::ifstream in(text);
+  const std::string contents((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return contents.find("\"channels\"") == std::string::npos;
 }
 
 inline const CommandSpec& fit_spec() {
@@ -94,6 +113,43 @@ inline const CommandSpec& fit_spec() {
            {.name = "--list-patches",
             .value = "FILE",
             .meaning = "list the patches of a patchset (no workspace needed)"},
+           {.name = "--fix",
+            .value = "NAME=VALUE",
+            .meaning = "hold a parameter (or every element of a per-bin modifier) at VALUE in every fit",
+            .repeatable = true},
+           {.name = "--set",
+            .value = "NAME=VALUE",
+            .meaning = "start value of a parameter (or of every element of a per-bin modifier)",
+            .repeatable = true},
+           {.name = "--mask",
+            .value = "CHANNEL",
+            .meaning = "leave the channel's bins out of the likelihood (its constraints stay);\n"
+                       "its post-fit prediction is still reported",
+            .repeatable = true},
+           {.name = "--breakdown",
+            .value = "GROUPS.json",
+            .meaning = "uncertainty breakdown of the POI by freezing groups of parameters (default groups:\n"
+                       "stat, norm, shape, free), plus \"stat only\" and \"total\" -> \"breakdown\"",
+            .optional_value = true,
+            .takes_next = &looks_like_groups_file},
+           {.name = "--scan2d",
+            .value = "A:MIN:MAX:N,B:MIN:MAX:N",
+            .meaning = "2-D profile scan of parameters A and B, Delta(-2 ln L) on the grid with the 68 %\n"
+                       "and 95 % contours as polylines -> \"scan2d\""},
+           {.name = "--significance",
+            .meaning = "discovery test in detail: q0, p0 and Z0, observed and expected (Asimov), with\n"
+                       "--toys N also from N background-only and N signal toys -> \"discovery\""},
+           {.name = "--goodness-of-fit",
+            .meaning = "saturated-model goodness of fit, with --toys N also from N toys -> "
+                       "\"goodness_of_fit\""},
+           {.name = "--yields-table",
+            .value = "md|tex|csv",
+            .meaning = "print the pre- and post-fit yields per channel and sample with their uncertainties\n"
+                       "and the data as a Markdown, LaTeX or CSV table instead of the JSON (which\n"
+                       "--output FILE still writes) -> \"yields_table\""},
+           {.name = "--output",
+            .value = "FILE",
+            .meaning = "write the JSON document to FILE (whole or not at all) instead of stdout"},
            {.name = "--normsys-interp",
             .value = "code1|code4",
             .meaning = "normsys interpolation (pyhf's)",
@@ -122,8 +178,23 @@ struct FitCommandOptions {
   stats::FitRequest request;
   int threads = 0;  // 0: leave the default
   std::string patchset, patch, list_patches;
+  std::string output;                       // "" = stdout
+  std::optional<stats::TableFormat> table;  // --yields-table
   bool help = false;
 };
+
+// NAME=VALUE of --fix and --set; a NAME given twice is an error.
+inline void parse_parameter_values(const std::string& option, const std::vector<std::string>& texts,
+                                   std::map<std::string, double>& into) {
+  for (const std::string& text : texts) {
+    const auto eq = text.find('=');
+    require(eq != std::string::npos && eq > 0 && eq + 1 < text.size(), "option ", option,
+            ": expected NAME=VALUE, got '", text, "'");
+    const std::string name = text.substr(0, eq);
+    require(into.count(name) == 0, "option ", option, ": parameter '", name, "' given twice");
+    into[name] = parse_number(option + " " + name, text.substr(eq + 1));
+  }
+}
 
 // MIN:MAX:N with MIN < MAX and N >= 2.
 inline stats::PoiGrid parse_poi_grid(const std::string& option, const std::string& text) {
@@ -136,6 +207,29 @@ inline stats::PoiGrid parse_poi_grid(const std::string& option, const std::strin
   g.n = static_cast<int>(parse_integer(option + " (N)", text.substr(second + 1), 2));
   require(g.min < g.max, "option ", option, ": MIN ", g.min, " must be below MAX ", g.max);
   return g;
+}
+
+// A:MIN:MAX:N,B:MIN:MAX:N of --scan2d (a name may hold ':'; the last three fields are the numbers).
+inline std::pair<stats::ParameterGrid, stats::ParameterGrid> parse_scan2d(const std::string& text) {
+  const auto comma = text.find(',');
+  require(comma != std::string::npos && text.find(',', comma + 1) == std::string::npos,
+          "option --scan2d: expected A:MIN:MAX:N,B:MIN:MAX:N, got '", text, "'");
+  auto one = [&](const std::string& part) {
+    const auto third = part.rfind(':');
+    const auto second =
+        third == 0 || third == std::string::npos ? std::string::npos : part.rfind(':', third - 1);
+    const auto first =
+        second == 0 || second == std::string::npos ? std::string::npos : part.rfind(':', second - 1);
+    require(first != std::string::npos && first > 0, "option --scan2d: expected NAME:MIN:MAX:N, got '", part,
+            "'");
+    stats::ParameterGrid g;
+    g.name = part.substr(0, first);
+    g.min = parse_number("--scan2d (MIN of " + g.name + ")", part.substr(first + 1, second - first - 1));
+    g.max = parse_number("--scan2d (MAX of " + g.name + ")", part.substr(second + 1, third - second - 1));
+    g.n = static_cast<int>(parse_integer("--scan2d (N of " + g.name + ")", part.substr(third + 1), 2));
+    return g;
+  };
+  return {one(text.substr(0, comma)), one(text.substr(comma + 1))};
 }
 
 inline FitCommandOptions parse_fit_options(int argc, char** argv) {
@@ -152,6 +246,25 @@ inline FitCommandOptions parse_fit_options(int argc, char** argv) {
   o.request.minos = args.flag("--minos");
   o.request.upper_limit = args.flag("--upper-limit");
   o.request.impacts = args.flag("--impacts");
+  o.request.goodness_of_fit = args.flag("--goodness-of-fit");
+  o.request.significance = args.flag("--significance");
+  if (args.given("--scan2d")) o.request.scan2d = parse_scan2d(args.value("--scan2d"));
+  if (args.given("--breakdown")) {
+    o.request.breakdown = true;
+    if (!args.value("--breakdown").empty())
+      o.request.breakdown_groups = stats::read_breakdown_groups(args.value("--breakdown"));
+  }
+  parse_parameter_values("--fix", args.all("--fix"), o.request.model.fixed_values);
+  parse_parameter_values("--set", args.all("--set"), o.request.model.start_values);
+  for (const auto& [name, value] : o.request.model.start_values)
+    require(o.request.model.fixed_values.count(name) == 0, "parameter '", name,
+            "' is given to both --fix and --set; --fix sets its value");
+  o.request.model.masked_channels = args.all("--mask");
+  o.output = args.value("--output");
+  if (args.given("--yields-table")) {
+    o.table = stats::parse_table_format(args.value("--yields-table"));
+    o.request.yields_table = true;
+  }
   if (args.given("--scan")) {
     o.request.scan = true;
     if (!args.value("--scan").empty()) o.request.scan_grid = parse_poi_grid("--scan", args.value("--scan"));
@@ -196,7 +309,9 @@ inline FitCommandOptions parse_fit_options(int argc, char** argv) {
 }
 
 // The whole document: one workspace, one patch of a patchset, or every patch (parallel over patches).
-inline nlohmann::ordered_json fit_document(const FitCommandOptions& o, Communicator& world) {
+// With --yields-table, `table` gets the table's text.
+inline nlohmann::ordered_json fit_document(const FitCommandOptions& o, Communicator& world,
+                                           std::string* table = nullptr) {
   if (o.threads > 0) set_threads(o.threads);
   if (!o.list_patches.empty()) {
     require(o.workspace.empty() && o.patchset.empty(),
@@ -204,9 +319,19 @@ inline nlohmann::ordered_json fit_document(const FitCommandOptions& o, Communica
     return stats::patch_list_json(stats::read_patchset(o.list_patches));
   }
   const stats::Workspace ws = stats::read_workspace(o.workspace);
-  if (o.patchset.empty()) return stats::to_json(stats::fit_report(ws, o.request, world));
+  auto with_table = [&](const stats::FitReport& r) {
+    if (table && o.table) *table = stats::yields_table_text(*r.yields_table, *o.table);
+    return stats::to_json(r);
+  };
+  if (o.patchset.empty()) return with_table(stats::fit_report(ws, o.request, world));
   const stats::PatchSet ps = stats::read_patchset(o.patchset);
-  if (o.patch != "all") return stats::to_json(stats::fit_report(ws, ps, o.patch, o.request, world));
+  if (o.patch != "all") {
+    const stats::PatchFitReport r = stats::fit_report(ws, ps, o.patch, o.request, world);
+    nlohmann::ordered_json out{{"patch", r.patch}, {"values", r.values}};
+    out.update(with_table(r.report));
+    return out;
+  }
+  require(!o.table, "--yields-table needs one workspace or one patch, not --patch all");
   return stats::to_json(stats::fit_report(ws, ps, o.request, world));
 }
 
@@ -214,9 +339,14 @@ inline int run_fit(int argc, char** argv) {
   const FitCommandOptions o = parse_fit_options(argc, argv);
   if (o.help) return print_help(fit_spec());
   Communicator& world = distributed::world();
-  const nlohmann::ordered_json document = fit_document(o, world);
+  std::string table;
+  const nlohmann::ordered_json document = fit_document(o, world, &table);
   if (world.rank() != 0) return 0;  // every rank holds the document; rank 0 prints it
-  std::cout << document.dump(2) << std::endl;
+  if (!o.output.empty()) write_file_atomically(o.output, document.dump(2) + "\n");
+  if (o.table)
+    std::cout << table << std::flush;
+  else if (o.output.empty())
+    std::cout << document.dump(2) << std::endl;
   return 0;
 }
 

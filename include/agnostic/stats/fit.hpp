@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +28,24 @@ struct FitOptions {
   int max_iterations = 1000;
 };
 
+// How good the covariance of a fit is, in Minuit's words (to_string): the Hessian block of the floating
+// parameters was positive definite and inverted as it is ("accurate"); it was not, and the covariance
+// is the inverse of a repaired matrix ("forced positive definite"); there is none (no parameter
+// floated, the Hessian was not computed or has a non-finite entry: "not available").
+enum class CovarianceQuality { not_available, forced_positive_definite, accurate };
+
+inline std::string to_string(CovarianceQuality q) {
+  switch (q) {
+    case CovarianceQuality::accurate:
+      return "accurate";
+    case CovarianceQuality::forced_positive_definite:
+      return "forced positive definite";
+    case CovarianceQuality::not_available:
+      break;
+  }
+  return "not available";
+}
+
 struct FitResult {
   bool converged = false;
   std::string status;
@@ -36,6 +55,7 @@ struct FitResult {
   double nll = 0.0;            // -log L at values, with every constant (pyhf's value)
   double edm = 0.0;
   bool hessian_positive_definite = false;
+  CovarianceQuality covariance_quality = CovarianceQuality::not_available;  // of `covariance`
   int iterations = 0;
   std::vector<bool> floating;  // which parameters were free in this fit (minos and scans reuse it)
 };
@@ -57,9 +77,11 @@ inline std::vector<bool> floating_parameters(const BinnedLikelihood& model, cons
 }
 
 // Covariance = inverse of the Hessian block of the floating parameters. A block that is not positive
-// definite is inverted through its eigen-decomposition with |eigenvalues| (floored), so errors stay
-// finite; FitResult::hessian_positive_definite tells the caller.
-inline Eigen::MatrixXd covariance_from_hessian(const Eigen::MatrixXd& h, const std::vector<bool>& floating) {
+// definite is repaired: inverted through its eigen-decomposition with |eigenvalues| floored at 1e-12
+// max(1, largest), so errors stay finite, and `quality` says so (forced positive definite). A block
+// with a non-finite entry gives a NaN covariance block (not available).
+inline Eigen::MatrixXd covariance_from_hessian(const Eigen::MatrixXd& h, const std::vector<bool>& floating,
+                                               CovarianceQuality* quality = nullptr) {
   const Eigen::Index n = h.rows();
   std::vector<Eigen::Index> idx;
   for (Eigen::Index i = 0; i < n; ++i)
@@ -70,10 +92,15 @@ inline Eigen::MatrixXd covariance_from_hessian(const Eigen::MatrixXd& h, const s
     for (Eigen::Index b = 0; b < m; ++b)
       block(a, b) = h(idx[static_cast<std::size_t>(a)], idx[static_cast<std::size_t>(b)]);
   Eigen::MatrixXd inverse;
+  CovarianceQuality q = CovarianceQuality::not_available;
   Eigen::LLT<Eigen::MatrixXd> llt(block);
-  if (m > 0 && llt.info() == Eigen::Success && llt.matrixLLT().diagonal().minCoeff() > 0.0) {
+  if (m > 0 && !block.allFinite()) {
+    inverse = Eigen::MatrixXd::Constant(m, m, std::numeric_limits<double>::quiet_NaN());
+  } else if (m > 0 && llt.info() == Eigen::Success && llt.matrixLLT().diagonal().minCoeff() > 0.0) {
     inverse = llt.solve(Eigen::MatrixXd::Identity(m, m));
+    q = CovarianceQuality::accurate;
   } else if (m > 0) {
+    q = CovarianceQuality::forced_positive_definite;
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(block);
     Eigen::VectorXd lambda = eig.eigenvalues().cwiseAbs();
     const double floor = std::max(lambda.maxCoeff(), 1.0) * 1e-12;
@@ -84,6 +111,7 @@ inline Eigen::MatrixXd covariance_from_hessian(const Eigen::MatrixXd& h, const s
   for (Eigen::Index a = 0; a < m; ++a)
     for (Eigen::Index b = 0; b < m; ++b)
       cov(idx[static_cast<std::size_t>(a)], idx[static_cast<std::size_t>(b)]) = inverse(a, b);
+  if (quality) *quality = q;
   return cov;
 }
 
@@ -128,8 +156,11 @@ inline FitResult run_fit(const BinnedLikelihood& model, const Data& data, Eigen:
     if (at_kink && model.objective(plus, data, unused, &g, &h_plus) &&
         model.objective(minus, data, unused, &g, &h_minus))
       h = 0.5 * (h_plus + h_minus);
-    r.covariance = covariance_from_hessian(h, floating);
+    r.covariance = covariance_from_hessian(h, floating, &r.covariance_quality);
     r.errors = r.covariance.diagonal().cwiseMax(0.0).cwiseSqrt();
+    if (r.covariance_quality == CovarianceQuality::not_available)
+      for (Eigen::Index i = 0; i < n; ++i)
+        if (floating[static_cast<std::size_t>(i)]) r.errors[i] = std::numeric_limits<double>::quiet_NaN();
   } else {
     r.covariance = Eigen::MatrixXd::Zero(n, n);
     r.errors = Eigen::VectorXd::Zero(n);
@@ -146,6 +177,44 @@ inline FitResult fit(const BinnedLikelihood& model, const Data& data, const FitO
   const auto floating = fit_detail::floating_parameters(model, options, start);
   return fit_detail::run_fit(model, data, std::move(start), floating, options.hesse,
                              {options.tolerance, options.max_iterations}, model.nll_constant(data));
+}
+
+// The EDM below which a fit counts as converged: the minimiser stops at EDM < tolerance, or below
+// 1e4 tolerance when the objective reached its rounding floor (minimiser.hpp).
+inline double accepted_edm(const FitOptions& options = {}) {
+  return 1e4 * options.tolerance;
+}
+
+// Why a fit is not to be trusted, one reason per entry (none: trusted), in this order: the minimiser
+// failed ("failed: <status>"), the EDM is above accepted_edm ("edm E above L"), the covariance was
+// forced positive definite or is not available, floating parameters sit on a bound ("at a bound:
+// NAME = VALUE (lower|upper)", one per parameter).
+inline std::vector<std::string> untrusted_reasons(const BinnedLikelihood& model, const FitResult& best,
+                                                  const FitOptions& options = {}) {
+  std::vector<std::string> out;
+  auto text = [](auto... parts) {
+    std::ostringstream s;
+    (s << ... << parts);
+    return s.str();
+  };
+  if (!best.converged) out.push_back("failed: " + best.status);
+  if (!(best.edm <= accepted_edm(options)))
+    out.push_back(text("edm ", best.edm, " above ", accepted_edm(options)));
+  const bool any_floating =
+      std::find(best.floating.begin(), best.floating.end(), true) != best.floating.end();
+  if (best.covariance_quality == CovarianceQuality::forced_positive_definite)
+    out.push_back("hessian not positive definite (covariance forced positive definite)");
+  else if (best.covariance_quality == CovarianceQuality::not_available && any_floating)
+    out.push_back("covariance not available");
+  for (int i = 0; i < model.n_params(); ++i) {
+    if (!best.floating[static_cast<std::size_t>(i)]) continue;
+    const double x = best.values[i], lo = model.lower()[i], hi = model.upper()[i];
+    const double slack = 1e-12 * std::max(1.0, hi - lo);
+    if (x <= lo + slack || x >= hi - slack)
+      out.push_back(text("at a bound: ", model.names()[static_cast<std::size_t>(i)], " = ", x,
+                         x <= lo + slack ? " (lower)" : " (upper)"));
+  }
+  return out;
 }
 
 namespace fit_detail {

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -26,15 +27,19 @@
 #include "agnostic/core/error.hpp"
 #include "agnostic/stats/across_ranks.hpp"
 #include "agnostic/stats/asymptotics.hpp"
+#include "agnostic/stats/breakdown.hpp"
 #include "agnostic/stats/fit.hpp"
 #include "agnostic/stats/fit_yields.hpp"
+#include "agnostic/stats/goodness_of_fit.hpp"
 #include "agnostic/stats/impacts.hpp"
 #include "agnostic/stats/inference.hpp"
 #include "agnostic/stats/likelihood.hpp"
 #include "agnostic/stats/limits.hpp"
 #include "agnostic/stats/patchset.hpp"
+#include "agnostic/stats/scan2d.hpp"
 #include "agnostic/stats/toys.hpp"
 #include "agnostic/stats/workspace.hpp"
+#include "agnostic/stats/yields_table.hpp"
 
 namespace agnostic::stats {
 
@@ -56,8 +61,18 @@ struct FitRequest {
   std::optional<PoiGrid> cls_grid;                       // CLs (observed, band) at each point of this grid
   TestStatistic test_statistic = TestStatistic::qtilde;  // of every CLs
   bool impacts = false;                                  // pulls, constraints and impacts on the POI
-  // With CLs asked for: CLs from `toys` toys per hypothesis and point. Alone: a pull study of `toys`
-  // toys drawn from the best fit, each fitted.
+  bool goodness_of_fit = false;  // saturated-model goodness of fit (goodness_of_fit.hpp)
+  // Uncertainty breakdown of the POI (breakdown.hpp) over these groups; none: the default groups
+  bool breakdown = false;
+  std::vector<BreakdownGroup> breakdown_groups;
+  // 2-D profile scan of two parameters with its 68 % and 95 % contours (scan2d.hpp)
+  std::optional<std::pair<ParameterGrid, ParameterGrid>> scan2d;
+  bool yields_table = false;  // pre- and post-fit yields per channel and sample (yields_table.hpp)
+  // The discovery significance in detail (p-values, q0, the expected band), with toys > 0 also from toys
+  bool significance = false;
+  // With CLs asked for: CLs from `toys` toys per hypothesis and point. With goodness_of_fit and
+  // significance: their toy p-values. With none of these: a pull study of `toys` toys drawn from the
+  // best fit, each fitted.
   int toys = 0;
   std::uint64_t seed = 1;  // of the toys
 };
@@ -69,7 +84,8 @@ struct ScanPoint {
 
 struct FitReport {
   FitRequest request;
-  std::string status;  // "ok", "hessian not positive definite" or "failed: <the minimiser's status>"
+  // "ok", or why the fit is not to be trusted: untrusted_reasons() (fit.hpp) joined by "; "
+  std::string status;
   std::string poi;
   int poi_index = 0;               // in the model's parameter order
   std::vector<std::string> names;  // every parameter, in model order (the order of best.values)
@@ -89,7 +105,14 @@ struct FitReport {
   std::optional<std::vector<ClsResult>> cls_scan;
   std::optional<std::vector<ToyClsResult>> toy_cls_scan;
   std::optional<std::vector<Impact>> impacts;
-  std::optional<ToyEnsemble> toys;  // the pull study (toys without CLs)
+  std::optional<ToyEnsemble> toys;  // the pull study (toys without CLs or goodness of fit)
+  std::optional<GoodnessOfFit> goodness_of_fit;
+  std::optional<std::vector<BreakdownEntry>> breakdown;
+  std::optional<ToyDiscovery> toy_discovery;  // significance with toys
+  std::optional<std::vector<YieldsTableChannel>> yields_table;
+  std::optional<Scan2D> scan2d;
+  // Negative expected yields per channel, sample and bin, pre- and post-fit (negative_yield_warnings)
+  std::vector<std::string> warnings;
 
   bool toy_cls_asked() const {
     return request.toys > 0 && (request.cls_mu || request.upper_limit || request.cls_grid);
@@ -121,8 +144,8 @@ inline std::vector<double> toy_limit_grid(const UpperLimit& a) {
 }  // namespace fit_report_detail
 
 // Fits the workspace and computes what `request` asks for, in this order (the first error wins):
-// the best fit, the significance, MINOS, the scan, CLs at one value, the upper limit, the CLs scan,
-// the impacts, the toys.
+// the best fit, the goodness of fit, the significance, MINOS, the scan, CLs at one value, the upper
+// limit, the CLs scan, the impacts, the breakdown, the toys.
 inline FitReport fit_report(const Workspace& workspace, const FitRequest& request,
                             Communicator& comm = one_rank()) {
   using fit_report_detail::grid_values;
@@ -138,16 +161,36 @@ inline FitReport fit_report(const Workspace& workspace, const FitRequest& reques
 
   r.best = fit(model, data);
   const FitResult& best = r.best;
-  r.status = !best.converged                   ? "failed: " + best.status
-             : !best.hessian_positive_definite ? std::string("hessian not positive definite")
-                                               : std::string("ok");
-  r.correlation = correlation(model, best);
+  r.status = "ok";
+  const std::vector<std::string> reasons = untrusted_reasons(model, best);
+  for (std::size_t i = 0; i < reasons.size(); ++i) r.status = (i == 0 ? "" : r.status + "; ") + reasons[i];
   r.prefit = prefit_yields(model, data);
-  r.postfit = postfit_yields(model, data, best);
+  const bool any_floating =
+      std::find(best.floating.begin(), best.floating.end(), true) != best.floating.end();
+  if (best.covariance_quality == CovarianceQuality::not_available && any_floating) {
+    // no covariance to propagate: no correlations, the post-fit yields without a band (null)
+    const Eigen::MatrixXd none = Eigen::MatrixXd::Zero(model.n_params(), model.n_params());
+    r.postfit = channel_yields(model, data, best.values, none);
+    for (auto& c : r.postfit) c.uncertainty.setConstant(std::numeric_limits<double>::quiet_NaN());
+  } else {
+    r.correlation = correlation(model, best);
+    r.postfit = postfit_yields(model, data, best);
+  }
+  for (const auto& [where, params] :
+       {std::pair<const char*, const Eigen::VectorXd*>{"prefit", &model.init()}, {"postfit", &best.values}})
+    for (std::string& w : negative_yield_warnings(model, *params, where)) r.warnings.push_back(std::move(w));
+  if (o.yields_table) r.yields_table = yields_table(model, data, best);
+  if (o.goodness_of_fit) r.goodness_of_fit = goodness_of_fit(model, data, best, o.toys, o.seed);
 
   const bool poi_free = !model.fixed()[static_cast<std::size_t>(poi)];
   const bool zero_allowed = model.lower()[poi] <= 0.0 && model.upper()[poi] >= 1.0;
   if (poi_free && zero_allowed) r.discovery = discovery(model, data, {}, 1.0, &best);
+  if (o.significance) {
+    require(r.discovery.has_value(), "--significance: the POI '", r.poi,
+            "' must float with 0 and 1 inside its bounds [", model.lower()[poi], ", ", model.upper()[poi],
+            "]");
+    if (o.toys > 0) r.toy_discovery = toy_discovery(model, data, o.toys, o.seed);
+  }
   if (o.minos) {
     require(poi_free, "--minos: the POI '", r.poi, "' is fixed in the model");
     r.minos = minos(model, data, best, r.poi);
@@ -168,6 +211,8 @@ inline FitReport fit_report(const Workspace& workspace, const FitRequest& reques
     for (const auto& [value, t] : profile_scan(comm, model, data, r.poi, lo, hi, n))
       r.scan->push_back({value, best.nll + 0.5 * t, 0.5 * t});
   }
+
+  if (o.scan2d) r.scan2d = profile_scan_2d(model, data, best, o.scan2d->first, o.scan2d->second);
 
   const bool cls_from_toys = r.toy_cls_asked();
   if (o.cls_mu || o.upper_limit || o.cls_grid) {
@@ -208,7 +253,13 @@ inline FitReport fit_report(const Workspace& workspace, const FitRequest& reques
     require(poi_free, "--impacts: the POI '", r.poi, "' is fixed in the model");
     r.impacts = impacts(model, data, best);
   }
-  if (o.toys > 0 && !cls_from_toys) {
+  if (o.breakdown) {
+    require(poi_free, "--breakdown: the POI '", r.poi, "' is fixed in the model");
+    r.breakdown = breakdown(
+        model, data, best,
+        o.breakdown_groups.empty() ? default_breakdown_groups(workspace, model) : o.breakdown_groups);
+  }
+  if (o.toys > 0 && !cls_from_toys && !o.goodness_of_fit && !o.significance) {
     ToyOptions t;
     t.n = o.toys;
     t.seed = o.seed;
@@ -279,6 +330,65 @@ inline Json toys_json(const ToyEnsemble& e, int poi, std::uint64_t seed) {
           {"pulls", pulls}};
 }
 
+// {"saturated_q", "ndof", "p_value", "p_value_toys", "toys", "per_channel": [...]}; undefined
+// p-values (ndof < 1, no toys) are null.
+inline Json goodness_of_fit_json(const GoodnessOfFit& g) {
+  Json channels = Json::array();
+  for (const ChannelGoodnessOfFit& c : g.per_channel)
+    channels.push_back({{"channel", c.channel},
+                        {"masked", c.masked},
+                        {"saturated_q", c.saturated_q},
+                        {"ndof", c.ndof},
+                        {"p_value", number_or_null(c.p_value)},
+                        {"p_value_toys", number_or_null(c.p_value_toys)}});
+  return {{"saturated_q", g.saturated_q},
+          {"ndof", g.ndof},
+          {"p_value", number_or_null(g.p_value)},
+          {"p_value_toys", number_or_null(g.p_value_toys)},
+          {"toys", g.toys},
+          {"toys_converged", g.toys_converged},
+          {"per_channel", channels}};
+}
+
+// {"parameters", "a_values", "b_values", "delta_2nll" (one row per A value), "contours": [{"cl", "level",
+// "lines": [[[a, b], ...], ...]}]}
+inline Json scan2d_json(const Scan2D& s) {
+  Json grid = Json::array();
+  for (Eigen::Index i = 0; i < s.delta.rows(); ++i) {
+    Json row = Json::array();
+    for (Eigen::Index j = 0; j < s.delta.cols(); ++j) row.push_back(number_or_null(s.delta(i, j)));
+    grid.push_back(row);
+  }
+  Json contours = Json::array();
+  for (const Contour& c : s.contours)
+    contours.push_back({{"cl", c.cl}, {"level", c.level}, {"lines", c.lines}});
+  return {{"parameters", {s.a, s.b}},
+          {"a_values", s.a_values},
+          {"b_values", s.b_values},
+          {"delta_2nll", grid},
+          {"contours", contours}};
+}
+
+// The discovery test in detail: asymptotic, or from toys with the asymptotic numbers beside.
+inline Json discovery_json(const DiscoveryResult& d, const std::optional<ToyDiscovery>& toys,
+                           const FitRequest& o) {
+  Json asymptotic{{"mu_hat", d.mu_hat},       {"q0_obs", d.q0_obs}, {"p0_obs", d.p0_obs}, {"z_obs", d.z_obs},
+                  {"q0_asimov", d.q0_asimov}, {"p0_exp", d.p0_exp}, {"z_exp", d.z_exp}};
+  if (!toys) {
+    Json out{{"method", "asymptotic"}};
+    out.update(asymptotic);
+    return out;
+  }
+  auto z = [](double p) {
+    return p > 0.0 ? normal_quantile(1.0 - p) : std::numeric_limits<double>::infinity();
+  };
+  return {{"method", "toys"},        {"toys", o.toys},
+          {"seed", o.seed},          {"q0_obs", toys->q0_obs},
+          {"p0_obs", toys->p0_obs},  {"z_obs", number_or_null(z(toys->p0_obs))},
+          {"p0_exp", toys->p0_exp},  {"z_exp", number_or_null(z(toys->p0_exp[2]))},
+          {"asymptotic", asymptotic}};
+}
+
 }  // namespace fit_report_detail
 
 // The report as `agnostic fit` prints it: status first, then the keys of what was asked for.
@@ -297,6 +407,7 @@ inline nlohmann::ordered_json to_json(const FitReport& r) {
   }
   out["nll"] = r.best.nll;
   out["edm"] = r.best.edm;
+  out["covariance_quality"] = to_string(r.best.covariance_quality);
   {
     Json matrix = Json::array();
     for (Eigen::Index i = 0; i < r.correlation.matrix.rows(); ++i) {
@@ -309,10 +420,26 @@ inline nlohmann::ordered_json to_json(const FitReport& r) {
   }
   out["prefit"] = yields_json(r.prefit);
   out["postfit"] = yields_json(r.postfit);
+  if (r.yields_table) {
+    Json channels = Json::array();
+    for (const YieldsTableChannel& c : *r.yields_table) {
+      Json rows = Json::array();
+      for (const YieldsTableRow& row : c.rows)
+        rows.push_back({{"sample", row.sample},
+                        {"prefit", row.prefit.value},
+                        {"prefit_error", number_or_null(row.prefit.error)},
+                        {"postfit", row.postfit.value},
+                        {"postfit_error", number_or_null(row.postfit.error)}});
+      channels.push_back({{"channel", c.name}, {"samples", rows}, {"data", c.data}});
+    }
+    out["yields_table"] = channels;
+  }
   if (r.discovery) {
     out["significance"] = r.discovery->z_obs;
     out["significance_exp"] = r.discovery->z_exp;
   }
+  if (o.significance && r.discovery) out["discovery"] = discovery_json(*r.discovery, r.toy_discovery, o);
+  if (r.goodness_of_fit) out["goodness_of_fit"] = goodness_of_fit_json(*r.goodness_of_fit);
   if (r.minos) out["minos"] = {{r.poi, {r.minos->first, r.minos->second}}};
   if (r.scan) {
     Json points = Json::array();
@@ -320,6 +447,7 @@ inline nlohmann::ordered_json to_json(const FitReport& r) {
       points.push_back({{"mu", p.mu}, {"nll", p.nll}, {"delta_nll", p.delta_nll}});
     out["scan"] = points;
   }
+  if (r.scan2d) out["scan2d"] = scan2d_json(*r.scan2d);
   const std::string stat = to_string(o.test_statistic);
   if (r.toy_cls) {
     Json c = toy_cls_json(*r.toy_cls);
@@ -378,7 +506,17 @@ inline nlohmann::ordered_json to_json(const FitReport& r) {
                       {"postfit_down", i.postfit_down}});
     out["impacts"] = list;
   }
+  if (r.breakdown) {
+    Json list = Json::array();
+    for (const BreakdownEntry& e : *r.breakdown)
+      list.push_back({{"group", e.group},
+                      {"impact_up", e.impact_up},
+                      {"impact_down", e.impact_down},
+                      {"parameters", e.parameters}});
+    out["breakdown"] = list;
+  }
   if (r.toys) out["toys"] = toys_json(*r.toys, r.poi_index, o.seed);
+  if (!r.warnings.empty()) out["warnings"] = r.warnings;
   return out;
 }
 

@@ -10,6 +10,7 @@
 // pre-fit range is no uncertainty), as cabinetry does.
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -121,6 +122,33 @@ inline std::vector<ChannelYields> postfit_yields(const BinnedLikelihood& model, 
   require(fit_yields_detail::has_covariance(model, best),
           "postfit_yields: the fit has no covariance (FitOptions::hesse was false)");
   return channel_yields(model, data, best.values, best.covariance);
+}
+
+// One message per (channel, sample, bin) whose expected yield at `params` is negative, prefixed with
+// `where` ("prefit", "postfit"): the likelihood uses the bin's total over the samples, and the clip
+// policy replaces a total <= 0 by 1e-10 (likelihood.hpp), which the message says.
+inline std::vector<std::string> negative_yield_warnings(const BinnedLikelihood& model,
+                                                        const Eigen::VectorXd& params,
+                                                        const std::string& where) {
+  const auto samples = model.sample_yields(params);
+  Eigen::VectorXd total = Eigen::VectorXd::Zero(model.n_main());
+  for (const auto& s : samples) total.segment(s.offset, s.yields.size()) += s.yields;
+  std::vector<std::string> out;
+  for (const auto& s : samples)
+    for (Eigen::Index b = 0; b < s.yields.size(); ++b) {
+      if (!(s.yields[b] < 0.0)) continue;
+      const double sum = total[s.offset + b];
+      std::ostringstream m;
+      m << where << ": channel '" << s.channel << "' sample '" << s.name << "' bin " << b
+        << ": expected yield " << s.yields[b] << " is negative; the bin's total " << sum;
+      if (sum <= kClipValue && model.options().non_positive == NonPositive::clip)
+        m << " is clipped to " << kClipValue;
+      else
+        m << " is used";
+      if (model.masked(s.offset + b)) m << " (the channel is masked)";
+      out.push_back(m.str());
+    }
+  return out;
 }
 
 struct Correlation {

@@ -46,6 +46,13 @@ struct ModelOptions {
   NonPositive non_positive = NonPositive::clip;
   std::string measurement;  // "" = the first measurement
   std::string poi;          // "" = the measurement's POI
+  // Applied after the measurement's config.parameters, by parameter name ("mu", "gamma_stat[3]") or by
+  // modifier name (every element of a per-bin modifier); each value must lie inside the bounds.
+  std::map<std::string, double> fixed_values;  // held at this value (`agnostic fit --fix NAME=VALUE`)
+  std::map<std::string, double> start_values;  // initial value (`--set NAME=VALUE`)
+  // Channels whose main bins are left out of the likelihood (their constraint terms stay), as combine's
+  // masking: a blinded signal region. Their expected yields are still computed and reported.
+  std::vector<std::string> masked_channels;
 };
 
 // main: all channels' bins concatenated in workspace order; aux: one entry per constrained parameter,
@@ -172,6 +179,11 @@ class BinnedLikelihood {
   // True where the chosen interpolation has a kink at alpha = 0 for this parameter (code1 normsys with
   // hi * lo != 1, code0 histosys with hi - nominal != nominal - lo): the Hessian there is one-sided.
   bool kinked(int i) const { return kinked_.at(static_cast<std::size_t>(i)) != 0; }
+  // Whether main bin b (in Data::main order) belongs to a masked channel (ModelOptions::masked_channels):
+  // such a bin has no term in -log L.
+  bool masked(Index b) const { return masked_.at(static_cast<std::size_t>(b)) != 0; }
+  // The main bins that enter the likelihood.
+  int n_unmasked() const { return static_cast<int>(std::count(masked_.begin(), masked_.end(), 0)); }
 
   // Expected main-bin counts at these parameters (clip policy applied: <= 0 becomes kClipValue, or an Error).
   Eigen::VectorXd expected(const Eigen::VectorXd& params) const {
@@ -246,7 +258,8 @@ class BinnedLikelihood {
   double nll_constant(const Data& data) const {
     check_data(data);
     double c = 0.0;
-    for (Index b = 0; b < data.main.size(); ++b) c += poisson_constant(data.main[b]);
+    for (Index b = 0; b < data.main.size(); ++b)
+      if (!masked_[static_cast<std::size_t>(b)]) c += poisson_constant(data.main[b]);
     for (const auto& p : params_) {
       if (p.constraint == Constraint::gaussian)
         c += std::log(p.sigma) + 0.5 * std::log(2.0 * std::numbers::pi);
@@ -424,6 +437,10 @@ class BinnedLikelihood {
     value = 0.0;
     for (Index b = 0; b < n_main_; ++b) {
       const double n = data.main[b];
+      if (masked_[static_cast<std::size_t>(b)]) {  // no term, no derivatives (as a clipped bin)
+        w.clipped[static_cast<std::size_t>(b)] = 1;
+        continue;
+      }
       if (w.nu[b] <= kClipValue) {
         if (clip) {
           w.nu[b] = kClipValue;
@@ -464,6 +481,7 @@ class BinnedLikelihood {
          ++b) {  // clipped bins get zero rows in jac, so their weights do not matter
       w.residual[b] = 1.0 - data.main[b] / w.nu[b];
       w.curvature[b] = data.main[b] / (w.nu[b] * w.nu[b]);
+      if (masked_[static_cast<std::size_t>(b)]) w.residual[b] = w.curvature[b] = 0.0;  // nu may be <= 0 there
     }
     w.jac.setZero(n_main_, np);
     if (hessian) hessian->setZero(np, np);
@@ -746,6 +764,8 @@ class BinnedLikelihood {
                 "' needs 'sigmas' (and usually 'auxdata') in ", "measurement '", meas.name,
                 "' config.parameters");
       }
+    apply_values(options_.start_values, "start value (--set)", false);
+    apply_values(options_.fixed_values, "fixed value (--fix)", true);
     for (auto& p : params_) {
       require(p.lower <= p.init && p.init <= p.upper, ws.where(), ": parameter '", p.name, "' init ", p.init,
               " is outside its bounds [", p.lower, ", ", p.upper, "]");
@@ -777,6 +797,34 @@ class BinnedLikelihood {
     for (const auto& c : channels_) {
       const auto& obs = ws.observation(c.name);
       for (int b = 0; b < c.bins; ++b) observed_main_[c.offset + b] = obs.data[static_cast<std::size_t>(b)];
+    }
+    masked_.assign(static_cast<std::size_t>(n_main_), 0);
+    for (const auto& name : options_.masked_channels) {
+      const auto c = std::find_if(channels_.begin(), channels_.end(),
+                                  [&](const ChannelInfo& info) { return info.name == name; });
+      if (c == channels_.end()) {
+        std::string known;
+        for (const auto& info : channels_) known += (known.empty() ? "'" : ", '") + info.name + "'";
+        fail(ws.where(), ": masked channel '", name, "' is not in the workspace (channels: ", known, ")");
+      }
+      std::fill_n(masked_.begin() + c->offset, c->bins, 1);
+    }
+  }
+
+  // Sets the init (and, with `fix`, the fixed flag) of the parameters named in `values`: a parameter
+  // name, or a modifier name for all of its elements.
+  void apply_values(const std::map<std::string, double>& values, const char* what, bool fix) {
+    for (const auto& [name, value] : values) {
+      bool found = false;
+      for (auto& p : params_) {
+        if (p.name != name && p.modifier != name) continue;
+        found = true;
+        require(std::isfinite(value) && p.lower <= value && value <= p.upper, what, " ", value,
+                " of parameter '", p.name, "' is outside its bounds [", p.lower, ", ", p.upper, "]");
+        p.init = value;
+        if (fix) p.fixed = true;
+      }
+      require(found, what, ": unknown parameter '", name, "'; the model has: ", joined_names());
     }
   }
 
@@ -840,6 +888,7 @@ class BinnedLikelihood {
   Eigen::VectorXd init_, lower_, upper_, observed_main_, nominal_aux_;
   std::vector<bool> fixed_;
   std::vector<char> kinked_;
+  std::vector<char> masked_;  // per main bin: 1 when its channel is masked
 };
 
 }  // namespace agnostic::stats
