@@ -24,14 +24,15 @@
 // The kernel is fused: no B x B matrix is stored. The forward pass makes two passes over the pairs
 // (the row means abar_i, bbar_i; then each row's sums of w^_j A_ij B_ij, w^_j A_ij^2, w^_j B_ij^2,
 // rebuilding row i of A and B into a scratch row), and the backward pass rebuilds each row once
-// more. Rows are split over threads (core/threads.hpp); every row's sums are taken in the same order
-// by whichever thread owns it and the per-row results are added serially in row order, so the
-// value and the gradient are the same bits for every thread count. Memory: O(B) per event plus one
-// scratch row of B values per thread.
+// more, inside one fused expression per gradient. Rows are split over threads (core/threads.hpp); every row's
+// sums are taken in the same order by whichever thread owns it and the per-row results are added serially in
+// row order, so the value and the gradient are the same bits for every thread count. Memory: O(B) per event
+// plus one scratch row of B values per thread.
 //
 // The penalty couples every pair of events in the batch, so it is not available under data-parallel
 // training (core/batch_shard.hpp), where each process holds a part of the batch.
 #include <cmath>
+#include <limits>
 
 #include "agnostic/autodiff/kernels.hpp"
 #include "agnostic/autodiff/operand.hpp"
@@ -158,23 +159,27 @@ void distance_correlation_backward(Tape<T>& tape, int self) {
   Matrix<T>* dX = tape.needs_grad(xid) ? &tape.grad_target(xid, add_x) : nullptr;
   Matrix<T>* dY = tape.needs_grad(yid) ? &tape.grad_target(yid, add_y) : nullptr;
   const int chunks = chunk_count(n, n * n * kDiscoWorkPerPair);
-  Matrix<T>& scratch = node.buffer[1];
-  scratch.resize(n, 2 * chunks);
   const auto w = per_event.col(kDiscoWeight).array();
-  parallel_chunks(n, chunks, [&](int c, RowRange r) {
-    auto a = scratch.col(2 * c).array();
-    auto b = scratch.col(2 * c + 1).array();
-    const auto x = X.col(0).array(), y = Y.col(0).array();
+  // sign(d) as d / max(|d|, smallest normal): exactly +-1 (IEEE division of equal magnitudes) or 0, and,
+  // unlike Eigen's sign(), vectorised (5x faster here).
+  const T tiny = std::numeric_limits<T>::min();
+  const auto x = X.col(0).array(), y = Y.col(0).array();
+  const auto mean_row_x = per_event.col(kDiscoRowMeanX).array(),
+             mean_row_y = per_event.col(kDiscoRowMeanY).array();
+  // Row k of A and B as expressions: each gradient is one fused pass over the row, nothing stored.
+  parallel_chunks(n, chunks, [&](int, RowRange r) {
     for (Index k = r.begin; k < r.end; ++k) {
-      disco_centred_row(X, per_event, kDiscoRowMeanX, mean_x, k, a);
-      disco_centred_row(Y, per_event, kDiscoRowMeanY, mean_y, k, b);
+      const auto a = (x - x(k)).abs() - mean_row_x - (mean_row_x(k) - mean_x);
+      const auto b = (y - y(k)).abs() - mean_row_y - (mean_row_y(k) - mean_y);
       const T factor = T(2) * g * w(k);
       if (dX) {
-        const T gx = factor * (w * (x(k) - x).sign() * (inverse_norm * b - over_var_x * a)).sum();
+        const auto d = x(k) - x;
+        const T gx = factor * (w * (d / d.abs().max(tiny)) * (inverse_norm * b - over_var_x * a)).sum();
         (*dX)(k, 0) = add_x ? (*dX)(k, 0) + gx : gx;
       }
       if (dY) {
-        const T gy = factor * (w * (y(k) - y).sign() * (inverse_norm * a - over_var_y * b)).sum();
+        const auto d = y(k) - y;
+        const T gy = factor * (w * (d / d.abs().max(tiny)) * (inverse_norm * a - over_var_y * b)).sum();
         (*dY)(k, 0) = add_y ? (*dY)(k, 0) + gy : gy;
       }
     }
