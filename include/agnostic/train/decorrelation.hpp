@@ -195,7 +195,8 @@ class DecorrelationTerm {
         background_weight.push_back(w);
       }
     }
-    out.dcor = stats::distance_correlation(background_score, background_variable, background_weight);
+    if (background_score.size() >= 2)  // else NaN: no background to correlate
+      out.dcor = stats::distance_correlation(background_score, background_variable, background_weight);
     for (double e : efficiencies)
       out.cuts.push_back(stats::sculpting_at_signal_efficiency(signal_score, signal_weight, background_score,
                                                                background_variable, background_weight,
