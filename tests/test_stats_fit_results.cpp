@@ -22,7 +22,9 @@ using namespace agnostic;
 using namespace agnostic::stats;
 using nlohmann::json;
 
-namespace {
+// Named, and called qualified (frh::): the family test_stats may be built as one translation unit
+// (a unity build), where helpers of different files must not meet.
+namespace fit_results_helpers {
 
 json normfactor(const std::string& name) {
   return {{"name", name}, {"type", "normfactor"}, {"data", nullptr}};
@@ -100,12 +102,13 @@ std::filesystem::path scratch_dir() {
   return dir;
 }
 
-}  // namespace
+}  // namespace fit_results_helpers
+namespace frh = fit_results_helpers;
 
 TEST_CASE("fit results: fixed and start values (ModelOptions, --fix, --set)") {
   // One Poisson bin nu = 10 mu + 50 f(syst): with syst held at a value, mu_hat = (n - 50 f) / 10 and
   // its Hessian error is nu / (10 sqrt(n)) (d2(-log L)/dmu2 = 100 n / nu^2 at nu = n).
-  const Workspace ws = one_bin(65.0);
+  const Workspace ws = frh::one_bin(65.0);
   for (const auto& [syst, factor] : {std::pair{0.0, 1.0}, std::pair{1.0, 1.1}, std::pair{-1.0, 0.9}}) {
     FitRequest request;
     request.model.fixed_values["syst"] = syst;
@@ -159,25 +162,25 @@ TEST_CASE("fit results: fixed and start values (ModelOptions, --fix, --set)") {
 
 TEST_CASE("fit results: negative expected yields give warnings naming channel, sample and bin") {
   // Bin 0: 5 - 1 = 4 (used as it is); bin 1: 1 - 3 = -2 (clipped to 1e-10).
-  const Workspace ws =
-      workspace({{{"name", "sr"},
-                  {"samples",
-                   {sample("bkg", {5.0, 1.0}, {normfactor("mu")}), sample("subtracted", {-1.0, -3.0}, {})}}}},
-                {{{"name", "sr"}, {"data", {4.0, 0.0}}}});
+  const Workspace ws = frh::workspace({{{"name", "sr"},
+                                        {"samples",
+                                         {frh::sample("bkg", {5.0, 1.0}, {frh::normfactor("mu")}),
+                                          frh::sample("subtracted", {-1.0, -3.0}, {})}}}},
+                                      {{{"name", "sr"}, {"data", {4.0, 0.0}}}});
   const FitReport r = fit_report(ws, {});
   // prefit: two negative entries; postfit: the same two (the subtracted sample does not scale)
   REQUIRE(r.warnings.size() == 4);
-  CHECK(contains(r.warnings[0],
-                 "prefit: channel 'sr' sample 'subtracted' bin 0: expected yield -1 is negative"));
-  CHECK(contains(r.warnings[0], "the bin's total 4 is used"));
-  CHECK(contains(r.warnings[1], "prefit: channel 'sr' sample 'subtracted' bin 1: expected yield -3"));
-  CHECK(contains(r.warnings[1], "the bin's total -2 is clipped to 1e-10"));
-  CHECK(contains(r.warnings[2], "postfit: channel 'sr' sample 'subtracted' bin 0"));
+  CHECK(frh::contains(r.warnings[0],
+                      "prefit: channel 'sr' sample 'subtracted' bin 0: expected yield -1 is negative"));
+  CHECK(frh::contains(r.warnings[0], "the bin's total 4 is used"));
+  CHECK(frh::contains(r.warnings[1], "prefit: channel 'sr' sample 'subtracted' bin 1: expected yield -3"));
+  CHECK(frh::contains(r.warnings[1], "the bin's total -2 is clipped to 1e-10"));
+  CHECK(frh::contains(r.warnings[2], "postfit: channel 'sr' sample 'subtracted' bin 0"));
   const auto j = to_json(r);
   REQUIRE(j.contains("warnings"));
   CHECK(j["warnings"].size() == 4);
   // Without negative yields there is no "warnings" key.
-  CHECK_FALSE(to_json(fit_report(one_bin(65.0), {})).contains("warnings"));
+  CHECK_FALSE(to_json(fit_report(frh::one_bin(65.0), {})).contains("warnings"));
 }
 
 TEST_CASE("fit results: covariance quality and why a fit is not trusted") {
@@ -208,15 +211,15 @@ TEST_CASE("fit results: covariance quality and why a fit is not trusted") {
   // mu = 0, so mu_hat = 0, the lower bound.
   FitRequest request;
   request.model.fixed_values["syst"] = 0.0;
-  FitReport r = fit_report(one_bin(40.0), request);
+  FitReport r = fit_report(frh::one_bin(40.0), request);
   CHECK(r.best.values[0] == 0.0);
   CHECK(r.status == "at a bound: mu = 0 (lower)");
   CHECK(to_json(r)["covariance_quality"] == "accurate");
-  r = fit_report(one_bin(65.0), request);
+  r = fit_report(frh::one_bin(65.0), request);
   CHECK(r.status == "ok");
 
   // Every reason, in order, from a result that has them all.
-  const BinnedLikelihood model(one_bin(65.0));
+  const BinnedLikelihood model(frh::one_bin(65.0));
   FitResult bad = fit(model, model.observed());
   bad.converged = false;
   bad.status = "max iterations";
@@ -239,7 +242,7 @@ TEST_CASE("fit results: saturated goodness of fit against closed forms and scipy
     request.model.fixed_values["mu"] = 1.0;
     request.model.fixed_values["syst"] = 0.0;
     request.goodness_of_fit = true;
-    const FitReport r = fit_report(one_bin(75.0), request);  // nu = 60
+    const FitReport r = fit_report(frh::one_bin(75.0), request);  // nu = 60
     REQUIRE(r.goodness_of_fit);
     const GoodnessOfFit& g = *r.goodness_of_fit;
     const double q = 2.0 * (60.0 - 75.0 - 75.0 * std::log(60.0 / 75.0));
@@ -256,7 +259,7 @@ TEST_CASE("fit results: saturated goodness of fit against closed forms and scipy
     FitRequest request;
     request.model.fixed_values["syst"] = 0.0;
     request.goodness_of_fit = true;
-    const FitReport r = fit_report(one_bin(75.0), request);
+    const FitReport r = fit_report(frh::one_bin(75.0), request);
     CHECK(std::abs(r.goodness_of_fit->saturated_q) < 1e-12);
     CHECK(r.goodness_of_fit->ndof == 0);
     CHECK(std::isnan(r.goodness_of_fit->p_value));
@@ -269,9 +272,9 @@ TEST_CASE("fit results: saturated goodness of fit against closed forms and scipy
     //   sr: saturated_q = 0.0252960076879, p_value = 0.987431645999
     //   cr: saturated_q = 0.95847113009, p_value = 0.619256592303
     FitRequest request;
-    request.model = code1();
+    request.model = frh::code1();
     request.goodness_of_fit = true;
-    const FitReport r = fit_report(two_channels(), request);
+    const FitReport r = fit_report(frh::two_channels(), request);
     CHECK(r.best.values[0] == doctest::Approx(1.4331319323).epsilon(1e-7));
     CHECK(r.best.values[1] == doctest::Approx(0.14738159419).epsilon(1e-6));
     const GoodnessOfFit& g = *r.goodness_of_fit;
@@ -297,7 +300,7 @@ TEST_CASE("fit results: saturated goodness of fit against closed forms and scipy
     request.goodness_of_fit = true;
     request.toys = 3000;
     request.seed = 11;
-    const FitReport r = fit_report(one_bin(72.0), request);
+    const FitReport r = fit_report(frh::one_bin(72.0), request);
     const GoodnessOfFit& g = *r.goodness_of_fit;
     auto q = [](double k) { return 2.0 * (k > 0 ? 60.0 - k - k * std::log(60.0 / k) : 60.0); };
     double exact = 0.0;
@@ -318,11 +321,11 @@ TEST_CASE("fit results: a masked channel leaves the likelihood, keeps its constr
   //   alpha_hat = 0.143901845462, saturated_q = 0.960655450622, ndof = 2, p_value = 0.618580634053
   //   sr: saturated_q = 0.578748158507; cr: saturated_q = 0.939947709495
   FitRequest request;
-  request.model = code1();
+  request.model = frh::code1();
   request.model.masked_channels = {"sr"};
   request.model.fixed_values["mu"] = 1.0;
   request.goodness_of_fit = true;
-  const FitReport r = fit_report(two_channels(), request);
+  const FitReport r = fit_report(frh::two_channels(), request);
   CHECK(r.best.values[1] == doctest::Approx(0.143901845462).epsilon(1e-7));
   const GoodnessOfFit& g = *r.goodness_of_fit;
   CHECK(g.saturated_q == doctest::Approx(0.960655450622).epsilon(1e-9));
@@ -334,13 +337,13 @@ TEST_CASE("fit results: a masked channel leaves the likelihood, keeps its constr
   CHECK(g.per_channel[1].saturated_q == doctest::Approx(0.939947709495).epsilon(1e-8));
   // The same -log L as the workspace without the SR (its Poisson terms and constants gone).
   const Workspace cr_only =
-      workspace({{{"name", "cr"},
-                  {"samples",
-                   {sample("signal", {1.0, 0.5}, {normfactor("mu")}),
-                    sample("background", {100.0, 80.0}, {normsys("bkg_norm", 1.25, 0.8)})}}}},
-                {{{"name", "cr"}, {"data", {98.0, 90.0}}}});
+      frh::workspace({{{"name", "cr"},
+                       {"samples",
+                        {frh::sample("signal", {1.0, 0.5}, {frh::normfactor("mu")}),
+                         frh::sample("background", {100.0, 80.0}, {frh::normsys("bkg_norm", 1.25, 0.8)})}}}},
+                     {{{"name", "cr"}, {"data", {98.0, 90.0}}}});
   FitRequest alone;
-  alone.model = code1();
+  alone.model = frh::code1();
   alone.model.fixed_values["mu"] = 1.0;
   const FitReport reference = fit_report(cr_only, alone);
   CHECK(r.best.nll == doctest::Approx(reference.best.nll).epsilon(1e-12));
@@ -354,10 +357,10 @@ TEST_CASE("fit results: a masked channel leaves the likelihood, keeps its constr
   CHECK(r.postfit[0].uncertainty[0] > 0.0);
   // A parameter constrained only by its constraint term keeps it: a normsys that only the masked
   // channel uses fits to 0 with error 1.
-  json with_sr_only = to_json(two_channels());
-  with_sr_only["channels"][0]["samples"][1]["modifiers"].push_back(normsys("sr_only", 1.1, 0.9));
+  json with_sr_only = to_json(frh::two_channels());
+  with_sr_only["channels"][0]["samples"][1]["modifiers"].push_back(frh::normsys("sr_only", 1.1, 0.9));
   FitRequest masked;
-  masked.model = code1();
+  masked.model = frh::code1();
   masked.model.masked_channels = {"sr"};
   masked.model.fixed_values["mu"] = 1.0;
   const FitReport s = fit_report(parse_workspace(with_sr_only), masked);
@@ -367,28 +370,28 @@ TEST_CASE("fit results: a masked channel leaves the likelihood, keeps its constr
   // An unknown channel is named, with the ones there are.
   ModelOptions unknown;
   unknown.masked_channels = {"SR"};
-  CHECK_THROWS_WITH(BinnedLikelihood(two_channels(), unknown),
+  CHECK_THROWS_WITH(BinnedLikelihood(frh::two_channels(), unknown),
                     doctest::Contains("masked channel 'SR' is not in the workspace (channels: 'sr', 'cr')"));
 }
 
 TEST_CASE("fit results: agnostic fit --fix --set --mask --goodness-of-fit --output writes the report") {
-  const auto dir = scratch_dir();
+  const auto dir = frh::scratch_dir();
   const std::string ws_file = (dir / "two_channels.json").string(), out_file = (dir / "report.json").string();
   {
     std::ofstream f(ws_file);
-    f << to_json(two_channels()).dump();
+    f << to_json(frh::two_channels()).dump();
   }
   FitRequest request;
-  request.model = code1();
+  request.model = frh::code1();
   request.model.fixed_values["mu"] = 1.0;
   request.model.start_values["bkg_norm"] = 0.5;
   request.model.masked_channels = {"sr"};
   request.goodness_of_fit = true;
   std::string out, err;
-  const int rc =
-      run_agnostic("fit " + ws_file + " --normsys-interp code1 --fix mu=1 --set bkg_norm=0.5 --mask sr " +
-                       "--goodness-of-fit --output " + out_file,
-                   out, err);
+  const int rc = frh::run_agnostic("fit " + ws_file +
+                                       " --normsys-interp code1 --fix mu=1 --set bkg_norm=0.5 --mask sr " +
+                                       "--goodness-of-fit --output " + out_file,
+                                   out, err);
   INFO(err);
   REQUIRE(rc == 0);
   CHECK(out.empty());
@@ -403,14 +406,15 @@ TEST_CASE("fit results: agnostic fit --fix --set --mask --goodness-of-fit --outp
         doctest::Approx(0.960655450622).epsilon(1e-9));
   CHECK(written["goodness_of_fit"]["per_channel"][0]["masked"] == true);
   // Errors: a malformed NAME=VALUE, a parameter both fixed and started, an unknown mask.
-  CHECK(run_agnostic("fit " + ws_file + " --fix mu", out, err) == 1);
-  CHECK(contains(err, "option --fix: expected NAME=VALUE, got 'mu'"));
-  CHECK(run_agnostic("fit " + ws_file + " --fix mu=1 --set mu=2", out, err) == 1);
-  CHECK(contains(err, "parameter 'mu' is given to both --fix and --set"));
-  CHECK(run_agnostic("fit " + ws_file + " --mask nowhere", out, err) == 1);
-  CHECK(contains(err, "masked channel 'nowhere' is not in the workspace"));
+  CHECK(frh::run_agnostic("fit " + ws_file + " --fix mu", out, err) == 1);
+  CHECK(frh::contains(err, "option --fix: expected NAME=VALUE, got 'mu'"));
+  CHECK(frh::run_agnostic("fit " + ws_file + " --fix mu=1 --set mu=2", out, err) == 1);
+  CHECK(frh::contains(err, "parameter 'mu' is given to both --fix and --set"));
+  CHECK(frh::run_agnostic("fit " + ws_file + " --mask nowhere", out, err) == 1);
+  CHECK(frh::contains(err, "masked channel 'nowhere' is not in the workspace"));
   // An output that cannot be written leaves nothing behind and says why.
-  CHECK(run_agnostic("fit " + ws_file + " --output " + (dir / "missing" / "r.json").string(), out, err) == 1);
+  CHECK(frh::run_agnostic("fit " + ws_file + " --output " + (dir / "missing" / "r.json").string(), out,
+                          err) == 1);
   CHECK_FALSE(std::filesystem::exists(dir / "missing"));
   std::filesystem::remove_all(dir);
 }
@@ -422,12 +426,12 @@ TEST_CASE("fit results: uncertainty breakdown by freezing groups (tests/data/fit
   //   bkg_norm held: impact up 0.3422358602 down 0.3289724871
   //   sig_norm held: impact up 0.2025448704 down 0.07324942475
   //   stat only (both held): up 0.6410898287 down 0.5911784345, impact up 0.3935034413 down 0.3390267912
-  json doc = to_json(two_channels());
+  json doc = to_json(frh::two_channels());
   for (int c : {0, 1})
-    doc["channels"][c]["samples"][0]["modifiers"].push_back(normsys("sig_norm", 1.1, 1.0 / 1.1));
+    doc["channels"][c]["samples"][0]["modifiers"].push_back(frh::normsys("sig_norm", 1.1, 1.0 / 1.1));
   const Workspace ws = parse_workspace(doc);
   FitRequest request;
-  request.model = code1();
+  request.model = frh::code1();
   request.breakdown = true;
   FitReport r = fit_report(ws, request);
   REQUIRE(r.breakdown);
@@ -446,7 +450,7 @@ TEST_CASE("fit results: uncertainty breakdown by freezing groups (tests/data/fit
   CHECK(r.breakdown->at(2).impact_down == doctest::Approx(0.6814918243).epsilon(1e-6));
 
   // groups from a file, in its order
-  const auto dir = scratch_dir();
+  const auto dir = frh::scratch_dir();
   const std::string groups = (dir / "groups.json").string();
   {
     std::ofstream f(groups);
@@ -487,22 +491,23 @@ TEST_CASE("fit results: the default breakdown groups follow the modifier types")
   const json stat = {{"name", "st"}, {"type", "staterror"}, {"data", {1.0}}};
   const json lumi = {{"name", "lumi"}, {"type", "lumi"}, {"data", nullptr}};
   const json shapefactor = {{"name", "sf"}, {"type", "shapefactor"}, {"data", nullptr}};
-  json doc{
-      {"channels",
-       {{{"name", "c"},
-         {"samples",
-          {sample("s", {10.0}, {normfactor("mu"), histo, lumi}),
-           sample("b", {20.0}, {normsys("both", 1.1, 0.9), shared_histo, stat, normfactor("k"), shapefactor}),
-           sample("o", {5.0}, {normsys("n1", 1.2, 0.8), normfactor("fixed_k")})}}}}},
-      {"observations", {{{"name", "c"}, {"data", {36.0}}}}},
-      {"measurements",
-       {{{"name", "m"},
-         {"config",
-          {{"poi", "mu"},
-           {"parameters",
-            {{{"name", "lumi"}, {"auxdata", {1.0}}, {"sigmas", {0.02}}},
-             {{"name", "fixed_k"}, {"fixed", true}}}}}}}}},
-      {"version", "1.0.0"}};
+  json doc{{"channels",
+            {{{"name", "c"},
+              {"samples",
+               {frh::sample("s", {10.0}, {frh::normfactor("mu"), histo, lumi}),
+                frh::sample(
+                    "b", {20.0},
+                    {frh::normsys("both", 1.1, 0.9), shared_histo, stat, frh::normfactor("k"), shapefactor}),
+                frh::sample("o", {5.0}, {frh::normsys("n1", 1.2, 0.8), frh::normfactor("fixed_k")})}}}}},
+           {"observations", {{{"name", "c"}, {"data", {36.0}}}}},
+           {"measurements",
+            {{{"name", "m"},
+              {"config",
+               {{"poi", "mu"},
+                {"parameters",
+                 {{{"name", "lumi"}, {"auxdata", {1.0}}, {"sigmas", {0.02}}},
+                  {{"name", "fixed_k"}, {"fixed", true}}}}}}}}},
+           {"version", "1.0.0"}};
   const Workspace ws = parse_workspace(doc);
   const BinnedLikelihood model(ws);
   const std::vector<BreakdownGroup> groups = default_breakdown_groups(ws, model);
@@ -523,7 +528,7 @@ TEST_CASE("fit results: the discovery significance in detail, asymptotic and fro
   FitRequest request;
   request.model.fixed_values["syst"] = 0.0;
   request.significance = true;
-  FitReport r = fit_report(one_bin(65.0), request);
+  FitReport r = fit_report(frh::one_bin(65.0), request);
   const double q0 = 2.0 * (65.0 * std::log(65.0 / 50.0) - 15.0),
                qa = 2.0 * (60.0 * std::log(60.0 / 50.0) - 10.0);
   auto j = to_json(r)["discovery"];
@@ -536,7 +541,7 @@ TEST_CASE("fit results: the discovery significance in detail, asymptotic and fro
   // From toys: q0 grows with the count above b, so p0 = P(N >= 65 | Poisson(50)) exactly.
   request.toys = 2000;
   request.seed = 5;
-  r = fit_report(one_bin(65.0), request);
+  r = fit_report(frh::one_bin(65.0), request);
   REQUIRE(r.toy_discovery);
   double below = 0.0;
   for (int k = 0; k < 65; ++k) below += std::exp(k * std::log(50.0) - 50.0 - std::lgamma(k + 1.0));
@@ -550,7 +555,7 @@ TEST_CASE("fit results: the discovery significance in detail, asymptotic and fro
   // A POI held: the significance is undefined, and says why.
   request.model.fixed_values["mu"] = 1.0;
   CHECK_THROWS_WITH(
-      fit_report(one_bin(65.0), request),
+      fit_report(frh::one_bin(65.0), request),
       doctest::Contains("--significance: the POI 'mu' must float with 0 and 1 inside its bounds"));
 }
 
@@ -559,13 +564,14 @@ TEST_CASE("fit results: the yields table against closed forms, in md, tex and cs
   // saturates the bin (mu_hat = 1.5, alpha_hat = 0) and H = g g^T / n + diag(0, 1) with
   // g = (10, c), c = 50 ln 1.1, so post-fit: total sqrt(n), background c, signal sqrt(n + c^2);
   // pre-fit: signal 10 +- 0 (mu has no constraint), background and total +- c.
-  const Workspace ws = workspace({{{"name", "c"},
-                                   {"samples",
-                                    {sample("signal", {10.0}, {normfactor("mu")}),
-                                     sample("background", {50.0}, {normsys("syst", 1.1, 1.0 / 1.1)})}}}},
-                                 {{{"name", "c"}, {"data", {65.0}}}});
+  const Workspace ws =
+      frh::workspace({{{"name", "c"},
+                       {"samples",
+                        {frh::sample("signal", {10.0}, {frh::normfactor("mu")}),
+                         frh::sample("background", {50.0}, {frh::normsys("syst", 1.1, 1.0 / 1.1)})}}}},
+                     {{{"name", "c"}, {"data", {65.0}}}});
   FitRequest request;
-  request.model = code1();
+  request.model = frh::code1();
   request.yields_table = true;
   const FitReport r = fit_report(ws, request);
   REQUIRE(r.yields_table);
@@ -587,15 +593,15 @@ TEST_CASE("fit results: the yields table against closed forms, in md, tex and cs
   CHECK(c.rows[2].postfit.error == doctest::Approx(std::sqrt(65.0)).epsilon(1e-6));
   CHECK(c.data == 65.0);
   const std::string md = yields_table_text(*r.yields_table, TableFormat::markdown);
-  CHECK(contains(md, "| channel | sample | pre-fit | post-fit |"));
-  CHECK(contains(md, "| c | total | 60.00 ± 4.77 | 65.00 ± 8.06 |"));
-  CHECK(contains(md, "| c | data | 65 | 65 |"));
+  CHECK(frh::contains(md, "| channel | sample | pre-fit | post-fit |"));
+  CHECK(frh::contains(md, "| c | total | 60.00 ± 4.77 | 65.00 ± 8.06 |"));
+  CHECK(frh::contains(md, "| c | data | 65 | 65 |"));
   const std::string tex = yields_table_text(*r.yields_table, TableFormat::latex);
-  CHECK(contains(tex, "\\begin{tabular}{llrr}"));
-  CHECK(contains(tex, "c & background & $50.00 \\pm 4.77$ & $50.00 \\pm 4.77$ \\\\"));
+  CHECK(frh::contains(tex, "\\begin{tabular}{llrr}"));
+  CHECK(frh::contains(tex, "c & background & $50.00 \\pm 4.77$ & $50.00 \\pm 4.77$ \\\\"));
   const std::string csv = yields_table_text(*r.yields_table, TableFormat::csv);
-  CHECK(contains(csv, "channel,sample,prefit,prefit_error,postfit,postfit_error\nc,signal,10,0,"));
-  CHECK(contains(csv, "c,data,65,,65,\n"));
+  CHECK(frh::contains(csv, "channel,sample,prefit,prefit_error,postfit,postfit_error\nc,signal,10,0,"));
+  CHECK(frh::contains(csv, "c,data,65,,65,\n"));
   const auto j = to_json(r)["yields_table"];
   CHECK(j[0]["channel"] == "c");
   CHECK(j[0]["samples"][2]["postfit_error"].get<double>() == doctest::Approx(std::sqrt(65.0)).epsilon(1e-6));
@@ -606,9 +612,10 @@ TEST_CASE("fit results: the yields table against closed forms, in md, tex and cs
 TEST_CASE("fit results: 2-D profile scan and its contours against the closed form") {
   // Two one-bin channels, nu_a = 20 mu (25 seen) and nu_b = 40 k (36 seen): Delta(-2 ln L) is
   // 2 [20 mu - 25 - 25 ln(20 mu / 25)] + 2 [40 k - 36 - 36 ln(40 k / 36)], minimum at (1.25, 0.9).
-  const Workspace ws = workspace({{{"name", "a"}, {"samples", {sample("s", {20.0}, {normfactor("mu")})}}},
-                                  {{"name", "b"}, {"samples", {sample("t", {40.0}, {normfactor("k")})}}}},
-                                 {{{"name", "a"}, {"data", {25.0}}}, {{"name", "b"}, {"data", {36.0}}}});
+  const Workspace ws =
+      frh::workspace({{{"name", "a"}, {"samples", {frh::sample("s", {20.0}, {frh::normfactor("mu")})}}},
+                      {{"name", "b"}, {"samples", {frh::sample("t", {40.0}, {frh::normfactor("k")})}}}},
+                     {{{"name", "a"}, {"data", {25.0}}}, {{"name", "b"}, {"data", {36.0}}}});
   auto da = [](double mu) { return 2.0 * (20.0 * mu - 25.0 - 25.0 * std::log(20.0 * mu / 25.0)); };
   auto db = [](double k) { return 2.0 * (40.0 * k - 36.0 - 36.0 * std::log(40.0 * k / 36.0)); };
   FitRequest request;

@@ -95,6 +95,7 @@ inline const CommandSpec& fit_spec() {
            {.name = "--toys",
             .value = "N",
             .meaning = "with --cls/--upper-limit/--cls-scan: CLs from N toys per hypothesis and point;\n"
+                       "with --goodness-of-fit, --significance: their toy p-values;\n"
                        "alone: N toys drawn from the best fit (to the observations, or to the Asimov data\n"
                        "with --asimov), each fitted; the POI's fitted values, errors and pulls -> \"toys\""},
            {.name = "--seed",
