@@ -5,6 +5,8 @@
 // `agnostic` binary: every command's --help lists options that its parser accepts, unknown options
 // are refused by name, and train's help lists every training method of train/config.hpp.
 #include <doctest/doctest.h>
+
+#include "cli_run.hpp"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -94,12 +96,8 @@ std::vector<std::string> listed_options(const std::string& help) {
   return out;
 }
 
-const std::string kBinary = AGNOSTIC_BINARY_DIR "/tools/agnostic";
-
-struct Run {
-  int code;
-  std::string output;  // stdout and stderr together
-};
+using agnostic_test::kBinary;
+using agnostic_test::Run;
 
 Run run(const std::string& arguments) {
   const std::filesystem::path log =

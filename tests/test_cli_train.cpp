@@ -3,6 +3,8 @@
 // killed with SIGKILL in the middle of an epoch and resumed with --resume ends with the same model,
 // bit for bit, as a run that was never interrupted.
 #include <doctest/doctest.h>
+
+#include "cli_run.hpp"
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -33,12 +35,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kBinary = AGNOSTIC_BINARY_DIR "/tools/agnostic";
-
-struct Run {
-  int code;
-  std::string output;  // stdout and stderr together
-};
+using agnostic_test::kBinary;
+using agnostic_test::Run;
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p);

@@ -3,6 +3,8 @@
 // (tests/reference/higgs_io_reference.py -> higgs_io_reference.json).
 #include <doctest/doctest.h>
 
+#include "message_checks.hpp"
+
 #include <agnostic/io/column_selection.hpp>
 #include <agnostic/io/csv.hpp>
 #include <agnostic/io/missing_values.hpp>
@@ -41,14 +43,7 @@ std::string message_of(F&& f) {
   return "";
 }
 
-void check_contains(const std::string& message, std::initializer_list<const char*> pieces) {
-  INFO("message: ", message);
-  REQUIRE(!message.empty());
-  for (const char* piece : pieces) {
-    INFO("expected piece: ", std::string(piece));
-    CHECK(message.find(piece) != std::string::npos);
-  }
-}
+using agnostic_test::check_contains;
 
 }  // namespace
 

@@ -2,6 +2,8 @@
 // checking that the message names the file, the line, the column and what was expected.
 #include <doctest/doctest.h>
 
+#include "message_checks.hpp"
+
 #include <agnostic/io/csv.hpp>
 #include <cmath>
 #include <limits>
@@ -24,14 +26,7 @@ std::string error_of(const std::string& text, const std::string& name = "data.cs
   return "";
 }
 
-void check_contains(const std::string& message, std::initializer_list<const char*> pieces) {
-  INFO("message: ", message);
-  REQUIRE(!message.empty());
-  for (const char* piece : pieces) {
-    INFO("expected piece: ", std::string(piece));
-    CHECK(message.find(piece) != std::string::npos);
-  }
-}
+using agnostic_test::check_contains;
 
 }  // namespace
 

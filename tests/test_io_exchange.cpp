@@ -80,13 +80,13 @@ bool python_skipped(int code, const fs::path& log) {
   return false;
 }
 
-DenseWeights<float> random_layer(Index n_in, Index n_out, LayerActivation f, Rng& rng) {
+DenseWeights<float> exchange_layer(Index n_in, Index n_out, LayerActivation f, Rng& rng) {
   return agnostic::test::random_layer<float>(n_in, n_out, f, rng, 0.6, 0.2);
 }
 
 // 4 features (two with missing-value rules, one with an indicator, one with a NaN marker) ->
 // every activation agnostic has -> `n_out` outputs (softmax for several, sigmoid for one).
-ModelFile<float> example_model(bool with_missing, bool softplus, Index n_out) {
+ModelFile<float> exchange_model(bool with_missing, bool softplus, Index n_out) {
   Rng rng(11);
   ModelFile<float> m;
   m.inputs.names = {"pt", "eta", "mass", "dr"};
@@ -100,14 +100,14 @@ ModelFile<float> example_model(bool with_missing, bool softplus, Index n_out) {
     m.inputs.scale.push_back(rng.uniform(0.05, 2.0));
   }
   const Index n_in = m.n_inputs();
-  m.layers.push_back(random_layer(n_in, 6, {Activation::relu(), false}, rng));
-  m.layers.push_back(random_layer(6, 6, {Activation::leaky_relu(0.1), false}, rng));
-  m.layers.push_back(random_layer(6, 5, {Activation::elu(0.7), false}, rng));
-  m.layers.push_back(random_layer(5, 5, {Activation::tanh(), false}, rng));
+  m.layers.push_back(exchange_layer(n_in, 6, {Activation::relu(), false}, rng));
+  m.layers.push_back(exchange_layer(6, 6, {Activation::leaky_relu(0.1), false}, rng));
+  m.layers.push_back(exchange_layer(6, 5, {Activation::elu(0.7), false}, rng));
+  m.layers.push_back(exchange_layer(5, 5, {Activation::tanh(), false}, rng));
   m.layers.push_back(
-      random_layer(5, 4, {softplus ? Activation::softplus() : Activation::sigmoid(), false}, rng));
-  m.layers.push_back(random_layer(4, 3, {Activation::identity(), false}, rng));
-  m.layers.push_back(random_layer(
+      exchange_layer(5, 4, {softplus ? Activation::softplus() : Activation::sigmoid(), false}, rng));
+  m.layers.push_back(exchange_layer(4, 3, {Activation::identity(), false}, rng));
+  m.layers.push_back(exchange_layer(
       3, n_out,
       n_out > 1 ? LayerActivation::softmax_over_outputs() : LayerActivation{Activation::sigmoid(), false},
       rng));
@@ -209,7 +209,7 @@ TEST_CASE("protobuf: varints, fixed32 and nested messages round-trip; damaged by
 }
 
 TEST_CASE("onnx export: decodes back to the same graph, and import gives predict's outputs") {
-  const auto model = example_model(false, true, 3);
+  const auto model = exchange_model(false, true, 3);
   const std::string bytes = onnx_bytes(model);
   const auto decoded = onnx::decode_model(bytes, "exported.onnx");
   CHECK(decoded.opset() == 13);
@@ -240,7 +240,7 @@ TEST_CASE(
     for (const Index n_out : {Index{1}, Index{3}}) {
       CAPTURE(missing);
       CAPTURE(n_out);
-      const auto model = example_model(missing, true, n_out);
+      const auto model = exchange_model(missing, true, n_out);
       write_onnx((dir / "model.onnx").string(), model);
       const auto x = example_events(model, 12);
       std::ofstream(dir / "in.json") << nlohmann::json{{"features", rows_json(x)}}.dump();
@@ -302,7 +302,7 @@ TEST_CASE("onnx import: unsupported operators, wrong --features, damaged files a
     CHECK(e.rfind("cut.onnx: ", 0) == 0);
   }
   // Our own export with missing-value rules: the Equal node is named.
-  const auto with_missing = onnx_bytes(example_model(true, false, 1));
+  const auto with_missing = onnx_bytes(exchange_model(true, false, 1));
   CHECK(error_of([&] { import_onnx_bytes(with_missing, "m.onnx"); }).find("operator 'Equal'") !=
         std::string::npos);
 }
@@ -312,7 +312,7 @@ TEST_CASE(
   const fs::path dir = fresh_dir("lwtnn_export");
   for (const bool missing : {false, true}) {
     CAPTURE(missing);
-    auto model = example_model(missing, false, 3);
+    auto model = exchange_model(missing, false, 3);
     if (missing) {  // lwtnn cannot express indicators: keep only the NaN-marker rule (no indicator)
       model.missing_values.rules.erase(model.missing_values.rules.begin());
       model.inputs.names.pop_back();
@@ -343,9 +343,9 @@ TEST_CASE(
   }
   fs::remove_all(dir);
   CHECK(error_of([] {
-          lwtnn_json(example_model(true, false, 1));
+          lwtnn_json(exchange_model(true, false, 1));
         }).find("feature 'mass' has the missing-value indicator 'mass_missing'") != std::string::npos);
-  CHECK(error_of([] { lwtnn_json(example_model(false, true, 1)); }).find("softplus") != std::string::npos);
+  CHECK(error_of([] { lwtnn_json(exchange_model(false, true, 1)); }).find("softplus") != std::string::npos);
 }
 
 TEST_CASE(
@@ -441,13 +441,13 @@ TEST_CASE("agnostic export/import: every documented option value runs; predict o
   Rng rng(17);
   auto with_domain_head = [&](ModelFile<float> m) {
     ModelBranch<float> domain{"domain", 2, {}, {"domain"}};
-    domain.layers.push_back(random_layer(6, 4, {Activation::relu(), false}, rng));
-    domain.layers.push_back(random_layer(4, 1, {Activation::sigmoid(), false}, rng));
+    domain.layers.push_back(exchange_layer(6, 4, {Activation::relu(), false}, rng));
+    domain.layers.push_back(exchange_layer(4, 1, {Activation::sigmoid(), false}, rng));
     m.branches.push_back(domain);
     return m;
   };
-  const ModelFile<float> rules = with_domain_head(example_model(true, false, 3));
-  const ModelFile<float> plain = with_domain_head(example_model(false, false, 3));
+  const ModelFile<float> rules = with_domain_head(exchange_model(true, false, 3));
+  const ModelFile<float> plain = with_domain_head(exchange_model(false, false, 3));
   write_model((dir / "rules.json").string(), rules);
   write_model((dir / "plain.json").string(), plain);
 

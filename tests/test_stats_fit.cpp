@@ -3,6 +3,8 @@
 // pyhf-validation workspace; bounds; MINOS and scans against closed forms; the fit report
 // (stats/fit_report.hpp) against the `agnostic fit` command's output and the defaults it decides.
 #include <doctest/doctest.h>
+
+#include "stats_test_helpers.hpp"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,20 +25,9 @@ using nlohmann::json;
 
 namespace {
 
-const std::string kReference = std::string(AGNOSTIC_SHARED_DIR) + "/reference/";
-
-json load(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE(in.good());
-  return json::parse(in);
-}
-
-ModelOptions with(NormsysInterp normsys, HistosysInterp histosys) {
-  ModelOptions o;
-  o.normsys = normsys;
-  o.histosys = histosys;
-  return o;
-}
+using agnostic_test::kReference;
+using agnostic_test::load;
+using agnostic_test::with;
 
 // One bin, one sample scaled by mu, n observed: profile -log L is nu0 mu - n ln(nu0 mu) + const.
 Workspace counting_workspace(double nominal, double observed) {

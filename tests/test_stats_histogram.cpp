@@ -2,6 +2,8 @@
 // (reference numbers: tests/reference/stats_metrics.py -> stats_metrics.json).
 #include <doctest/doctest.h>
 
+#include "stats_test_helpers.hpp"
+
 #include <agnostic/core/rng.hpp>
 #include <agnostic/core/threads.hpp>
 #include <agnostic/stats/histogram.hpp>
@@ -17,20 +19,8 @@ using namespace agnostic::stats;
 
 namespace {
 
-const nlohmann::json& reference() {
-  static const nlohmann::json j = [] {
-    std::ifstream in(std::string(AGNOSTIC_SOURCE_DIR) + "/tests/reference/stats_metrics.json");
-    REQUIRE(in.good());
-    return nlohmann::json::parse(in);
-  }();
-  return j;
-}
-
-VectorD vec(const nlohmann::json& j) {
-  VectorD v(static_cast<Index>(j.size()));
-  for (std::size_t i = 0; i < j.size(); ++i) v(static_cast<Index>(i)) = j[i].get<double>();
-  return v;
-}
+using agnostic_test::reference;
+using agnostic_test::vec;
 
 void check_close(const VectorD& got, const nlohmann::json& expected, double tol = 1e-10) {
   REQUIRE(got.size() == static_cast<Index>(expected.size()));

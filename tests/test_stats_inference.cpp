@@ -248,7 +248,7 @@ namespace {
 
 const std::string kValidation = AGNOSTIC_SHARED_DIR "/reference/pyhf-validation/";
 
-ModelOptions validation_options(const nlohmann::json& settings) {
+ModelOptions inference_validation_options(const nlohmann::json& settings) {
   ModelOptions o;
   o.normsys = settings["normsys_interpcode"] == "code1" ? NormsysInterp::code1 : NormsysInterp::code4;
   o.histosys = settings["histosys_interpcode"] == "code0" ? HistosysInterp::code0 : HistosysInterp::code4p;
@@ -305,7 +305,7 @@ TEST_CASE("pyhf validation: every asymptotic case within the tolerance of its fi
     const auto c = read_json(kValidation + entry["file"].get<std::string>());
     const auto& settings = c["settings"];
     const BinnedLikelihood model(parse_workspace(c["workspace"], entry["file"].get<std::string>()),
-                                 validation_options(settings));
+                                 inference_validation_options(settings));
     check_settings(model, c);
     const Data data = model.observed();
     double obs = 0.0;
@@ -346,7 +346,7 @@ TEST_CASE("pyhf validation: the toys case, checked statistically") {
   // expected p0 (pyhf 0.0135, asymptotic 0.0132) within 4 binomial standard deviations (2.6e-3 each).
   const auto c = read_json(kValidation + "1bin_shapesys_q0_toys.json");
   const BinnedLikelihood model(parse_workspace(c["workspace"], "1bin_shapesys_q0_toys"),
-                               validation_options(c["settings"]));
+                               inference_validation_options(c["settings"]));
   check_settings(model, c);
   const int n = c["settings"]["ntoys"];
   const ToyDiscovery t = toy_discovery(model, model.observed(), n, 0);

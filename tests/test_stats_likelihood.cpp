@@ -4,6 +4,8 @@
 // and the non-positive-yield policies.
 #include <doctest/doctest.h>
 
+#include "stats_test_helpers.hpp"
+
 #include <cmath>
 #include <fstream>
 #include <random>
@@ -17,28 +19,15 @@ using nlohmann::json;
 
 namespace {
 
-const std::string kReference = std::string(AGNOSTIC_SHARED_DIR) + "/reference/";
-
-json load(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE(in.good());
-  return json::parse(in);
-}
+using agnostic_test::kReference;
+using agnostic_test::load;
+using agnostic_test::with;
 
 std::vector<std::string> validation_files() {
   std::vector<std::string> files;
   const json index = load(kReference + "pyhf-validation/INDEX.json");  // kept alive for the loop
   for (const auto& c : index["cases"]) files.push_back(c["file"].get<std::string>());
   return files;
-}
-
-ModelOptions with(NormsysInterp normsys, HistosysInterp histosys,
-                  NonPositive non_positive = NonPositive::clip) {
-  ModelOptions o;
-  o.normsys = normsys;
-  o.histosys = histosys;
-  o.non_positive = non_positive;
-  return o;
 }
 
 ModelOptions validation_options(const json& settings) {

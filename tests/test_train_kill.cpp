@@ -31,7 +31,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Dataset<float> blobs(Index n, std::uint64_t seed) {
+Dataset<float> kill_blobs(Index n, std::uint64_t seed) {
   Rng rng(seed);
   Matrix<float> x(n, 5);
   std::vector<Index> y(static_cast<std::size_t>(n));
@@ -48,7 +48,7 @@ struct Run {
   Rng init{7};
   Sequential<float> model{{5, 32, 32, 1}, Activation::relu(), Activation::identity(), init};
   Adam<float> adam{model.parameters(), AdamOptions{.lr = 0.003}};
-  Dataset<float> train = blobs(40000, 1), validation = blobs(1000, 2);
+  Dataset<float> train = kill_blobs(40000, 1), validation = kill_blobs(1000, 2);
   ClassifierScheme<float> scheme{model, adam, train, &validation, ClassifierOptions{.batch_size = 16}};
 };
 

@@ -103,9 +103,9 @@ Matrix<T> random_matrix(Rng& rng, Index rows, Index cols, double scale) {
 }
 
 // A dense layer's two parameters, Glorot-like scale (the test needs values, not nn/).
-struct Layer {
+struct TapeLayer {
   Parameter<float> w, b;
-  Layer(Rng& rng, Index n_in, Index n_out) : w("w", n_out, n_in), b("b", 1, n_out) {
+  TapeLayer(Rng& rng, Index n_in, Index n_out) : w("w", n_out, n_in), b("b", 1, n_out) {
     w.value = random_matrix<float>(rng, n_out, n_in, std::sqrt(2.0 / static_cast<double>(n_in + n_out)));
     b.value = random_matrix<float>(rng, 1, n_out, 0.1);
   }
@@ -114,8 +114,8 @@ struct Layer {
   }
 };
 
-void sgd(std::vector<Layer*>& layers, float rate) {
-  for (Layer* layer : layers)
+void sgd(std::vector<TapeLayer*>& layers, float rate) {
+  for (TapeLayer* layer : layers)
     for (Parameter<float>* p : {&layer->w, &layer->b}) {
       p->value -= rate * p->grad;
       p->zero_grad();
@@ -140,9 +140,9 @@ TEST_CASE("tape allocations: steps 2..10 of a DANN training step allocate nothin
     source_weights(i) = i % 2 == 0 ? 1.0f : 0.0f;          // the gate
   }
   // Feature extractor 41 -> 20 -> 16 -> 13 -> 10 (ELU), label head 10 -> 2, domain head 10 -> 20 -> 2.
-  Layer f1(rng, 41, 20), f2(rng, 20, 16), f3(rng, 16, 13), f4(rng, 13, 10), label(rng, 10, 2),
+  TapeLayer f1(rng, 41, 20), f2(rng, 20, 16), f3(rng, 16, 13), f4(rng, 13, 10), label(rng, 10, 2),
       d1(rng, 10, 20), d2(rng, 20, 2);
-  std::vector<Layer*> layers{&f1, &f2, &f3, &f4, &label, &d1, &d2};
+  std::vector<TapeLayer*> layers{&f1, &f2, &f3, &f4, &label, &d1, &d2};
   GradientReversal reversal(0.5);
   Tape<float> tape;
   std::vector<float> losses;
