@@ -4,11 +4,11 @@
 // bit for bit, as a run that was never interrupted.
 #include <doctest/doctest.h>
 
-#include "cli_run.hpp"
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "cli_run.hpp"
 
 #include <fcntl.h>
 
@@ -132,7 +132,7 @@ TEST_CASE("agnostic train + predict + inspect, end to end on generated data") {
   REQUIRE(predict.code == 0);
   const auto scores = lines_of(dir / "scores.csv");
   REQUIRE(scores.size() == 1001);
-  CHECK(scores[0] == "id,s");
+  CHECK(scores[0] == "id,score");  // the column predictions.csv gives the same score
   const agnostic::io::Table events = agnostic::io::read_csv((dir / "events.csv").string());
   std::vector<agnostic::Index> labels;
   for (const auto& l : events.text_column("Label")) labels.push_back(l == "s" ? 1 : 0);
@@ -182,8 +182,27 @@ TEST_CASE("agnostic train + predict + inspect, end to end on generated data") {
   CHECK(model0["agnostic"]["training"]["epochs"] == 0);
   CHECK(model0["layers"][0]["bias"] ==
         nlohmann::json::array({0, 0, 0, 0, 0, 0, 0, 0}));  // zero biases: untrained
+  // A directory that holds a run is refused without --resume or --force, and both together too.
+  const Run again =
+      run({"train", (dir / "zero.json").string(), "--out", (dir / "zero").string()}, dir / "again.log");
+  CHECK(again.code != 0);
+  CHECK_MESSAGE(again.output.find("the output directory '" + (dir / "zero").string() +
+                                  "' is not empty (it holds ") != std::string::npos,
+                again.output);
+  CHECK(again.output.find("give --resume to continue the run in it, --force to write into it anyway") !=
+        std::string::npos);
+  const Run both =
+      run({"train", (dir / "zero.json").string(), "--out", (dir / "zero").string(), "--resume", "--force"},
+          dir / "both.log");
+  CHECK(both.code != 0);
+  CHECK(both.output.find("--resume and --force together") != std::string::npos);
+  const Run forced = run({"train", (dir / "zero.json").string(), "--out", (dir / "zero").string(), "--force"},
+                         dir / "forced.log");
+  INFO(forced.output);
+  CHECK(forced.code == 0);
   auto tune = config_for(dir / "events.csv", 2);
   tune["model"] = {{"start_from", (out / "model.json").string()}};
+  tune["data"].erase("missing");  // the start model brings its own missing-value rules
   write_json(dir / "tune.json", tune);
   const Run fine =
       run({"train", (dir / "tune.json").string(), "--out", (dir / "tune").string()}, dir / "tune.log");
@@ -385,6 +404,13 @@ TEST_CASE("agnostic train with three classes: softmax outputs, one score column 
   const auto rows = lines_of(dir / "out" / "predictions.csv");
   REQUIRE(rows.size() == 181);  // 30 % of 600 held out
   CHECK(rows[0] == "label,weight,score_class_0,score_class_1,score_class_2");
+  const Run predicted =
+      run({"predict", "--model", (dir / "out" / "model.json").string(), "--input",
+           (dir / "events.csv").string(), "--output", (dir / "scores.csv").string(), "--keep", "class"},
+          dir / "predict.log");
+  INFO(predicted.output);
+  REQUIRE(predicted.code == 0);
+  CHECK(lines_of(dir / "scores.csv")[0] == "class,score_class_0,score_class_1,score_class_2");
   std::istringstream row(rows[1]);
   std::string cell;
   std::vector<double> cells;
@@ -651,6 +677,14 @@ TEST_CASE("agnostic tune: a grid over two keys, the table, the best config; bad 
   const auto best_config = nlohmann::json::parse(read_text(out / "best_config.json"));
   CHECK(best_config["optimiser"] == trial_config["optimiser"]);
   CHECK(best_config["model"] == trial_config["model"]);
+  // The same directory again: refused (tune has no --resume).
+  const Run again = run({"tune", (dir / "config.json").string(), "--space", (dir / "space.json").string(),
+                         "--trials", "1", "--out", out.string()},
+                        dir / "again.log");
+  CHECK(again.code != 0);
+  CHECK_MESSAGE(again.output.find("is not empty (it holds ") != std::string::npos, again.output);
+  CHECK(again.output.find("--force to write into it anyway") != std::string::npos);
+  CHECK(again.output.find("--resume") == std::string::npos);
 
   // A bad space names the key; a value the config refuses names the trial and the config's complaint.
   write_json(dir / "bad.json", {{"parameters", {{"optimiser.learning_rate", {{"value", {0.1}}}}}}});

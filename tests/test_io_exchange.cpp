@@ -397,7 +397,7 @@ TEST_CASE("agnostic import/export commands: ONNX in, predict, ONNX and lwtnn out
     std::ifstream scores(dir / "scores.csv");
     std::string header, line;
     std::getline(scores, header);
-    CHECK(header == "probs_0,probs_1,probs_2");
+    CHECK(header == "score_probs_0,score_probs_1,score_probs_2");  // io::score_column_name
     for (const auto& row : e["outputs"]) {
       REQUIRE(std::getline(scores, line));
       std::stringstream fields(line);
@@ -507,7 +507,7 @@ TEST_CASE("agnostic export/import: every documented option value runs; predict o
   std::ifstream scores(dir / "scores.csv");
   std::string line;
   std::getline(scores, line);
-  CHECK(line == "class0,class1,class2");
+  CHECK(line == "score_class0,score_class1,score_class2");
   for (Index r = 0; r < x.rows(); ++r) {
     REQUIRE(std::getline(scores, line));
     std::stringstream fields(line);

@@ -216,6 +216,9 @@ TEST_CASE("systematics: varied batches — weight factors and shifted raw featur
 
 TEST_CASE("soft_histogram and expected_yields keys") {
   nlohmann::json j = config_json("e.csv");
+  // Both sections are read by a run with systematics (min_count by a penalty > 0); elsewhere an error.
+  j["systematics"] = nlohmann::json::parse(
+      R"([{"name": "s", "shift": {"feature": "a", "up": 1, "down": -1}, "penalty": 1}])");
   CHECK(read_soft_histogram(config_from_json(j, "c.json")).bins() == 20);
   CHECK(read_soft_histogram(config_from_json(j, "c.json")).edges.back() == 1.0);
   j["soft_histogram"] = {{"bins", 4}, {"range", {-1, 1}}};
@@ -239,6 +242,7 @@ TEST_CASE("soft_histogram and expected_yields keys") {
   CHECK(read_soft_histogram(config_from_json(j, "c.json")).min_count == 1.0);
 
   nlohmann::json k = config_json("e.csv");
+  k["systematics"] = j["systematics"];
   k["data"]["label_classes"] = {{"b", 0}, {"s", 1}};
   k["expected_yields"] = {{"s", 50}, {"0", 1000}};
   const auto y = read_expected_yields(config_from_json(k, "c.json"));
@@ -622,6 +626,7 @@ nlohmann::json inference_config(const fs::path& csv, const fs::path& out_dir) {
   nlohmann::json j = toy_config(csv, out_dir, 0.0);
   j.erase("soft_histogram");
   j.erase("expected_yields");
+  j["systematics"][0].erase("penalty");  // the inference-aware loss has no penalty
   j["loss"] = "inference_aware";
   j["inference_aware"] = nlohmann::json::parse(
       R"({"signal_class": 1, "expected_signal": 50, "expected_background": 1000, "outputs": 4,
@@ -819,6 +824,8 @@ nlohmann::json toy3_config(const fs::path& csv, const fs::path& out_dir, double 
 
 TEST_CASE("soft_histogram.score_class: read, defaulted and checked against the network, by text") {
   nlohmann::json j = config_json("e.csv");
+  j["systematics"] =
+      nlohmann::json::parse(R"([{"name": "s", "shift": {"feature": "a", "up": 1, "down": -1}}])");
   CHECK_FALSE(read_soft_histogram(config_from_json(j, "c.json")).score_class);
   // Default: the last class of a softmax network; 1 (the sigmoid's class) for a binary one.
   const SoftHistogramConfig none = read_soft_histogram(config_from_json(j, "c.json"));

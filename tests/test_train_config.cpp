@@ -7,6 +7,8 @@
 #include <fstream>
 #include <string>
 
+#include "agnostic/io/lwtnn.hpp"
+#include "agnostic/io/model_file.hpp"
 #include "agnostic/train/config.hpp"
 
 using agnostic::Activation;
@@ -68,20 +70,22 @@ TEST_CASE("a minimal config gets the documented defaults") {
 
 TEST_CASE("every section of a full config is read") {
   const auto j = nlohmann::json::parse(R"({
+    "method": "dann",
+    "dann": {"target_signal_fraction": 0.2},
     "data": {"files": ["/abs/s.csv", "b.csv"], "features": ["a", "b", "c"], "label": "Label",
              "label_classes": {"b": 0, "s": 1}, "weight": "Weight", "domain": "Set", "domain_classes": {"t": 0, "v": 1},
              "missing": {"marker": -999, "features": ["a"], "fill": 0.5, "indicators": true},
              "validation_fraction": 0.25, "stratify": false, "split_seed": 9, "balance_classes": true, "weights_in_loss": false,
              "standardise": false},
     "model": {"hidden": [30, 20, 10], "activation": {"function": "leakyrelu", "alpha": 0.2}, "init": "he_normal",
-              "output": "softmax", "start_from": "old.json"},
+              "output": "softmax"},
     "loss": "categorical_cross_entropy",
     "optimiser": {"name": "sgd", "learning_rate": 0.05, "momentum": 0.9, "nesterov": true, "l2": 1e-4,
                   "clip_norm": 5, "schedule": {"name": "step", "steps": 100, "gamma": 0.5}},
     "training": {"epochs": 0, "batch_size": 64, "seed": 12, "threads": 2,
                  "early_stopping": {"patience": 3, "min_delta": 0.001, "min_epochs": 5,
                                     "running_average_window": 50, "restore_best": false},
-                 "on_non_finite": "stop", "rollback_epochs": 2},
+                 "on_non_finite": "stop"},
     "output": {"directory": "out", "model": "m.json", "progress": "silent"}})");
   const TrainConfig c = config_from_json(j, "c.json", "cfg");
   CHECK(c.data.files == std::vector<std::string>{"/abs/s.csv", "cfg/b.csv"});
@@ -101,7 +105,8 @@ TEST_CASE("every section of a full config is read") {
   CHECK(c.model.activation == Activation::leaky_relu(0.2));
   CHECK(c.model.init == agnostic::Initialiser::he_normal());
   CHECK(c.model.softmax_output);
-  CHECK(c.model.start_from == "cfg/old.json");
+  CHECK(c.method == "dann");
+  CHECK(c.sections.at("dann")["target_signal_fraction"] == 0.2);
   CHECK(c.optimiser.name == "sgd");
   CHECK(c.optimiser.nesterov);
   CHECK(c.optimiser.clip.norm == 5.0);
@@ -114,6 +119,60 @@ TEST_CASE("every section of a full config is read") {
   CHECK(c.output.model == "m.json");
   CHECK(c.output.history == "history.json");
   CHECK(c.output.progress == "silent");
+
+  // Fine-tuning: the start model's path is taken from the config's directory.
+  auto tune = minimal();
+  tune["model"] = {{"start_from", "old.json"}};
+  CHECK(config_from_json(tune, "c.json", "cfg").model.start_from == "cfg/old.json");
+  // ADNN's loss, when not given, is the categorical one (one softmax output per class).
+  auto adnn = minimal();
+  adnn["method"] = "adnn";
+  const TrainConfig a = config_from_json(adnn, "c.json");
+  CHECK(a.loss == "categorical_cross_entropy");
+  CHECK(a.model.softmax_output);
+}
+
+TEST_CASE("activations: lwtnn's names and the common ones (relu, leaky_relu, identity) are read everywhere") {
+  auto with = [](const nlohmann::json& activation) {
+    auto j = minimal();
+    j["model"] = {{"activation", activation}};
+    return config_from_json(j, "c.json").model.activation;
+  };
+  CHECK(with("relu") == Activation::relu());
+  CHECK(with("rectified") == Activation::relu());
+  CHECK(with("leaky_relu") == Activation::leaky_relu(0.01));
+  CHECK(with({{"function", "leaky_relu"}, {"alpha", 0.2}}) == Activation::leaky_relu(0.2));
+  CHECK(with("identity") == Activation::identity());
+  CHECK(with({{"function", "elu"}, {"alpha", 0.5}}) == Activation::elu(0.5));
+  CHECK(agnostic::activation_from_name("relu") == Activation::relu());
+  CHECK(agnostic::lwtnn_activation_name("leaky_relu") == "leakyrelu");
+  // A model file (and an lwtnn file) may use them too; files are written with lwtnn's names.
+  const auto file = nlohmann::json::parse(R"({
+    "inputs": [{"name": "a", "offset": 0, "scale": 1}],
+    "layers": [{"architecture": "dense", "weights": [1, -1], "bias": [0, 0], "activation": "relu"},
+               {"architecture": "dense", "weights": [1, 1], "bias": [0],
+                "activation": {"function": "leaky_relu", "alpha": 0.1}}],
+    "outputs": ["y"]})");
+  const auto model = agnostic::io::model_from_json<float>(file, "m.json");
+  CHECK(model.layers[0].activation.elementwise == Activation::relu());
+  CHECK(model.layers[1].activation.elementwise == Activation::leaky_relu(0.1));
+  const nlohmann::json written = agnostic::io::model_to_json(model);
+  CHECK(written["layers"][0]["activation"] == "rectified");
+  CHECK(written["layers"][1]["activation"]["function"] == "leakyrelu");
+  CHECK(agnostic::io::import_lwtnn(file, "l.json").layers[0].activation.elementwise == Activation::relu());
+  auto leaky = file;
+  leaky["layers"][1]["activation"] = "leaky_relu";
+  CHECK_THROWS_WITH_AS(agnostic::io::model_from_json<float>(leaky, "m.json"),
+                       doctest::Contains("activation 'leaky_relu' needs its slope: write {\"function\": "
+                                         "\"leaky_relu\", \"alpha\": a}"),
+                       agnostic::Error);
+  auto unknown = file;
+  unknown["layers"][0]["activation"] = "swish";
+  CHECK_THROWS_WITH_AS(
+      agnostic::io::model_from_json<float>(unknown, "m.json"),
+      doctest::Contains("unknown activation 'swish'; allowed: linear, rectified, sigmoid, tanh, "
+                        "softmax, elu, softplus, leakyrelu (also read: relu, leaky_relu, identity)"),
+      agnostic::Error);
 }
 
 TEST_CASE("config errors name the key, the bad value and the allowed values") {
@@ -176,11 +235,18 @@ TEST_CASE("config errors name the key, the bad value and the allowed values") {
   }
   {
     auto j = minimal();
-    j["model"] = {{"activation", "relu"}};
+    j["model"] = {{"activation", "swish"}};
     check_error(
         j,
-        "key 'model.activation' is \"relu\"; allowed: linear, rectified, sigmoid, tanh, elu, softplus, "
-        "leakyrelu");
+        "key 'model.activation' is \"swish\"; allowed: linear, rectified, sigmoid, tanh, elu, softplus, "
+        "leakyrelu, or their other names relu, leaky_relu, identity");
+  }
+  {
+    auto j = minimal();
+    j["model"] = {{"activation", {{"function", "relu"}, {"alpha", 0.3}}}};
+    check_error(j,
+                "key 'model.activation.alpha' is given but \"relu\" has no parameter; 'alpha' is read for "
+                "leakyrelu (its slope) and elu (its scale) only");
   }
   {
     auto j = minimal();
@@ -255,6 +321,147 @@ TEST_CASE("config errors name the key, the bad value and the allowed values") {
     check_error(j, "key 'data' is 3; expected an object");
   }
   check_error(nlohmann::json::object(), "key 'data' is missing");
+}
+
+TEST_CASE(
+    "nothing is ignored: a section or key the method and loss do not read is an error naming its reader") {
+  const auto systematic =
+      nlohmann::json::parse(R"({"name": "jes", "shift": {"feature": "a", "up": 1, "down": -1}})");
+  const auto ia = nlohmann::json::parse(R"({"expected_signal": 50, "expected_background": 1000})");
+  auto with = [](std::initializer_list<std::pair<const char*, nlohmann::json>> keys) {
+    auto j = minimal();
+    for (const auto& [key, value] : keys) j[key] = value;
+    return j;
+  };
+  // Sections of a loss or of the classifier's options.
+  check_error(
+      with({{"soft_histogram", {{"bins", 5}}}}),
+      "config 'c.json': key 'soft_histogram' is not used with a classifier without 'systematics'; it is "
+      "read by a classifier with 'systematics' and a cross-entropy loss (the bins of the penalty and of "
+      "workspace.json); remove it");
+  check_error(with({{"expected_yields", {{"1", 50}}}}),
+              "key 'expected_yields' is not used with a classifier without 'systematics'; it is read by a "
+              "classifier with 'systematics' and a cross-entropy loss (the yields of workspace.json)");
+  check_error(with({{"method", "dann"},
+                    {"soft_histogram", {{"bins", 5}}},
+                    {"systematics", nlohmann::json::array({systematic})}}),
+              "key 'systematics' is not used with method \"dann\"; it is read by method \"classifier\"");
+  check_error(with({{"method", "dann"}, {"soft_histogram", {{"bins", 5}}}}),
+              "key 'soft_histogram' is not used with method \"dann\"; it is read by a classifier with "
+              "'systematics'");
+  check_error(with({{"method", "adnn"}, {"systematics", nlohmann::json::array({systematic})}}),
+              "key 'systematics' is not used with method \"adnn\"");
+  check_error(with({{"method", "cgan"}, {"expected_yields", {{"1", 50}}}}),
+              "key 'expected_yields' is not used with method \"cgan\"");
+  check_error(
+      with({{"inference_aware", ia}}),
+      "key 'inference_aware' is not used with \"loss\": \"binary_cross_entropy\"; it is read by method "
+      "\"classifier\" with \"loss\": \"inference_aware\"; remove it");
+  check_error(
+      with({{"loss", "inference_aware"},
+            {"inference_aware", ia},
+            {"systematics", nlohmann::json::array({systematic})},
+            {"soft_histogram", {{"bins", 5}}}}),
+      "key 'soft_histogram' is not used with \"loss\": \"inference_aware\" (the inference-aware loss bins "
+      "the network's 'inference_aware.outputs')");
+  check_error(
+      with({{"loss", "inference_aware"}, {"inference_aware", ia}, {"expected_yields", {{"1", 50}}}}),
+      "key 'expected_yields' is not used with \"loss\": \"inference_aware\" (the inference-aware loss "
+      "takes 'inference_aware.expected_signal' and 'expected_background')");
+  // The loss.
+  check_error(
+      with({{"method", "cgan"}, {"loss", "binary_cross_entropy"}}),
+      "key 'loss' is not used by method \"cgan\" (the generator and the discriminator train on their own "
+      "binary cross-entropy)");
+  check_error(with({{"method", "dann"}, {"loss", "inference_aware"}}),
+              "key 'loss' is \"inference_aware\", which method \"dann\" does not train");
+  check_error(with({{"method", "adnn"}, {"loss", "binary_cross_entropy"}}),
+              "key 'loss' is \"binary_cross_entropy\" but method \"adnn\" trains a softmax classifier");
+  // Inside the sections.
+  {
+    auto j = with({{"loss", "inference_aware"},
+                   {"inference_aware", ia},
+                   {"systematics", nlohmann::json::array({systematic})}});
+    j["inference_aware"]["shape_systematics"] = {"jes"};
+    CHECK_NOTHROW(config_from_json(j, "c.json"));
+    j["systematics"][0]["penalty"] = 2;
+    check_error(j, "key 'systematics[0].penalty' is not used with \"loss\": \"inference_aware\"");
+    j["systematics"][0].erase("penalty");
+    j["systematics"].push_back(systematic);
+    j["systematics"][1]["name"] = "other";
+    check_error(j,
+                "key 'systematics[1]' (\"other\") is not used: with \"loss\": \"inference_aware\" only the "
+                "systematics named in 'inference_aware.shape_systematics' enter the loss and workspace.json");
+  }
+  {
+    auto j = with({{"systematics", nlohmann::json::array({systematic})},
+                   {"soft_histogram", {{"bins", 5}, {"min_count", 2}}}});
+    check_error(j, "key 'soft_histogram.min_count' is not used: every systematic's 'penalty' is 0");
+    j["systematics"][0]["penalty"] = 1;
+    CHECK_NOTHROW(config_from_json(j, "c.json"));
+    j["expected_yields"] = {{"1", 50}};
+    CHECK_NOTHROW(config_from_json(j, "c.json"));
+  }
+  {
+    auto j = with({{"model", {{"start_from", "m.json"}, {"hidden", {8}}}}});
+    check_error(j, "key 'model.hidden' is not used: the network comes from 'model.start_from'");
+    j["model"] = {{"start_from", "m.json"}, {"activation", "tanh"}};
+    check_error(j, "key 'model.activation' is not used: the network comes from 'model.start_from'");
+    j["method"] = "dann";  // the domain head is a fresh network with this activation
+    CHECK_NOTHROW(config_from_json(j, "c.json"));
+    j["data"]["missing"] = {{"marker", -999}};
+    check_error(j, "key 'data.missing' is not used: the missing-value rules come from 'model.start_from'");
+  }
+  {
+    auto j = with({{"method", "cgan"}, {"cgan", {{"conditions", {"b"}}}}});
+    check_error(j, "key 'data.label' is not used by method \"cgan\"");  // it generates data.features
+  }
+  {
+    auto j = with({{"method", "cgan"}});
+    j["data"].erase("label");
+    CHECK_NOTHROW(config_from_json(j, "c.json"));
+    j["data"]["weight"] = "w";
+    check_error(j,
+                "key 'data.weight' is not used by method \"cgan\" (it reads data.files, data.features, "
+                "data.validation_fraction, data.split_seed and the columns named in 'cgan')");
+    j["data"].erase("weight");
+    j["model"] = {{"output", "sigmoid"}};
+    check_error(j, "key 'model.output' is not used by method \"cgan\"");
+    j.erase("model");
+    j["output"] = {{"predictions", "p.csv"}};
+    check_error(j,
+                "key 'output.predictions' is not used by method \"cgan\" (it writes generator.json and "
+                "discriminator.json, no model.json or predictions.csv)");
+  }
+  {
+    auto j = minimal();
+    j["data"]["domain"] = "g";
+    check_error(j,
+                "key 'data.domain' is not used by method \"classifier\"; the domain column is read by "
+                "methods \"dann\" and \"adnn\"");
+    j["data"].erase("domain");
+    j["data"]["weights_in_loss"] = false;
+    check_error(j, "key 'data.weights_in_loss' is given but 'data.weight' is not");
+    j["data"]["weight"] = "w";
+    CHECK_NOTHROW(config_from_json(j, "c.json"));
+  }
+  check_error(with({{"training", {{"on_non_finite", "stop"}, {"max_rollbacks", 3}}}}),
+              "key 'training.max_rollbacks' is not used: 'training.on_non_finite' is \"stop\"");
+  check_error(
+      with({{"training", {{"early_stopping", {{"running_average_relative", 0.01}}}}}}),
+      "key 'training.early_stopping.running_average_relative' is not used: 'running_average_window' is "
+      "not given");
+  // null is no value (nowhere in a training config do the docs give it a meaning).
+  {
+    auto j = minimal();
+    j["data"]["weight"] = nullptr;
+    check_error(j,
+                "config 'c.json': key 'data.weight' is null; give it a value, or leave the key out for its "
+                "default");
+    j = minimal();
+    j["model"] = {{"hidden", {8, nullptr}}};
+    check_error(j, "key 'model.hidden[1]' is null");
+  }
 }
 
 TEST_CASE("config files: comments allowed, bad JSON and missing files reported") {

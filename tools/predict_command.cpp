@@ -1,7 +1,8 @@
 // `agnostic predict --model M.json --input X.csv|X.npy --output Y.csv [--keep COLUMN]...`: runs a
 // model file on a data file. The model's inputs are built as io/model_inputs.hpp says (features by
 // name, missing-value rules and standardisation as in training); Y.csv has the --keep columns
-// first, then one column per output label.
+// first, then the scores named as training's predictions.csv names them (io::score_column_name:
+// "score" for one output, "score_<output>" for several).
 #include <iostream>
 #include <string>
 #include <vector>
@@ -19,7 +20,9 @@ const CommandSpec& predict_spec() {
       .name = "predict",
       .usage = {"--model M.json --input X.csv|X.npy --output Y.csv [--keep COLUMN]..."},
       .description =
-          "Writes the model's outputs for every event of X (one row per event, one column per output label).",
+          "Writes the model's outputs for every event of X, one row per event: a column \"score\"\n"
+          "for a model with one output, \"score_<output>\" per output for one with several\n"
+          "(the names of training's predictions.csv).",
       .options =
           {{.name = "--model",
             .value = "M.json",

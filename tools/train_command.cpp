@@ -1,6 +1,7 @@
-// `agnostic train CONFIG.json [--output DIR] [--resume] [--data FILE]...`: reads the config, applies
-// the options, and hands it to train::run (train/run.hpp), which trains by the config's method and
-// writes the outputs (docs/config.md lists them per method).
+// `agnostic train CONFIG.json [--output DIR] [--resume | --force] [--data FILE]...`: reads the config,
+// applies the options, and hands it to train::run (train/run.hpp), which trains by the config's method
+// and writes the outputs (docs/config.md lists them per method). A directory that already holds files
+// is written into only with --resume or --force.
 #include <iostream>
 #include <string>
 
@@ -27,7 +28,7 @@ std::string method_list() {
 const CommandSpec& train_spec() {
   static const CommandSpec spec{
       .name = "train",
-      .usage = {"CONFIG.json [--output DIR] [--resume] [--data FILE]..."},
+      .usage = {"CONFIG.json [--output DIR] [--resume | --force] [--data FILE]..."},
       .description =
           "Trains the network CONFIG.json describes (\"method\": " + method_list() +
           "; docs/config.md) and writes\n"
@@ -43,6 +44,9 @@ const CommandSpec& train_spec() {
                    .meaning =
                        "continue from DIR/checkpoint.json (same config; the result is bit for bit that\n"
                        "of an uninterrupted run with the same thread count)"},
+                  {.name = "--force",
+                   .meaning = "write into an output directory that already holds files (files of the same\n"
+                              "name are replaced; without --resume or --force such a directory is refused)"},
                   {.name = "--data",
                    .value = "FILE",
                    .meaning = "read FILE instead of the config's data.files",
@@ -71,6 +75,7 @@ int train_main(int argc, char** argv) {
   if (args.given("--data")) config.data.files = args.all("--data");
   if (args.given("--output")) config.output.directory = args.value("--output");
   train::RunOptions options{.resume = args.flag("--resume")};
+  const bool force = args.flag("--force");
 #ifdef AGNOSTIC_MPI
   // Under mpirun: data-parallel training (docs/distributed.md); rank 0 alone prints and writes.
   std::ostream discarded(nullptr);  // a stream without a buffer drops what it is given
@@ -80,6 +85,8 @@ int train_main(int argc, char** argv) {
     if (world.rank() != 0) options.out = &discarded;
   }
 #endif
+  if (options.data_parallel.writes())  // the rank that writes (an error there stops every rank)
+    train::require_fresh_output_directory(config.output.directory, options.resume, force);
   run_training(config, options);
   return 0;
 }

@@ -1,7 +1,7 @@
-// `agnostic tune CONFIG.json --space SPACE.json --trials N [--output DIR]`: hyper-parameter search
-// (random or grid) over config keys; the search, the trials and the outputs are train/tune.hpp's.
+// `agnostic tune CONFIG.json --space SPACE.json --trials N [--output DIR] [--force]`: hyper-parameter
+// search (random or grid) over config keys; the search, the trials and the outputs are train/tune.hpp's.
 // Writes DIR/trial-<i>/ (each trial's training outputs), DIR/tune.csv, DIR/tune.json and
-// DIR/best_config.json.
+// DIR/best_config.json; a DIR that already holds files is written into only with --force.
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -23,8 +23,8 @@ namespace {
 const CommandSpec& tune_spec() {
   static const CommandSpec spec{
       .name = "tune",
-      .usage =
-          {"CONFIG.json --space SPACE.json --trials N [--output DIR] [--parallel-trials K] [--threads T]"},
+      .usage = {"CONFIG.json --space SPACE.json --trials N [--output DIR] [--force] [--parallel-trials K] "
+                "[--threads T]"},
       .description =
           "Hyper-parameter search: trains CONFIG.json N times, each trial with other values of the config "
           "keys\n"
@@ -41,6 +41,8 @@ const CommandSpec& tune_spec() {
                    .value = "DIR",
                    .meaning = "where to write (default: the config's output.directory + \"/tune\")",
                    .aliases = {"--out"}},
+                  {.name = "--force",
+                   .meaning = "write into a DIR that already holds files (without it such a DIR is refused)"},
                   {.name = "--parallel-trials",
                    .value = "K",
                    .meaning =
@@ -80,13 +82,16 @@ int tune_main(int argc, char** argv) {
   const std::filesystem::path out = args.given("--output") ? std::filesystem::path(args.value("--output"))
                                                            : train::default_tune_directory(parsed);
   const std::vector<nlohmann::json> settings = train::trial_settings(space, trials);
+  // Every rank looks before any writes (an error on one rank stops them all).
+  Communicator& world = distributed::world();
+  train::require_fresh_output_directory(out, false, args.flag("--force"), /*resumable=*/false);
+  world.barrier();
   const std::filesystem::path base_dir = std::filesystem::path(config_path).parent_path();
   auto trial = [&](int i) {
     return train::run_trial(base, config_path, base_dir, space, i, settings[static_cast<std::size_t>(i)],
                             out / ("trial-" + std::to_string(i)), &run_training);
   };
   // Alone or under mpirun: each rank runs its share of the trials; rank 0 writes the table.
-  Communicator& world = distributed::world();
   const std::vector<train::TrialResult> results = train::run_trials(world, settings, parallel, trial);
   if (world.rank() != 0) return 0;
   std::cout << train::write_tune_outputs(out, base, space, results);

@@ -16,8 +16,8 @@
 // background with a 5 % normalisation uncertainty); bias b = (mu_hat - mu_m) / mu_m.
 //
 // Usage: adnn-example [output directory] [--quick]
-// Writes results.json (for `agnostic plot`) and results.md (the table). Takes about 4.5 CPU-minutes
-// (under 5 minutes on two cores; --quick: about 15 CPU-seconds, smaller samples, fewer epochs).
+// Writes results.json (for `agnostic plot`) and results.md (the table). --quick: smaller samples and
+// fewer epochs. The measured run times, with the machine's load, are in docs/adnn.md.
 #include <cmath>
 #include <cstdio>
 #include <filesystem>

@@ -20,4 +20,4 @@ echo "== the lambda scan (domain weights match_target and none) =="
 time "$scan" --out "$out" --write-csv "$out/events.csv"
 echo
 echo "== agnostic train with \"method\": \"dann\" =="
-"$agnostic" train "$here/config.json" --data "$out/events.csv" --out "$out/train"
+"$agnostic" train "$here/config.json" --data "$out/events.csv" --out "$out/train" --force

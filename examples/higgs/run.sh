@@ -24,14 +24,15 @@ mkdir -p "$out"
 
 echo "== 1. toy H->tautau events made by higgs-generate =="
 "$generate" --output "$out/generated-events.csv" --signal 5000 --background 5000 --seed 1
-"$agnostic" train "$here/config.json" --data "$out/generated-events.csv" --out "$out/generated" |
+"$agnostic" train "$here/config.json" --data "$out/generated-events.csv" --out "$out/generated" --force |
   tee "$out/generated.log"
 
-sample="$root/../shared/data/higgs-challenge-sample"
+sample=$(realpath -m "$root/../shared/data/higgs-challenge-sample")
 if [[ -f $sample/signal.csv && -f $sample/background.csv ]]; then
   echo
   echo "== 2. the Higgs ML challenge sample ($sample) =="
-  "$agnostic" train "$here/config.json" --out "$out/real" | tee "$out/real.log"
+  "$agnostic" train "$here/config.json" --data "$sample/signal.csv" --data "$sample/background.csv" \
+    --out "$out/real" --force | tee "$out/real.log"
 else
   echo
   echo "(the real sample was not found at $sample; only the toy events were used)"

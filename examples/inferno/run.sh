@@ -23,7 +23,7 @@ mkdir -p "$out"
 "$generate" "$out/train.csv" "$events" "$seed"
 "$generate" "$out/test.csv" 200000 $((seed + 1000))
 for config in classifier inferno_b0 inferno_b2 inferno_b3; do
-  "$agnostic" train "$here/$config.json" --data "$out/train.csv" --out "$out/$config" > "$out/$config.log"
+  "$agnostic" train "$here/$config.json" --data "$out/train.csv" --out "$out/$config" --force > "$out/$config.log"
   tail -n 3 "$out/$config.log"
 done
 {

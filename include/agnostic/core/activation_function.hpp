@@ -4,9 +4,15 @@
 // (activate_in_place). Everything that evaluates a network uses these: the tape's dense node and
 // activation operations, the model files (io/), the trigger-side kernels (infer/). The derivatives,
 // which only the tape needs, are in autodiff/activation.hpp.
+//
+// Names: files are written with lwtnn's ("rectified", "leakyrelu", "linear"); everything that reads
+// a name (training configs, model files, lwtnn files) also accepts the names Keras and PyTorch users
+// type first ("relu", "leaky_relu", "identity"), through lwtnn_activation_name().
+#include <array>
 #include <cmath>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
@@ -117,7 +123,27 @@ inline std::string activation_name(const Activation& a) {
   return "linear";
 }
 
-inline Activation activation_from_name(const std::string& name, double alpha = 0.0) {
+// Other names read for lwtnn's: {other name, lwtnn's name}.
+inline constexpr std::array<std::pair<const char*, const char*>, 3> kActivationAliases = {
+    {{"relu", "rectified"}, {"leaky_relu", "leakyrelu"}, {"identity", "linear"}}};
+
+// "relu, leaky_relu, identity": the other names, for messages that list what is allowed.
+inline std::string activation_alias_list() {
+  std::string out;
+  for (const auto& [alias, name] : kActivationAliases) out += (out.empty() ? "" : ", ") + std::string(alias);
+  return out;
+}
+
+// lwtnn's name of the activation called `name` ("relu" -> "rectified"); any other name as given.
+inline std::string lwtnn_activation_name(const std::string& name) {
+  for (const auto& [alias, lwtnn] : kActivationAliases)
+    if (name == alias) return lwtnn;
+  return name;
+}
+
+// The activation called `name` (lwtnn's name or another of kActivationAliases).
+inline Activation activation_from_name(const std::string& given, double alpha = 0.0) {
+  const std::string name = lwtnn_activation_name(given);
   if (name == "linear") return Activation::identity();
   if (name == "rectified") return Activation::relu();
   if (name == "leakyrelu") return Activation::leaky_relu(alpha);
@@ -125,8 +151,9 @@ inline Activation activation_from_name(const std::string& name, double alpha = 0
   if (name == "tanh") return Activation::tanh();
   if (name == "sigmoid") return Activation::sigmoid();
   if (name == "softplus") return Activation::softplus();
-  fail("unknown activation '", name,
-       "' (allowed: linear, rectified, leakyrelu, elu, tanh, sigmoid, softplus)");
+  fail("unknown activation '", given,
+       "' (allowed: linear, rectified, leakyrelu, elu, tanh, sigmoid, softplus; ",
+       "also read: ", activation_alias_list(), ")");
 }
 
 }  // namespace agnostic

@@ -4,7 +4,8 @@
 // (found by name, in any order, other columns ignored), its missing-value rules applied and its
 // indicator columns appended (io/column_selection.hpp). A single plain 2-D .npy (no named fields)
 // with one column per feature holds the features in the model's order. And the file predict writes:
-// columns copied from the inputs, then one column per output label.
+// columns copied from the inputs, then one column per output, named as training's predictions.csv
+// names them (score_column_name).
 #include <string>
 #include <vector>
 
@@ -49,13 +50,23 @@ ModelInputs<T> read_model_inputs(const ModelFile<T>& model, const std::vector<st
   return out;
 }
 
+// The column of output `o` of a model whose outputs are named `outputs`, in `agnostic predict`'s file
+// and in training's predictions.csv alike: "score" for a model with one output (a sigmoid classifier),
+// "score_<output name>" for each output of a model with several ("score_s", "score_bin_3").
+inline std::string score_column_name(const std::vector<std::string>& outputs, std::size_t o) {
+  return outputs.size() == 1 ? std::string("score") : "score_" + outputs[o];
+}
+
 // The predictions file: the `keep` columns of the inputs' table (text as read, numbers in their
-// shortest form), then one column per output label of `model` holding `outputs` (events x outputs).
+// shortest form), then the columns of score_column_name holding `outputs` (events x outputs).
 template <class T>
 CsvColumns prediction_columns(const ModelFile<T>& model, const Table& table,
                               const std::vector<std::string>& keep, const Matrix<T>& outputs) {
   CsvColumns csv;
   for (const auto& name : keep) {
+    for (std::size_t o = 0; o < model.outputs.size(); ++o)
+      require(name != score_column_name(model.outputs, o), "--keep ", name,
+              ": the model's output column has that name; rename the input column");
     std::vector<std::string> column;
     if (table.has_text_column(name)) {
       column = table.text_column(name);
@@ -68,7 +79,7 @@ CsvColumns prediction_columns(const ModelFile<T>& model, const Table& table,
     std::vector<std::string> column;
     column.reserve(static_cast<std::size_t>(outputs.rows()));
     for (Index r = 0; r < outputs.rows(); ++r) column.push_back(number_text(outputs(r, o)));
-    csv.add(model.outputs[static_cast<std::size_t>(o)], std::move(column));
+    csv.add(score_column_name(model.outputs, static_cast<std::size_t>(o)), std::move(column));
   }
   return csv;
 }

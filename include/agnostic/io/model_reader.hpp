@@ -28,27 +28,31 @@ namespace model_detail {
 inline constexpr const char* kActivationNames =
     "linear, rectified, sigmoid, tanh, softmax, elu, softplus, leakyrelu";
 
+// A layer's activation: a name or {"function": name, "alpha": a}, the name lwtnn's or another of
+// kActivationAliases ("relu" reads as "rectified").
 inline LayerActivation activation_from_json(const nlohmann::json& j, const std::string& where) {
-  std::string name;
+  std::string name, given;
   double alpha = 0.0;
   if (j.is_string()) {
-    name = j.get<std::string>();
+    given = j.get<std::string>();
+    name = lwtnn_activation_name(given);
     if (name == "leakyrelu")
-      fail(where,
-           ": activation 'leakyrelu' needs its slope: write {\"function\": \"leakyrelu\", \"alpha\": a}");
+      fail(where, ": activation '", given, "' needs its slope: write {\"function\": \"", given,
+           "\", \"alpha\": a}");
   } else if (j.is_object()) {
     for (const auto& [key, value] : j.items())
       require(key == "function" || key == "alpha", where, ": unknown key '", key,
               "' in the activation; expected 'function' and 'alpha'");
     require(j.contains("function") && j["function"].is_string(), where,
             ": the activation object needs a string 'function' (one of ", kActivationNames, ")");
-    name = j["function"].get<std::string>();
+    given = j["function"].get<std::string>();
+    name = lwtnn_activation_name(given);
     if (j.contains("alpha")) {
       require(j["alpha"].is_number(), where, ": activation 'alpha' must be a number, found ",
               j["alpha"].dump());
       alpha = j["alpha"].get<double>();
     }
-    require(name != "leakyrelu" || j.contains("alpha"), where, ": activation 'leakyrelu' needs 'alpha'");
+    require(name != "leakyrelu" || j.contains("alpha"), where, ": activation '", given, "' needs 'alpha'");
   } else {
     fail(where, ": 'activation' must be a name (", kActivationNames,
          ") or {\"function\": name, \"alpha\": a}, found ", j.dump());
@@ -57,7 +61,8 @@ inline LayerActivation activation_from_json(const nlohmann::json& j, const std::
   static const char* known[] = {"linear", "rectified", "sigmoid", "tanh", "elu", "softplus", "leakyrelu"};
   bool ok = false;
   for (const char* k : known) ok = ok || name == k;
-  require(ok, where, ": unknown activation '", name, "'; allowed: ", kActivationNames);
+  require(ok, where, ": unknown activation '", given, "'; allowed: ", kActivationNames,
+          " (also read: ", activation_alias_list(), ")");
   try {
     return {activation_from_name(name, alpha), false};
   } catch (const Error& e) {

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agnostic/autodiff/activation.hpp"
+#include "agnostic/core/activation_function.hpp"
 #include "agnostic/core/config_section.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/json_file.hpp"
@@ -150,27 +151,36 @@ inline std::string resolve(const std::string& path, const std::filesystem::path&
   return p.is_absolute() || base.empty() ? p.string() : (base / p).lexically_normal().string();
 }
 
+// An activation: a name (lwtnn's, or another of core/activation_function.hpp's kActivationAliases such
+// as "relu") or {"function": name, "alpha": a}; alpha only for leakyrelu (default 0.01) and elu (1).
 inline Activation activation_value(const Section& s, const std::string& key, Activation fallback) {
   if (!s.has(key)) return fallback;
   const auto& v = s.raw(key);
   static const std::vector<std::string> names = {"linear", "rectified", "sigmoid",  "tanh",
                                                  "elu",    "softplus",  "leakyrelu"};
-  std::string name;
+  const std::string allowed = Section::list(names) + ", or their other names " + activation_alias_list();
+  std::string given, at = s.child(key);
   double alpha = 0.0;
   if (v.is_string()) {
-    name = v.get<std::string>();
-    if (name == "leakyrelu") alpha = 0.01;
+    given = v.get<std::string>();
+    if (lwtnn_activation_name(given) == "leakyrelu") alpha = 0.01;
   } else if (v.is_object()) {
     const Section a = s.section(key, {"function", "alpha"});
-    name = a.choice("function", "", names);
+    given = a.string("function", "");
+    at = a.child("function");
+    const std::string name = lwtnn_activation_name(given);
+    if (a.has("alpha") && name != "leakyrelu" && name != "elu")
+      a.fail_at(a.child("alpha"), "is given but \"", given,
+                "\" has no parameter; 'alpha' is read for leakyrelu (its slope) and elu (its scale) only");
     alpha = a.number("alpha", name == "leakyrelu" ? 0.01 : 1.0, 0.0, 1e6, true);
   } else {
-    s.fail_at(s.child(key), "is ", v.dump(), "; expected an activation name (", Section::list(names),
+    s.fail_at(s.child(key), "is ", v.dump(), "; expected an activation name (", allowed,
               ") or {\"function\": name, \"alpha\": a}");
   }
+  const std::string name = lwtnn_activation_name(given);
   bool known = false;
   for (const auto& n : names) known = known || n == name;
-  if (!known) s.fail_at(s.child(key), "is \"", name, "\"; allowed: ", Section::list(names));
+  if (!known) s.fail_at(at, "is \"", given, "\"; allowed: ", allowed);
   try {
     return activation_from_name(name, alpha);
   } catch (const Error& e) {
@@ -240,6 +250,218 @@ inline OptimiserConfig optimiser_config(const ConfigSection& parent, const std::
   return oc;
 }
 
+namespace config_detail {
+
+// Whether the object `j` gives `key` a value.
+inline bool given(const nlohmann::json& j, const std::string& key) {
+  return j.is_object() && j.contains(key) && !j[key].is_null();
+}
+
+// null is not a value in a training config: a key has a value, or is left out for its default.
+inline void refuse_nulls(const nlohmann::json& j, const std::string& at, const std::string& source) {
+  if (j.is_null())
+    fail("config '", source, "': key '", at,
+         "' is null; give it a value, or leave the key out for its default (docs/config.md)");
+  if (j.is_object())
+    for (const auto& [key, value] : j.items()) refuse_nulls(value, at.empty() ? key : at + "." + key, source);
+  if (j.is_array())
+    for (std::size_t i = 0; i < j.size(); ++i) refuse_nulls(j[i], at + "[" + std::to_string(i) + "]", source);
+}
+
+}  // namespace config_detail
+
+// Nothing in a config is ignored: a section or key that the chosen method and loss do not read is
+// an error naming it and what would read it (docs/config.md, "Nothing is ignored"). The top-level
+// sections of a loss or an option of the classifier are one row each of the table below; keys inside
+// sections are checked after it. Only the keys' presence is looked at here: their values are checked
+// by the readers (this file and train/methods/*.hpp), which run after it.
+inline void refuse_unused(const TrainConfig& c) {
+  using config_detail::given;
+  const nlohmann::json& j = c.original;
+  auto refuse = [&](const std::string& key, const auto&... parts) {
+    fail("config '", c.source, "': key '", key, "' ", parts...);
+  };
+  const bool classifier = c.method == "classifier", inference_aware = c.loss == "inference_aware";
+  const bool with_systematics = given(j, "systematics");
+
+  // The loss.
+  if (given(j, "loss")) {
+    if (c.method == "cgan")
+      refuse("loss",
+             "is not used by method \"cgan\" (the generator and the discriminator train on their own ",
+             "binary cross-entropy); 'loss' is read by methods \"classifier\", \"dann\" and \"adnn\"; remove "
+             "it");
+    if (c.method == "adnn" && c.loss != "categorical_cross_entropy")
+      refuse("loss", "is \"", c.loss,
+             "\" but method \"adnn\" trains a softmax classifier (one output per class) with categorical "
+             "cross-entropy; remove 'loss' or set \"categorical_cross_entropy\"");
+    if (c.method == "dann" && inference_aware)
+      refuse(
+          "loss", "is \"inference_aware\", which method \"dann\" does not train (its label head takes ",
+          "binary_cross_entropy or categorical_cross_entropy); the inference-aware loss is read by method ",
+          "\"classifier\"");
+  }
+
+  // Top-level sections that only some methods and losses read.
+  struct Reader {
+    const char* section;
+    bool used;
+    bool needs_systematics;  // read only by a classifier run with 'systematics'
+    const char* read_by;
+    const char* with_inference_aware;  // what to use instead with "loss": "inference_aware"
+  };
+  const bool cross_entropy_classifier = classifier && !inference_aware;
+  const Reader readers[] = {
+      {"systematics", classifier, false,
+       "method \"classifier\" (with a cross-entropy loss: the soft-histogram penalty and workspace.json; "
+       "with \"loss\": "
+       "\"inference_aware\": its shape_systematics)",
+       ""},
+      {"soft_histogram", cross_entropy_classifier && with_systematics, true,
+       "a classifier with 'systematics' and a cross-entropy loss (the bins of the penalty and of "
+       "workspace.json)",
+       " (the inference-aware loss bins the network's 'inference_aware.outputs')"},
+      {"expected_yields", cross_entropy_classifier && with_systematics, true,
+       "a classifier with 'systematics' and a cross-entropy loss (the yields of workspace.json)",
+       " (the inference-aware loss takes 'inference_aware.expected_signal' and 'expected_background')"},
+      {"inference_aware", classifier && inference_aware, false,
+       "method \"classifier\" with \"loss\": \"inference_aware\"", ""},
+      {"decorrelation", cross_entropy_classifier, false, "method \"classifier\" with a cross-entropy loss",
+       ""},
+  };
+  for (const Reader& r : readers) {
+    if (r.used || !given(j, r.section)) continue;
+    const std::string setting = !classifier ? "method \"" + c.method + "\""
+                                : inference_aware
+                                    ? "\"loss\": \"inference_aware\"" + std::string(r.with_inference_aware)
+                                : r.needs_systematics ? std::string("a classifier without 'systematics'")
+                                                      : "\"loss\": \"" + c.loss + "\"";
+    refuse(r.section, "is not used with ", setting, "; it is read by ", r.read_by, "; remove it");
+  }
+
+  // Inside 'systematics' with the inference-aware loss: no penalties, and only the listed systematics
+  // (looked at once the section 'inference_aware' is there and its shape_systematics, if given, is a
+  // list of distinct names of systematics: its reader reports anything else).
+  if (classifier && inference_aware && given(j, "systematics") && j["systematics"].is_array()) {
+    const nlohmann::json& list = j["systematics"];
+    std::set<std::string> names, listed;
+    for (const auto& sys : list)
+      if (given(sys, "name") && sys["name"].is_string()) names.insert(sys["name"].get<std::string>());
+    bool well_formed = given(j, "inference_aware") && j["inference_aware"].is_object();
+    if (well_formed && given(j["inference_aware"], "shape_systematics")) {
+      const nlohmann::json& shape = j["inference_aware"]["shape_systematics"];
+      well_formed = shape.is_array();
+      for (std::size_t k = 0; well_formed && k < shape.size(); ++k)
+        well_formed = shape[k].is_string() && names.count(shape[k].get<std::string>()) &&
+                      listed.insert(shape[k].get<std::string>()).second;
+    }
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string at = "systematics[" + std::to_string(i) + "]";
+      if (given(list[i], "penalty"))
+        refuse(at + ".penalty",
+               "is not used with \"loss\": \"inference_aware\" (the loss is sigma^2(mu), not a penalised "
+               "cross-entropy); a penalty is read by a classifier with a cross-entropy loss; remove it");
+      if (!well_formed || !given(list[i], "name") || !list[i]["name"].is_string()) continue;
+      const bool in_loss = listed.count(list[i]["name"].get<std::string>()) > 0;
+      if (!in_loss)
+        refuse(at, "(\"", list[i]["name"].get<std::string>(),
+               "\") is not used: with \"loss\": \"inference_aware\" only the systematics named in "
+               "'inference_aware.shape_systematics' enter the loss and workspace.json; name it there or "
+               "remove it");
+    }
+  }
+  // The penalty's bin threshold without a penalty.
+  if (cross_entropy_classifier && given(j, "soft_histogram") && given(j["soft_histogram"], "min_count") &&
+      given(j, "systematics") && j["systematics"].is_array()) {
+    bool penalised = false;
+    for (const auto& sys : j["systematics"])
+      penalised = penalised ||
+                  (given(sys, "penalty") && sys["penalty"].is_number() && sys["penalty"].get<double>() > 0.0);
+    if (!penalised)
+      refuse("soft_histogram.min_count",
+             "is not used: every systematic's 'penalty' is 0, so there is no penalty term (min_count is read "
+             "by the soft-histogram penalty); remove it or give a systematic a penalty > 0");
+  }
+
+  // model: what a network from a file, or a cGAN, does not read.
+  if (given(j, "model")) {
+    const nlohmann::json& m = j["model"];
+    if (c.method == "cgan" && given(m, "output"))
+      refuse("model.output",
+             "is not used by method \"cgan\" (the generator ends in tanh, the discriminator in ",
+             "one logit); it is read by methods \"classifier\", \"dann\" and \"adnn\"; remove it");
+    if (given(m, "start_from")) {
+      if (given(m, "hidden"))
+        refuse("model.hidden",
+               "is not used: the network comes from 'model.start_from' (its layers and widths); ",
+               "remove one of the two");
+      if (classifier)
+        for (const char* key : {"activation", "init"})
+          if (given(m, key))
+            refuse(std::string("model.") + key,
+                   "is not used: the network comes from 'model.start_from' (its activations and weights); "
+                   "it is read for a fresh network, and by methods \"dann\" and \"adnn\" for their second "
+                   "network; remove one of the two");
+    }
+  }
+
+  // data: what a cGAN, a classifier or a network from a file does not read.
+  if (given(j, "data")) {
+    const nlohmann::json& d = j["data"];
+    if (c.method == "cgan")
+      for (const char* key : {"label", "label_classes", "weight", "domain", "domain_classes", "missing",
+                              "stratify", "weights_in_loss", "balance_classes", "standardise"})
+        if (given(d, key))
+          refuse(std::string("data.") + key,
+                 "is not used by method \"cgan\" (it reads data.files, data.features, "
+                 "data.validation_fraction, data.split_seed and the columns named in 'cgan'); it is read by "
+                 "methods \"classifier\", \"dann\" and \"adnn\"; remove it");
+    if (classifier)
+      for (const char* key : {"domain", "domain_classes"})
+        if (given(d, key))
+          refuse(std::string("data.") + key,
+                 "is not used by method \"classifier\"; the domain column is read by methods \"dann\" and "
+                 "\"adnn\"; remove it");
+    if (given(d, "weights_in_loss") && !given(d, "weight") && c.method != "cgan")
+      refuse("data.weights_in_loss",
+             "is given but 'data.weight' is not: without a weight column every event weighs 1; it is read "
+             "with a 'data.weight' column; remove it");
+    if (given(j, "model") && given(j["model"], "start_from"))
+      for (const char* key : {"missing", "standardise"})
+        if (given(d, key))
+          refuse(
+              std::string("data.") + key, "is not used: the ",
+              std::string(key) == "missing" ? "missing-value rules" : "standardisation",
+              " come from 'model.start_from' (the model keeps those it was trained with); it is read for a "
+              "fresh network; remove it");
+  }
+
+  // training: the rollback keys when NaN stops the run; the running average's threshold without it.
+  if (given(j, "training")) {
+    const nlohmann::json& t = j["training"];
+    if (!c.training.rollback_on_non_finite)
+      for (const char* key : {"rollback_epochs", "rollback_learning_rate_factor", "max_rollbacks"})
+        if (given(t, key))
+          refuse(std::string("training.") + key,
+                 "is not used: 'training.on_non_finite' is \"stop\"; it is read with \"rollback\" (the "
+                 "default); remove it");
+    if (given(t, "early_stopping") && given(t["early_stopping"], "running_average_relative") &&
+        !given(t["early_stopping"], "running_average_window"))
+      refuse("training.early_stopping.running_average_relative",
+             "is not used: 'running_average_window' is not given, so the running-average rule is off; it is "
+             "read with 'running_average_window'; give that or remove it");
+  }
+
+  // output: a cGAN writes generator.json and discriminator.json, no model.json or predictions.csv.
+  if (c.method == "cgan" && given(j, "output"))
+    for (const char* key : {"model", "predictions"})
+      if (given(j["output"], key))
+        refuse(
+            std::string("output.") + key,
+            "is not used by method \"cgan\" (it writes generator.json and discriminator.json, no model.json "
+            "or predictions.csv); remove it");
+}
+
 // Reads a config from its JSON; `source` names it in messages and `base` is the directory that
 // relative input paths start from.
 inline TrainConfig config_from_json(const nlohmann::json& j, const std::string& source,
@@ -251,6 +473,7 @@ inline TrainConfig config_from_json(const nlohmann::json& j, const std::string& 
   std::vector<std::string> top_keys = {"method", "data", "model", "loss", "optimiser", "training", "output"};
   top_keys.insert(top_keys.end(), method_sections().begin(), method_sections().end());
   const Section top(j, "", source, top_keys);
+  config_detail::refuse_nulls(j, "", source);
   c.method = top.choice("method", "classifier", training_methods());
   for (const auto& name : method_sections())
     if (top.has(name)) c.sections[name] = top.raw(name);
@@ -320,14 +543,16 @@ inline TrainConfig config_from_json(const nlohmann::json& j, const std::string& 
   c.model.hidden = m.widths("hidden", c.model.hidden);
   c.model.activation = config_detail::activation_value(m, "activation", Activation::relu());
   // inference_aware (INFERNO, train/inference_aware_scheme.hpp) reads its own section "inference_aware".
-  c.loss = top.choice("loss", "binary_cross_entropy",
+  // ADNN trains one softmax output per class: its loss, when not given, is the categorical one.
+  c.loss = top.choice("loss", c.method == "adnn" ? "categorical_cross_entropy" : "binary_cross_entropy",
                       {"binary_cross_entropy", "categorical_cross_entropy", "inference_aware"});
   const std::string output =
       m.choice("output", c.loss == "binary_cross_entropy" ? "sigmoid" : "softmax", {"sigmoid", "softmax"});
   c.model.softmax_output = output == "softmax";
   if (c.model.softmax_output != (c.loss != "binary_cross_entropy"))
-    m.fail_at(m.child("output"), "is \"", output, "\" but 'loss' is \"", c.loss,
-              "\"; binary_cross_entropy goes with \"sigmoid\", categorical_cross_entropy and inference_aware "
+    m.fail_at(m.child("output"), "is \"", output, "\" but 'loss' is \"", c.loss, "\"",
+              top.has("loss") ? "" : " (method \"" + c.method + "\"'s default)",
+              "; binary_cross_entropy goes with \"sigmoid\", categorical_cross_entropy and inference_aware "
               "with \"softmax\"");
   c.model.init = config_detail::initialiser_value(m, "init");
   if (m.has("start_from")) c.model.start_from = config_detail::resolve(m.string("start_from", ""), base);
@@ -385,6 +610,7 @@ inline TrainConfig config_from_json(const nlohmann::json& j, const std::string& 
     }
     oc.progress = o.choice("progress", "epochs", {"epochs", "silent"});
   }
+  refuse_unused(c);
   return c;
 }
 

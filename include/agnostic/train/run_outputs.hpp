@@ -1,7 +1,8 @@
 #pragma once
 // The files a training run leaves besides the checkpoint and history (docs/config.md, "Outputs"):
 //   model.json       the classifier with its standardisation and missing-value rules
-//   predictions.csv  the held-out (validation) events: label, weight, [method's columns], score(s)
+//   predictions.csv  the held-out (validation) events: label, weight, [method's columns], then the
+//                    scores as `agnostic predict` names them (io::score_column_name)
 //   summary.json     epochs, stop reason and, for two classes, the held-out AUC and AMS
 // Scores come from the model file's own forward pass, so they are the numbers `agnostic predict`
 // gives for the same events. With no validation events (data.validation_fraction 0),
@@ -16,6 +17,7 @@
 
 #include "agnostic/io/csv_writer.hpp"
 #include "agnostic/io/model_file.hpp"
+#include "agnostic/io/model_inputs.hpp"
 #include "agnostic/nn/model_network.hpp"
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/stats/ams.hpp"
@@ -108,7 +110,7 @@ nlohmann::json write_model_and_predictions(RunContext& ctx, const PreparedData<f
   for (std::size_t o = 0; o < model.outputs.size(); ++o) {
     std::vector<float> column(n);
     for (std::size_t r = 0; r < n; ++r) column[r] = scores(static_cast<Index>(r), static_cast<Index>(o));
-    csv.add_numbers(softmax ? "score_" + model.outputs[o] : std::string("score"), column);
+    csv.add_numbers(io::score_column_name(model.outputs, o), column);  // as `agnostic predict` names it
   }
   const auto predictions_path = ctx.file(c.output.predictions);
   if (ctx.writes()) csv.write(predictions_path.string());

@@ -78,10 +78,6 @@ inline AdnnConfig adnn_config(const TrainConfig& c) {
   a.pretrain_adversary_epochs = s.integer("pretrain_adversary_epochs", a.pretrain_adversary_epochs, 0);
   a.adversary_optimiser =
       s.has("adversary_optimiser") ? optimiser_config(s, "adversary_optimiser") : c.optimiser;
-  if (c.original.is_object() && c.original.contains("loss") && c.loss != "categorical_cross_entropy")
-    fail("config '", c.source, "': key 'loss' is \"", c.loss,
-         "\" but method \"adnn\" trains a softmax classifier (one output per class) with categorical "
-         "cross-entropy; remove 'loss' or set \"categorical_cross_entropy\"");
   if (c.data.columns.domain.empty())
     fail("config '", c.source,
          "': key 'data.domain' is missing; method \"adnn\" needs the domain (signal model) of each event of "

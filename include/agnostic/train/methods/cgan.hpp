@@ -120,10 +120,7 @@ inline CganConfig cgan_config(const TrainConfig& c) {
       e.fail_at(e.child("keep"), "is ", g.keep, " but only ", g.members,
                 " members are trained; keep must be <= members");
   }
-  // Keys as config_from_json reads them: a null value is no value.
-  auto given = [](const nlohmann::json& j, const char* key) {
-    return j.is_object() && j.contains(key) && !j[key].is_null();
-  };
+  using config_detail::given;
   const auto& o = c.original;
   g.optimiser = given(o, "optimiser") ? c.optimiser : cgan_default_optimiser();
   if (given(o, "model")) {

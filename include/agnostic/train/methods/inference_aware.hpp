@@ -5,8 +5,8 @@
 // validation_loss (sigma^2 on the whole validation part, soft counts), validation_sigma_mu and
 // validation_sigma_mu_hard (the arg-max assignment, what a binned fit of the summary statistic
 // gives). model.json has the K softmax outputs, named bin_0 ... bin_{K-1}; `agnostic predict`
-// writes those K columns and the summary statistic is their arg-max. workspace.json
-// (train/run_workspace.hpp) holds the arg-max histograms of the held-out events scaled to
+// writes those K columns (score_bin_0 ..., as predictions.csv) and the summary statistic is their arg-max.
+// workspace.json (train/run_workspace.hpp) holds the arg-max histograms of the held-out events scaled to
 // expected_signal and expected_background, the shape systematics as normsys + histosys pairs,
 // MC statistics as staterror, and each normalisation as a normsys with hi = 1 + r, lo = 1/(1 + r).
 #include <cmath>
