@@ -15,12 +15,17 @@
 //
 // The Legendre coordinate of bin k (MoDe's fit) is its centre mapped onto [-1, 1] by the outer
 // edges: x_k = 2 ((e_k + e_{k+1}) / 2 - e_0) / (e_K - e_0) - 1.
+//
+// Also here, what the binned penalties share: the checks of their inputs, and the backward of a
+// penalty whose forward sweep already stored dL/ds_i.
 #include <algorithm>
 #include <cmath>
 #include <span>
 #include <utility>
 #include <vector>
 
+#include "agnostic/autodiff/tape.hpp"
+#include "agnostic/core/batch_shard.hpp"
 #include "agnostic/core/error.hpp"
 
 namespace agnostic {
@@ -86,5 +91,41 @@ class VariableBins {
  private:
   std::vector<double> edges_;
 };
+
+namespace detail {
+
+// The inputs of the binned penalty `name`: the score events x 1 (the Var the penalty differentiates),
+// the variable and the weights plain events x 1 columns (the weights may be absent), and the whole
+// batch on this process (the bins' CDFs need every event of the batch).
+template <class T>
+void check_binned_penalty_inputs(const char* name, const Tape<T>& tape, const Var<T>& score, const Var<T>& m,
+                                 const Var<T>& w) {
+  const Index n = score.rows();
+  require(score.cols() == 1, name, ": the score is ", score.rows(), " x ", score.cols(),
+          ", expected events x 1 (one value per event)");
+  require(m.valid() && m.rows() == n && m.cols() == 1, name, ": the variable is ", m.valid() ? m.rows() : 0,
+          " x ", m.valid() ? m.cols() : 0, ", expected ", n, " x 1");
+  require(!tape.needs_grad(m.id()), name,
+          ": the variable is a Var that needs a gradient; it only chooses bins");
+  if (w.valid()) {
+    require(w.rows() == n && w.cols() == 1, name, ": the weights are ", w.rows(), " x ", w.cols(),
+            ", expected ", n, " x 1 (one weight per event)");
+    require(!tape.needs_grad(w.id()), name,
+            ": the weights are a Var that needs a gradient; event weights receive none here (pass them as a "
+            "plain column)");
+  }
+  require(!batch_shard().shared(), name,
+          " needs the whole batch and is not available under data-parallel training; train on one process");
+}
+
+// Backward of a penalty node whose forward sweep stored dL/ds_i in buffer[0] (events x 1);
+// input[0] is the score.
+template <class T>
+void stored_score_gradient_backward(Tape<T>& tape, int self) {
+  Node<T>& node = tape.node(self);
+  tape.add_grad(node.input[0], node.grad(0, 0) * node.buffer[0]);
+}
+
+}  // namespace detail
 
 }  // namespace agnostic

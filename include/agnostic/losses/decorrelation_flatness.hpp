@@ -35,18 +35,6 @@
 
 namespace agnostic {
 
-namespace detail {
-
-// Node layout: input = {score, variable, weights or -1}; buffer[0] = events x 1: dL/ds_i, computed in
-// the forward sweep.
-template <class T>
-void flatness_backward(Tape<T>& tape, int self) {
-  Node<T>& node = tape.node(self);
-  tape.add_grad(node.input[0], node.grad(0, 0) * node.buffer[0]);
-}
-
-}  // namespace detail
-
 // The flatness loss L of the scores (events x 1) in the bins of the variable (events x 1, a plain
 // column), with events x 1 `weights` (a plain column, or absent for unit weights); 1 x 1.
 template <class T>
@@ -57,24 +45,9 @@ Var<T> flatness_penalty(Var<T> score, OperandOf<T> variable, const VariableBins&
   const Var<T> m = variable.on(tape);
   const Var<T> w = weights.on(tape);
   const Index n = score.rows();
-  require(score.cols() == 1, "flatness_penalty: the score is ", score.rows(), " x ", score.cols(),
-          ", expected events x 1 (one value per event)");
-  require(m.valid() && m.rows() == n && m.cols() == 1, "flatness_penalty: the variable is ",
-          m.valid() ? m.rows() : 0, " x ", m.valid() ? m.cols() : 0, ", expected ", n, " x 1");
-  require(!tape.needs_grad(m.id()),
-          "flatness_penalty: the variable is a Var that needs a gradient; it only "
-          "chooses bins");
-  if (w.valid()) {
-    require(w.rows() == n && w.cols() == 1, "flatness_penalty: the weights are ", w.rows(), " x ", w.cols(),
-            ", expected ", n, " x 1 (one weight per event)");
-    require(!tape.needs_grad(w.id()),
-            "flatness_penalty: the weights are a Var that needs a gradient; event weights receive none "
-            "here (pass them as a plain column)");
-  }
-  require(!batch_shard().shared(),
-          "flatness_penalty needs the whole batch and is not available under data-parallel training; train "
-          "on one process");
-  const int id = tape.push("flatness_penalty", &detail::flatness_backward<T>, tape.needs_grad(score.id()));
+  detail::check_binned_penalty_inputs("flatness_penalty", tape, score, m, w);
+  const int id =
+      tape.push("flatness_penalty", &detail::stored_score_gradient_backward<T>, tape.needs_grad(score.id()));
   Node<T>& node = tape.node(id);
   node.input = {score.id(), m.id(), w.valid() ? w.id() : -1};
   const Matrix<T>& S = tape.value(score.id());

@@ -86,22 +86,7 @@ Var<T> moment_decorrelation_penalty(Var<T> score, OperandOf<T> variable, const V
   const Var<T> m = variable.on(tape);
   const Var<T> w = weights.on(tape);
   const Index n = score.rows();
-  require(score.cols() == 1, "moment_decorrelation_penalty: the score is ", score.rows(), " x ", score.cols(),
-          ", expected events x 1 (one value per event)");
-  require(m.valid() && m.rows() == n && m.cols() == 1, "moment_decorrelation_penalty: the variable is ",
-          m.valid() ? m.rows() : 0, " x ", m.valid() ? m.cols() : 0, ", expected ", n, " x 1");
-  require(!tape.needs_grad(m.id()),
-          "moment_decorrelation_penalty: the variable is a Var that needs a gradient; it only chooses bins");
-  if (w.valid()) {
-    require(w.rows() == n && w.cols() == 1, "moment_decorrelation_penalty: the weights are ", w.rows(), " x ",
-            w.cols(), ", expected ", n, " x 1 (one weight per event)");
-    require(!tape.needs_grad(w.id()),
-            "moment_decorrelation_penalty: the weights are a Var that needs a gradient; event weights "
-            "receive none here (pass them as a plain column)");
-  }
-  require(!batch_shard().shared(),
-          "moment_decorrelation_penalty (MoDe) needs the whole batch and is not available under "
-          "data-parallel training; train on one process");
+  detail::check_binned_penalty_inputs("moment_decorrelation_penalty", tape, score, m, w);
   const int id = tape.push("moment_decorrelation_penalty", &detail::moment_decorrelation_backward<T>,
                            tape.needs_grad(score.id()));
   Node<T>& node = tape.node(id);
@@ -182,14 +167,6 @@ inline Eigen::MatrixXd legendre_residual_projector(const std::vector<double>& we
   return Eigen::MatrixXd::Identity(K, K) - hat;
 }
 
-// Node layout: input = {score, variable, weights or -1}; buffer[0] = events x 1: dL/ds_i, computed in
-// the forward sweep.
-template <class T>
-void moment_decorrelation_cdf_backward(Tape<T>& tape, int self) {
-  Node<T>& node = tape.node(self);
-  tape.add_grad(node.input[0], node.grad(0, 0) * node.buffer[0]);
-}
-
 }  // namespace detail
 
 // MoDe on the conditional CDF (see the top of the file): the penalty L of the scores (events x 1)
@@ -205,24 +182,8 @@ Var<T> moment_decorrelation_cdf_penalty(Var<T> score, OperandOf<T> variable, con
   const Var<T> m = variable.on(tape);
   const Var<T> w = weights.on(tape);
   const Index n = score.rows();
-  require(score.cols() == 1, "moment_decorrelation_cdf_penalty: the score is ", score.rows(), " x ",
-          score.cols(), ", expected events x 1 (one value per event)");
-  require(m.valid() && m.rows() == n && m.cols() == 1, "moment_decorrelation_cdf_penalty: the variable is ",
-          m.valid() ? m.rows() : 0, " x ", m.valid() ? m.cols() : 0, ", expected ", n, " x 1");
-  require(
-      !tape.needs_grad(m.id()),
-      "moment_decorrelation_cdf_penalty: the variable is a Var that needs a gradient; it only chooses bins");
-  if (w.valid()) {
-    require(w.rows() == n && w.cols() == 1, "moment_decorrelation_cdf_penalty: the weights are ", w.rows(),
-            " x ", w.cols(), ", expected ", n, " x 1 (one weight per event)");
-    require(!tape.needs_grad(w.id()),
-            "moment_decorrelation_cdf_penalty: the weights are a Var that needs a gradient; event weights "
-            "receive none here (pass them as a plain column)");
-  }
-  require(!batch_shard().shared(),
-          "moment_decorrelation_cdf_penalty (MoDe) needs the whole batch and is not available under "
-          "data-parallel training; train on one process");
-  const int id = tape.push("moment_decorrelation_cdf_penalty", &detail::moment_decorrelation_cdf_backward<T>,
+  detail::check_binned_penalty_inputs("moment_decorrelation_cdf_penalty", tape, score, m, w);
+  const int id = tape.push("moment_decorrelation_cdf_penalty", &detail::stored_score_gradient_backward<T>,
                            tape.needs_grad(score.id()));
   Node<T>& node = tape.node(id);
   node.input = {score.id(), m.id(), w.valid() ? w.id() : -1};
