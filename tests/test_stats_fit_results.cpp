@@ -123,7 +123,7 @@ TEST_CASE("fit results: fixed and start values (ModelOptions, --fix, --set)") {
     CHECK(r.status == "ok");
     const auto j = to_json(r);
     CHECK(j["bestfit"]["syst"] == syst);
-    CHECK(j["correlation"]["names"] == json::array({"mu"}));
+    CHECK(j["correlation"]["names"] == nlohmann::ordered_json::array({"mu"}));
   }
   // A start value moves where the fit starts, not where it ends; the model's init is the value.
   ModelOptions start;
@@ -649,7 +649,7 @@ TEST_CASE("fit results: 2-D profile scan and its contours against the closed for
     CHECK(mu_max == doctest::Approx(lo).epsilon(2e-3));
   }
   const auto j = to_json(r)["scan2d"];
-  CHECK(j["parameters"] == json::array({"mu", "k"}));
+  CHECK(j["parameters"] == nlohmann::ordered_json::array({"mu", "k"}));
   CHECK(j["delta_2nll"].size() == 31);
   CHECK(j["contours"][0]["lines"][0][0].size() == 2);
   // errors: a range outside the bounds, the same parameter twice
