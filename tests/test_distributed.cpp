@@ -388,6 +388,7 @@ TEST_CASE(
   penalised["expected_yields"] = {{"1", 50.0}, {"0", 1000.0}};
   nlohmann::json inference = weighted_toy_config(csv);
   inference["loss"] = "inference_aware";
+  for (auto& systematic : inference["systematics"]) systematic.erase("penalty");  // the loss is sigma^2(mu)
   inference["inference_aware"] = nlohmann::json::parse(
       R"({"signal_class": 1, "expected_signal": 50, "expected_background": 1000, "outputs": 4,
           "temperature": 0.5, "shape_systematics": ["noise", "x2"],
