@@ -22,9 +22,9 @@ inline nlohmann::json load(const std::string& path) {
   return nlohmann::json::parse(in);
 }
 
-inline agnostic::stats::ModelOptions with(agnostic::stats::NormsysInterp normsys,
-                                          agnostic::stats::HistosysInterp histosys,
-                                          agnostic::stats::NonPositive non_positive = agnostic::stats::NonPositive::clip) {
+inline agnostic::stats::ModelOptions with(
+    agnostic::stats::NormsysInterp normsys, agnostic::stats::HistosysInterp histosys,
+    agnostic::stats::NonPositive non_positive = agnostic::stats::NonPositive::clip) {
   agnostic::stats::ModelOptions o;
   o.normsys = normsys;
   o.histosys = histosys;

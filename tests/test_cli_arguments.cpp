@@ -6,9 +6,9 @@
 // are refused by name, and train's help lists every training method of train/config.hpp.
 #include <doctest/doctest.h>
 
-#include "cli_run.hpp"
 #include <sys/wait.h>
 #include <unistd.h>
+#include "cli_run.hpp"
 
 #include <filesystem>
 #include <fstream>

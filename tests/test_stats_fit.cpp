@@ -4,9 +4,9 @@
 // (stats/fit_report.hpp) against the `agnostic fit` command's output and the defaults it decides.
 #include <doctest/doctest.h>
 
-#include "stats_test_helpers.hpp"
 #include <sys/wait.h>
 #include <unistd.h>
+#include "stats_test_helpers.hpp"
 
 #include <cmath>
 #include <cstdio>
