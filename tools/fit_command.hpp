@@ -309,17 +309,12 @@ inline FitCommandOptions parse_fit_options(int argc, char** argv) {
   return o;
 }
 
-// The whole document: one workspace, one patch of a patchset, or every patch (parallel over patches).
-// With --yields-table, `table` gets the table's text.
-inline nlohmann::ordered_json fit_document(const FitCommandOptions& o, Communicator& world,
-                                           std::string* table = nullptr) {
+// The document of one workspace already read (also the Python module's agnostic.fit of a dict): the
+// workspace, one patch of a patchset, or every patch (parallel over patches). With --yields-table,
+// `table` gets the table's text.
+inline nlohmann::ordered_json fit_document(const FitCommandOptions& o, const stats::Workspace& ws,
+                                           Communicator& world, std::string* table = nullptr) {
   if (o.threads > 0) set_threads(o.threads);
-  if (!o.list_patches.empty()) {
-    require(o.workspace.empty() && o.patchset.empty(),
-            "--list-patches PATCHSET.json takes no workspace and no --patchset/--patch");
-    return stats::patch_list_json(stats::read_patchset(o.list_patches));
-  }
-  const stats::Workspace ws = stats::read_workspace(o.workspace);
   auto with_table = [&](const stats::FitReport& r) {
     if (table && o.table) *table = stats::yields_table_text(*r.yields_table, *o.table);
     return stats::to_json(r);
@@ -334,6 +329,18 @@ inline nlohmann::ordered_json fit_document(const FitCommandOptions& o, Communica
   }
   require(!o.table, "--yields-table needs one workspace or one patch, not --patch all");
   return stats::to_json(stats::fit_report(ws, ps, o.request, world));
+}
+
+// The whole document: the patch list of --list-patches, or the document of the workspace file.
+inline nlohmann::ordered_json fit_document(const FitCommandOptions& o, Communicator& world,
+                                           std::string* table = nullptr) {
+  if (o.threads > 0) set_threads(o.threads);
+  if (!o.list_patches.empty()) {
+    require(o.workspace.empty() && o.patchset.empty(),
+            "--list-patches PATCHSET.json takes no workspace and no --patchset/--patch");
+    return stats::patch_list_json(stats::read_patchset(o.list_patches));
+  }
+  return fit_document(o, stats::read_workspace(o.workspace), world, table);
 }
 
 inline int run_fit(int argc, char** argv) {
