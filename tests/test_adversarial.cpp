@@ -641,6 +641,38 @@ TEST_CASE(
   const auto history = nlohmann::json::parse(std::ifstream(dir / "out" / "history.json"));
   CHECK(history["epochs"].size() == 6);
   CHECK(history["best_epoch"].get<int>() >= 4);
+  // The best epoch is, among the game epochs whose validation_loss is within 5 % of the lowest, the
+  // one with the lowest mean_ks (training.early_stopping.figure's default for adnn).
+  CHECK(history["best_figure"] == "mean_ks");
+  auto best_game_epoch = [](const nlohmann::json& h, const std::string& figure, double tolerance) {
+    double lowest = 1e300;
+    for (const auto& e : h["epochs"])
+      if (e["phase"] == 3.0) lowest = std::min(lowest, e["validation_loss"].get<double>());
+    int best = 0;
+    double value = 1e300;
+    for (const auto& e : h["epochs"])
+      if (e["phase"] == 3.0 && e["validation_loss"].get<double>() <= lowest + tolerance * std::abs(lowest) &&
+          e[figure].get<double>() < value) {
+        value = e[figure].get<double>();
+        best = e["epoch"].get<int>();
+      }
+    return best;
+  };
+  CHECK(history["best_epoch"].get<int>() == best_game_epoch(history, "mean_ks", 0.05));
+  for (const auto& e : history["epochs"]) {
+    // validation_loss is L(C); the objective L(C) - alpha L(A) is recorded apart.
+    CHECK(e["validation_loss"] == e["validation_classifier_loss"]);
+    CHECK(e["validation_objective"].get<double>() ==
+          doctest::Approx(e["validation_loss"].get<double>() -
+                          e["alpha"].get<double>() * e["validation_adversary_loss"].get<double>()));
+  }
+  // With figure validation_loss the best epoch is the game epoch of lowest L(C).
+  nlohmann::json by_loss = config_for(dir / "events.csv", dir / "by_loss");
+  by_loss["training"]["early_stopping"] = {{"figure", "validation_loss"}};
+  agnostic::train::run(agnostic::train::config_from_json(by_loss, "c.json"), {.out = &log});
+  const auto h2 = nlohmann::json::parse(std::ifstream(dir / "by_loss" / "history.json"));
+  CHECK(h2["best_figure"] == "validation_loss");
+  CHECK(h2["best_epoch"].get<int>() == best_game_epoch(h2, "validation_loss", 0.0));
   std::ifstream predictions(dir / "out" / "predictions.csv");
   std::string header, line;
   std::getline(predictions, header);
@@ -695,6 +727,28 @@ TEST_CASE("ADNN: every key of the adnn section is checked, with the key, the val
   CHECK(with("adversary_optimiser", {{"learning_rate", 0}}) ==
         at + "adversary_optimiser.learning_rate' is 0; expected a number in (0, 1000]");
   CHECK(with("lambda", 1).find(at + "lambda' is not a known key") == 0);
+  // training.early_stopping.figure: the figures of this method, named in the error.
+  nlohmann::json figure = base;
+  figure["training"]["early_stopping"] = {{"figure", "ks_source_target"}};
+  CHECK(adnn_error(figure) ==
+        "config 'c.json': key 'training.early_stopping.figure' is \"ks_source_target\"; "
+        "method \"adnn\" allows \"mean_ks\", \"validation_loss\" (the default is "
+        "\"mean_ks\")");
+  figure["method"] = "classifier";
+  figure.erase("adnn");
+  figure.erase("loss");
+  figure["data"].erase("domain");
+  figure["data"].erase("domain_classes");
+  figure["training"]["early_stopping"]["figure"] = "mean_ks";
+  try {
+    agnostic::train::config_from_json(figure, "c.json");
+    FAIL("no error");
+  } catch (const agnostic::Error& e) {
+    CHECK(std::string(e.what()) ==
+          "config 'c.json': key 'training.early_stopping.figure' is \"mean_ks\"; method "
+          "\"classifier\" allows \"validation_loss\" (the default is "
+          "\"validation_loss\")");
+  }
   // Defaults, and the adversary's optimiser copied from "optimiser" when not given.
   nlohmann::json minimal = base;
   minimal["adnn"] = {{"adversary_class", 2}};
@@ -1032,6 +1086,12 @@ TEST_CASE("cGAN: every key of the cgan section is checked, with the key, the val
   CHECK(with("ensemble", {{"members", 0}}) ==
         at + "ensemble.members' is 0; expected an integer from 1 to 10000");
   CHECK(with("lambda", 1).find(at + "lambda' is not a known key") == 0);
+  // training.early_stopping.figure: a cGAN has one, the held-out quality chi2.
+  nlohmann::json figure = base;
+  figure["training"]["early_stopping"] = {{"figure", "validation_loss"}};
+  CHECK(cgan_error(figure) ==
+        "config 'c.json': key 'training.early_stopping.figure' is \"validation_loss\"; "
+        "method \"cgan\" allows \"quality_chi2\" (the default is \"quality_chi2\")");
   nlohmann::json none = base;
   none.erase("cgan");
   CHECK(cgan_error(none).find("config 'c.json': key 'cgan' is missing") == 0);

@@ -1,9 +1,13 @@
 // Tests for train/stopping.hpp and train/history.hpp: the stopping rules fed with loss schedules
-// built to trigger them at a known epoch, and the history's JSON round trip.
+// built to trigger them at a known epoch, the constraint that makes only some epochs eligible as
+// the best (on its own and in a Trainer fed with scripted figures), and the history's JSON round
+// trip.
 #include <doctest/doctest.h>
 
+#include <agnostic/optim/sgd.hpp>
 #include <agnostic/train/history.hpp>
 #include <agnostic/train/stopping.hpp>
+#include <agnostic/train/trainer.hpp>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -65,6 +69,100 @@ TEST_CASE("running average (001): stops when the last W epochs improve by no mor
   // Negative losses (001's linear domain loss) compare on magnitude: -1.0 -> -1.1 is an improvement.
   std::vector<double> negative{-1.0, -1.0, -1.1, -1.1};
   CHECK(*running_average_improvement(negative, 2) == doctest::Approx(0.1));
+}
+
+TEST_CASE("constraint: eligible epochs are those within the tolerance of the lowest loss so far") {
+  // Lowest 0.8, limit 0.8 * 1.05 = 0.84.
+  const std::vector<double> loss{1.0, 0.9, 0.95, 0.8, 0.83, 0.9};
+  CHECK(eligible_epochs(loss, 0.05) == std::vector<bool>{false, false, false, true, true, false});
+  CHECK(eligible_epochs(loss, 0.25) == std::vector<bool>{true, true, true, true, true, true});
+  CHECK(eligible_epochs({}, 0.05).empty());
+  // A negative loss is compared on its magnitude: lowest -2, limit -2 + 0.05 * 2 = -1.9.
+  CHECK(eligible_epochs({-1.95, -2.0, -1.85}, 0.05) == std::vector<bool>{true, true, false});
+  // Patience counts from the best ELIGIBLE epoch: the figure's lowest (epoch 2) has a loss 0.9.
+  const std::vector<double> figure{0.30, 0.10, 0.20, 0.25, 0.22, 0.05};
+  const std::vector<bool> eligible = eligible_epochs(loss, 0.05);
+  CHECK(patience_best_index(figure, 0.0, eligible) == 4);
+  CHECK(patience_best_index(figure, 0.0) == 5);
+  StoppingRules rules{.max_epochs = 100, .patience = PatienceRule{3, 0.0}};
+  const std::vector<double> five(figure.begin(), figure.begin() + 5), loss5(loss.begin(), loss.begin() + 5);
+  CHECK(should_stop(five, rules).reason ==
+        "no improvement for 3 epochs since the best, epoch 2 (patience 3)");
+  CHECK_FALSE(should_stop(five, rules, eligible_epochs(loss5, 0.05)).stop);  // the eligible best: epoch 5
+  CHECK_THROWS_WITH_AS(should_stop(five, rules, {true}), "stopping: 1 eligibility flags for 5 epochs", Error);
+}
+
+namespace stopping_test {
+
+// One parameter that the step sets to the epoch number, and the figures "ks" and "validation_loss"
+// read from scripts: after training the parameter tells which epoch's weights the model holds.
+struct TwoFigureRun {
+  Parameter<float> theta{"theta", 1, 1};
+  Dataset<float> data{Matrix<float>::Zero(2, 1), {0, 1}};
+  SGD<float> sgd{ParameterGroup<float>("net", {&theta}), SGDOptions{.lr = 0.1}};
+  std::vector<double> ks, loss;
+  Index epoch = 0;
+  CallbackScheme<float> scheme{data,
+                               2,
+                               ParameterGroup<float>("net", {&theta}),
+                               {&sgd},
+                               [this](const Batch<float>&) {
+                                 theta.value(0, 0) = static_cast<float>(epoch);
+                                 return StepResult{0.0, 1.0, {}};
+                               },
+                               [this]() {
+                                 const auto e = static_cast<std::size_t>(epoch - 1);
+                                 return Figures{{"ks", ks.at(e)}, {"validation_loss", loss.at(e)}};
+                               }};
+  TwoFigureRun(std::vector<double> k, std::vector<double> l) : ks(std::move(k)), loss(std::move(l)) {
+    scheme.on_epoch_start = [this](Index e) { epoch = e; };
+  }
+  History fit(Index warmup, std::optional<PatienceRule> patience = std::nullopt) {
+    TrainerOptions o;
+    o.stopping.max_epochs = static_cast<Index>(ks.size());
+    o.stopping.patience = patience;
+    o.warmup_epochs = warmup;
+    o.monitor = "ks";
+    o.constraint = LossConstraint{"validation_loss", 0.05};
+    o.verbosity = Verbosity::silent;
+    return Trainer<float>(scheme, o).fit();
+  }
+};
+
+}  // namespace stopping_test
+
+TEST_CASE("trainer: under a loss constraint the best epoch is the lowest figure among eligible epochs") {
+  using stopping_test::TwoFigureRun;
+  // Epoch 1 is warm-up (never the best). Lowest loss 0.50 (epoch 3): limit 0.525. The lowest ks (epoch
+  // 4, 0.01) has loss 0.60: not eligible; epoch 5 (ks 0.05, loss 0.52) is the best.
+  TwoFigureRun run({0.0, 0.20, 0.10, 0.01, 0.05, 0.08}, {0.40, 0.55, 0.50, 0.60, 0.52, 0.51});
+  const History h = run.fit(1);
+  CHECK(h.best_epoch == 5);
+  CHECK(h.best_figure == "ks");
+  CHECK(h.best_value == 0.05);
+  CHECK(run.theta.value(0, 0) == 5.0f);  // restored
+  // Without the constraint the best would be epoch 4. The stopping rules see the same eligibility:
+  // with patience 1, epoch 4 (ineligible) does not improve on epoch 3, so the run stops after it.
+  TwoFigureRun stopped({0.0, 0.20, 0.10, 0.01, 0.05, 0.08}, {0.40, 0.55, 0.50, 0.60, 0.52, 0.51});
+  const History s = stopped.fit(1, PatienceRule{1, 0.0});
+  CHECK(s.epochs.size() == 4);
+  CHECK(s.best_epoch == 3);
+  CHECK(s.stop_reason.rfind("no improvement for 1 epochs since the best", 0) == 0);
+  CHECK(stopped.theta.value(0, 0) == 3.0f);
+}
+
+TEST_CASE("trainer: a best epoch pushed out by a lower loss is replaced by the epoch that set it") {
+  using stopping_test::TwoFigureRun;
+  // Epoch 1 is the best at first. Epoch 2 lowers the loss to 0.8 (limit 0.84): epoch 1 (loss 1.0)
+  // drops out and epoch 2 becomes the best although its ks is higher. Epoch 3 (ks 0.2, loss 0.83) is
+  // eligible and lower: the best; epoch 4 (ks 0.25) is not lower.
+  TwoFigureRun run({0.10, 0.30, 0.20, 0.25}, {1.00, 0.80, 0.83, 0.80});
+  const History h = run.fit(0);
+  CHECK(h.best_epoch == 3);
+  CHECK(run.theta.value(0, 0) == 3.0f);
+  // Stopped after epoch 2, the best is epoch 2 (epoch 1's weights are no longer eligible).
+  TwoFigureRun two({0.10, 0.30}, {1.00, 0.80});
+  CHECK(two.fit(0).best_epoch == 2);
 }
 
 TEST_CASE("StoppingRules::validate names the bad setting") {

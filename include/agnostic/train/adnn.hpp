@@ -24,11 +24,14 @@
 // allocates nothing. Each epoch reports (history keys): the batch means train_loss (the
 // classifier's objective L(C) - alpha L(A)), train_classifier_loss, train_adversary_loss (L(A) of
 // the adversary before its steps on the batch); and on the validation set (the training set when
-// there is none): validation_loss (the objective, the stopping figure), validation_classifier_loss,
-// validation_adversary_loss, validation_accuracy, adversary_accuracy (weighted fraction of
+// there is none): validation_loss (L(C), the classifier's loss, as for every classifier; also
+// under validation_classifier_loss), validation_adversary_loss (L(A)), validation_objective
+// (L(C) - alpha L(A) with the epoch's alpha), validation_accuracy, adversary_accuracy (weighted fraction of
 // adversary-class events whose domain A guesses), mean_ks (Camaiani et al.'s average K-S statistic between
 // the classifier's adversary-class output on each domain's events and on the reference domain's), alpha and
-// phase.
+// phase. The figure that picks the best epoch is mean_ks under a constraint on validation_loss
+// (methods/adnn.hpp; train/stopping.hpp): the objective rewards the epochs that fool the adversary
+// most, which is not what the method is for.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -320,7 +323,10 @@ class AdnnScheme : public train::TrainingScheme<T> {
     const std::string prefix = validation_ ? "validation_" : "training_set_";
     const Evaluation e = evaluation(data);
     train::Figures f;
-    if (validation_) f["validation_loss"] = e.classifier_loss - alpha_ * e.adversary_loss;
+    if (validation_) {
+      f["validation_loss"] = e.classifier_loss;
+      f["validation_objective"] = e.classifier_loss - alpha_ * e.adversary_loss;
+    }
     f[prefix + "classifier_loss"] = e.classifier_loss;
     f[prefix + "adversary_loss"] = e.adversary_loss;
     f[prefix + "accuracy"] = e.accuracy;

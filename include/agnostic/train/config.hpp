@@ -7,6 +7,7 @@
 // allowed. Relative input paths (data files, the model to start from) are taken relative to the
 // config file's directory, so a config and its data can move together; the output directory is
 // relative to where the command runs.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -74,7 +75,17 @@ struct StoppingConfig {
   std::optional<Index> running_average_window;  // Clavijo et al.'s (arXiv:2005.00568) rule, off by default
   double running_average_relative = 0.0005;
   bool restore_best = true;
+  std::string figure;  // what picks the best epoch and drives the rules; "" = the method's default
 };
+
+// The figures `training.early_stopping.figure` may name for a method, the default first: the one
+// that measures what the method is for (docs/training.md, "The figure per method").
+inline std::vector<std::string> early_stopping_figures(const std::string& method) {
+  if (method == "adnn") return {"mean_ks", "validation_loss"};
+  if (method == "dann") return {"ks_source_target", "validation_loss"};
+  if (method == "cgan") return {"quality_chi2"};
+  return {"validation_loss"};
+}
 
 struct TrainingConfig {
   Index epochs = 100;
@@ -577,7 +588,7 @@ inline TrainConfig config_from_json(const nlohmann::json& j, const std::string& 
       } else {
         const Section e =
             t.section("early_stopping", {"patience", "min_delta", "min_epochs", "running_average_window",
-                                         "running_average_relative", "restore_best"});
+                                         "running_average_relative", "restore_best", "figure"});
         auto& es = tc.early_stopping;
         es.patience = e.integer("patience", 10, 1);
         es.min_delta = e.number("min_delta", 0.0, 0.0, 1e30);
@@ -586,6 +597,16 @@ inline TrainConfig config_from_json(const nlohmann::json& j, const std::string& 
           es.running_average_window = e.integer("running_average_window", 50, 1);
         es.running_average_relative = e.number("running_average_relative", 0.0005, 0.0, 1.0);
         es.restore_best = e.boolean("restore_best", true);
+        if (e.has("figure")) {
+          const std::vector<std::string> allowed = early_stopping_figures(c.method);
+          es.figure = e.string("figure", "");
+          if (std::find(allowed.begin(), allowed.end(), es.figure) == allowed.end()) {
+            std::string names;
+            for (const auto& a : allowed) names += (names.empty() ? "\"" : ", \"") + a + "\"";
+            e.fail_at(e.child("figure"), "is \"", es.figure, "\"; method \"", c.method, "\" allows ", names,
+                      " (the default is \"", allowed.front(), "\")");
+          }
+        }
       }
     }
     tc.rollback_on_non_finite = t.choice("on_non_finite", "rollback", {"rollback", "stop"}) == "rollback";

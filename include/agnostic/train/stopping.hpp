@@ -9,6 +9,14 @@
 // not decreased by
 //   more than the fraction r of the mean of the W epochs before (Clavijo et al.: W = 50, r = 0.05 %).
 // Both apply only from min_epochs on; max_epochs always stops (Clavijo et al.: [200, 1000]).
+//
+// A constraint (LossConstraint) makes only some epochs eligible as the best: for an adversarial
+// method the watched figure measures what the method is for (ADNN's mean K-S, DANN's source-target
+// K-S) and the classification loss is the constraint: epoch i is eligible while its loss c_i is
+// within the relative tolerance of the lowest loss of the epochs so far, c_i <= m + tol * |m|,
+// m = min_j c_j. Patience then counts from the best eligible epoch. As m can only fall, an epoch
+// that drops out never comes back.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <optional>
@@ -29,6 +37,12 @@ struct PatienceRule {
 struct RunningAverageRule {
   Index window = 50;
   double relative = 0.0005;
+};
+
+// The figure (a loss, lower is better) that must stay near its best for an epoch to be eligible.
+struct LossConstraint {
+  std::string figure;  // e.g. "validation_loss"
+  double relative_tolerance = 0.05;
 };
 
 struct StoppingRules {
@@ -57,11 +71,32 @@ struct StopDecision {
   std::string reason;  // empty when training goes on
 };
 
-// Index of the best value under the patience rule's notion of improvement.
-inline std::size_t patience_best_index(const std::vector<double>& values, double min_delta) {
+// The highest loss an eligible epoch may have, given the lowest loss so far.
+inline double constraint_limit(double lowest, double relative_tolerance) {
+  return lowest + relative_tolerance * std::abs(lowest);
+}
+
+// Which epochs are eligible under the constraint, given every epoch's constraint loss so far
+// (all true when `losses` is empty: no constraint). The epoch with the lowest loss always is.
+inline std::vector<bool> eligible_epochs(const std::vector<double>& losses, double relative_tolerance) {
+  if (losses.empty()) return {};
+  double lowest = losses.front();
+  for (double c : losses) lowest = std::min(lowest, c);
+  const double limit = constraint_limit(lowest, relative_tolerance);
+  std::vector<bool> eligible(losses.size());
+  for (std::size_t i = 0; i < losses.size(); ++i) eligible[i] = losses[i] <= limit;
+  return eligible;
+}
+
+// Index of the best value under the patience rule's notion of improvement, among the eligible
+// epochs (every epoch when `eligible` is empty).
+inline std::size_t patience_best_index(const std::vector<double>& values, double min_delta,
+                                       const std::vector<bool>& eligible = {}) {
+  auto ok = [&](std::size_t i) { return eligible.empty() || eligible[i]; };
   std::size_t best = 0;
-  for (std::size_t i = 1; i < values.size(); ++i)
-    if (values[i] < values[best] - min_delta) best = i;
+  while (best + 1 < values.size() && !ok(best)) ++best;
+  for (std::size_t i = best + 1; i < values.size(); ++i)
+    if (ok(i) && values[i] < values[best] - min_delta) best = i;
   return best;
 }
 
@@ -80,7 +115,12 @@ inline std::optional<double> running_average_improvement(const std::vector<doubl
   return (before - last) / scale;
 }
 
-inline StopDecision should_stop(const std::vector<double>& monitored, const StoppingRules& rules) {
+// `eligible` (from eligible_epochs; empty = all) restricts the epochs patience counts from; the
+// running average watches every epoch.
+inline StopDecision should_stop(const std::vector<double>& monitored, const StoppingRules& rules,
+                                const std::vector<bool>& eligible = {}) {
+  require(eligible.empty() || eligible.size() == monitored.size(), "stopping: ", eligible.size(),
+          " eligibility flags for ", monitored.size(), " epochs");
   const Index n = static_cast<Index>(monitored.size());
   std::ostringstream why;
   if (n >= rules.max_epochs) {
@@ -89,7 +129,7 @@ inline StopDecision should_stop(const std::vector<double>& monitored, const Stop
   }
   if (n < rules.min_epochs || n == 0) return {};
   if (rules.patience) {
-    const std::size_t best = patience_best_index(monitored, rules.patience->min_delta);
+    const std::size_t best = patience_best_index(monitored, rules.patience->min_delta, eligible);
     const Index age = n - 1 - static_cast<Index>(best);
     if (age >= rules.patience->patience) {
       why << "no improvement for " << age << " epochs since the best, epoch " << best + 1 << " (patience "

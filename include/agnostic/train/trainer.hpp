@@ -64,6 +64,9 @@ struct TrainerOptions {
   Index warmup_epochs = 0;     // the first epochs (a method's pre-training phases, e.g. ADNN's) are
                                // neither seen by the stopping rules nor eligible as the best epoch;
                                // max_epochs counts them, min_epochs and patience count the rest
+  // Only epochs whose constraint loss is near the lowest so far may be the best (stopping.hpp);
+  // e.g. ADNN's mean_ks as best_figure under the classifier's validation_loss.
+  std::optional<LossConstraint> constraint = std::nullopt;
   NonFinitePolicy on_non_finite = NonFinitePolicy::rollback;
   Index rollback_epochs = 10;            // K: roll back to the state of K epochs earlier
   double rollback_factor = 0.5;          // learning rates are multiplied by this at each rollback
@@ -174,7 +177,7 @@ class Trainer {
         StoppingRules rules = options_.stopping;
         rules.max_epochs -= warmup;
         rules.min_epochs = std::min(rules.min_epochs, rules.max_epochs);
-        const StopDecision d = should_stop(watched, rules);
+        const StopDecision d = should_stop(watched, rules, eligible_after_warmup());
         if (d.stop) {
           history_.stop_reason = d.reason;
           break;
@@ -284,8 +287,16 @@ class Trainer {
     require(it != r.figures.end(), "trainer: best_figure '", name, "' is not among the epoch's figures (",
             history_.figure_names(), ")");
     const double v = it->second;
-    const bool better =
-        !best_ || (options_.maximise_best ? v > history_.best_value : v < history_.best_value);
+    bool better = !best_ || (options_.maximise_best ? v > history_.best_value : v < history_.best_value);
+    if (options_.constraint) {
+      // Eligible now: this epoch, and the best so far unless a lower loss has pushed it out (then
+      // this epoch, which set the new lowest loss, replaces it: older weights are not kept).
+      const std::vector<bool> eligible = eligible_after_warmup();
+      const bool best_eligible =
+          best_ && constraint_value(history_.best_epoch) <=
+                       constraint_limit(lowest_constraint(), options_.constraint->relative_tolerance);
+      better = eligible.back() && (better || !best_eligible);
+    }
     if (!better) return false;
     history_.best_epoch = r.epoch;
     history_.best_figure = name;
@@ -357,6 +368,31 @@ class Trainer {
     return "train_loss";
   }
   std::string best_figure() const { return options_.best_figure.empty() ? monitor() : options_.best_figure; }
+
+  // The constraint's eligibility flags of the epochs after the warm-up (empty without a constraint).
+  std::vector<bool> eligible_after_warmup() const {
+    if (!options_.constraint) return {};
+    std::vector<double> c = history_.series(options_.constraint->figure);
+    c.erase(c.begin(), c.begin() + std::min<std::ptrdiff_t>(options_.warmup_epochs, std::ssize(c)));
+    return eligible_epochs(c, options_.constraint->relative_tolerance);
+  }
+  double lowest_constraint() const {
+    double lowest = std::numeric_limits<double>::infinity();
+    for (const EpochRecord& e : history_.epochs)
+      if (e.epoch > options_.warmup_epochs)
+        lowest = std::min(lowest, e.figures.at(options_.constraint->figure));
+    return lowest;
+  }
+  // The constraint loss of epoch `epoch`, also when a rollback has discarded it.
+  double constraint_value(Index epoch) const {
+    const std::string& name = options_.constraint->figure;
+    for (const EpochRecord& e : history_.epochs)
+      if (e.epoch == epoch) return e.figures.at(name);
+    for (const RollbackRecord& r : history_.rollbacks)
+      for (const EpochRecord& e : r.discarded)
+        if (e.epoch == epoch) return e.figures.at(name);
+    return std::numeric_limits<double>::infinity();
+  }
 
   void write_checkpoint() {
     if (options_.checkpoint.empty() || !options_.data_parallel.writes()) return;

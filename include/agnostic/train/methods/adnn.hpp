@@ -5,7 +5,9 @@
 // (or its softmax output) and predicts the domain (data.domain) of events of adnn.adversary_class.
 // The domain of events of other classes is never read. Epochs: adnn.pretrain_classifier_epochs,
 // then adnn.pretrain_adversary_epochs, then training.epochs game epochs; early stopping and the
-// best epoch only look at the game epochs. model.json holds the classifier (agnostic predict works
+// best epoch only look at the game epochs, and watch training.early_stopping.figure: mean_ks (the
+// default) among the epochs whose validation_loss, L(C), is near its lowest (train/stopping.hpp), or
+// validation_loss. model.json holds the classifier (agnostic predict works
 // as for any model) and the adversary under agnostic.branches; predictions.csv gains a "domain"
 // column (the domain index of adversary-class events, empty for the others).
 #include <memory>
@@ -136,6 +138,14 @@ inline RunResult run_adnn(const TrainConfig& config, const RunOptions& options =
                                         data.train, data.validation.rows() > 0 ? &data.validation : nullptr,
                                         o);
   TrainerOptions to = ctx.trainer_options();
+  const bool validated = data.validation.rows() > 0;
+  const std::string classifier_loss = validated ? "validation_loss" : "training_set_classifier_loss";
+  if (c.training.early_stopping.figure == "validation_loss") {
+    to.monitor = classifier_loss;
+  } else {  // mean_ks, the default, with the classifier's loss as the constraint
+    to.monitor = "mean_ks";
+    to.constraint = LossConstraint{classifier_loss};
+  }
   to.warmup_epochs = scheme.warmup_epochs();
   to.stopping.max_epochs = scheme.total_epochs();
   if (c.training.epochs == 0) to.stopping.max_epochs = scheme.warmup_epochs();

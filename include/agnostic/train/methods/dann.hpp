@@ -12,7 +12,9 @@
 // heads read; the output layer is the label head. Target events' labels are never read. Outputs as
 // the classifier's, with model.json holding F + label head (the domain head under
 // agnostic.branches) and predictions.csv holding the held-out events of both domains with a
-// `domain` column (a target event's label as found in the file).
+// `domain` column (a target event's label as found in the file). The best epoch and early stopping
+// watch training.early_stopping.figure: ks_source_target (the default) among the epochs whose
+// source label loss is near its lowest (train/stopping.hpp), or validation_loss.
 #include <charconv>
 #include <cmath>
 #include <optional>
@@ -154,7 +156,15 @@ inline RunResult run_dann(const TrainConfig& c, const RunOptions& options = {}) 
   o.target_signal_fraction = d.target_signal_fraction;
   adversarial::DannScheme<float> scheme(net, domain, *optimiser, data.train,
                                         data.validation.rows() > 0 ? &data.validation : nullptr, o);
-  Trainer<float> trainer(scheme, ctx.trainer_options());
+  TrainerOptions to = ctx.trainer_options();
+  const bool validated = data.validation.rows() > 0;
+  if (c.training.early_stopping.figure == "validation_loss") {
+    to.monitor = validated ? "validation_loss" : "train_label_loss";
+  } else {  // ks_source_target, the default, with the source label loss as the constraint
+    to.monitor = "ks_source_target";
+    to.constraint = LossConstraint{validated ? "validation_loss" : "train_label_loss"};
+  }
+  Trainer<float> trainer(scheme, to);
   if (!ctx.quiet())
     ctx.out() << "agnostic train (dann): " << data.train.rows() << " training and " << data.validation.rows()
               << " validation events of both domains, " << data.standardisation.size() << " inputs, "
