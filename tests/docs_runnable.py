@@ -24,6 +24,7 @@ import argparse
 import os
 import pathlib
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -121,13 +122,17 @@ def main():
             count += 1
             where = f"{f.relative_to(source)}:{line}"
             start = time.monotonic()
+            # its own session, so that a timeout ends the block's whole process group, not bash alone
+            process = subprocess.Popen(["bash", "-euo", "pipefail", "-c", setup + block], cwd=scratch, env=environment,
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                       start_new_session=True)
             try:
-                result = subprocess.run(["bash", "-euo", "pipefail", "-c", setup + block], cwd=scratch, env=environment,
-                                        capture_output=True, text=True, timeout=args.timeout)
-                code, output = result.returncode, result.stdout + result.stderr
-            except subprocess.TimeoutExpired as timeout:
+                output, _ = process.communicate(timeout=args.timeout)
+                code = process.returncode
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                output, _ = process.communicate()
                 code = "timeout"
-                output = (timeout.stdout or b"").decode(errors="replace") + (timeout.stderr or b"").decode(errors="replace")
             seconds = time.monotonic() - start
             if code == 0:
                 print(f"ok    {where} ({seconds:.1f} s)")
