@@ -8,7 +8,9 @@ A block is runnable when the line right before its opening fence is the comment
 
 (or a comment `<!-- runnable` whose next lines, up to a line `-->`, are setup commands that run
 first, unseen by the reader: what an earlier page would have made) and its fence is ```sh (or
-```bash). The blocks of one file run in their order, in one scratch
+```bash). A block preceded by `<!-- same as PATH -->` (PATH from the repository's top) must hold the same JSON
+document as the file PATH (its whole-line // comments left out): a config shown in a page stays the
+config the repository ships. The blocks of one file run in their order, in one scratch
 directory that holds a copy of what the repository ships (examples/, tests/data/) and `build`, a
 link to the build directory — so the commands run as written (`build/tools/agnostic ...`,
 `examples/higgs/config.json`) without writing into the source tree; `agnostic` alone is the
@@ -21,6 +23,7 @@ of the block, the command output and the block.
 ctest runs it as "docs: runnable blocks" (examples/CMakeLists.txt, label `example`).
 """
 import argparse
+import json
 import os
 import pathlib
 import shutil
@@ -31,6 +34,7 @@ import time
 
 MARK_OPEN = "<!-- runnable"
 MARK = MARK_OPEN + " -->"
+SAME_AS = "<!-- same as "
 SHIPPED = ("examples", "tests/data")
 
 
@@ -73,6 +77,33 @@ def runnable_blocks(path):
     return blocks
 
 
+def copies_checked(path, source):
+    """Errors of the blocks marked <!-- same as PATH --> of the Markdown file whose JSON differs from PATH."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    errors, name = [], path.relative_to(source)
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not (stripped.startswith(SAME_AS) and stripped.endswith("-->")):
+            continue
+        shipped = source / stripped[len(SAME_AS):-3].strip()
+        if i + 1 == len(lines) or not lines[i + 1].strip().startswith("```"):
+            errors.append(f"{name}:{i + 1}: '{SAME_AS}' must be right before a code block's fence")
+            continue
+        end = i + 2
+        while end < len(lines) and lines[end].strip() != "```":
+            end += 1
+        try:
+            shown = json.loads("\n".join(lines[i + 2:end]))
+            with open(shipped, encoding="utf-8") as f:
+                expected = json.loads("".join(l for l in f if not l.lstrip().startswith("//")))
+        except (OSError, ValueError) as error:
+            errors.append(f"{name}:{i + 2}: {error}")
+            continue
+        if shown != expected:
+            errors.append(f"{name}:{i + 2}: the block is not the JSON of {shipped.relative_to(source)}: update one of them")
+    return errors
+
+
 def scratch_for(source, build, scratch_root, name):
     scratch = scratch_root / name
     if scratch.exists():
@@ -98,6 +129,9 @@ def main():
     build = pathlib.Path(args.build).resolve()
     files = [pathlib.Path(f).resolve() for f in args.files] or (
         [source / "README.md"] + sorted((source / "docs").glob("*.md")) + sorted((source / "examples").glob("*/README.md")))
+    copy_errors = [error for f in files for error in copies_checked(f, source)]
+    for error in copy_errors:
+        print(f"FAIL  {error}")
     marked = [(f, runnable_blocks(f)) for f in files]
     marked = [(f, blocks) for f, blocks in marked if blocks]
     if args.list:
@@ -118,9 +152,14 @@ def main():
     for f, blocks in marked:
         name = str(f.relative_to(source)).replace("/", "_").removesuffix(".md")
         scratch = scratch_for(source, build, scratch_root, name)
+        failed_here = False
         for line, setup, block in blocks:
             count += 1
             where = f"{f.relative_to(source)}:{line}"
+            if failed_here:  # it would run on what the failed block did not make
+                failures += 1
+                print(f"SKIP  {where} (an earlier block of the file failed)")
+                continue
             start = time.monotonic()
             # its own session, so that a timeout ends the block's whole process group, not bash alone
             process = subprocess.Popen(["bash", "-euo", "pipefail", "-c", setup + block], cwd=scratch, env=environment,
@@ -138,11 +177,12 @@ def main():
                 print(f"ok    {where} ({seconds:.1f} s)")
                 continue
             failures += 1
+            failed_here = True
             print(f"FAIL  {where} (exit {code}, {seconds:.1f} s; run in {scratch})")
             print("  block:\n" + "".join(f"    {l}\n" for l in block.splitlines()))
             print("  output (last 40 lines):\n" + "".join(f"    {l}\n" for l in output.splitlines()[-40:]))
-    print(f"{count - failures} of {count} runnable blocks passed")
-    return 1 if failures else 0
+    print(f"{count - failures} of {count} runnable blocks passed" + (f"; {len(copy_errors)} copied block(s) differ" if copy_errors else ""))
+    return 1 if failures or copy_errors else 0
 
 
 if __name__ == "__main__":
