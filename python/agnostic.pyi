@@ -32,3 +32,34 @@ class Workspace:
     def channels(self) -> list[tuple[str, int, int]]: ...
     def nll(self, values: ArrayLike, asimov: bool = False) -> float: ...
     def expected(self, values: ArrayLike) -> np.ndarray: ...
+
+Columns = Any  # a dict of 1-D arrays, a numpy structured array, or a DataFrame (keys() and columns by name)
+
+def train(
+    config: Union[Mapping[str, Any], PathLike],
+    data: Columns | None = None,
+    out: PathLike | None = None,
+    resume: bool = False,
+    force: bool = False,
+) -> dict:
+    """Trains as `agnostic train` does and returns the run's summary (summary.json)."""
+
+class Model:
+    """A model file (model.json) of a training run or of `agnostic import`."""
+
+    @staticmethod
+    def load(path: PathLike) -> "Model": ...
+    @property
+    def feature_names(self) -> list[str]: ...
+    @property
+    def inputs(self) -> list[str]: ...
+    @property
+    def outputs(self) -> list[str]: ...
+    @property
+    def n_parameters(self) -> int: ...
+    @property
+    def training(self) -> dict: ...
+    def predict(self, X: Union[ArrayLike, Columns]) -> np.ndarray:
+        """float32 array of shape (events, outputs)."""
+    def export(self, format: str, path: PathLike, name: str = "") -> None:
+        """format: 'onnx', 'lwtnn' or 'header'."""

@@ -11,13 +11,27 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <optional>
+#include <ostream>
+#include <streambuf>
 #include <string>
 #include <vector>
 
+#include "agnostic/core/atomic_file.hpp"
 #include "agnostic/core/error.hpp"
+#include "agnostic/core/json_file.hpp"
 #include "agnostic/distributed/world.hpp"
+#include "agnostic/infer/standalone_header.hpp"
+#include "agnostic/io/column_selection.hpp"
+#include "agnostic/io/data_file.hpp"
+#include "agnostic/io/lwtnn.hpp"
+#include "agnostic/io/model_file.hpp"
+#include "agnostic/io/model_forward.hpp"
+#include "agnostic/io/onnx_export.hpp"
 #include "agnostic/stats/likelihood.hpp"
 #include "agnostic/stats/workspace.hpp"
+#include "agnostic/train/config.hpp"
+#include "agnostic/train/run.hpp"
 #include "fit_command.hpp"
 
 namespace py = pybind11;
@@ -272,6 +286,252 @@ class PythonWorkspace {
   std::optional<stats::BinnedLikelihood> model_;
 };
 
+// ---------------------------------------------------------------------------------------------
+// Columns from Python: a dict of 1-D arrays, a numpy structured array, or anything with .keys() and
+// __getitem__ (a pandas DataFrame). Numbers are copied once into the table's doubles (float32 and
+// float64 read in place, any stride); strings (labels such as "s"/"b") become text columns.
+
+std::string shape_text(const py::array& a) {
+  std::string out = "(";
+  for (py::ssize_t d = 0; d < a.ndim(); ++d)
+    out += std::to_string(a.shape(d)) + (a.ndim() == 1 ? "," : d + 1 < a.ndim() ? ", " : "");
+  return out + ")";
+}
+
+template <class T>
+std::vector<double> column_values(const py::array& a) {
+  const auto n = static_cast<std::size_t>(a.shape(0));
+  const auto stride = a.strides(0);
+  const auto* bytes = static_cast<const char*>(a.data());
+  std::vector<double> out(n);
+  for (std::size_t i = 0; i < n; ++i)
+    out[i] = static_cast<double>(*reinterpret_cast<const T*>(bytes + static_cast<py::ssize_t>(i) * stride));
+  return out;
+}
+
+void add_column(io::Table& table, const std::string& name, const py::handle& values, const char* what) {
+  const py::module_ np = py::module_::import("numpy");
+  py::array a = np.attr("asarray")(values);
+  if (a.ndim() != 1)
+    throw py::value_error(std::string(what) + ": column '" + name + "' must be a 1-D array, got shape " +
+                          shape_text(a));
+  const char kind = a.dtype().kind();
+  if (kind == 'f' && a.itemsize() == 8 && a.dtype().attr("isnative").cast<bool>()) {
+    table.add_column(name, column_values<double>(a));
+  } else if (kind == 'f' && a.itemsize() == 4 && a.dtype().attr("isnative").cast<bool>()) {
+    table.add_column(name, column_values<float>(a));
+  } else if (kind == 'f' || kind == 'i' || kind == 'u' || kind == 'b') {
+    table.add_column(name,
+                     column_values<double>(np.attr("ascontiguousarray")(a, py::arg("dtype") = "float64")));
+  } else if (kind == 'U' || kind == 'S' || kind == 'O') {
+    std::vector<std::string> text;
+    text.reserve(static_cast<std::size_t>(a.shape(0)));
+    for (const auto& v : a.attr("tolist")()) {
+      if (py::isinstance<py::bytes>(v))
+        text.push_back(py::cast<std::string>(v));
+      else if (py::isinstance<py::str>(v))
+        text.push_back(py::cast<std::string>(v));
+      else
+        throw py::value_error(
+            std::string(what) + ": column '" + name + "' holds objects that are not strings (" +
+            py::cast<std::string>(py::repr(py::type::of(v))) + "); give numbers or strings");
+    }
+    table.add_text_column(name, std::move(text));
+  } else {
+    throw py::value_error(std::string(what) + ": column '" + name + "' has dtype " +
+                          py::cast<std::string>(py::str(a.dtype())) + "; expected numbers or strings");
+  }
+}
+
+io::Table table_from_columns(const py::handle& data, const char* what) {
+  io::Table table(what);
+  try {
+    if (py::hasattr(data, "dtype") && !data.attr("dtype").attr("names").is_none()) {  // structured array
+      for (const auto& name : data.attr("dtype").attr("names"))
+        add_column(table, py::cast<std::string>(name), data[name], what);
+    } else if (py::hasattr(data, "keys")) {
+      for (const auto& name : data.attr("keys")())
+        add_column(table, py::cast<std::string>(py::str(name)), data[name], what);
+    } else {
+      throw py::type_error(std::string(what) +
+                           ": expected a dict of 1-D arrays, a numpy structured array or a DataFrame, got " +
+                           py::cast<std::string>(py::repr(py::type::of(data))));
+    }
+  } catch (const agnostic::Error& e) {  // columns of different lengths, a name given twice
+    throw py::value_error(std::string(what) + ": " + e.what());
+  }
+  return table;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Progress lines of a training run go to Python's sys.stdout (a notebook shows them), line by line.
+
+class PythonStdout : public std::streambuf {
+ protected:
+  int overflow(int c) override {
+    if (c == traits_type::eof()) return 0;
+    line_ += static_cast<char>(c);
+    if (c == '\n') flush_line();
+    return c;
+  }
+  int sync() override {
+    flush_line();
+    return 0;
+  }
+
+ private:
+  void flush_line() {
+    if (line_.empty()) return;
+    py::gil_scoped_acquire gil;
+    py::module_::import("sys").attr("stdout").attr("write")(line_);
+    line_.clear();
+  }
+  std::string line_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// agnostic.train: `agnostic train CONFIG [--output DIR] [--resume|--force]`, the data optionally
+// given as columns instead of data.files.
+
+constexpr const char* kPythonData = "(data given to agnostic.train)";
+
+py::object train_run(const py::object& config, const py::object& data, const py::object& out, bool resume,
+                     bool force) {
+  train::TrainConfig c;
+  if (is_path(config)) {
+    const std::string path = path_text(config);
+    require_file(path, "config file");
+    if (data.is_none()) {
+      c = train::read_config(path);
+    } else {  // data.files may be left out when the data are given
+      nlohmann::json j = read_json_file(path, "config file", /*comments=*/true);
+      if (j.is_object() && j.contains("data") && j["data"].is_object() && !j["data"].contains("files"))
+        j["data"]["files"] = {kPythonData};
+      c = train::config_from_json(j, path, std::filesystem::path(path).parent_path());
+    }
+  } else {
+    nlohmann::json j = to_json_value(config, "the config");
+    if (!data.is_none() && j.is_object() && j.contains("data") && j["data"].is_object() &&
+        !j["data"].contains("files"))
+      j["data"]["files"] = {kPythonData};
+    c = train::config_from_json(j, "config (a Python dict)");
+  }
+  std::optional<io::LentTable> lent;
+  if (!data.is_none()) {
+    c.data.files = {kPythonData};
+    lent.emplace(kPythonData, table_from_columns(data, "data"));
+  }
+  if (!out.is_none()) c.output.directory = path_text(out);
+  PythonStdout to_python_stdout;
+  std::ostream progress(&to_python_stdout);
+  train::RunOptions options{.resume = resume, .out = &progress};
+  train::RunResult result;
+  {
+    py::gil_scoped_release release;
+    train::require_fresh_output_directory(c.output.directory, resume, force);
+    result = train::run(c, options);
+    progress.flush();
+  }
+  return to_python(nlohmann::ordered_json(result.summary));
+}
+
+// ---------------------------------------------------------------------------------------------
+// agnostic.Model: a model file, its predictions and its exports.
+
+class PythonModel {
+ public:
+  explicit PythonModel(io::ModelFile<float> model, std::string source)
+      : model_(std::move(model)), source_(std::move(source)) {}
+
+  static PythonModel load(const py::object& path_object) {
+    const std::string path = path_text(path_object);
+    require_file(path, "model file");
+    io::ModelFile<float> model;
+    {
+      py::gil_scoped_release release;
+      model = io::read_model<float>(path);
+    }
+    return PythonModel(std::move(model), path);
+  }
+
+  const io::ModelFile<float>& model() const { return model_; }
+
+  // The events as a table with the model's feature columns: columns by name, or a 2-D array whose
+  // columns are the features in the order of feature_names.
+  io::Table events(const py::handle& x) const {
+    const auto features = model_.feature_names();
+    const bool columns = (py::hasattr(x, "dtype") && !x.attr("dtype").attr("names").is_none()) ||
+                         (!py::isinstance<py::array>(x) && py::hasattr(x, "keys"));
+    if (columns) return table_from_columns(x, "Model.predict(X)");
+    const py::array a = py::module_::import("numpy").attr("asarray")(x);
+    if (a.ndim() != 2 || a.shape(1) != static_cast<py::ssize_t>(features.size()))
+      throw py::value_error("Model.predict(X): expected a 2-D array of " + std::to_string(features.size()) +
+                            " columns (the features " + io::Standardisation{features, {}, {}}.describe() +
+                            "), got shape " + shape_text(a));
+    io::Table table("Model.predict(X)");
+    for (std::size_t j = 0; j < features.size(); ++j)
+      add_column(table, features[j], a[py::make_tuple(py::slice(py::none(), py::none(), py::none()), j)],
+                 "Model.predict(X)");
+    return table;
+  }
+
+  py::array_t<float> predict(const py::handle& x) const {
+    const io::Table table = events(x);
+    io::ColumnSelection selection;
+    selection.features = model_.feature_names();
+    for (const auto& name : selection.features)
+      if (!table.has_column(name))
+        throw py::value_error("Model.predict(X): X has no column '" + name + "', which model '" + source_ +
+                              "' needs; its columns are: " + table.describe_columns());
+    Matrix<float> y;
+    {
+      py::gil_scoped_release release;
+      const io::SelectedColumns<float> selected =
+          io::select_columns<float>(table, selection, model_.missing_values);
+      y = io::predict(model_, selected.features);
+    }
+    py::array_t<float> out({static_cast<py::ssize_t>(y.rows()), static_cast<py::ssize_t>(y.cols())});
+    auto o = out.mutable_unchecked<2>();
+    for (Index r = 0; r < y.rows(); ++r)
+      for (Index k = 0; k < y.cols(); ++k) o(r, k) = y(r, k);
+    return out;
+  }
+
+  // `agnostic export MODEL --format FORMAT --output PATH [--name NAME]`; its notes become warnings.
+  void export_to(const std::string& format, const py::object& path_object, const std::string& name) const {
+    const std::string output = path_text(path_object);
+    if (format != "lwtnn" && format != "onnx" && format != "header")
+      throw py::value_error("Model.export: unknown format '" + format + "'; expected onnx, lwtnn or header");
+    if (format != "header" && !name.empty())
+      throw py::value_error("Model.export: name applies to format 'header' only");
+    std::vector<std::string> notes;
+    {
+      py::gil_scoped_release release;
+      if (format == "onnx") {
+        io::write_onnx(output, model_);
+      } else if (format == "lwtnn") {
+        io::write_json_atomically(output, io::lwtnn_json(model_));
+        if (!model_.missing_values.empty())
+          notes.push_back(
+              "the missing-value replacements are lwtnn \"defaults\"; give lwtnn the inputs with "
+              "the missing values already replaced");
+      } else {
+        write_file_atomically(
+            output, infer::standalone_header(
+                        model_, name.empty() ? std::filesystem::path(output).stem().string() : name));
+      }
+    }
+    if (!model_.branches.empty())
+      notes.push_back(std::to_string(model_.branches.size()) +
+                      " branch(es) of the model (adversary, domain classifier) are not exported");
+    for (const auto& note : notes) PyErr_WarnEx(PyExc_UserWarning, note.c_str(), 1);
+  }
+
+ private:
+  io::ModelFile<float> model_;
+  std::string source_;
+};
+
 }  // namespace
 
 PYBIND11_MODULE(agnostic, m) {
@@ -346,4 +606,44 @@ PYBIND11_MODULE(agnostic, m) {
       .def("expected", &PythonWorkspace::expected, py::arg("values"),
            "expected(values) -> numpy.ndarray\n\n"
            "The expected yield of every bin (channels in workspace order) at the parameter values.");
+
+  m.def("train", &train_run, py::arg("config"), py::arg("data") = py::none(), py::arg("out") = py::none(),
+        py::arg("resume") = false, py::arg("force") = false,
+        "train(config, data=None, out=None, resume=False, force=False) -> dict\n\n"
+        "Trains as `agnostic train` does, by the config's method (docs/config.md), and returns the run's\n"
+        "summary (summary.json). config: a dict or a path. data: columns that replace data.files (which\n"
+        "may then be left out): a dict of 1-D arrays, a numpy structured array or a pandas DataFrame;\n"
+        "numbers in any dtype, strings for text labels. out: the output directory (default the config's\n"
+        "output.directory); it must be missing or empty unless resume=True (continue the run in it) or\n"
+        "force=True (write into it). Progress lines go to sys.stdout. The GIL is released while it trains.");
+
+  py::class_<PythonModel>(m, "Model", "A model file (model.json) of a training run or of `agnostic import`.")
+      .def_static("load", &PythonModel::load, py::arg("path"),
+                  "Model.load(path) -> Model: reads a model file (its test vector is checked).")
+      .def_property_readonly(
+          "feature_names", [](const PythonModel& p) { return p.model().feature_names(); },
+          "The feature columns the model reads, in order (without missing-value indicators).")
+      .def_property_readonly(
+          "inputs", [](const PythonModel& p) { return p.model().inputs.names; },
+          "The network's inputs: the features, then the missing-value indicator columns.")
+      .def_property_readonly(
+          "outputs", [](const PythonModel& p) { return p.model().outputs; },
+          "The names of the outputs, one per column of predict's result.")
+      .def_property_readonly(
+          "n_parameters", [](const PythonModel& p) { return p.model().parameter_count(); },
+          "Number of weights and biases (branches included).")
+      .def_property_readonly(
+          "training",
+          [](const PythonModel& p) { return to_python(nlohmann::ordered_json(p.model().training)); },
+          "The training provenance the file records (config, date, seed, ...), as a dict.")
+      .def("predict", &PythonModel::predict, py::arg("X"),
+           "predict(X) -> numpy.ndarray of float32, shape (events, outputs)\n\n"
+           "X: a 2-D array whose columns are feature_names in order, or columns by name (a dict of 1-D\n"
+           "arrays, a structured array, a DataFrame; other columns are ignored). The missing-value rules\n"
+           "and the standardisation of the file are applied, as `agnostic predict` does.")
+      .def("export", &PythonModel::export_to, py::arg("format"), py::arg("path"), py::arg("name") = "",
+           "export(format, path, name='')\n\n"
+           "Writes the model as `agnostic export` does: format 'onnx', 'lwtnn' (JSON) or 'header' (a\n"
+           "standalone C++17 header; name: its namespace, default the file's stem). Parts that are not\n"
+           "exported are reported as warnings.");
 }

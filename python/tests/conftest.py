@@ -61,13 +61,13 @@ def workspace_file(tmp_path, workspace):
 
 @pytest.fixture
 def cli():
-    """Runs `agnostic ARGS...` and returns its stdout parsed as JSON."""
+    """Runs `agnostic ARGS...` and returns its stdout parsed as JSON (as text with parse=False)."""
     command = os.environ.get("AGNOSTIC_CLI")
     if not command or not Path(command).exists():
         pytest.skip("the agnostic command is not built (AGNOSTIC_CLI)")
 
-    def run(*args):
+    def run(*args, parse=True):
         done = subprocess.run([command, *map(str, args)], check=True, capture_output=True, text=True)
-        return json.loads(done.stdout)
+        return json.loads(done.stdout) if parse else done.stdout
 
     return run

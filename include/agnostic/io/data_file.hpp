@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "agnostic/core/error.hpp"
 #include "agnostic/io/csv.hpp"
@@ -11,8 +13,46 @@
 
 namespace agnostic::io {
 
-// .csv and .txt are read as CSV (with `csv`), .tsv as CSV with a tab delimiter, .npy as NumPy.
+// A table held in memory that read_table returns in place of a file of the same name, on the
+// thread that lent it and while the lease lives: the Python module's agnostic.train(config, data=...)
+// hands its columns to a run this way, so that every method reads them as it reads data.files.
+class LentTable {
+ public:
+  LentTable(std::string name, Table table) : name_(std::move(name)) {
+    require(find(name_) == nullptr, "a table named '", name_, "' is already lent on this thread");
+    table.set_source(name_);
+    lent().push_back({name_, std::move(table)});
+  }
+  ~LentTable() {
+    auto& all = lent();
+    for (auto it = all.begin(); it != all.end(); ++it)
+      if (it->first == name_) {
+        all.erase(it);
+        break;
+      }
+  }
+  LentTable(const LentTable&) = delete;
+  LentTable& operator=(const LentTable&) = delete;
+
+  // The table lent under `name` on this thread, or nullptr.
+  static const Table* find(const std::string& name) {
+    for (const auto& [n, t] : lent())
+      if (n == name) return &t;
+    return nullptr;
+  }
+
+ private:
+  static std::vector<std::pair<std::string, Table>>& lent() {
+    thread_local std::vector<std::pair<std::string, Table>> tables;
+    return tables;
+  }
+  std::string name_;
+};
+
+// A table lent (LentTable) under the name `path` is returned as it is. Otherwise .csv and .txt are
+// read as CSV (with `csv`), .tsv as CSV with a tab delimiter, .npy as NumPy.
 inline Table read_table(const std::string& path, CsvOptions csv = {}) {
+  if (const Table* lent = LentTable::find(path)) return *lent;
   const auto dot = path.find_last_of('.');
   std::string extension = dot == std::string::npos ? std::string() : path.substr(dot + 1);
   std::transform(extension.begin(), extension.end(), extension.begin(),
