@@ -4,9 +4,10 @@
 #      BUILD/examples/dann/dann_scan.{json,md}, with its figures, when dann-scan is built
 #      (cmake --build BUILD --target dann_scan; an example study, left out with
 #      -DAGNOSTIC_BUILD_EXAMPLES=OFF);
-#   2. `agnostic train` with "method": "dann" (config.json) on events of generate.py (source and
-#      target generators; target labels are -1 in the file and never read). Headline: the held-out
-#      source AUC and the K-S distance of the classifier output between the domains.
+#   2. `agnostic train` with "method": "dann" (config.json, lambda 10) and the same with lambda 0 (no
+#      domain adaptation) on events of generate.py (source and target generators; target labels are
+#      -1 in the file and never read). Headline for both: the held-out source AUC and the K-S distance
+#      of the classifier output between the domains.
 #
 #   examples/dann/run.sh [--quick] [BUILD_DIR]        (default: build)
 #
@@ -28,17 +29,22 @@ elif ! $quick; then
 fi
 
 events=20000
-config="$here/config.json"
+settings=()
 if $quick; then
   events=3000
-  config="$out/config-quick.json"
-  derive_config "$here/config.json" "$config" training.epochs=5
+  settings=(training.epochs=5)
 fi
-echo "== agnostic train with \"method\": \"dann\" =="
+echo "== agnostic train with \"method\": \"dann\": lambda 10 (config.json) and lambda 0 (no adaptation) =="
 "$python" "$here/generate.py" --events $events --seed 1 --output "$out/events.csv"
-"$agnostic" train "$config" --data "$out/events.csv" --out "$out/train" --force > "$out/train.log"
-tail -n 3 "$out/train.log"
+derive_config "$here/config.json" "$out/dann.json" "${settings[@]}"
+derive_config "$here/config.json" "$out/plain.json" "${settings[@]}" dann.lambda=0
+for run in plain dann; do
+  "$agnostic" train "$out/$run.json" --data "$out/events.csv" --out "$out/$run" --force > "$out/$run.log"
+  tail -n 2 "$out/$run.log"
+done
 echo
-echo "headline (held-out events): $(json_value "$out/train/history.json" \
-  '"source AUC %.3f, K-S distance of the output between source and target %.3f, domain accuracy %.3f (0.5: the domains look alike)" % tuple(d["epochs"][-1][k] for k in ("validation_auc", "ks_source_target", "domain_accuracy"))')"
-draw "$out/train"
+for run in plain dann; do
+  echo "headline $run (lambda $(json_value "$out/$run.json" 'd["dann"]["lambda"]'), held-out events): $(json_value "$out/$run/history.json" \
+    '"source AUC %.3f, K-S distance of the output between source and target %.3f, domain accuracy %.3f (0.5: the domains look alike)" % tuple(d["epochs"][-1][k] for k in ("validation_auc", "ks_source_target", "domain_accuracy"))')"
+done
+draw "$out/plain" "$out/dann"
