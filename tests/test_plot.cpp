@@ -63,7 +63,11 @@ Run run_agnostic(const std::vector<std::string>& args, const fs::path& log) {
 }
 
 bool matplotlib_available() {
-  return shell(std::string(kPython) + " -c 'import matplotlib, numpy' > /dev/null 2>&1") == 0;
+  // Built with append, not operator+: GCC 12 reports a false -Warray-bounds inside an inlined
+  // operator+(std::string&&, const char*) at -O1 and -O2.
+  std::string command(kPython);
+  command.append(" -c 'import matplotlib, numpy' > /dev/null 2>&1");
+  return shell(command) == 0;
 }
 
 fs::path fresh_dir(const std::string& name) {
