@@ -121,7 +121,7 @@ def main():
     parser.add_argument("--source", default=".", help="the repository (default .)")
     parser.add_argument("--build", default="build", help="the build directory (default build)")
     parser.add_argument("--scratch", help="where the scratch copies go (default BUILD/docs-runnable)")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per block (default 120)")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per block (default 300)")
     parser.add_argument("--list", action="store_true", help="only list the runnable blocks")
     parser.add_argument("files", nargs="*", help="Markdown files (default: README.md, docs/*.md, examples/*/README.md)")
     args = parser.parse_args()
