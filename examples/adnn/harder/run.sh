@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The harder ADNN analogue of issue 19 (docs/adnn.md, "The harder analogue"): generate.py's events
+# (12 features, the signal from the SM and six alternative models), then for every setting and seed
+# `agnostic train` (config.json with the setting's keys), `agnostic predict` on the test sample and
+# evaluate.py (accuracy, mean K-S, the signal-strength bias of every alternative model, max |b|).
+# Writes BUILD/examples/adnn-harder/results.jsonl (one line per run) and results.md (median and
+# spread over the seeds, wall time per training).
+#
+#   examples/adnn/harder/run.sh [--quick] [BUILD_DIR] [SETTING...]
+#
+# SETTING: names from the table below (default: all). --quick: one seed, a tenth of the events,
+# 3 + 2 pre-training and 4 game epochs (seconds; only shows that everything runs).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../../example_common.sh"
+need "$agnostic"
+out=$(output_dir adnn-harder)
+
+# name | keys set on config.json (derive_config KEY=JSON ...)
+declare -A settings=(
+  [dnn]="(the plain classifier, dnn.json)"
+  [defaults]=""
+  [last_epoch]="training.early_stopping=false"
+  [output]="adnn.adversary_input=\"output\""
+  [k10]="adnn.adversary_steps=10"
+  [alpha3]="adnn.alpha=3"
+  [adversary_lr]="adnn.adversary_optimiser={\"name\":\"adam\",\"learning_rate\":0.003}"
+  [pretrain]="adnn.pretrain_classifier_epochs=30 adnn.pretrain_adversary_epochs=10"
+  [linear]="adnn.alpha_schedule=\"linear\""
+  [game150]="training.epochs=150"
+  [output_last]="adnn.adversary_input=\"output\" training.early_stopping=false"
+  [output_game150]="adnn.adversary_input=\"output\" training.early_stopping=false training.epochs=150"
+  [output_alpha30]="adnn.adversary_input=\"output\" adnn.alpha=30"
+  [output_k10]="adnn.adversary_input=\"output\" adnn.adversary_steps=10"
+)
+order=(dnn defaults last_epoch output output_last output_game150 output_alpha30 output_k10 k10 alpha3 adversary_lr
+  pretrain linear game150)
+chosen=("${example_args[@]}")
+[[ ${#chosen[@]} -gt 0 ]] || chosen=("${order[@]}")
+seeds=(1 2 3)
+scale=1
+quick_keys=()
+if $quick; then
+  seeds=(1)
+  scale=0.1
+  quick_keys=(adnn.pretrain_classifier_epochs=3 adnn.pretrain_adversary_epochs=2 training.epochs=4)
+fi
+
+data="$out/data"
+[[ -f $data/test.csv ]] || "$python" "$here/generate.py" "$data" --scale $scale
+for name in "${chosen[@]}"; do
+  [[ -v settings[$name] ]] || { echo "run.sh: no setting '$name'; known: ${order[*]}" >&2; exit 1; }
+  for seed in "${seeds[@]}"; do
+    run="$out/$name-s$seed"
+    if [[ $name == dnn ]]; then
+      derive_config "$here/dnn.json" "$run.json" training.seed=$seed
+      files=(--data "$data/train_dnn.csv")
+    else
+      # shellcheck disable=SC2086
+      derive_config "$here/config.json" "$run.json" training.seed=$seed ${settings[$name]} "${quick_keys[@]}"
+      files=(--data "$data/train_adnn.csv")
+    fi
+    start=$(date +%s.%N)
+    "$agnostic" train "$run.json" "${files[@]}" --out "$run" --force > "$run.log"
+    seconds=$(echo "$(date +%s.%N) - $start" | bc)
+    "$agnostic" predict --model "$run/model.json" --input "$data/test.csv" --output "$run/test-scores.csv" \
+      --keep process --keep model >> "$run.log"
+    "$python" "$here/evaluate.py" "$run/test-scores.csv" "$name" |
+      "$python" -c 'import json, sys; d = json.load(sys.stdin); d.update(seed=int(sys.argv[1]), seconds=float(sys.argv[2])); print(json.dumps(d))' \
+        "$seed" "$seconds" | tee -a "$out/results.jsonl"
+  done
+done
+"$python" "$here/summarise.py" "$out/results.jsonl" > "$out/results.md"
+cat "$out/results.md"
