@@ -6,6 +6,8 @@
 //               the lwtnn importer io/lwtnn.hpp, on any JSON text
 //   workspace   the pyhf workspace reader stats/workspace.hpp, on any JSON text
 //   onnx        the protobuf decoder and the ONNX importer io/onnx_proto.hpp, io/onnx_import.hpp
+//   hdf5        io/hdf5.hpp on an in-memory file image (only in a build with AGNOSTIC_HDF5; not in
+//               ctest: it finds bugs of libhdf5 1.10 itself on damaged files, docs/data.md)
 // A reader given arbitrary bytes must return or throw agnostic::Error; anything else (a crash, a
 // sanitizer report, another exception, a hang) is what libFuzzer reports, with the input.
 #include <cstddef>
@@ -18,6 +20,7 @@
 
 #include "agnostic/core/error.hpp"
 #include "agnostic/io/csv.hpp"
+#include "agnostic/io/hdf5.hpp"  // empty without AGNOSTIC_HDF5
 #include "agnostic/io/lwtnn.hpp"
 #include "agnostic/io/model_file.hpp"
 #include "agnostic/io/npy.hpp"
@@ -65,15 +68,23 @@ void read_onnx(std::string_view bytes) {
   expect_result_or_error([&] { agnostic::io::import_onnx_bytes(bytes, "fuzz.onnx"); });
 }
 
+#ifdef AGNOSTIC_HDF5
+void read_hdf5(std::string_view bytes) {
+  expect_result_or_error([&] { agnostic::io::read_hdf5_bytes(bytes, "fuzz.h5"); });
+}
+#endif
+
 struct Reader {
   const char* name;
   void (*read)(std::string_view);
 };
-constexpr Reader kReaders[] = {{"csv", read_csv},
-                               {"npy", read_npy},
-                               {"model_json", read_model_json},
-                               {"workspace", read_workspace},
-                               {"onnx", read_onnx}};
+constexpr Reader kReaders[] = {
+    {"csv", read_csv},   {"npy", read_npy}, {"model_json", read_model_json}, {"workspace", read_workspace},
+    {"onnx", read_onnx},
+#ifdef AGNOSTIC_HDF5
+    {"hdf5", read_hdf5},
+#endif
+};
 
 void (*chosen)(std::string_view) = nullptr;
 
@@ -84,10 +95,10 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   for (const auto& r : kReaders)
     if (name && std::strcmp(name, r.name) == 0) chosen = r.read;
   if (!chosen) {
-    std::fprintf(
-        stderr,
-        "fuzz_readers: set AGNOSTIC_FUZZ_READER to csv, npy, model_json, workspace or onnx (got '%s')\n",
-        name ? name : "");
+    std::fprintf(stderr,
+                 "fuzz_readers: set AGNOSTIC_FUZZ_READER to csv, npy, model_json, workspace, onnx or (with "
+                 "AGNOSTIC_HDF5) hdf5 (got '%s')\n",
+                 name ? name : "");
     std::exit(2);
   }
   return 0;

@@ -8,6 +8,7 @@
 
 #include "agnostic/core/error.hpp"
 #include "agnostic/io/csv.hpp"
+#include "agnostic/io/hdf5.hpp"  // empty without AGNOSTIC_HDF5
 #include "agnostic/io/npy.hpp"
 #include "agnostic/io/table.hpp"
 
@@ -50,7 +51,8 @@ class LentTable {
 };
 
 // A table lent (LentTable) under the name `path` is returned as it is. Otherwise .csv and .txt are
-// read as CSV (with `csv`), .tsv as CSV with a tab delimiter, .npy as NumPy.
+// read as CSV (with `csv`), .tsv as CSV with a tab delimiter, .npy as NumPy, .h5 and .hdf5 as HDF5
+// (io/hdf5.hpp; in a build with AGNOSTIC_HDF5).
 inline Table read_table(const std::string& path, CsvOptions csv = {}) {
   if (const Table* lent = LentTable::find(path)) return *lent;
   const auto dot = path.find_last_of('.');
@@ -63,6 +65,14 @@ inline Table read_table(const std::string& path, CsvOptions csv = {}) {
     return read_csv(path, csv);
   }
   if (extension == "npy") return read_npy(path);
+  if (extension == "h5" || extension == "hdf5") {
+#ifdef AGNOSTIC_HDF5
+    return read_hdf5(path);
+#else
+    fail("file '", path, "': HDF5 files are read by a build with AGNOSTIC_HDF5 (cmake -DAGNOSTIC_HDF5=ON, ",
+         "Debian's libhdf5-dev); or write the columns as .npy or .csv");
+#endif
+  }
   fail("file '", path, "': cannot tell its format from the extension '", extension,
        "'; expected .csv, .txt, .tsv (tab separated) or .npy");
 }
