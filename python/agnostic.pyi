@@ -63,3 +63,8 @@ class Model:
         """float32 array of shape (events, outputs)."""
     def export(self, format: str, path: PathLike, name: str = "") -> None:
         """format: 'onnx', 'lwtnn' or 'header'."""
+
+has_hdf5: bool  # whether read_data, train and predict read .h5/.hdf5 files (built with AGNOSTIC_HDF5)
+
+def read_data(path: PathLike) -> dict[str, np.ndarray]:
+    """A data file as training reads it: numeric columns (float64), then text columns (str)."""

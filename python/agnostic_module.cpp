@@ -532,6 +532,28 @@ class PythonModel {
   std::string source_;
 };
 
+// agnostic.read_data: a data file as the library reads it (the columns training and predict see).
+py::dict read_data(const py::object& path_object) {
+  const std::string path = path_text(path_object);
+  require_file(path, "data file");
+  io::Table table;
+  {
+    py::gil_scoped_release release;
+    table = io::read_table(path);
+  }
+  py::dict out;
+  for (const auto& name : table.column_names()) {
+    const auto c = table.column(name);
+    py::array_t<double> a(static_cast<py::ssize_t>(c.size()));
+    std::copy(c.begin(), c.end(), a.mutable_data());
+    out[py::str(name)] = a;
+  }
+  const py::module_ np = py::module_::import("numpy");
+  for (const auto& name : table.text_column_names())
+    out[py::str(name)] = np.attr("array")(py::cast(table.text_column(name)), py::arg("dtype") = "str");
+  return out;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(agnostic, m) {
@@ -553,6 +575,16 @@ PYBIND11_MODULE(agnostic, m) {
       PyErr_SetString(PyExc_ValueError, e.what());
     }
   });
+
+#ifdef AGNOSTIC_HDF5
+  m.attr("has_hdf5") = true;
+#else
+  m.attr("has_hdf5") = false;
+#endif
+  m.def("read_data", &read_data, py::arg("path"),
+        "read_data(path) -> dict\n\n"
+        "A data file (.csv, .tsv, .txt, .npy, and .h5/.hdf5 when has_hdf5) as training and predict read it:\n"
+        "numeric columns as float64 arrays (in file order), then text columns as arrays of str.");
 
   m.def("fit", &fit, py::arg("workspace"),
         "fit(workspace, **options) -> dict\n\n"

@@ -1,7 +1,7 @@
 // Tests for io/hdf5.hpp (only in a build with AGNOSTIC_HDF5) against files h5py wrote
 // (tests/data/hdf5/make_files.py states their content): both layouts read through io::read_table,
 // numbers of every type converted exactly, fixed- and variable-length strings, the same bytes read
-// from memory, and every refused layout by its message (file, dataset, what to do).
+// from memory, and every refused layout or damaged size by its message (file, dataset, what to do).
 #ifdef AGNOSTIC_HDF5
 #include <doctest/doctest.h>
 
@@ -99,5 +99,9 @@ TEST_CASE("hdf5: other layouts are refused by name") {
     garbage = e.what();
   }
   check_contains(garbage, {"garbage.h5", "is not a readable HDF5 file"});
+  // compound.hdf5 with its row count damaged (the fuzzer's first find): refused before allocating
+  check_contains(error_of("../../../fuzz/corpus/hdf5/declared-rows-beyond-file.h5"),
+                 {"dataset 'events' declares 72057594021150724 rows", "but the file stores 60 bytes of it",
+                  "truncated or damaged"});
 }
 #endif  // AGNOSTIC_HDF5
