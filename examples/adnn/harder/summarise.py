@@ -1,13 +1,19 @@
 #!/usr/bin/python3
 """The table of the harder ADNN study: results.jsonl (one line per run: label, seed, seconds and
-evaluate.py's figures) to a Markdown table of median and spread (min ... max) over the seeds, per
+evaluate.py's figures; the first line of a setting and seed counts) to a Markdown table of median and spread (min ... max) over the seeds, per
 setting, in the order the settings first appear. Usage: summarise.py results.jsonl"""
 import json
 import sys
 
 import numpy as np
 
-runs = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+runs, seen = [], set()
+for line in open(sys.argv[1]):
+    if line.strip():
+        r = json.loads(line)
+        if (r["label"], r["seed"]) not in seen:  # a setting run again: its first run counts
+            seen.add((r["label"], r["seed"]))
+            runs.append(r)
 labels = list(dict.fromkeys(r["label"] for r in runs))
 cols = ["max_abs_b", "mean_ks", "accuracy", "seconds"]
 print("| setting | seeds | " + " | ".join(f"{c} median (min ... max)" for c in cols) + " | max_abs_b per seed |")
