@@ -23,14 +23,14 @@ events=20000 pseudo=100000
 $quick && { events=5000; pseudo=20000; }
 "$python" "$here/generate.py" --events $events --signal 0 --seed 1 --directory "$out"
 derive_config "$here/sample.json" "$out/sample.json"  # next to its data
+derive_config "$here/sample.json" "$out/replica.json" 'output.validation=""'  # replicas: no validation file
 echo "== 1. agnostic sample =="
 "$agnostic" sample "$out/sample.json" --events $pseudo --output "$out/sampled.csv" --validation "$out/validation.json"
 echo "headline: $(json_value "$out/validation.json" '", ".join("%s chi2 p-value %.2f" % (v["name"], v["chi2_p_value"]) for v in d["variables"]) + "; largest correlation difference %.3f" % d["correlation"]["max_abs_difference"]')"
 
 echo "== 2. an ensemble of 5 bootstrap replicas -> agnostic template -> agnostic fit =="
 for seed in 1 2 3 4 5; do
-  "$agnostic" sample "$out/sample.json" --events $pseudo --seed $seed --output "$out/replica$seed.csv" \
-    --validation "" > /dev/null
+  "$agnostic" sample "$out/replica.json" --events $pseudo --seed $seed --output "$out/replica$seed.csv" > /dev/null
 done
 "$python" - "$out" "$events" "$pseudo" <<'PY'
 import json, sys
