@@ -147,7 +147,7 @@ TEST_CASE("trainer: under a loss constraint the best epoch is the lowest figure 
   const History s = stopped.fit(1, PatienceRule{1, 0.0});
   CHECK(s.epochs.size() == 4);
   CHECK(s.best_epoch == 3);
-  CHECK(s.stop_reason.rfind("no improvement for 1 epochs since the best", 0) == 0);
+  CHECK(s.stop_reason == "no improvement for 1 epochs since the best, epoch 3 (patience 1)");
   CHECK(stopped.theta.value(0, 0) == 3.0f);
 }
 

@@ -116,9 +116,10 @@ inline std::optional<double> running_average_improvement(const std::vector<doubl
 }
 
 // `eligible` (from eligible_epochs; empty = all) restricts the epochs patience counts from; the
-// running average watches every epoch.
+// running average watches every epoch. `first_epoch` is the number of the epoch of monitored[0] (in
+// the reason given; after a warm-up of W epochs it is W + 1).
 inline StopDecision should_stop(const std::vector<double>& monitored, const StoppingRules& rules,
-                                const std::vector<bool>& eligible = {}) {
+                                const std::vector<bool>& eligible = {}, Index first_epoch = 1) {
   require(eligible.empty() || eligible.size() == monitored.size(), "stopping: ", eligible.size(),
           " eligibility flags for ", monitored.size(), " epochs");
   const Index n = static_cast<Index>(monitored.size());
@@ -132,8 +133,8 @@ inline StopDecision should_stop(const std::vector<double>& monitored, const Stop
     const std::size_t best = patience_best_index(monitored, rules.patience->min_delta, eligible);
     const Index age = n - 1 - static_cast<Index>(best);
     if (age >= rules.patience->patience) {
-      why << "no improvement for " << age << " epochs since the best, epoch " << best + 1 << " (patience "
-          << rules.patience->patience << ")";
+      why << "no improvement for " << age << " epochs since the best, epoch "
+          << static_cast<Index>(best) + first_epoch << " (patience " << rules.patience->patience << ")";
       return {true, why.str()};
     }
   }

@@ -177,7 +177,7 @@ class Trainer {
         StoppingRules rules = options_.stopping;
         rules.max_epochs -= warmup;
         rules.min_epochs = std::min(rules.min_epochs, rules.max_epochs);
-        const StopDecision d = should_stop(watched, rules, eligible_after_warmup());
+        const StopDecision d = should_stop(watched, rules, eligible_after_warmup(), warmup + 1);
         if (d.stop) {
           history_.stop_reason = d.reason;
           break;
