@@ -8,7 +8,8 @@ what=${1:-}
 [[ "$what" == example || "$what" == test || "$what" == fuzz ]] || { echo "usage: $0 example|test|fuzz" >&2; exit 2; }
 
 packages=(cmake make g++ clang libomp-14-dev libclang-rt-14-dev libeigen3-dev nlohmann-json3-dev doctest-dev
-          python3-matplotlib python3-numpy python3-onnx libopenmpi-dev openmpi-bin)
+          python3-matplotlib python3-numpy python3-onnx libopenmpi-dev openmpi-bin
+          pybind11-dev python3-dev python3-pytest python3-h5py libhdf5-dev)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if ((${#missing[@]})); then
@@ -49,12 +50,14 @@ fi
 # -march=native (these programs run where they are built). The test build differs from a user's build
 # in three ways (docs/build-cost.md): warnings are errors; it checks that the example studies and
 # agnostic-bench compile instead of building them; and it optimises with -O1, not -O3 (half the
-# compile time; the suite's own run takes about a minute either way).
+# compile time; the suite's own run takes about a minute either way). The test builds read HDF5
+# (-DAGNOSTIC_HDF5=ON); the Python module is built wherever pybind11 is found (not in `example`,
+# which builds only its two targets).
 werror=OFF studies=ON release_flags="-O3 -DNDEBUG"
 [[ "$what" == test ]] && werror=ON studies=OFF release_flags="-O1 -DNDEBUG"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="$release_flags" \
   -DCMAKE_CXX_COMPILER=g++ -DAGNOSTIC_NATIVE=ON -DAGNOSTIC_WERROR=$werror -DAGNOSTIC_BUILD_EXAMPLES=$studies \
-  >/dev/null
+  -DAGNOSTIC_HDF5=ON >/dev/null
 if [[ "$what" == example ]]; then
   # Only what the example runs: the command and the example's event generator (not the test suite).
   cmake --build build -j "$jobs" --target agnostic_cli higgs_generate
@@ -73,7 +76,7 @@ ctest --test-dir build-mpi-ci -R test_distributed --output-on-failure
 # The same suite once more, built by clang with the sanitizers (benchmarks and examples skipped),
 # plus the readers' fuzzer, 10 s per reader (fuzz/CMakeLists.txt).
 cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
-  -DAGNOSTIC_SANITIZE=ON -DAGNOSTIC_NATIVE=ON -DAGNOSTIC_WERROR=ON >/dev/null
+  -DAGNOSTIC_SANITIZE=ON -DAGNOSTIC_NATIVE=ON -DAGNOSTIC_WERROR=ON -DAGNOSTIC_HDF5=ON >/dev/null
 cmake --build build-sanitize -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   ctest --test-dir build-sanitize -j "$jobs" --output-on-failure

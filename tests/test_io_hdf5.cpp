@@ -20,7 +20,7 @@ namespace hdf5_test {
 
 const std::string kHdf5Dir = std::string(AGNOSTIC_SOURCE_DIR) + "/tests/data/hdf5/";
 
-std::string error_of(const std::string& file) {
+std::string hdf5_error_of(const std::string& file) {
   try {
     agnostic::io::read_table(kHdf5Dir + file);
   } catch (const agnostic::Error& e) {
@@ -76,15 +76,15 @@ TEST_CASE("hdf5: one compound dataset, its fields the columns in field order; th
 TEST_CASE("hdf5: other layouts are refused by name") {
   using namespace hdf5_test;
   using agnostic_test::check_contains;
-  check_contains(error_of("bad_group.h5"), {"bad_group.h5", "'jets' is a group", "only 1-D datasets"});
-  check_contains(error_of("bad_2d.h5"), {"bad_2d.h5", "dataset 'm' has 2 dimensions (shape 3 x 2)", "1-D"});
-  check_contains(error_of("bad_lengths.h5"),
+  check_contains(hdf5_error_of("bad_group.h5"), {"bad_group.h5", "'jets' is a group", "only 1-D datasets"});
+  check_contains(hdf5_error_of("bad_2d.h5"), {"bad_2d.h5", "dataset 'm' has 2 dimensions (shape 3 x 2)", "1-D"});
+  check_contains(hdf5_error_of("bad_lengths.h5"),
                  {"dataset 'b' has 4 rows but dataset 'a' has 3", "every column must have the same length"});
-  check_contains(error_of("bad_bool.h5"), {"dataset 'a' is an enum", "bool", "0/1 integers"});
-  check_contains(error_of("bad_mixed.h5"), {"dataset 'events' is a compound dataset beside 1 other object"});
-  check_contains(error_of("bad_empty.h5"), {"bad_empty.h5", "holds no datasets"});
-  check_contains(error_of("missing.h5"), {"cannot open file", "missing.h5"});
-  check_contains(error_of("make_files.py.h5"), {"cannot open file"});
+  check_contains(hdf5_error_of("bad_bool.h5"), {"dataset 'a' is an enum", "bool", "0/1 integers"});
+  check_contains(hdf5_error_of("bad_mixed.h5"), {"dataset 'events' is a compound dataset beside 1 other object"});
+  check_contains(hdf5_error_of("bad_empty.h5"), {"bad_empty.h5", "holds no datasets"});
+  check_contains(hdf5_error_of("missing.h5"), {"cannot open file", "missing.h5"});
+  check_contains(hdf5_error_of("make_files.py.h5"), {"cannot open file"});
   std::string not_hdf5;
   try {
     agnostic::io::read_hdf5(kHdf5Dir + "make_files.py");
@@ -100,7 +100,7 @@ TEST_CASE("hdf5: other layouts are refused by name") {
   }
   check_contains(garbage, {"garbage.h5", "is not a readable HDF5 file"});
   // compound.hdf5 with its row count damaged (the fuzzer's first find): refused before allocating
-  check_contains(error_of("../../../fuzz/corpus/hdf5/declared-rows-beyond-file.h5"),
+  check_contains(hdf5_error_of("../../../fuzz/corpus/hdf5/declared-rows-beyond-file.h5"),
                  {"dataset 'events' declares 72057594021150724 rows", "but the file stores 60 bytes of it",
                   "truncated or damaged"});
 }
