@@ -77,11 +77,13 @@ TEST_CASE("hdf5: other layouts are refused by name") {
   using namespace hdf5_test;
   using agnostic_test::check_contains;
   check_contains(hdf5_error_of("bad_group.h5"), {"bad_group.h5", "'jets' is a group", "only 1-D datasets"});
-  check_contains(hdf5_error_of("bad_2d.h5"), {"bad_2d.h5", "dataset 'm' has 2 dimensions (shape 3 x 2)", "1-D"});
+  check_contains(hdf5_error_of("bad_2d.h5"),
+                 {"bad_2d.h5", "dataset 'm' has 2 dimensions (shape 3 x 2)", "1-D"});
   check_contains(hdf5_error_of("bad_lengths.h5"),
                  {"dataset 'b' has 4 rows but dataset 'a' has 3", "every column must have the same length"});
   check_contains(hdf5_error_of("bad_bool.h5"), {"dataset 'a' is an enum", "bool", "0/1 integers"});
-  check_contains(hdf5_error_of("bad_mixed.h5"), {"dataset 'events' is a compound dataset beside 1 other object"});
+  check_contains(hdf5_error_of("bad_mixed.h5"),
+                 {"dataset 'events' is a compound dataset beside 1 other object"});
   check_contains(hdf5_error_of("bad_empty.h5"), {"bad_empty.h5", "holds no datasets"});
   check_contains(hdf5_error_of("missing.h5"), {"cannot open file", "missing.h5"});
   check_contains(hdf5_error_of("make_files.py.h5"), {"cannot open file"});
