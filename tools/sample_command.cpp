@@ -33,7 +33,7 @@ const CommandSpec& sample_spec() {
                   {.name = "--output", .value = "OUT.csv", .meaning = "the pseudo-events (output.events)"},
                   {.name = "--validation",
                    .value = "V.json",
-                   .meaning = "the validation table (output.validation)"}},
+                   .meaning = "the validation table (output.validation; \"\" writes none)"}},
       .positional_count = 1,
       .positional_what = "config file",
   };
@@ -51,7 +51,7 @@ int sample_main(int argc, char** argv) {
   if (args.given("--seed"))
     config.seed = static_cast<std::uint64_t>(parse_integer("--seed", args.value("--seed"), 0));
   if (!args.value("--output").empty()) config.output_events = args.value("--output");
-  if (!args.value("--validation").empty()) config.output_validation = args.value("--validation");
+  if (args.given("--validation")) config.output_validation = args.value("--validation");  // "": none
 
   const stats::SamplingRun run = stats::run_sampling(config);
   stats::write_sampling_outputs(config, run);
