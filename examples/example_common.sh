@@ -70,6 +70,17 @@ with open(target, "w", encoding="utf-8") as f:
 PY
 }
 
+# train_runs DIR DATA RUN...: `agnostic train DIR/RUN.json --data DATA` into DIR/RUN for each RUN, its
+# log in DIR/RUN.log, of which the last two lines (the summary) are printed.
+train_runs() {
+  local dir=$1 data=$2 run
+  shift 2
+  for run in "$@"; do
+    "$agnostic" train "$dir/$run.json" --data "$data" --out "$dir/$run" --force >"$dir/$run.log"
+    tail -n 2 "$dir/$run.log"
+  done
+}
+
 # json_value FILE EXPRESSION: prints EXPRESSION evaluated on the JSON document `d` of FILE.
 json_value() {
   "$python" -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"

@@ -25,10 +25,7 @@ fi
 "$python" "$here/generate.py" --events $events --seed 1 --output "$out/events.csv"
 derive_config "$here/config.json" "$out/adnn.json" "${settings[@]}"
 derive_config "$here/config.json" "$out/plain.json" "${settings[@]}" adnn.alpha=0
-for run in plain adnn; do
-  "$agnostic" train "$out/$run.json" --data "$out/events.csv" --out "$out/$run" --force > "$out/$run.log"
-  tail -n 2 "$out/$run.log"
-done
+train_runs "$out" "$out/events.csv" plain adnn
 echo
 for run in plain adnn; do
   echo "headline $run (alpha $(json_value "$out/$run.json" 'd["adnn"]["alpha"]')): $(json_value "$out/$run/summary.json" \

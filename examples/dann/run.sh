@@ -38,10 +38,7 @@ echo "== agnostic train with \"method\": \"dann\": lambda 10 (config.json) and l
 "$python" "$here/generate.py" --events $events --seed 1 --output "$out/events.csv"
 derive_config "$here/config.json" "$out/dann.json" "${settings[@]}"
 derive_config "$here/config.json" "$out/plain.json" "${settings[@]}" dann.lambda=0
-for run in plain dann; do
-  "$agnostic" train "$out/$run.json" --data "$out/events.csv" --out "$out/$run" --force > "$out/$run.log"
-  tail -n 2 "$out/$run.log"
-done
+train_runs "$out" "$out/events.csv" plain dann
 echo
 for run in plain dann; do
   echo "headline $run (lambda $(json_value "$out/$run.json" 'd["dann"]["lambda"]'), held-out events): $(json_value "$out/$run/history.json" \
