@@ -334,7 +334,6 @@ inline nlohmann::ordered_json fit_document(const FitCommandOptions& o, const sta
 // The whole document: the patch list of --list-patches, or the document of the workspace file.
 inline nlohmann::ordered_json fit_document(const FitCommandOptions& o, Communicator& world,
                                            std::string* table = nullptr) {
-  if (o.threads > 0) set_threads(o.threads);
   if (!o.list_patches.empty()) {
     require(o.workspace.empty() && o.patchset.empty(),
             "--list-patches PATCHSET.json takes no workspace and no --patchset/--patch");
