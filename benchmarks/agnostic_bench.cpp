@@ -16,6 +16,7 @@
 #include "workloads/w6.hpp"
 #include "workloads/w7.hpp"
 #include "workloads/w8.hpp"
+#include "workloads/w9.hpp"
 #ifdef AGNOSTIC_MPI
 #include "agnostic/distributed/communicator.hpp"
 #endif
@@ -27,8 +28,8 @@ struct Workload {
 
 // Workloads are listed here as they land.
 static const Workload kWorkloads[] = {
-    {"W6", run_w6},  {"W1", &run_w1}, {"W2", &run_w2}, {"W3", &run_w3},    {"W5", &run_w5},
-    {"W8", &run_w8}, {"W7", &run_w7}, {"W4", &run_w4}, {nullptr, nullptr},
+    {"W6", run_w6},  {"W1", &run_w1}, {"W2", &run_w2}, {"W3", &run_w3}, {"W5", &run_w5},
+    {"W8", &run_w8}, {"W7", &run_w7}, {"W4", &run_w4}, {"W9", &run_w9}, {nullptr, nullptr},
 };
 
 int main(int argc, char** argv) {

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""PyTorch peer for the training workloads of ../shared/BENCHMARKS.md (W1, W2, W3, W4) and W7 (benchmarks/README.md).
+"""PyTorch peer for the training workloads of ../shared/BENCHMARKS.md (W1, W2, W3, W4), W7 (benchmarks/README.md)
+and W9 (docs/decorrelation.md).
 
 Same architecture, batch, optimiser and float32 as agnostic-bench; prints the same JSON line.
 Run with Debian's Python and OpenBLAS, e.g.
@@ -243,32 +244,97 @@ def w4(args):
     return batch, flops, step
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--workload", required=True, choices=["W1", "W2", "W3", "W4", "W7"])
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--steps", type=int, default=0, help="steps per repeat (default: about 1 s of work)")
-    a = p.parse_args()
-    torch.set_num_threads(a.threads)
-    batch, flops, step = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W7": w7}[a.workload](a)
+def distance_correlation_squared(x, y, w):
+    """Weighted dCor^2 of two 1-D tensors (Kasieczka & Shih, arXiv:2001.05310), the standard O(B^2)
+    form: the B x B distance matrices, double-centred with the weighted row means (w sums to 1)."""
+    def centred(v):
+        a = (v[:, None] - v[None, :]).abs()
+        row = a @ w
+        return a - row[:, None] - row[None, :] + row @ w
+
+    a, b = centred(x), centred(y)
+    ww = w[:, None] * w[None, :]
+    v_xy, v_xx, v_yy = (ww * a * b).sum(), (ww * a * a).sum(), (ww * b * b).sum()
+    return v_xy / torch.sqrt(v_xx * v_yy)
+
+
+def w9(args):
+    """One DisCo training step (issue 23): 6 -> 64 -> 64 -> 1, batch 4096 weighted events, weighted BCE
+    + 30 dCor^2(score, mass) over the 2048 background events, one Adam step."""
+    batch, features, strength = 4096, 6, 30.0
+    torch.manual_seed(1)
+    net = nn.Sequential(nn.Linear(features, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    x = torch.randn(batch, features)
+    y = (torch.arange(batch) % 2).float()
+    w = torch.rand(batch) + 0.5
+    background = y == 0
+    mass = 0.8 * x[background, 0] + 0.6 * torch.randn(int(background.sum()))
+    w_background = w[background] / w[background].sum()
+    bce = nn.BCEWithLogitsLoss(reduction="none")
+
+    def step(with_penalty=True):
+        opt.zero_grad(set_to_none=False)
+        z = net(x)[:, 0]
+        loss = (bce(z, y) * w).sum() / w.sum()
+        if with_penalty:
+            loss = loss + strength * distance_correlation_squared(torch.sigmoid(z)[background], mass, w_background)
+        loss.backward()
+        opt.step()
+
+    flops = 3 * flops_dense(batch, [features, 64, 64, 1])
+    extra = {"disco_events": int(background.sum()),
+             "network_ms_per_step": 1e3 / steps_per_second(lambda: step(False), args)[0]}
+    return batch, flops, step, extra
+
+
+def openblas_core():
+    """The OpenBLAS kernel set the process runs on (openblas_get_corename), or why it is unknown."""
+    import ctypes
+    with open("/proc/self/maps") as maps:
+        paths = sorted({line.split()[-1] for line in maps if "blas" in line and ".so" in line})
+    for path in paths:
+        try:
+            name = ctypes.CDLL(path).openblas_get_corename
+        except (OSError, AttributeError):
+            continue
+        name.restype = ctypes.c_char_p
+        return name().decode()
+    return "not OpenBLAS (no libopenblas loaded)"
+
+
+def steps_per_second(step, args):
+    """Median steps per second over args.repeats repeats of args.steps steps (0: about 1 s of work)."""
     for _ in range(3):
         step()
-    steps = a.steps
+    steps = args.steps
     if steps == 0:
         t = time.perf_counter()
         step()
         steps = max(3, int(1.0 / max(time.perf_counter() - t, 1e-6)))
     rates = []
-    for _ in range(a.repeats):
+    for _ in range(args.repeats):
         t = time.perf_counter()
         for _ in range(steps):
             step()
         rates.append(steps / (time.perf_counter() - t))
-    steps_per_s = statistics.median(rates)
+    return statistics.median(rates), steps
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--workload", required=True, choices=["W1", "W2", "W3", "W4", "W7", "W9"])
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--steps", type=int, default=0, help="steps per repeat (default: about 1 s of work)")
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    batch, flops, step, *extra = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W7": w7, "W9": w9}[a.workload](a)
+    steps_per_s, steps = steps_per_second(step, a)
     print(json.dumps({"workload": a.workload, "threads": a.threads, "peer": "pytorch " + torch.__version__,
                       "events_per_s": steps_per_s * batch, "epochs_per_s": steps_per_s, "steps_per_s": steps_per_s, "ms_per_step": 1e3 / steps_per_s,
-                      "gflops": steps_per_s * flops / 1e9, "repeats": a.repeats, "steps": steps}))
+                      "gflops": steps_per_s * flops / 1e9, "repeats": a.repeats, "steps": steps,
+                      **(dict(extra[0], openblas_core=openblas_core()) if extra else {})}))
 
 
 if __name__ == "__main__":
