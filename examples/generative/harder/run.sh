@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The cGAN on a harder density (issue 19 item 4; README.md here): for each setting and seed, events
+# of density.py (seed S, the window 0.45 <= xc <= 0.55 blinded in training), `agnostic train` of the
+# setting's config (training.seed S), `agnostic generate` at xc = 0.1, at xc = 0.9 and at conditions
+# uniform in the window, and the K-S distance and tail-fraction error of each against the exact law
+# (density.py evaluate), one JSON line per run appended to BUILD_DIR/examples/generative-harder/results.jsonl.
+# Then the table (median and min-max over the seeds) of every setting in that file.
+#
+#   examples/generative/harder/run.sh [--quick] [BUILD_DIR] [SETTING...]      (default: baseline)
+#
+# SETTINGS are named in the case below (each a list of config changes to cgan.json). Environment:
+# SEEDS (default "1 2 3"), EVENTS (events before blinding, default 50000). --quick: 5000
+# events, 2 epochs, one seed (seconds; the figures mean nothing).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../../example_common.sh"
+need "$agnostic"
+out=$(output_dir generative-harder)
+seeds=${SEEDS:-1 2 3} events=${EVENTS:-50000} rows=20000 per_event=5
+$quick && { seeds=1; events=5000; rows=2000; per_event=1; }
+names=("${example_args[@]}")
+[[ ${#names[@]} -gt 0 ]] || names=(baseline)
+
+settings_of() {
+  case $1 in
+    baseline) ;;                                                      # cgan.json as it is
+    members10) echo cgan.ensemble='{"members":10,"keep":10}' ;;
+    keep5of10) echo cgan.ensemble='{"members":10,"keep":5}' ;;
+    no_average) echo cgan.generator_average=0 ;;
+    average0.99) echo cgan.generator_average=0.99 ;;
+    last_epoch) echo training.early_stopping=false ;;
+    d128) echo cgan.discriminator_hidden='[128,128,128]' ;;
+    dsteps2) echo cgan.discriminator_steps=2 ;;
+    d128_dsteps2) echo cgan.discriminator_hidden='[128,128,128]' cgan.discriminator_steps=2 ;;
+    epochs60) echo training.epochs=60 ;;
+    lr3e-4) echo optimiser.learning_rate=0.0003 ;;
+    adam2e-4_b0.5) echo optimiser='{"name":"adam","learning_rate":0.0002,"beta1":0.5}' ;;
+    sgd) echo optimiser='{"name":"sgd","learning_rate":0.001,"momentum":0.9,"nesterov":true,"l2":0.0001,"clip_value":1}' ;;
+    torch) ;;                                                         # the same in PyTorch
+    torch_last_epoch) echo --last-epoch ;;
+    *) echo "run.sh: no setting '$1' (see the case in $0)" >&2; return 1 ;;
+  esac
+}
+
+"$python" "$here/density.py" conditions --rows $rows --directory "$out"
+for name in "${names[@]}"; do
+  settings=$(settings_of "$name")
+  for seed in $seeds; do
+    run="$out/$name-$seed"
+    # a setting and seed already in results.jsonl is not run again (delete the line to rerun it)
+    grep -qs "\"setting\": \"$name\", \"seed\": $seed," "$out/results.jsonl" && continue
+    mkdir -p "$run"
+    "$python" "$here/density.py" events --events $events --seed $seed --output "$run/events.csv"
+    # shellcheck disable=SC2086
+    derive_config "$here/cgan.json" "$run/cgan.json" training.seed=$seed $settings \
+      $($quick && echo training.epochs=2)
+    start=$(date +%s.%N)
+    if [[ $name = torch* ]]; then  # the PyTorch reference (benchmarks/peers/cgan_torch.py), its options
+      # shellcheck disable=SC2086
+      "$python" "$here/../../../benchmarks/peers/cgan_torch.py" --events "$run/events.csv" --conditions-dir "$out" \
+        --output "$run" --seed $seed --per-event $per_event $($quick && echo --epochs 2) $settings >"$run/train.log"
+    else
+      "$agnostic" train "$run/cgan.json" --data "$run/events.csv" --out "$run/gan" --force >"$run/train.log"
+    fi
+    wall=$("$python" -c "print(round($(date +%s.%N) - $start, 1))")
+    for region in edge_0.1 edge_0.9 window; do
+      [[ $name = torch* ]] && break
+      "$agnostic" generate --model "$run/gan/generator.json" --conditions "$out/$region.csv" \
+        --per-event $per_event --seed 7 --output "$run/gen_$region.csv" >/dev/null
+    done
+    "$python" "$here/density.py" evaluate --directory "$run" --setting "$name" --seed $seed --wall "$wall" \
+      | tee -a "$out/results.jsonl"
+    rm -f "$run/events.csv" "$run"/gen_*.csv
+  done
+done
+"$python" "$here/density.py" table "$out/results.jsonl"
