@@ -1,6 +1,6 @@
 #pragma once
 // The whole stats/ module: histograms, ROC/AUC, K-S, AMS, ancestral sampling, HistFactory likelihoods, fits,
-// limits, toys, impacts (docs/architecture.md).
+// limits, toys, impacts, workspace tools (docs/architecture.md).
 #include "agnostic/stats/across_ranks.hpp"
 #include "agnostic/stats/ams.hpp"
 #include "agnostic/stats/ancestral.hpp"
@@ -31,4 +31,6 @@
 #include "agnostic/stats/template_pca.hpp"
 #include "agnostic/stats/toys.hpp"
 #include "agnostic/stats/workspace.hpp"
+#include "agnostic/stats/workspace_build.hpp"
+#include "agnostic/stats/workspace_tools.hpp"
 #include "agnostic/stats/yields_table.hpp"
