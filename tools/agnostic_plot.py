@@ -5,7 +5,8 @@
 /usr/bin/python3, python3-matplotlib and python3-numpy. PATH is a training output directory
 (history.json, predictions.csv, summary.json), a JSON document printed by `agnostic fit`, a pyhf
 workspace, or an example's results file (JSON or CSV). Every figure is drawn only when the records
-hold its data, and every file written is printed. The records' formats and the list of figures are in
+hold its data, and every file written is printed. `agnostic plot --trade-off RUN...` draws one figure
+from a set of decorrelation runs (1/JSD against R50, docs/decorrelation.md). The records' formats and the list of figures are in
 docs/plot.md. Records are recognised by key names, so new runs (DANN, ADNN, systematics) need no
 change here as long as they follow the naming rules written there.
 """
@@ -1087,6 +1088,184 @@ def draw_histogram_systematic(out, node, label, name):
 
 
 # ---------------------------------------------------------------------------------------------
+# Decorrelation against a variable (docs/decorrelation.md): the sculpting figure of one run and the
+# trade-off 1/JSD against R50 of a set of runs
+# ---------------------------------------------------------------------------------------------
+def decorrelation_field(section, key, where):
+    if key not in section:
+        raise RecordError(f"{where}: decorrelation has no key '{key}' (docs/decorrelation.md, Outputs)")
+    return section[key]
+
+
+def variable_column(section, columns):
+    """predictions.csv's column of the decorrelation variable (docs/decorrelation.md, Outputs)."""
+    name = section.get("variable")
+    if not isinstance(name, str):
+        return None
+    if name in ("label", "weight") or name.startswith("score"):
+        name = "decorrelation_variable"
+    return name
+
+
+def plot_sculpting(out, predictions_path, summary, summary_path):
+    """The background's variable before and after the cuts at 30, 50, 70 % signal efficiency."""
+    section = summary.get("decorrelation") if isinstance(summary, dict) else None
+    if not isinstance(section, dict):
+        return
+    where = f"{summary_path}: decorrelation"
+    cuts = decorrelation_field(section, "cuts", summary_path)
+    variable = decorrelation_field(section, "variable", summary_path)
+    columns = read_csv_columns(predictions_path)
+    column = variable_column(section, columns)
+    if column not in columns:
+        raise RecordError(f"{predictions_path}: column '{column}' is missing (the decorrelation variable "
+                          f"'{variable}' of {summary_path}; columns: {', '.join(columns)})")
+    p = Predictions(predictions_path)
+    values = numeric_column(columns, column, predictions_path)
+    score = p.binary_score()
+    if score is None:  # softmax: the score class is the last class (docs/decorrelation.md)
+        score = p.scores[p.score_names[-1]]
+        signal_class = len(p.score_names) - 1
+    else:
+        signal_class = 1
+    classes = section.get("classes", [0])
+    background = np.isin(p.label, [c for c in classes if c != signal_class])
+    if background.sum() < 2:
+        raise RecordError(f"{predictions_path}: fewer than 2 background events (classes {classes})")
+    m, w, s = values[background], p.weight[background], score[background]
+    lo, hi = float(np.min(m)), float(np.max(m))
+    bins = np.linspace(lo, hi if hi > lo else lo + 1.0, 41)
+    fig, ax = plt.subplots()
+    weighted_hist(ax, m, w, bins, f"all background: N = {m.size}, Σw = {w.sum():.4g}", color="black")
+    for k, cut in enumerate(cuts):
+        at = f"{where}.cuts[{k}]"
+        if not isinstance(cut, dict):
+            raise RecordError(f"{at}: expected an object with 'signal_efficiency' and 'threshold'")
+        for key in ("signal_efficiency", "threshold"):
+            if key not in cut:
+                raise RecordError(f"{at} has no key '{key}'")
+        efficiency = number(cut["signal_efficiency"], f"{at}.signal_efficiency")
+        threshold = number(cut["threshold"], f"{at}.threshold")
+        # predictions.csv holds the scores to 8 digits, the threshold is in double: a relative margin
+        passing = s >= threshold - 1e-6 * abs(threshold)
+        expected = cut.get("background_efficiency")
+        if is_number(expected) and w.sum() > 0:  # predictions.csv and summary.json of the same run agree
+            found = float(w[passing].sum() / w.sum())
+            if abs(found - number(expected, at + ".background_efficiency")) > float(np.max(np.abs(w)) / w.sum()):
+                print(f"agnostic plot: warning: {predictions_path}: the background efficiency at "
+                      f"{100 * efficiency:.0f} % signal efficiency is {found:.6g}, {summary_path} says "
+                      f"{number(expected, at + '.background_efficiency'):.6g} (files of different runs?)",
+                      file=sys.stderr)
+        rejection = cut.get("background_rejection")
+        jsd = cut.get("jsd")
+        text = f"pass at ε_S = {100 * efficiency:.0f} %: N = {passing.sum()}"
+        if is_number(rejection):
+            text += f", R = {number(rejection, at + '.background_rejection'):.3g}"
+        if is_number(jsd):
+            text += f", 1/JSD = {1.0 / number(jsd, at + '.jsd'):.3g}" if number(jsd, at + '.jsd') > 0 else ""
+        colour = COLOURS[k % 8]
+        weighted_hist(ax, m[passing], w[passing], bins, text, color=colour)
+        if abs(efficiency - 0.5) < 1e-9:
+            weighted_hist(ax, m[~passing], w[~passing], bins, f"fail at ε_S = 50 %: N = {(~passing).sum()}",
+                          color=colour, linestyle="--")
+    ax.set_xlabel(variable)
+    ax.set_ylabel("normalised to unit area")
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.3)
+    ax.legend(loc="upper right")
+    label = method_label(section)
+    if not label.startswith("plain"):
+        label += f", λ = {number(section.get('strength', 'nan'), where + '.strength'):g}"
+    ax.set_title(f"Background {variable} before and after the cut ({label})")
+    out.save(fig, "sculpting")
+
+
+def method_label(section):
+    """DisCo, MoDe (order n, mean), flatness; a strength of 0 is the plain classifier."""
+    strength = section.get("strength")
+    if is_number(strength) and float(strength) == 0.0:
+        return "plain (λ = 0)"
+    method = str(section.get("method", "?"))
+    label = {"disco": "DisCo", "mode": "MoDe", "flatness": "flatness"}.get(method, method)
+    if method == "mode":
+        if section.get("order", 0) not in (0, None):
+            label += f" order {section['order']}"
+        if section.get("moment") == "mean":
+            label += " (mean)"
+    return label
+
+
+def trade_off_point(path):
+    """(method label, strength, R50, 1/JSD) of a run directory or its summary.json."""
+    summary_path = os.path.join(path, "summary.json") if os.path.isdir(path) else path
+    if not os.path.isfile(summary_path):
+        raise RecordError(f"{summary_path}: no such file (the trade-off reads each run's summary.json)")
+    summary = read_json(summary_path)
+    section = summary.get("decorrelation") if isinstance(summary, dict) else None
+    if not isinstance(section, dict):
+        raise RecordError(f"{summary_path}: no key 'decorrelation' (the run was trained without a "
+                          "\"decorrelation\" section; docs/decorrelation.md)")
+    where = f"{summary_path}: decorrelation"
+    r50 = number(decorrelation_field(section, "background_rejection_at_50", summary_path),
+                 f"{where}.background_rejection_at_50")
+    inverse_jsd = number(decorrelation_field(section, "inverse_jsd_at_50", summary_path),
+                         f"{where}.inverse_jsd_at_50")
+    strength = number(decorrelation_field(section, "strength", summary_path), f"{where}.strength")
+    return method_label(section), strength, r50, inverse_jsd
+
+
+def plot_trade_off(out, paths):
+    """1/JSD against R50, one point per run, a line through the medians over runs of each method.
+    A directory without summary.json (such as a plots/ directory caught by a wildcard) is skipped."""
+    runs = []
+    for p in paths:
+        if os.path.isdir(p) and not os.path.isfile(os.path.join(p, "summary.json")):
+            print(f"agnostic plot: {p}: not a run (no summary.json), skipped", file=sys.stderr)
+        else:
+            runs.append(p)
+    if not runs:
+        raise RecordError(f"{paths[0]}: no summary.json in any PATH (--trade-off reads each run's summary.json)")
+    points = [trade_off_point(p) for p in runs]
+    finite = [q for q in points if math.isfinite(q[2]) and math.isfinite(q[3]) and q[2] > 0 and q[3] > 0]
+    if not finite:
+        raise RecordError(f"{paths[0]}: no run with a finite R50 and 1/JSD to draw")
+    methods = sorted({q[0] for q in finite}, key=lambda m: (not m.startswith("plain"), m))
+    markers = ["*", "o", "s", "^", "D", "v", "P", "X"]
+    fig, ax = plt.subplots()
+    for k, method in enumerate(methods):
+        colour, marker = COLOURS[k % 8], markers[k % len(markers)]
+        mine = [q for q in finite if q[0] == method]
+        ax.scatter([q[2] for q in mine], [q[3] for q in mine], color=colour, marker=marker, alpha=0.45,
+                   s=70 if marker == "*" else 30, edgecolors="none")
+        medians = []
+        for strength in sorted({q[1] for q in mine}):
+            at = [q for q in mine if q[1] == strength]
+            medians.append((strength, float(np.median([q[2] for q in at])), float(np.median([q[3] for q in at])),
+                            len(at)))
+        counts = sorted({c for *_, c in medians})
+        runs = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+        ax.plot([m[1] for m in medians], [m[2] for m in medians], color=colour, marker=marker,
+                markersize=11 if marker == "*" else 7, label=f"{method} ({runs} runs per λ)")
+        for strength, r50, inverse_jsd, _ in medians:
+            if not method.startswith("plain"):
+                ax.annotate(f"λ={strength:g}", (r50, inverse_jsd), textcoords="offset points", xytext=(5, 4),
+                            fontsize=8, color=colour)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    plain_numbers = plt.FuncFormatter(lambda v, _: f"{v:g}")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(plain_numbers)
+        axis.set_minor_formatter(plain_numbers)
+    ax.set_xlabel("background rejection at 50 % signal efficiency, R50")
+    ax.set_ylabel("1 / JSD at 50 % signal efficiency")
+    ax.set_title("Decorrelation trade-off (held-out events)")
+    skipped = len(points) - len(finite)
+    note(ax, f"{len(finite)} runs (faint), medians per λ (lines)"
+         + (f"; {skipped} with an infinite R50 or 1/JSD not drawn" if skipped else ""), "lower left")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    out.save(fig, "trade_off")
+
+
+# ---------------------------------------------------------------------------------------------
 # Dispatch: what a PATH is, and where its figures go
 # ---------------------------------------------------------------------------------------------
 def read_json(path):
@@ -1112,6 +1291,7 @@ def draw_path(path, out):
         predictions = os.path.join(path, "predictions.csv")
         if os.path.isfile(predictions):
             draw_predictions(out, predictions, summary)
+            plot_sculpting(out, predictions, summary, os.path.join(path, "summary.json"))
         for name in sorted(os.listdir(path)):
             full = os.path.join(path, name)
             if name.endswith(".json") and name not in SKIPPED_IN_RUN_DIRS and name != "history.json" \
@@ -1128,7 +1308,9 @@ def draw_file(path, out):
         columns = read_csv_columns(path)
         if "label" in columns and any(c == "score" or c.startswith("score_") for c in columns):
             summary_path = os.path.join(os.path.dirname(path), "summary.json")
-            draw_predictions(out, path, read_json(summary_path) if os.path.isfile(summary_path) else {})
+            summary = read_json(summary_path) if os.path.isfile(summary_path) else {}
+            draw_predictions(out, path, summary)
+            plot_sculpting(out, path, summary, summary_path)
             return
         rows = [dict(zip(columns, values)) for values in zip(*columns.values())]
         for r in rows:
@@ -1160,6 +1342,24 @@ def default_output(path):
     return os.path.join(os.path.dirname(path) or ".", f"{stem}-plots")
 
 
+def draw_trade_off(args):
+    """`--trade-off`: one figure from all the PATHs; exit code 1 when a PATH cannot be read."""
+    missing = [p for p in args.paths if not os.path.exists(p)]
+    for p in missing:
+        print(f"agnostic plot: {p}: no such file or directory", file=sys.stderr)
+    if missing:
+        return 1
+    parents = [os.path.dirname(os.path.normpath(p)) or "." for p in args.paths]
+    out = Figures(args.output or os.path.join(os.path.commonpath([os.path.abspath(p) for p in parents]), "plots"),
+                  args.format)
+    try:
+        plot_trade_off(out, args.paths)
+    except RecordError as e:
+        print(f"agnostic plot: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv):
     parser = argparse.ArgumentParser(
         prog="agnostic plot",
@@ -1171,6 +1371,10 @@ def main(argv):
                         help="directory for the figures (default: PATH/plots for a directory, "
                              "NAME-plots next to a file; with several PATHs, one subdirectory each)")
     parser.add_argument("--format", choices=("png", "pdf", "svg"), default="png")
+    parser.add_argument("--trade-off", action="store_true",
+                        help="the PATHs are decorrelation runs (directories or their summary.json): draw only "
+                             "their trade-off 1/JSD against R50, trade_off, into DIR (default: plots/ in the "
+                             "PATHs' common parent directory)")
     args = parser.parse_args(argv)
 
     global np, plt
@@ -1185,6 +1389,8 @@ def main(argv):
     np, plt = numpy, matplotlib.pyplot
     apply_style()
 
+    if args.trade_off:
+        return draw_trade_off(args)
     failed = 0
     for path in args.paths:
         if not os.path.exists(path):

@@ -1,5 +1,6 @@
 // `agnostic plot PATH... [--output DIR] [--format png|pdf|svg]`: draws the figures of training runs,
-// fits and examples' results. The drawing is done by tools/agnostic_plot.py with Debian's python3 and
+// fits and examples' results; `agnostic plot --trade-off RUN...`: the decorrelation trade-off of a
+// set of runs. The drawing is done by tools/agnostic_plot.py with Debian's python3 and
 // matplotlib (the plotting library HEP users already have); this command only finds the script and
 // the interpreter and hands every argument over unread (the script parses them and prints --help).
 // Figures and record formats: docs/plot.md.
