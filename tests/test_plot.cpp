@@ -15,6 +15,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -571,5 +573,136 @@ TEST_CASE("agnostic plot draws every figure the records allow, as valid non-blan
     CHECK(missing.code == 1);
     CHECK(missing.output.find("no such file or directory") != std::string::npos);
   }
+  if (!std::getenv("AGNOSTIC_TEST_KEEP")) fs::remove_all(dir);
+}
+
+namespace {
+
+// Events for the decorrelation runs: a falling background mass spectrum whose feature `a` follows the
+// mass, a signal peaked at 80; `score_m` repeats the mass under a name that predictions.csv's own score
+// columns would take (so the run writes it as `decorrelation_variable`).
+void write_decorrelation_events(const fs::path& p) {
+  std::ofstream events(p);
+  events << "a,b,mass,score_m,w,label\n";
+  agnostic::Rng rng(21);
+  for (int i = 0; i < 800; ++i) {
+    const bool signal = rng.uniform() < 0.4;
+    const double mass = signal ? rng.normal(80.0, 8.0) : 40.0 - 40.0 * std::log(1.0 - rng.uniform());
+    const double a = signal ? rng.normal(1.0, 1.0) : rng.normal(0.0, 1.0) + 0.025 * (mass - 80.0);
+    events << a << "," << rng.normal(signal ? 0.5 : 0.0, 1.0) << "," << mass << "," << mass << ","
+           << rng.uniform(0.5, 1.5) << "," << (signal ? 1 : 0) << "\n";
+  }
+}
+
+json decorrelation_run_config(const fs::path& events, const std::string& variable, double strength) {
+  return {
+      {"data", {{"files", {events.string()}}, {"features", {"a", "b"}}, {"label", "label"}, {"weight", "w"}}},
+      {"model", {{"hidden", {6}}}},
+      {"training", {{"epochs", 3}, {"batch_size", 64}, {"seed", 1}, {"threads", 1}}},
+      {"decorrelation", {{"variable", variable}, {"method", "disco"}, {"strength", strength}, {"bins", 10}}},
+      {"output", {{"progress", "silent"}}}};
+}
+
+json read_decorrelation_json(const fs::path& p) {
+  return json::parse(read_text(p));
+}
+
+}  // namespace
+
+TEST_CASE(
+    "agnostic plot: the decorrelation figures (sculpting, trade-off) from real runs, and their errors") {
+  REQUIRE_MESSAGE(fs::exists(kBinary), "build the agnostic command first: " << kBinary);
+  if (!matplotlib_available()) {
+    MESSAGE("SKIPPED: /usr/bin/python3 lacks matplotlib or numpy");
+    return;
+  }
+  const fs::path dir = fresh_dir("decorrelation");
+  write_decorrelation_events(dir / "events.csv");
+  for (const auto& [name, variable, strength] :
+       {std::tuple<std::string, std::string, double>{"plain", "mass", 0.0},
+        {"disco", "mass", 10.0},
+        {"renamed", "score_m", 10.0}}) {
+    write_json(dir / (name + ".json"), decorrelation_run_config(dir / "events.csv", variable, strength));
+    const Run train = run_agnostic(
+        {"train", (dir / (name + ".json")).string(), "--out", (dir / name).string()}, dir / "train.log");
+    INFO(train.output);
+    REQUIRE(train.code == 0);
+  }
+  // The run's own records: predictions.csv's variable column and summary.json's cuts. The script checks
+  // that the background passing each cut in predictions.csv has the summary's efficiency (else a warning).
+  const Run plot = run_agnostic(
+      {"plot", (dir / "disco").string(), (dir / "renamed").string(), "--output", (dir / "figures").string()},
+      dir / "plot.log");
+  INFO(plot.output);
+  REQUIRE(plot.code == 0);
+  CHECK(plot.output.find("warning") == std::string::npos);
+  check_figures(dir / "figures" / "disco", {"sculpting", "score_distributions", "roc"});
+  check_figures(dir / "figures" / "renamed", {"sculpting"});  // its column is decorrelation_variable
+  CHECK(read_text(dir / "renamed" / "predictions.csv").find("decorrelation_variable") != std::string::npos);
+
+  // The trade-off of a set of runs (directories or their summary.json), by default into plots/ in the
+  // runs' common parent directory; a directory without summary.json (a plots/ caught by a wildcard) is
+  // skipped.
+  const Run trade = run_agnostic({"plot", "--trade-off", (dir / "plain").string(), (dir / "disco").string(),
+                                  (dir / "renamed" / "summary.json").string(), (dir / "figures").string()},
+                                 dir / "trade.log");
+  INFO(trade.output);
+  REQUIRE(trade.code == 0);
+  CHECK(trade.output.find("figures: not a run (no summary.json), skipped") != std::string::npos);
+  check_figures(dir / "plots", {"trade_off"});
+
+  // Records that cannot give the figures: each message names the file and the missing key.
+  auto copy_run = [&](const std::string& from, const std::string& to) {
+    fs::create_directories(dir / to);
+    for (const char* f : {"summary.json", "predictions.csv"})
+      fs::copy_file(dir / from / f, dir / to / f, fs::copy_options::overwrite_existing);
+  };
+  copy_run("disco", "no_cuts");
+  json summary = read_decorrelation_json(dir / "no_cuts" / "summary.json");
+  summary["decorrelation"].erase("cuts");
+  write_json(dir / "no_cuts" / "summary.json", summary);
+  copy_run("disco", "no_column");
+  {
+    std::istringstream lines(read_text(dir / "disco" / "predictions.csv"));
+    std::ofstream without(dir / "no_column" / "predictions.csv");
+    for (std::string line; std::getline(lines, line);) {  // label,weight,mass,score -> label,weight,score
+      const auto second = line.find(',', line.find(',') + 1), third = line.find(',', second + 1);
+      without << line.substr(0, second) << line.substr(third) << "\n";
+    }
+  }
+  const Run bad = run_agnostic({"plot", (dir / "no_cuts").string(), (dir / "no_column").string()},
+                               dir / "bad.log");  // each PATH's message, then exit code 1
+  INFO(bad.output);
+  CHECK(bad.code == 1);
+  CHECK(bad.output.find("no_cuts/summary.json: decorrelation has no key 'cuts'") != std::string::npos);
+  CHECK(bad.output.find("no_column/predictions.csv: column 'mass' is missing") != std::string::npos);
+  CHECK(bad.output.find("Traceback") == std::string::npos);
+  copy_run("disco", "no_figure");
+  summary = read_decorrelation_json(dir / "no_figure" / "summary.json");
+  summary["decorrelation"].erase("inverse_jsd_at_50");
+  write_json(dir / "no_figure" / "summary.json", summary);
+  copy_run("disco", "undecorrelated");
+  summary.erase("decorrelation");
+  write_json(dir / "undecorrelated" / "summary.json", summary);
+  for (const auto& [run, message] :
+       {std::pair<std::string, std::string>{"no_figure",
+                                            "summary.json: decorrelation has no key 'inverse_jsd_at_50'"},
+        {"undecorrelated", "summary.json: no key 'decorrelation'"}}) {
+    const Run refused = run_agnostic({"plot", "--trade-off", (dir / "disco").string(), (dir / run).string()},
+                                     dir / "refused.log");
+    INFO(refused.output);
+    CHECK(refused.code == 1);
+    CHECK(refused.output.find((fs::path(run) / message).string()) != std::string::npos);
+    CHECK(refused.output.find("Traceback") == std::string::npos);
+  }
+  // predictions.csv of one run with the summary.json of another: the cuts disagree, and it says so.
+  copy_run("plain", "mixed");
+  fs::copy_file(dir / "disco" / "summary.json", dir / "mixed" / "summary.json",
+                fs::copy_options::overwrite_existing);
+  const Run mixed = run_agnostic({"plot", (dir / "mixed").string()}, dir / "mixed.log");
+  INFO(mixed.output);
+  CHECK(mixed.code == 0);
+  CHECK(mixed.output.find("warning") != std::string::npos);
+  CHECK(mixed.output.find("files of different runs?") != std::string::npos);
   if (!std::getenv("AGNOSTIC_TEST_KEEP")) fs::remove_all(dir);
 }
