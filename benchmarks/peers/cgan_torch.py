@@ -6,7 +6,7 @@ own random numbers.
 
   G(z, c): latent noise z (N(0, 1)) then the scaled conditions -> hidden LeakyReLU(0.4) layers -> tanh;
   D(x, c): the scaled features then conditions -> hidden LeakyReLU(0.4) layers -> one logit;
-  He-normal weights, zero biases; Adam (beta 0.9, 0.999, eps 1e-8) on both.
+  He-normal weights, zero biases; Adam (beta1 --beta1, default 0.9; beta2 0.999, eps 1e-8) on both.
   One step: k D updates (each its own batch of real events, fresh noise; L_D = BCE(real, 1) + BCE(fake, 0),
   batch means), then one G update at the last batch's conditions with fresh noise (L_G = BCE(fake, 1)),
   then the exponential average of G's weights (decay min(d, (1 + t)/(10 + t))), which is what generates.
@@ -63,8 +63,8 @@ def train_member(train, held, args, seed):
     g = network(args.latent + 1, args.hidden, 1, torch.nn.Tanh())
     d = network(2, args.discriminator_hidden, 1, None)
     average = copy.deepcopy(g)
-    og = torch.optim.Adam(g.parameters(), lr=args.learning_rate, betas=(0.9, 0.999), eps=1e-8)
-    od = torch.optim.Adam(d.parameters(), lr=args.learning_rate, betas=(0.9, 0.999), eps=1e-8)
+    og = torch.optim.Adam(g.parameters(), lr=args.learning_rate, betas=(args.beta1, 0.999), eps=1e-8)
+    od = torch.optim.Adam(d.parameters(), lr=args.learning_rate, betas=(args.beta1, 0.999), eps=1e-8)
     bce = torch.nn.BCEWithLogitsLoss()
     edges = [np.sort(held[:, j])[[b * len(held) // 10 for b in range(1, 10)]] for j in range(2)]
     quality_noise = torch.randn(len(held), args.latent, generator=torch.Generator().manual_seed(20221))
@@ -125,6 +125,7 @@ def main():
     p.add_argument("--discriminator-hidden", default="64,64,64")
     p.add_argument("--discriminator-steps", type=int, default=1)
     p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--beta1", type=float, default=0.9)
     p.add_argument("--average", type=float, default=0.999)
     p.add_argument("--patience", type=int, default=10)
     p.add_argument("--last-epoch", action="store_true", help="keep the last epoch, not the best")

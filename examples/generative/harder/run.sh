@@ -38,6 +38,7 @@ settings_of() {
     sgd) echo optimiser='{"name":"sgd","learning_rate":0.001,"momentum":0.9,"nesterov":true,"l2":0.0001,"clip_value":1}' ;;
     torch) ;;                                                         # the same in PyTorch
     torch_last_epoch) echo --last-epoch ;;
+    torch_adam2e-4_b0.5) echo --learning-rate 0.0002 --beta1 0.5 ;;
     *) echo "run.sh: no setting '$1' (see the case in $0)" >&2; return 1 ;;
   esac
 }
@@ -52,7 +53,7 @@ for name in "${names[@]}"; do
     mkdir -p "$run"
     "$python" "$here/density.py" events --events $events --seed $seed --output "$run/events.csv"
     # shellcheck disable=SC2086
-    derive_config "$here/cgan.json" "$run/cgan.json" training.seed=$seed $settings \
+    [[ $name = torch* ]] || derive_config "$here/cgan.json" "$run/cgan.json" training.seed=$seed $settings \
       $($quick && echo training.epochs=2)
     start=$(date +%s.%N)
     if [[ $name = torch* ]]; then  # the PyTorch reference (benchmarks/peers/cgan_torch.py), its options
