@@ -21,6 +21,7 @@ int plot_main(int argc, char** argv);
 int sample_main(int argc, char** argv);
 int template_main(int argc, char** argv);
 int generate_main(int argc, char** argv);
+int workspace_main(int argc, char** argv);
 
 // train::run, compiled once, in train_command.cpp: tune's trials train through it.
 train::RunResult run_training(const train::TrainConfig& config, const train::RunOptions& options);
