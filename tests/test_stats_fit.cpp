@@ -8,16 +8,19 @@
 #include <unistd.h>
 #include "stats_test_helpers.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include "agnostic/stats/fit.hpp"
 #include "agnostic/stats/fit_report.hpp"
 #include "agnostic/stats/fit_yields.hpp"
+#include "agnostic/stats/impacts.hpp"
 
 using namespace agnostic;
 using namespace agnostic::stats;
@@ -560,4 +563,113 @@ TEST_CASE("fit report: the defaults it decides (status, significance, the scan r
   CHECK_THROWS_WITH(
       fit_report(shifted, outside),
       doctest::Contains("option --scan: range [0, 3] leaves the bounds of the POI 'mu' [2, 5]"));
+}
+
+// -- impacts: the warm-started refits (impacts.hpp) ------------------------------------------------------
+
+namespace {
+
+// Channels of `bins` bins: signal (mu, a 10 % normsys) over a background with a shared normsys, a
+// per-channel histosys tilt and staterror, observed = background + 0.3 signal with a wiggle (W8 in small).
+Workspace small_analysis(int channels, int bins) {
+  json chans = json::array(), obs = json::array();
+  for (int c = 0; c < channels; ++c) {
+    std::vector<double> s, b, hi, lo, unc, n;
+    for (int k = 0; k < bins; ++k) {
+      s.push_back(8.0 * std::exp(-(k - 1.5) * (k - 1.5) / 4.0) * (1.0 + c / 3.0));
+      b.push_back(60.0 * std::exp(-k / 3.0) * (1.0 + c / 5.0) + 5.0);
+      hi.push_back(b.back() * (1.0 + 0.08 * (k - 1.5) / 1.5));
+      lo.push_back(b.back() * (1.0 - 0.08 * (k - 1.5) / 1.5));
+      unc.push_back(0.04 * b.back() + 1.0);
+      const double mean = b.back() + 0.3 * s.back();
+      n.push_back(std::round(mean + std::sqrt(mean) * std::sin(1.7 * c + 2.3 * k)));
+    }
+    const std::string cn = "ch" + std::to_string(c);
+    json sig{{"name", "signal"},
+             {"data", s},
+             {"modifiers",
+              {{{"name", "mu"}, {"type", "normfactor"}, {"data", nullptr}},
+               {{"name", "sig_theory"}, {"type", "normsys"}, {"data", {{"hi", 1.1}, {"lo", 0.9}}}}}}};
+    json bkg{{"name", "background"},
+             {"data", b},
+             {"modifiers",
+              {{{"name", "bkg_norm"}, {"type", "normsys"}, {"data", {{"hi", 1.05}, {"lo", 0.95}}}},
+               {{"name", "shape_" + std::to_string(c)},
+                {"type", "histosys"},
+                {"data", {{"hi_data", hi}, {"lo_data", lo}}}},
+               {{"name", "staterror_" + std::to_string(c)}, {"type", "staterror"}, {"data", unc}}}}};
+    chans.push_back({{"name", cn}, {"samples", {sig, bkg}}});
+    obs.push_back({{"name", cn}, {"data", n}});
+  }
+  return parse_workspace(
+      json{{"channels", chans},
+           {"observations", obs},
+           {"measurements", {{{"name", "m"}, {"config", {{"poi", "mu"}, {"parameters", json::array()}}}}}},
+           {"version", "1.0.0"}});
+}
+
+}  // namespace
+
+TEST_CASE("impacts: one bin, one staterror gamma: the closed form -sigma b / s") {
+  // nu = mu s + gamma b with a Gaussian constraint of width sigma on gamma: the bin is fitted exactly
+  // (mu_hat = (n - b) / s, gamma_hat = 1), the Hessian error of gamma is sigma, and with gamma fixed at
+  // 1 + d the refit gives mu = (n - (1 + d) b) / s: impacts -/+ sigma b / s, pre- and post-fit.
+  const double s = 12.0, b = 50.0, n = 70.0, unc = 4.0, sigma = unc / b;
+  const json ws{
+      {"channels",
+       {{{"name", "c"},
+         {"samples",
+          {{{"name", "signal"},
+            {"data", {s}},
+            {"modifiers", {{{"name", "mu"}, {"type", "normfactor"}, {"data", nullptr}}}}},
+           {{"name", "background"},
+            {"data", {b}},
+            {"modifiers", {{{"name", "stat"}, {"type", "staterror"}, {"data", {unc}}}}}}}}}}},
+      {"observations", {{{"name", "c"}, {"data", {n}}}}},
+      {"measurements", {{{"name", "m"}, {"config", {{"poi", "mu"}, {"parameters", json::array()}}}}}},
+      {"version", "1.0.0"}};
+  const BinnedLikelihood model(parse_workspace(ws));
+  const Data data = model.observed();
+  const FitResult best = fit(model, data);
+  REQUIRE(best.converged);
+  const std::vector<Impact> r = impacts(model, data, best);
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].sigma_post == doctest::Approx(sigma).epsilon(1e-9));
+  CHECK(r[0].sigma_pre == doctest::Approx(sigma).epsilon(1e-12));
+  for (double up : {r[0].postfit_up, r[0].prefit_up})
+    CHECK(up == doctest::Approx(-sigma * b / s).epsilon(1e-8));
+  for (double down : {r[0].postfit_down, r[0].prefit_down})
+    CHECK(down == doctest::Approx(sigma * b / s).epsilon(1e-8));
+}
+
+TEST_CASE("impacts: the warm-started refits agree with conditional fits from scratch") {
+  // 4 channels x 4 bins, 24 parameters: every shifted mu against fit(..., fix = {name: value}) started
+  // from the model's initial values, to 1e-6 of the POI's error (both minimisers stop at EDM <= 1e-12).
+  const BinnedLikelihood model(small_analysis(4, 4));
+  const Data data = model.observed();
+  const FitResult best = fit(model, data);
+  REQUIRE(best.converged);
+  const int poi = model.poi();
+  const double mu_hat = best.values[poi], sigma_mu = best.errors[poi];
+  const std::vector<Impact> r = impacts(model, data, best);
+  REQUIRE(r.size() == static_cast<std::size_t>(model.n_params() - 1));
+  auto from_scratch = [&](const Impact& i, double shift) {
+    FitOptions options;
+    options.fix[i.name] = std::clamp(i.value + shift, model.lower()[i.index], model.upper()[i.index]);
+    options.hesse = false;
+    const FitResult f = fit(model, data, options);
+    REQUIRE(f.converged);
+    return f.values[poi] - mu_hat;
+  };
+  double largest = 0.0;
+  for (const Impact& i : r) {
+    INFO(i.name);
+    CHECK(std::abs(i.postfit_up - from_scratch(i, i.sigma_post)) < 1e-6 * sigma_mu);
+    CHECK(std::abs(i.postfit_down - from_scratch(i, -i.sigma_post)) < 1e-6 * sigma_mu);
+    REQUIRE(i.constrained);
+    CHECK(std::abs(i.prefit_up - from_scratch(i, i.sigma_pre)) < 1e-6 * sigma_mu);
+    CHECK(std::abs(i.prefit_down - from_scratch(i, -i.sigma_pre)) < 1e-6 * sigma_mu);
+    largest = std::max(largest, i.size());
+  }
+  CHECK(largest > 0.05 * sigma_mu);  // the comparison is not between zeros
 }
