@@ -449,7 +449,9 @@ TEST_CASE("agnostic plot draws every figure the records allow, as valid non-blan
     CHECK_FALSE(fs::exists(dir / "figures" / "adnn" / "ams_vs_cut.png"));  // three classes: no single cut
   }
 
-  SUBCASE("fit documents: synthetic with every record, and a real `agnostic fit --scan --cls 1`") {
+  SUBCASE(
+      "fit documents: synthetic with every record, and a real `agnostic fit --scan --cls 1 --scan2d "
+      "--significance`") {
     write_json(dir / "fit.json", synthetic_fit());
     const Run plot = run_agnostic({"plot", (dir / "fit.json").string()}, dir / "plot.log");
     INFO(plot.output);
@@ -458,13 +460,20 @@ TEST_CASE("agnostic plot draws every figure the records allow, as valid non-blan
                                       "toy_pulls", "postfit_signal_region"});
 
     write_json(dir / "workspace.json", small_workspace());
-    const Run fit = run_agnostic({"fit", (dir / "workspace.json").string(), "--scan", "--cls", "1"},
+    const Run fit = run_agnostic({"fit", (dir / "workspace.json").string(), "--scan", "--cls", "1",
+                                  "--scan2d", "mu:0:3:6,bkg_norm:-2:2:5", "--significance"},
                                  dir / "real-fit.json");
     INFO(fit.output);
     REQUIRE(fit.code == 0);
-    // `agnostic fit --toys N` alone: the POI's pull study, drawn with its Gaussian fit
+    // `agnostic fit --toys N` alone: the POI's pull study, drawn with its Gaussian fit; with
+    // --significance the toys go to the discovery test instead (both methods in one figure)
     const Run toys = run_agnostic({"fit", (dir / "workspace.json").string(), "--toys", "40", "--seed", "3"},
                                   dir / "toys-fit.json");
+    const Run toy_z = run_agnostic(
+        {"fit", (dir / "workspace.json").string(), "--significance", "--toys", "40", "--seed", "3"},
+        dir / "toy-significance.json");
+    INFO(toy_z.output);
+    REQUIRE(toy_z.code == 0);
     INFO(toys.output);
     REQUIRE(toys.code == 0);
     const json doc = json::parse(toys.output);
@@ -482,12 +491,14 @@ TEST_CASE("agnostic plot draws every figure the records allow, as valid non-blan
     CHECK(doc["correlation"]["names"].size() == doc["correlation"]["matrix"].size());
     CHECK(doc["postfit"]["channels"][0]["samples"].size() == 2);
     const Run real = run_agnostic({"plot", (dir / "real-fit.json").string(), (dir / "toys-fit.json").string(),
+                                   (dir / "toy-significance.json").string(),
                                    (dir / "workspace.json").string(), "--output", (dir / "real").string()},
                                   dir / "plot-real.log");
     INFO(real.output);
     REQUIRE(real.code == 0);
-    check_figures(dir / "real" / "real_fit",
-                  {"pulls", "likelihood_scan", "correlation", "prefit_sr", "postfit_sr"});
+    check_figures(dir / "real" / "real_fit", {"pulls", "likelihood_scan", "likelihood_scan2d", "significance",
+                                              "correlation", "prefit_sr", "postfit_sr"});
+    check_figures(dir / "real" / "toy_significance", {"significance"});
     check_figures(dir / "real" / "toys_fit", {"toy_pulls", "correlation", "prefit_sr", "postfit_sr"});
     check_figures(dir / "real" / "workspace", {"prefit_sr"});
   }
@@ -550,6 +561,19 @@ TEST_CASE("agnostic plot draws every figure the records allow, as valid non-blan
     CHECK(cls.code == 1);
     CHECK(cls.output.find("cls_scan[0].exp must hold 5 numbers") != std::string::npos);
     CHECK(cls.output.find("Traceback") == std::string::npos);
+
+    write_json(dir / "scan2d.json", {{"poi", "mu"},
+                                     {"scan2d",
+                                      {{"parameters", {"mu", "b"}},
+                                       {"a_values", {0.0, 1.0}},
+                                       {"b_values", {0.0, 1.0, 2.0}},
+                                       {"delta_2nll", {{0.0, 1.0, 2.0}, {1.0, nullptr}}}}}});
+    const Run scan2d = run_agnostic({"plot", (dir / "scan2d.json").string()}, dir / "scan2d.log");
+    INFO(scan2d.output);
+    CHECK(scan2d.code == 1);
+    CHECK(scan2d.output.find("scan2d.delta_2nll[1] must hold 3 values (null: a failed fit)") !=
+          std::string::npos);
+    CHECK(scan2d.output.find("Traceback") == std::string::npos);
 
     json adnn = adnn_results();
     adnn["rows"][1]["bias"]["BSM2"] = "large";

@@ -777,6 +777,110 @@ def plot_cls_scan(out, doc, where):
     out.save(fig, "cls_scan")
 
 
+def plot_scan2d(out, doc, where):
+    """`--scan2d`: Δ(−2 ln L) over the grid, with the document's own 68 % and 95 % contours drawn on it."""
+    scan = doc.get("scan2d")
+    if not isinstance(scan, dict):
+        return
+    for key in ("parameters", "a_values", "b_values", "delta_2nll"):
+        if key not in scan:
+            raise RecordError(f"{where}: scan2d lacks '{key}'")
+    names = scan["parameters"]
+    if not isinstance(names, list) or len(names) != 2:
+        raise RecordError(f"{where}: scan2d.parameters must name 2 parameters")
+    a = numbers(scan["a_values"], f"{where}: scan2d.a_values")
+    b = numbers(scan["b_values"], f"{where}: scan2d.b_values")
+    rows = scan["delta_2nll"]
+    if not isinstance(rows, list) or len(rows) != len(a):
+        raise RecordError(f"{where}: scan2d.delta_2nll must hold one row per value of {names[0]} ({len(a)})")
+    grid = np.full((len(a), len(b)), np.nan)
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != len(b):
+            raise RecordError(f"{where}: scan2d.delta_2nll[{i}] must hold {len(b)} values (null: a failed fit)")
+        for j, v in enumerate(row):
+            if v is not None:
+                grid[i, j] = number(v, f"{where}: scan2d.delta_2nll[{i}][{j}]")
+    fig, ax = plt.subplots()
+    shown = np.ma.masked_invalid(np.minimum(grid, 12.0)).T  # rows of the image: values of B
+    ax.grid(False)
+    mesh = ax.pcolormesh(a, b, shown, shading="nearest", cmap="viridis_r")
+    fig.colorbar(mesh, ax=ax, label="−2 Δ ln L (profiled; shown up to 12)")
+    styles = {0: ("white", "-"), 1: ("white", "--")}
+    for k, contour in enumerate(scan.get("contours") or []):
+        if not isinstance(contour, dict) or not isinstance(contour.get("lines"), list):
+            raise RecordError(f"{where}: scan2d.contours[{k}] needs 'lines' (polylines of [a, b] points)")
+        colour, style = styles.get(k, ("white", ":"))
+        cl = number(contour.get("cl", math.nan), f"{where}: scan2d.contours[{k}].cl")
+        level = number(contour.get("level", math.nan), f"{where}: scan2d.contours[{k}].level")
+        for n, line in enumerate(contour["lines"]):
+            pts = np.array([numbers(p, f"{where}: scan2d.contours[{k}].lines[{n}]") for p in line]).reshape(-1, 2)
+            ax.plot(pts[:, 0], pts[:, 1], color=colour, linestyle=style, linewidth=1.8,
+                    label=f"{cl * 100:.4g} % CL (−2Δln L = {level:.4g})" if n == 0 else None)
+    best = doc.get("bestfit") if isinstance(doc.get("bestfit"), dict) else {}
+    if is_number(best.get(names[0])) and is_number(best.get(names[1])):
+        ax.plot([float(best[names[0]])], [float(best[names[1]])], marker="+", color="red", markersize=12,
+                linestyle="none", label="best fit")
+    failed = int(np.isnan(grid).sum())
+    ax.set_xlabel(pretty(names[0]))
+    ax.set_ylabel(pretty(names[1]))
+    ax.set_title(f"Profile likelihood in ({pretty(names[0])}, {pretty(names[1])}), {len(a)} × {len(b)} points"
+                 + (f", {failed} failed" if failed else ""))
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper right", facecolor="#777777", labelcolor="white")
+    out.save(fig, "likelihood_scan2d")
+
+
+def z_of_p(p):
+    """The one-sided significance of a p-value, Φ⁻¹(1 − p) (None for p = 0: more toys are needed)."""
+    from statistics import NormalDist
+    if p is None or not is_number(p) or not 0.0 < float(p) < 1.0:
+        return None
+    return NormalDist().inv_cdf(1.0 - float(p))
+
+
+def plot_significance(out, doc, where):
+    """`--significance`: observed Z0 against the expected one's median and ±1σ/±2σ band, per method."""
+    result = doc.get("discovery")
+    if not isinstance(result, dict):
+        return
+    rows = [(result.get("method", "asymptotic"), result)]
+    if isinstance(result.get("asymptotic"), dict):  # toys: the asymptotic numbers beside them
+        rows.append(("asymptotic", result["asymptotic"]))
+    fig, ax = plt.subplots(figsize=(6.4, 1.6 + 1.1 * len(rows)))
+    for y, (method, r) in enumerate(rows):
+        here = f"{where}: discovery" + ("" if y == 0 else ".asymptotic")
+        p0_exp = r.get("p0_exp")
+        if isinstance(p0_exp, list) and len(p0_exp) == 5:
+            p0 = [number(p, f"{here}.p0_exp") for p in p0_exp]
+            if method == "toys" and is_number(result.get("toys")):  # 0 and 1 only bound a toy p-value
+                n = float(result["toys"])
+                p0 = [min(max(p, 0.5 / n), 1.0 - 0.5 / n) for p in p0]
+            z = [z_of_p(p) for p in p0]
+            if all(v is not None for v in z):  # the band's edges: the −2σ … +2σ quantiles
+                ax.fill_betweenx([y - 0.3, y + 0.3], z[0], z[4], color=TWO_SIGMA,
+                                 label="expected ±2σ" if y == 0 else None)
+                ax.fill_betweenx([y - 0.3, y + 0.3], z[1], z[3], color=ONE_SIGMA,
+                                 label="expected ±1σ" if y == 0 else None)
+        if is_number(r.get("z_exp")):
+            ax.plot([float(r["z_exp"])] * 2, [y - 0.3, y + 0.3], "k--",
+                    label="expected Z0 (median)" if y == 0 else None)
+        z_obs = r.get("z_obs")
+        if is_number(z_obs):
+            ax.plot([float(z_obs)], [y], "ko", label="observed Z0" if y == 0 else None)
+            ax.annotate(f"{float(z_obs):.3g}σ", (float(z_obs), y), textcoords="offset points", xytext=(6, 6))
+        elif z_obs is None and "p0_obs" in r:
+            note(ax, f"{method}: p0 = {r['p0_obs']}: no toy as extreme, more toys are needed", "lower right")
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([m + (f" ({result.get('toys')} toys)" if m == "toys" else "") for m, _ in rows])
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    ax.set_xlim(left=0)
+    ax.set_xlabel("discovery significance Z0 (σ)")
+    ax.set_title(f"Test of {pretty(doc.get('poi', 'mu'))} = 0")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35 if len(rows) == 1 else -0.25), ncol=4,
+              fontsize="small")
+    out.save(fig, "significance")
+
+
 def gaussian_pulls(out, values, title, name):
     """Histogram of pulls with the maximum-likelihood Gaussian and N(0, 1) for reference."""
     values = values[np.isfinite(values)]
@@ -876,7 +980,9 @@ def draw_fit(out, doc, where):
     plot_impacts(out, doc, where)
     plot_correlation(out, doc, where)
     plot_scan(out, doc, where)
+    plot_scan2d(out, doc, where)
     plot_cls_scan(out, doc, where)
+    plot_significance(out, doc, where)
     toys = doc.get("toys")
     if isinstance(toys, dict) and isinstance(toys.get("pulls"), list):
         gaussian_pulls(out, numbers([v for v in toys["pulls"] if v is not None], f"{where}: toys.pulls"),
@@ -888,7 +994,8 @@ def draw_fit(out, doc, where):
 
 
 def is_fit_document(doc):
-    keys = ("bestfit", "upper_limit", "cls_scan", "impacts", "scan", "correlation", "prefit", "postfit")
+    keys = ("bestfit", "upper_limit", "cls_scan", "impacts", "scan", "scan2d", "discovery", "correlation",
+            "prefit", "postfit")
     return isinstance(doc, dict) and any(k in doc for k in keys)
 
 
