@@ -209,3 +209,21 @@ def test_model_exports_as_the_command(tmp_path, cli, trained, format, name):
     assert (tmp_path / name).read_bytes() == (tmp_path / "cli" / name).read_bytes()
     with pytest.raises(ValueError, match="unknown format 'root'"):
         agnostic.Model.load(run / "model.json").export("root", tmp_path / "x")
+
+
+def test_resume_with_columns_reads_the_checkpoint_of_its_directory(tmp_path, trained):
+    """resume=True with in-memory columns: the same config and columns continue the run in its directory
+    (here a finished one: the checkpoint is read back and the network stays the one the run ended with);
+    another config, or a directory without a checkpoint, is refused by message."""
+    directory, data, summary = trained
+    before = layers(directory)
+    resumed = agnostic.train(classifier_config(), data=data, out=directory, resume=True)
+    assert layers(directory) == before
+    assert resumed["epochs"] == summary["epochs"] == 3
+    assert resumed["validation_auc"] == summary["validation_auc"]
+    longer = classifier_config()
+    longer["training"]["epochs"] = 4
+    with pytest.raises(ValueError, match="the config differs from the one the checkpoint was written with"):
+        agnostic.train(longer, data=data, out=directory, resume=True)
+    with pytest.raises(ValueError, match="there is no checkpoint"):
+        agnostic.train(classifier_config(), data=data, out=tmp_path / "fresh", resume=True)
