@@ -40,7 +40,8 @@ static const Subcommand kSubcommands[] = {
      agnostic::tools::template_main},
     {"generate", "events from a trained cGAN generator or ensemble at given conditions (docs/cgan.md)",
      agnostic::tools::generate_main},
-    {"workspace", "pyhf's workspace tools (inspect, prune, rename, combine, digest, sort) and build from events",
+    {"workspace",
+     "pyhf's workspace tools (inspect, prune, rename, combine, digest, sort) and build from events",
      agnostic::tools::workspace_main},
     {nullptr, nullptr, nullptr},
 };
