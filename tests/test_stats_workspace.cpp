@@ -359,3 +359,27 @@ TEST_CASE("build_workspace: spec errors name the key") {
   CHECK(tools_error_of([&] { build_workspace(column, folder, "s.json"); }).find("w_upp") !=
         std::string::npos);
 }
+
+TEST_CASE("build_workspace: a NaN value or a non-finite weight is an error naming the file and column") {
+  const auto folder = kToolsData + "build";
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "agnostic_test_build_nan";
+  std::filesystem::create_directories(dir);
+  const auto write = [&](const char* name, const char* text) {
+    std::ofstream(dir / name) << text;
+    return (dir / name).string();
+  };
+  auto nan_score = tools_workspace("build/one_bin.json");
+  nan_score["channels"][0]["samples"][0]["file"] =
+      write("nan_score.csv", "score,weight,w_up,w_down\n0.7,0.5,0.6,0.45\nnan,1.5,1.65,1.35\n");
+  const std::string nan_message = tools_error_of([&] { build_workspace(nan_score, folder, "s.json"); });
+  CHECK(nan_message.find("is NaN") != std::string::npos);
+  CHECK(nan_message.find("nan_score.csv, column 'score' weighted by 'weight', event 2: ") !=
+        std::string::npos);
+  auto inf_weight = tools_workspace("build/one_bin.json");
+  inf_weight["channels"][0]["samples"][0]["file"] =
+      write("inf_weight.csv", "score,weight,w_up,w_down\n0.7,inf,0.6,0.45\n0.9,1.5,1.65,1.35\n");
+  CHECK(tools_error_of([&] {
+          build_workspace(inf_weight, folder, "s.json");
+        }).find("weights must be finite") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}

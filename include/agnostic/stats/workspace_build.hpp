@@ -21,6 +21,7 @@
 
 #include "agnostic/core/error.hpp"
 #include "agnostic/io/data_file.hpp"
+#include "agnostic/stats/histogram.hpp"
 #include "agnostic/stats/workspace.hpp"
 
 namespace agnostic::stats {
@@ -30,20 +31,25 @@ struct EventHistogram {
   std::vector<double> sum_w, sum_w2;
 };
 
-// Events (value, weight) histogrammed in bins [e_i, e_{i+1}); the last bin also takes values equal to
-// its upper edge; values outside the edges are left out (no under- or overflow is folded in).
+// Events (value, weight) histogrammed in bins [e_i, e_{i+1}) by stats::Histogram: the last bin also
+// takes values equal to its upper edge; values outside the edges are left out (no under- or overflow is
+// folded in); a NaN value or a non-finite weight is an error naming `what` (the events' file and column).
 inline EventHistogram histogram_events(const std::vector<double>& values, const std::vector<double>& weights,
-                                       const std::vector<double>& edges) {
-  EventHistogram h{std::vector<double>(edges.size() - 1, 0.0), std::vector<double>(edges.size() - 1, 0.0)};
+                                       const std::vector<double>& edges, const std::string& what) {
+  Histogram h(Axis(edges), Flow::drop);
   for (std::size_t i = 0; i < values.size(); ++i) {
-    const double x = values[i];
-    if (!(x >= edges.front() && x <= edges.back())) continue;
-    auto bin = static_cast<std::size_t>(std::upper_bound(edges.begin(), edges.end(), x) - edges.begin()) - 1;
-    bin = std::min(bin, h.sum_w.size() - 1);
-    h.sum_w[bin] += weights[i];
-    h.sum_w2[bin] += weights[i] * weights[i];
+    try {
+      h.fill({values[i]}, weights[i]);
+    } catch (const Error& e) {
+      fail(what, ", event ", i + 1, ": ", e.what());
+    }
   }
-  return h;
+  EventHistogram out;
+  for (Index b = 0; b + 1 < static_cast<Index>(edges.size()); ++b) {
+    out.sum_w.push_back(h.sum_of_weights(b));
+    out.sum_w2.push_back(h.sum_of_squared_weights(b));
+  }
+  return out;
 }
 
 // Edges that give each of `bins` bins the same sum of weights of the events (values, weights), between
@@ -180,6 +186,12 @@ inline EventSource source_of(const json& object, const EventSource& defaults, co
   return s;
 }
 
+// "FILE, column 'VARIABLE' weighted by 'WEIGHT'": the events' name in a histogram's error messages.
+inline std::string describe(const EventSource& source) {
+  return source.file + ", column '" + source.variable + "'" +
+         (source.weight.empty() ? "" : " weighted by '" + source.weight + "'");
+}
+
 inline double sum(const std::vector<double>& v) {
   double s = 0.0;
   for (double x : v) s += x;
@@ -301,7 +313,7 @@ inline nlohmann::json build_workspace(const nlohmann::json& spec, const std::fil
                 {"name", "file", "variable", "weight", "normfactors", "normsys", "staterror", "systematics"},
                 sw);
       const auto [values, weights] = reader.events(nominal_sources[s]);
-      const EventHistogram nominal = histogram_events(values, weights, edges);
+      const EventHistogram nominal = histogram_events(values, weights, edges, describe(nominal_sources[s]));
       for (std::size_t b = 0; b < bins; ++b) total[b] += nominal.sum_w[b];
       json modifiers = json::array();
       const auto add = [&](json modifier) {
@@ -357,7 +369,7 @@ inline nlohmann::json build_workspace(const nlohmann::json& spec, const std::fil
               vs = source_of(sy.at(side), nominal_sources[s], vw);
             }
             const auto [v, w] = reader.events(vs);
-            return histogram_events(v, w, edges).sum_w;
+            return histogram_events(v, w, edges, describe(vs)).sum_w;
           };
           require(sy.contains("up"), yw, ": missing key 'up'");
           const bool has_down = sy.contains("down");
@@ -405,8 +417,9 @@ inline nlohmann::json build_workspace(const nlohmann::json& spec, const std::fil
               cs.at("data").dump());
       const EventSource data_defaults{"", top.variable,
                                       ""};  // data events: weight 1 unless a column is named
-      const auto [v, w] = reader.events(source_of(cs.at("data"), data_defaults, where + ".data"));
-      observed = histogram_events(v, w, edges).sum_w;
+      const EventSource data = source_of(cs.at("data"), data_defaults, where + ".data");
+      const auto [v, w] = reader.events(data);
+      observed = histogram_events(v, w, edges, describe(data)).sum_w;
     }
     observations.push_back({{"name", channel}, {"data", observed}});
   }
