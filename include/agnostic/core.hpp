@@ -5,6 +5,7 @@
 #include "agnostic/core/atomic_file.hpp"
 #include "agnostic/core/batch_shard.hpp"
 #include "agnostic/core/communicator.hpp"
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/config_section.hpp"
 #include "agnostic/core/dense_rows.hpp"
 #include "agnostic/core/error.hpp"
