@@ -37,11 +37,13 @@
 #include "agnostic/autodiff/operand.hpp"
 #include "agnostic/autodiff/tape.hpp"
 #include "agnostic/core/batch_shard.hpp"
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/losses/decorrelation_bins.hpp"
 
 namespace agnostic {
 
 // P_k(x), k = 0, 1, 2.
+AGNOSTIC_COMPILED_WHEN_USED
 inline double legendre_polynomial(int k, double x) {
   if (k == 0) return 1.0;
   if (k == 1) return x;
@@ -153,6 +155,7 @@ namespace detail {
 
 // The residual projector 1 - H of the weighted Legendre fit over the bins `used` (their weights and
 // coordinates): r = (1 - H) y for values y of those bins. K_used x K_used, in double.
+AGNOSTIC_COMPILED_WHEN_USED
 inline Eigen::MatrixXd legendre_residual_projector(const std::vector<double>& weight,
                                                    const std::vector<double>& coordinate, int order) {
   const auto K = static_cast<Index>(weight.size());

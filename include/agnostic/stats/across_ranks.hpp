@@ -26,6 +26,7 @@
 #include <Eigen/Dense>
 
 #include "agnostic/core/communicator.hpp"
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/stats/fit.hpp"
 #include "agnostic/stats/inference.hpp"
@@ -36,6 +37,7 @@
 namespace agnostic::stats {
 
 // run_toys(model, truth, options) with the toys split across the ranks: the same ensemble.
+AGNOSTIC_COMPILED_WHEN_USED
 inline ToyEnsemble run_toys(Communicator& comm, const BinnedLikelihood& model, const Eigen::VectorXd& truth,
                             const ToyOptions& options) {
   if (comm.size() == 1 || omp_in_parallel()) return run_toys(model, truth, options);
@@ -97,6 +99,7 @@ void for_each_item(long long n, Body&& body, What&& what) {
 // ranks in contiguous blocks, so a single point (--cls MU) or a short grid keeps every rank busy.
 // Each rank runs its jobs on its OpenMP threads; the statistics are gathered in job order, and
 // every rank computes each point's CLs from them (toy_cls_from_statistics).
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<ToyClsResult> toy_cls_points(Communicator& comm, const BinnedLikelihood& model,
                                                 const Data& data, const std::vector<double>& mus, int toys,
                                                 std::uint64_t seed, TestStatistic statistic,
@@ -164,6 +167,7 @@ inline std::vector<ToyClsResult> toy_cls_points(Communicator& comm, const Binned
 }
 
 // toy_cls(model, data, mu, ...) with its toys shared across the ranks: the same result.
+AGNOSTIC_COMPILED_WHEN_USED
 inline ToyClsResult toy_cls(Communicator& comm, const BinnedLikelihood& model, const Data& data, double mu,
                             int toys, std::uint64_t seed, TestStatistic statistic = TestStatistic::qtilde,
                             const FitOptions& options = {}) {
@@ -172,6 +176,7 @@ inline ToyClsResult toy_cls(Communicator& comm, const BinnedLikelihood& model, c
 
 // toy_upper_limit with the toys of every grid point shared across the ranks: the same limit,
 // band and scan.
+AGNOSTIC_COMPILED_WHEN_USED
 inline ToyUpperLimit toy_upper_limit(Communicator& comm, const BinnedLikelihood& model, const Data& data,
                                      const std::vector<double>& mus, int toys, std::uint64_t seed,
                                      TestStatistic statistic = TestStatistic::qtilde, double cl = 0.95,
@@ -185,6 +190,7 @@ inline ToyUpperLimit toy_upper_limit(Communicator& comm, const BinnedLikelihood&
 // the grid (comm.share) and the blocks are gathered in grid order on every rank. Every point starts
 // from the best fit's linear prediction at its own value (ProfileScan), so the result is bit
 // for bit profile_scan's for any number of ranks.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<std::pair<double, double>> profile_scan(Communicator& comm, const BinnedLikelihood& model,
                                                            const Data& data, const std::string& param,
                                                            double lo, double hi, int points,

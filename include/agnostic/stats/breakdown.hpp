@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agnostic/core/atomic_file.hpp"
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/json_file.hpp"
 #include "agnostic/stats/fit.hpp"
@@ -43,6 +44,7 @@ struct BreakdownEntry {
 
 // The default groups of a workspace's model (see the header comment); groups without a parameter that
 // floats in `model` are left out.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<BreakdownGroup> default_breakdown_groups(const Workspace& workspace,
                                                             const BinnedLikelihood& model) {
   std::map<std::string, std::set<std::string>> types;  // modifier name -> its types in the workspace
@@ -71,6 +73,7 @@ inline std::vector<BreakdownGroup> default_breakdown_groups(const Workspace& wor
 }
 
 // GROUPS.json: {"group name": ["parameter or modifier", ...], ...}, in the file's order.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<BreakdownGroup> read_breakdown_groups(const std::string& path) {
   (void)read_json_file(path, "breakdown groups file");  // its syntax errors, with line and column
   const auto doc = nlohmann::ordered_json::parse(read_file(path));
@@ -83,7 +86,8 @@ inline std::vector<BreakdownGroup> read_breakdown_groups(const std::string& path
     BreakdownGroup g{name, {}};
     for (const auto& p : list) {
       require(p.is_string(), path, ": group '", name, "' holds ", p.dump(), ", expected a name");
-      g.parameters.push_back(p.get<std::string>());
+      // `.template`: GCC takes a structured binding (`list`) inside a template for a dependent name.
+      g.parameters.push_back(p.template get<std::string>());
     }
     groups.push_back(std::move(g));
   }
@@ -94,6 +98,7 @@ namespace breakdown_detail {
 
 // Indices of the group's parameters that floated in `best` (the POI left out), by parameter or
 // modifier name; an unknown name is an error naming the group.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<int> floating_members(const BinnedLikelihood& model, const FitResult& best,
                                          const BreakdownGroup& group) {
   std::vector<int> out;
@@ -119,6 +124,7 @@ inline std::vector<int> floating_members(const BinnedLikelihood& model, const Fi
 }
 
 // (up, down) of the POI's MINOS interval with `held` parameters fixed at their best-fit values.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::pair<double, double> interval_with_held(const BinnedLikelihood& model, const Data& data,
                                                     const FitResult& best, const std::vector<int>& held) {
   const int poi = model.poi();
@@ -139,6 +145,7 @@ inline std::pair<double, double> interval_with_held(const BinnedLikelihood& mode
 // The breakdown of the POI's uncertainty: one entry per group with a floating parameter (in the
 // groups' order), then "stat only" and "total". `best` is the fit of `model` to `data` (with Hessian);
 // the refits run in parallel.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<BreakdownEntry> breakdown(const BinnedLikelihood& model, const Data& data,
                                              const FitResult& best,
                                              const std::vector<BreakdownGroup>& groups) {

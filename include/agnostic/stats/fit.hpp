@@ -14,6 +14,7 @@
 
 #include <Eigen/Dense>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/stats/likelihood.hpp"
 #include "agnostic/stats/minimiser.hpp"
@@ -34,6 +35,7 @@ struct FitOptions {
 // floated, the Hessian was not computed or has a non-finite entry: "not available").
 enum class CovarianceQuality { not_available, forced_positive_definite, accurate };
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::string to_string(CovarianceQuality q) {
   switch (q) {
     case CovarianceQuality::accurate:
@@ -62,6 +64,7 @@ struct FitResult {
 
 namespace fit_detail {
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<bool> floating_parameters(const BinnedLikelihood& model, const FitOptions& options,
                                              Eigen::VectorXd& start) {
   std::vector<bool> floating(static_cast<std::size_t>(model.n_params()));
@@ -80,6 +83,7 @@ inline std::vector<bool> floating_parameters(const BinnedLikelihood& model, cons
 // definite is repaired: inverted through its eigen-decomposition with |eigenvalues| floored at 1e-12
 // max(1, largest), so errors stay finite, and `quality` says so (forced positive definite). A block
 // with a non-finite entry gives a NaN covariance block (not available).
+AGNOSTIC_COMPILED_WHEN_USED
 inline Eigen::MatrixXd covariance_from_hessian(const Eigen::MatrixXd& h, const std::vector<bool>& floating,
                                                CovarianceQuality* quality = nullptr) {
   const Eigen::Index n = h.rows();
@@ -116,6 +120,7 @@ inline Eigen::MatrixXd covariance_from_hessian(const Eigen::MatrixXd& h, const s
 }
 
 // The minimisation itself, in objective() units (no data constants); `constant` is added to nll.
+AGNOSTIC_COMPILED_WHEN_USED
 inline FitResult run_fit(const BinnedLikelihood& model, const Data& data, Eigen::VectorXd start,
                          const std::vector<bool>& floating, bool hesse, const MinimiserOptions& options,
                          double constant) {
@@ -170,6 +175,7 @@ inline FitResult run_fit(const BinnedLikelihood& model, const Data& data, Eigen:
 
 }  // namespace fit_detail
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline FitResult fit(const BinnedLikelihood& model, const Data& data, const FitOptions& options = {}) {
   model.check_data(data);
   Eigen::VectorXd start = options.start ? *options.start : model.init();
@@ -181,6 +187,7 @@ inline FitResult fit(const BinnedLikelihood& model, const Data& data, const FitO
 
 // The EDM below which a fit counts as converged: the minimiser stops at EDM < tolerance, or below
 // 1e4 tolerance when the objective reached its rounding floor (minimiser.hpp).
+AGNOSTIC_COMPILED_WHEN_USED
 inline double accepted_edm(const FitOptions& options = {}) {
   return 1e4 * options.tolerance;
 }
@@ -189,6 +196,7 @@ inline double accepted_edm(const FitOptions& options = {}) {
 // failed ("failed: <status>"), the EDM is above accepted_edm ("edm E above L"), the covariance was
 // forced positive definite or is not available, floating parameters sit on a bound ("at a bound:
 // NAME = VALUE (lower|upper)", one per parameter).
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<std::string> untrusted_reasons(const BinnedLikelihood& model, const FitResult& best,
                                                   const FitOptions& options = {}) {
   std::vector<std::string> out;
@@ -222,6 +230,7 @@ namespace fit_detail {
 // Profile of one parameter: conditional fits at given values, warm-started.
 class Profile {
  public:
+  AGNOSTIC_COMPILED_WHEN_USED
   Profile(const BinnedLikelihood& model, const Data& data, const FitResult& best, int param)
       : model_(model), data_(data), best_(best), param_(param), floating_(best.floating) {
     floating_[static_cast<std::size_t>(param)] = false;
@@ -229,6 +238,7 @@ class Profile {
   }
   // Conditional minimum of -log L at parameter = value; `slope` gets d(profile)/d(value) (the
   // envelope theorem: the partial derivative at the conditional minimum).
+  AGNOSTIC_COMPILED_WHEN_USED
   double at(double value, const Eigen::VectorXd& start, Eigen::VectorXd& solution, double& slope,
             bool& ok) const {
     Eigen::VectorXd x = start;
@@ -270,6 +280,7 @@ class Profile {
 // floating j}, started from the covariance ellipse. Quadratic convergence, one evaluation per step.
 // Returns false (the caller then walks the profile) when it leaves the bounds, the side or does not
 // converge, or when the end point is not a conditional minimum.
+AGNOSTIC_COMPILED_WHEN_USED
 inline bool joint_crossing(const BinnedLikelihood& model, const Data& data, const FitResult& best, int p,
                            int side, double delta_nll, double& crossing) {
   const int n = model.n_params();
@@ -331,6 +342,7 @@ inline bool joint_crossing(const BinnedLikelihood& model, const Data& data, cons
 // MINOS-style interval: the values [lo, hi] of `param` where the profiled -log L rises by delta_nll above
 // best.nll. `best` must be a fit (with hesse) of the same model and data; its floating set is kept.
 // An endpoint that would lie beyond the parameter's bound is reported as the bound.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::pair<double, double> minos(const BinnedLikelihood& model, const Data& data, const FitResult& best,
                                        const std::string& param, double delta_nll = 0.5) {
   const int p = model.index(param);
@@ -414,6 +426,7 @@ inline std::pair<double, double> minos(const BinnedLikelihood& model, const Data
 // as stats::profile_scan, which is block(0, points).
 class ProfileScan {
  public:
+  AGNOSTIC_COMPILED_WHEN_USED
   ProfileScan(const BinnedLikelihood& model, const Data& data, const std::string& param, double lo, double hi,
               int points, const FitOptions& options)
       : lo_(lo),
@@ -425,6 +438,7 @@ class ProfileScan {
   int points() const { return points_; }
   double value(long long k) const { return points_ == 1 ? lo_ : lo_ + (hi_ - lo_) * k / (points_ - 1.0); }
 
+  AGNOSTIC_COMPILED_WHEN_USED
   std::vector<std::pair<double, double>> block(long long begin, long long end) const {
     std::vector<std::pair<double, double>> out;
     if (end <= begin) return out;
@@ -440,6 +454,7 @@ class ProfileScan {
   }
 
  private:
+  AGNOSTIC_COMPILED_WHEN_USED
   static FitResult checked_fit(const BinnedLikelihood& model, const Data& data, const std::string& param,
                                double lo, double hi, int points, FitOptions options) {
     const int p = model.index(param);
@@ -463,6 +478,7 @@ class ProfileScan {
 // Profile-likelihood scan of `param` at `points` equally spaced values in [lo, hi]:
 // pairs (value, 2 * (profiled -log L - global minimum)), each point started from the best fit's
 // linear prediction (ProfileScan).
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<std::pair<double, double>> profile_scan(const BinnedLikelihood& model, const Data& data,
                                                            const std::string& param, double lo, double hi,
                                                            int points, const FitOptions& options = {}) {

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agnostic/core/communicator.hpp"
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/stats/across_ranks.hpp"
 #include "agnostic/stats/asymptotics.hpp"
@@ -122,6 +123,7 @@ struct FitReport {
 namespace fit_report_detail {
 
 // The grid's values after checking it lies inside the POI's bounds; `option` names it in messages.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<double> grid_values(const PoiGrid& g, const BinnedLikelihood& model,
                                        const std::string& option) {
   const int p = model.poi();
@@ -133,6 +135,7 @@ inline std::vector<double> grid_values(const PoiGrid& g, const BinnedLikelihood&
 
 // The grid of a toy upper limit without a CLs grid: 16 points from half the smallest to 1.5 times
 // the largest of the asymptotic limits (observed, expected -2 and +2 sigma) inside the search range.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<double> toy_limit_grid(const UpperLimit& a) {
   double lo = a.search_hi, hi = a.search_lo;
   for (double x : {a.obs, a.exp[0], a.exp[4]})
@@ -146,6 +149,7 @@ inline std::vector<double> toy_limit_grid(const UpperLimit& a) {
 // Fits the workspace and computes what `request` asks for, in this order (the first error wins):
 // the best fit, the goodness of fit, the significance, MINOS, the scan, CLs at one value, the upper
 // limit, the CLs scan, the impacts, the breakdown, the toys.
+AGNOSTIC_COMPILED_WHEN_USED
 inline FitReport fit_report(const Workspace& workspace, const FitRequest& request,
                             Communicator& comm = one_rank()) {
   using fit_report_detail::grid_values;
@@ -273,6 +277,7 @@ namespace fit_report_detail {
 using Json = nlohmann::ordered_json;
 
 // {"channels": [{"name", "samples": [{"name", "yields"}], "total", "data", "uncertainty"}]}
+AGNOSTIC_COMPILED_WHEN_USED
 inline Json yields_json(const std::vector<ChannelYields>& channels) {
   auto list = [](const Eigen::VectorXd& v) { return std::vector<double>(v.data(), v.data() + v.size()); };
   Json out = Json::array();
@@ -290,6 +295,7 @@ inline Json yields_json(const std::vector<ChannelYields>& channels) {
 }
 
 // NaN (a limit not found) becomes null.
+AGNOSTIC_COMPILED_WHEN_USED
 inline Json number_or_null(double x) {
   return std::isfinite(x) ? Json(x) : Json(nullptr);
 }
@@ -301,12 +307,14 @@ Json numbers_or_null(const std::array<double, N>& xs) {
   return out;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline Json toy_cls_json(const ToyClsResult& t) {
   return Json{{"mu", t.mu},       {"obs", t.cls_obs},   {"obs_error", t.cls_obs_error},
               {"exp", t.cls_exp}, {"clsb", t.clsb_obs}, {"clb", t.clb_obs},
               {"q_obs", t.q_obs}};
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline Json toys_json(const ToyEnsemble& e, int poi, std::uint64_t seed) {
   Json values = Json::array(), errors = values, pulls = values;
   for (int i = 0; i < e.n; ++i) {  // a failed toy: null in all three lists
@@ -332,6 +340,7 @@ inline Json toys_json(const ToyEnsemble& e, int poi, std::uint64_t seed) {
 
 // {"saturated_q", "ndof", "p_value", "p_value_toys", "toys", "per_channel": [...]}; undefined
 // p-values (ndof < 1, no toys) are null.
+AGNOSTIC_COMPILED_WHEN_USED
 inline Json goodness_of_fit_json(const GoodnessOfFit& g) {
   Json channels = Json::array();
   for (const ChannelGoodnessOfFit& c : g.per_channel)
@@ -352,6 +361,7 @@ inline Json goodness_of_fit_json(const GoodnessOfFit& g) {
 
 // {"parameters", "a_values", "b_values", "delta_2nll" (one row per A value), "contours": [{"cl", "level",
 // "lines": [[[a, b], ...], ...]}]}
+AGNOSTIC_COMPILED_WHEN_USED
 inline Json scan2d_json(const Scan2D& s) {
   Json grid = Json::array();
   for (Eigen::Index i = 0; i < s.delta.rows(); ++i) {
@@ -370,6 +380,7 @@ inline Json scan2d_json(const Scan2D& s) {
 }
 
 // The discovery test in detail: asymptotic, or from toys with the asymptotic numbers beside.
+AGNOSTIC_COMPILED_WHEN_USED
 inline Json discovery_json(const DiscoveryResult& d, const std::optional<ToyDiscovery>& toys,
                            const FitRequest& o) {
   Json asymptotic{{"mu_hat", d.mu_hat},       {"q0_obs", d.q0_obs}, {"p0_obs", d.p0_obs}, {"z_obs", d.z_obs},
@@ -392,6 +403,7 @@ inline Json discovery_json(const DiscoveryResult& d, const std::optional<ToyDisc
 }  // namespace fit_report_detail
 
 // The report as `agnostic fit` prints it: status first, then the keys of what was asked for.
+AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::ordered_json to_json(const FitReport& r) {
   using namespace fit_report_detail;
   const FitRequest& o = r.request;
@@ -534,6 +546,7 @@ struct PatchSetFitReport {
 };
 
 // The report of the background-only workspace with the patch `patch` of `patchset` applied.
+AGNOSTIC_COMPILED_WHEN_USED
 inline PatchFitReport fit_report(const Workspace& background_only, const PatchSet& patchset,
                                  const std::string& patch, const FitRequest& request,
                                  Communicator& comm = one_rank()) {
@@ -543,6 +556,7 @@ inline PatchFitReport fit_report(const Workspace& background_only, const PatchSe
 
 // Every patch's report, the patches shared among the threads (each patch's own toys and scans then
 // run in its thread, on this rank).
+AGNOSTIC_COMPILED_WHEN_USED
 inline PatchSetFitReport fit_report(const Workspace& background_only, const PatchSet& patchset,
                                     const FitRequest& request, Communicator& comm = one_rank()) {
   PatchSetFitReport all{patchset.source, background_only.source, {}};
@@ -560,12 +574,14 @@ inline PatchSetFitReport fit_report(const Workspace& background_only, const Patc
 }
 
 // {"patch", "values", then the report's keys}
+AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::ordered_json to_json(const PatchFitReport& r) {
   nlohmann::ordered_json out{{"patch", r.patch}, {"values", r.values}};
   out.update(to_json(r.report));
   return out;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::ordered_json to_json(const PatchSetFitReport& r) {
   std::vector<nlohmann::ordered_json> results;
   for (const PatchFitReport& p : r.results) results.push_back(to_json(p));
@@ -573,6 +589,7 @@ inline nlohmann::ordered_json to_json(const PatchSetFitReport& r) {
 }
 
 // `agnostic fit --list-patches`: the patchset's description and its patches' names and values.
+AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::ordered_json patch_list_json(const PatchSet& ps) {
   nlohmann::ordered_json patches = nlohmann::ordered_json::array();
   for (const auto& p : ps.patches) patches.push_back({{"name", p.name}, {"values", p.values}});

@@ -17,6 +17,7 @@
 
 #include <Eigen/Dense>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/stats/fit.hpp"
 #include "agnostic/stats/likelihood.hpp"
@@ -27,6 +28,7 @@ namespace fit_yields_detail {
 
 // A fit with Hessian errors: a covariance of the model's size that is not all zero when something
 // floated (a fit with no floating parameter has a zero covariance and is fine).
+AGNOSTIC_COMPILED_WHEN_USED
 inline bool has_covariance(const BinnedLikelihood& model, const FitResult& best) {
   if (best.covariance.rows() != model.n_params() || best.covariance.cols() != model.n_params() ||
       best.floating.size() != static_cast<std::size_t>(model.n_params()))
@@ -48,6 +50,7 @@ struct ChannelYields {
 
 // d nu_b / d theta_i of the unclipped sum of the samples (one row per main bin), central differences
 // with the step 1e-6 max(1, |theta_i|); parameters with `floating` false get a zero column.
+AGNOSTIC_COMPILED_WHEN_USED
 inline Eigen::MatrixXd yield_jacobian(const BinnedLikelihood& model, const Eigen::VectorXd& params,
                                       const std::vector<bool>& floating) {
   auto total = [&](const Eigen::VectorXd& x) {
@@ -68,6 +71,7 @@ inline Eigen::MatrixXd yield_jacobian(const BinnedLikelihood& model, const Eigen
 }
 
 // The yields at `params` per channel and sample, with the band sqrt(diag(J C J^T)) of their sum.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<ChannelYields> channel_yields(const BinnedLikelihood& model, const Data& data,
                                                  const Eigen::VectorXd& params,
                                                  const Eigen::MatrixXd& covariance) {
@@ -100,6 +104,7 @@ inline std::vector<ChannelYields> channel_yields(const BinnedLikelihood& model, 
 }
 
 // The pre-fit covariance: constraint widths squared on the diagonal (see the header comment).
+AGNOSTIC_COMPILED_WHEN_USED
 inline Eigen::MatrixXd prefit_covariance(const BinnedLikelihood& model) {
   Eigen::MatrixXd c = Eigen::MatrixXd::Zero(model.n_params(), model.n_params());
   for (int i = 0; i < model.n_params(); ++i) {
@@ -112,11 +117,13 @@ inline Eigen::MatrixXd prefit_covariance(const BinnedLikelihood& model) {
 }
 
 // Pre-fit: the model at its initial values with the pre-fit covariance.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<ChannelYields> prefit_yields(const BinnedLikelihood& model, const Data& data) {
   return channel_yields(model, data, model.init(), prefit_covariance(model));
 }
 
 // Post-fit: the model at the best fit with the fit's covariance.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<ChannelYields> postfit_yields(const BinnedLikelihood& model, const Data& data,
                                                  const FitResult& best) {
   require(fit_yields_detail::has_covariance(model, best),
@@ -127,6 +134,7 @@ inline std::vector<ChannelYields> postfit_yields(const BinnedLikelihood& model, 
 // One message per (channel, sample, bin) whose expected yield at `params` is negative, prefixed with
 // `where` ("prefit", "postfit"): the likelihood uses the bin's total over the samples, and the clip
 // policy replaces a total <= 0 by 1e-10 (likelihood.hpp), which the message says.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<std::string> negative_yield_warnings(const BinnedLikelihood& model,
                                                         const Eigen::VectorXd& params,
                                                         const std::string& where) {
@@ -157,6 +165,7 @@ struct Correlation {
 };
 
 // The correlation matrix of the floating parameters of a fit, from its covariance (inverse Hessian).
+AGNOSTIC_COMPILED_WHEN_USED
 inline Correlation correlation(const BinnedLikelihood& model, const FitResult& best) {
   require(fit_yields_detail::has_covariance(model, best),
           "correlation: the fit has no covariance (FitOptions::hesse was false)");

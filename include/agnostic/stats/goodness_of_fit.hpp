@@ -19,6 +19,7 @@
 
 #include <Eigen/Dense>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/stats/fit.hpp"
@@ -49,11 +50,13 @@ struct GoodnessOfFit {
 namespace goodness_of_fit_detail {
 
 // 2 (nu - n - n ln(nu / n)), the saturated deviance of one Poisson bin (2 nu for n = 0).
+AGNOSTIC_COMPILED_WHEN_USED
 inline double bin_deviance(double nu, double n) {
   return 2.0 * (n > 0.0 ? nu - n - n * std::log(nu / n) : nu);
 }
 
 // 2 x the constraint term of parameter i at `params` above its saturated value (0).
+AGNOSTIC_COMPILED_WHEN_USED
 inline double constraint_deviance(const BinnedLikelihood& model, const Data& data,
                                   const Eigen::VectorXd& params, int i) {
   const auto& p = model.parameter(i);
@@ -68,6 +71,7 @@ inline double constraint_deviance(const BinnedLikelihood& model, const Data& dat
 
 // q of the whole likelihood and of each channel at `params`. The constraint terms of parameters that
 // did not float (`floating` false) are constants of the fit and are left out.
+AGNOSTIC_COMPILED_WHEN_USED
 inline void saturated_q_values(const BinnedLikelihood& model, const Data& data, const Eigen::VectorXd& params,
                                const std::vector<bool>& floating, double& total,
                                std::vector<double>& per_channel) {
@@ -87,6 +91,7 @@ inline void saturated_q_values(const BinnedLikelihood& model, const Data& data, 
 }
 
 // Floating parameters without a constraint term (normfactors, shapefactors, ...).
+AGNOSTIC_COMPILED_WHEN_USED
 inline int floating_unconstrained(const BinnedLikelihood& model, const FitResult& best) {
   int n = 0;
   for (int i = 0; i < model.n_params(); ++i)
@@ -98,6 +103,7 @@ inline int floating_unconstrained(const BinnedLikelihood& model, const FitResult
 
 // The saturated-model goodness of fit of `best` (a fit of `model` to `data`); with toys > 0, also the
 // toy p-values from `toys` toys drawn around best.values (toy i seeded by (seed, i), as run_toys).
+AGNOSTIC_COMPILED_WHEN_USED
 inline GoodnessOfFit goodness_of_fit(const BinnedLikelihood& model, const Data& data, const FitResult& best,
                                      int toys = 0, std::uint64_t seed = 1) {
   using namespace goodness_of_fit_detail;

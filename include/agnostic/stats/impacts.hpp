@@ -24,6 +24,7 @@
 
 #include <Eigen/Dense>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/stats/fit.hpp"
 #include "agnostic/stats/likelihood.hpp"
@@ -154,6 +155,7 @@ struct Impact {
 
 // `best` must be a fit of the same model and data with Hessian errors (FitOptions::hesse); its floating
 // set is kept. The POI must float.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<Impact> impacts(const BinnedLikelihood& model, const Data& data, const FitResult& best) {
   const int np = model.n_params();
   const int poi = model.poi();

@@ -15,6 +15,7 @@
 
 #include <Eigen/Dense>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/stats/asymptotics.hpp"
 #include "agnostic/stats/fit.hpp"
@@ -24,22 +25,26 @@ namespace agnostic::stats {
 
 // The Asimov data set of these parameters: main bins at their expectation, auxiliary data at what
 // the parameters predict (theta for Gaussian constraints, gamma * tau for Poisson ones).
+AGNOSTIC_COMPILED_WHEN_USED
 inline Data asimov_data(const BinnedLikelihood& model, const Eigen::VectorXd& params) {
   model.check_params(params);
   return {model.expected(params), model.expected_aux(params)};
 }
 
 // The Asimov data of the workspace's nominal model (every parameter at its init value).
+AGNOSTIC_COMPILED_WHEN_USED
 inline Data nominal_asimov_data(const BinnedLikelihood& model) {
   return asimov_data(model, model.init());
 }
 
 namespace inference_detail {
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline const std::string& poi_name(const BinnedLikelihood& model) {
   return model.names()[static_cast<std::size_t>(model.poi())];
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline void check_poi_value(const BinnedLikelihood& model, double mu, const char* what) {
   const int p = model.poi();
   require(std::isfinite(mu) && mu >= model.lower()[p] && mu <= model.upper()[p], what, ": POI '",
@@ -47,6 +52,7 @@ inline void check_poi_value(const BinnedLikelihood& model, double mu, const char
           model.upper()[p], "]");
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline void check_poi_floats(const BinnedLikelihood& model, const FitOptions& options, const char* what) {
   require(!model.fixed()[static_cast<std::size_t>(model.poi())], what, ": the POI '", poi_name(model),
           "' is fixed in the model; a test statistic needs it free");
@@ -57,6 +63,7 @@ inline void check_poi_floats(const BinnedLikelihood& model, const FitOptions& op
 }  // namespace inference_detail
 
 // Conditional fit: the POI held at mu (no Hessian unless options.hesse).
+AGNOSTIC_COMPILED_WHEN_USED
 inline FitResult fit_fixed_poi(const BinnedLikelihood& model, const Data& data, double mu,
                                FitOptions options = {}) {
   inference_detail::check_poi_value(model, mu, "fit_fixed_poi");
@@ -73,6 +80,7 @@ struct LikelihoodRatio {
 };
 
 // `free`, when given, must be the unconditional fit of the same model and data (it saves a fit).
+AGNOSTIC_COMPILED_WHEN_USED
 inline LikelihoodRatio likelihood_ratio(const BinnedLikelihood& model, const Data& data, double mu,
                                         const FitOptions& options = {}, const FitResult* free = nullptr) {
   inference_detail::check_poi_floats(model, options, "likelihood_ratio");
@@ -95,15 +103,18 @@ inline LikelihoodRatio likelihood_ratio(const BinnedLikelihood& model, const Dat
 }
 
 // The upper-limit statistic of a LikelihoodRatio: 0 when the data prefer more signal than mu.
+AGNOSTIC_COMPILED_WHEN_USED
 inline double upper_limit_statistic(const LikelihoodRatio& r) {
   return r.mu_hat > r.mu ? 0.0 : r.t;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline double t_mu(const BinnedLikelihood& model, const Data& data, double mu,
                    const FitOptions& options = {}) {
   return likelihood_ratio(model, data, mu, options).t;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline double q_mu(const BinnedLikelihood& model, const Data& data, double mu,
                    const FitOptions& options = {}) {
   return upper_limit_statistic(likelihood_ratio(model, data, mu, options));
@@ -113,6 +124,7 @@ namespace inference_detail {
 
 // q_mu or qtilde_mu; for qtilde a negative mu_hat (possible only when the POI's lower bound is
 // negative) is replaced by the conditional fit at 0, the constrained maximum for a unimodal profile.
+AGNOSTIC_COMPILED_WHEN_USED
 inline LikelihoodRatio upper_limit_ratio(const BinnedLikelihood& model, const Data& data, double mu,
                                          TestStatistic statistic, const FitOptions& options,
                                          const FitResult* free) {
@@ -131,6 +143,7 @@ inline LikelihoodRatio upper_limit_ratio(const BinnedLikelihood& model, const Da
 
 }  // namespace inference_detail
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline double qtilde_mu(const BinnedLikelihood& model, const Data& data, double mu,
                         const FitOptions& options = {}) {
   return upper_limit_statistic(
@@ -138,6 +151,7 @@ inline double qtilde_mu(const BinnedLikelihood& model, const Data& data, double 
 }
 
 // Discovery statistic q0 (tests mu = 0; 0 when the data prefer a negative signal).
+AGNOSTIC_COMPILED_WHEN_USED
 inline double q0(const BinnedLikelihood& model, const Data& data, const FitOptions& options = {},
                  const FitResult* free = nullptr) {
   const LikelihoodRatio r = likelihood_ratio(model, data, 0.0, options, free);
@@ -164,6 +178,7 @@ struct ClsResult {
 class AsymptoticClsCalculator {
  public:
   // `free`, when given, must be the unconditional fit of the same model and data.
+  AGNOSTIC_COMPILED_WHEN_USED
   AsymptoticClsCalculator(const BinnedLikelihood& model, Data data,
                           TestStatistic statistic = TestStatistic::qtilde, FitOptions options = {},
                           const FitResult* free = nullptr)
@@ -187,6 +202,7 @@ class AsymptoticClsCalculator {
   const Data& background_asimov() const { return asimov_; }
 
   // The statistic on the background-only Asimov data at mu (enough for the expected band).
+  AGNOSTIC_COMPILED_WHEN_USED
   double q_asimov(double mu) const {
     inference_detail::check_poi_value(model_, mu, "asymptotic_cls");
     return upper_limit_statistic(
@@ -194,6 +210,7 @@ class AsymptoticClsCalculator {
   }
 
   // Observed CLs (with CLs+b, CLb) and the expected band at mu.
+  AGNOSTIC_COMPILED_WHEN_USED
   ClsResult at(double mu) const {
     inference_detail::check_poi_value(model_, mu, "asymptotic_cls");
     ClsResult r;
@@ -223,6 +240,7 @@ class AsymptoticClsCalculator {
 
 // Asymptotic CLs of the POI value mu. The background-only Asimov data take the nuisance parameters of
 // the conditional fit to `data` at mu = 0. `free` may carry the unconditional fit to `data`.
+AGNOSTIC_COMPILED_WHEN_USED
 inline ClsResult asymptotic_cls(const BinnedLikelihood& model, const Data& data, double mu,
                                 TestStatistic statistic = TestStatistic::qtilde,
                                 const FitOptions& options = {}, const FitResult* free = nullptr) {
@@ -243,6 +261,7 @@ struct DiscoveryResult {
 
 // Observed and median expected discovery significance. The expected one uses the Asimov data at
 // POI = mu_signal (1 by default) with the nuisance parameters of the conditional fit to `data` there.
+AGNOSTIC_COMPILED_WHEN_USED
 inline DiscoveryResult discovery(const BinnedLikelihood& model, const Data& data,
                                  const FitOptions& options = {}, double mu_signal = 1.0,
                                  const FitResult* free = nullptr) {

@@ -30,6 +30,7 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Dense>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/stats/workspace.hpp"
@@ -74,6 +75,7 @@ struct Interpolated {
 
 // Coefficients a_1..a_6 of code4's polynomial 1 + sum a_i alpha^i on |alpha| < 1, which matches the
 // exponential hi^alpha / lo^-alpha in value, first and second derivative at alpha = +-1.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::array<double, 6> code4_coefficients(double hi, double lo) {
   const double lh = std::log(hi), ll = std::log(lo);
   Eigen::Matrix<double, 6, 6> m;
@@ -92,12 +94,14 @@ inline std::array<double, 6> code4_coefficients(double hi, double lo) {
   return {a[0], a[1], a[2], a[3], a[4], a[5]};
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline Interpolated normsys_code1(double alpha, double hi, double lo) {
   const double l = alpha >= 0.0 ? std::log(hi) : -std::log(lo);
   const double f = std::exp(alpha * l);
   return {f, l * f, l * l * f};
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline Interpolated normsys_code4(double alpha, double hi, double lo, const std::array<double, 6>& a) {
   if (std::abs(alpha) >= 1.0) return normsys_code1(alpha, hi, lo);
   double value = 0.0, d1 = 0.0, d2 = 0.0;
@@ -110,11 +114,13 @@ inline Interpolated normsys_code4(double alpha, double hi, double lo, const std:
 }
 
 // Additive shift of histosys for one bin; up = hi - nominal, down = nominal - lo.
+AGNOSTIC_COMPILED_WHEN_USED
 inline Interpolated histosys_code0(double alpha, double up, double down) {
   const double slope = alpha >= 0.0 ? up : down;
   return {alpha * slope, slope, 0.0};
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline Interpolated histosys_code4p(double alpha, double up, double down) {
   if (std::abs(alpha) > 1.0) return histosys_code0(alpha, up, down);
   const double s = 0.5 * (up + down), a = 0.0625 * (up - down);
@@ -146,6 +152,7 @@ class BinnedLikelihood {
 
   // The workspace is checked again through its JSON form, so that structs filled in C++ (or edited
   // after reading) get the same errors as a file would.
+  AGNOSTIC_COMPILED_WHEN_USED
   BinnedLikelihood(const Workspace& ws, ModelOptions options = {}) : options_(std::move(options)) {
     build(parse_workspace(to_json(ws), ws.source));
   }
@@ -609,6 +616,7 @@ class BinnedLikelihood {
     return (modifier_type == "normsys" || modifier_type == "histosys") ? "alpha" : modifier_type;
   }
 
+  AGNOSTIC_COMPILED_WHEN_USED
   void build(const Workspace& ws) {
     const MeasurementSpec& meas = ws.measurement(options_.measurement);
     measurement_ = meas.name;

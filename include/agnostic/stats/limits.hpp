@@ -19,6 +19,7 @@
 
 #include <Eigen/Dense>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/stats/asymptotics.hpp"
@@ -176,6 +177,7 @@ Crossing find_crossing(F&& f, double guess, double lo, double hi, double f_lo, c
 
 // Starting values from sigma_A: the expected band edges are sqrt(q_A) = s_k with
 // Phi(-(n_k + s_k)) / Phi(-n_k) = alpha; the observed one treats q_obs as ((mu - mu_hat) / sigma_A)^2.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::array<double, 6> starting_values(double sigma_a, double mu_hat, double alpha) {
   std::array<double, 6> g{};
   const double z_hat = std::max(mu_hat, 0.0) / sigma_a;
@@ -190,6 +192,7 @@ inline std::array<double, 6> starting_values(double sigma_a, double mu_hat, doub
 }  // namespace limits_detail
 
 // Asymptotic upper limits (observed and expected band) of the calculator's model and data.
+AGNOSTIC_COMPILED_WHEN_USED
 inline UpperLimit upper_limit(const AsymptoticClsCalculator& calc, const UpperLimitOptions& options = {}) {
   using namespace limits_detail;
   const BinnedLikelihood& model = calc.model();
@@ -262,6 +265,7 @@ inline UpperLimit upper_limit(const AsymptoticClsCalculator& calc, const UpperLi
   return r;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline UpperLimit upper_limit(const BinnedLikelihood& model, const Data& data,
                               TestStatistic statistic = TestStatistic::qtilde,
                               const UpperLimitOptions& options = {}, const FitOptions& fit_options = {}) {
@@ -269,6 +273,7 @@ inline UpperLimit upper_limit(const BinnedLikelihood& model, const Data& data,
 }
 
 // The values min, min + step, ..., max (n >= 2 points; n = 1 gives {min}).
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<double> linear_grid(double min, double max, int n) {
   require(n >= 1, "grid: the number of points must be >= 1, got ", n);
   require(std::isfinite(min) && std::isfinite(max) && min <= max, "grid: need finite min <= max, got ", min,
@@ -279,6 +284,7 @@ inline std::vector<double> linear_grid(double min, double max, int n) {
 }
 
 // Asymptotic CLs (observed and band) at each mu, parallel over the points.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<ClsResult> cls_scan(const AsymptoticClsCalculator& calc, const std::vector<double>& mus) {
   for (double mu : mus) inference_detail::check_poi_value(calc.model(), mu, "cls_scan");
   std::vector<ClsResult> out(mus.size());
@@ -305,6 +311,7 @@ struct ToyClsResult {
 namespace limits_detail {
 
 // Fraction of sorted values >= q.
+AGNOSTIC_COMPILED_WHEN_USED
 inline double fraction_at_or_above(const std::vector<double>& sorted, double q) {
   const auto first = std::lower_bound(sorted.begin(), sorted.end(), q);
   return static_cast<double>(sorted.end() - first) / static_cast<double>(sorted.size());
@@ -312,6 +319,7 @@ inline double fraction_at_or_above(const std::vector<double>& sorted, double q) 
 
 // The statistic of toy i of the ensemble `seed` drawn at `truth`, tested at mu (quick: the fit
 // options of the toys, without Hesse and started at the truth).
+AGNOSTIC_COMPILED_WHEN_USED
 inline double toy_statistic(const BinnedLikelihood& model, const Eigen::VectorXd& truth, double mu, int i,
                             std::uint64_t seed, TestStatistic statistic, const FitOptions& quick) {
   Rng rng = toy_rng(seed, static_cast<std::uint64_t>(i));
@@ -320,6 +328,7 @@ inline double toy_statistic(const BinnedLikelihood& model, const Eigen::VectorXd
       inference_detail::upper_limit_ratio(model, toy, mu, statistic, quick, nullptr));
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline FitOptions toy_fit_options(const FitOptions& options, const Eigen::VectorXd& truth) {
   FitOptions quick = options;
   quick.hesse = false;
@@ -327,6 +336,7 @@ inline FitOptions toy_fit_options(const FitOptions& options, const Eigen::Vector
   return quick;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<double> toy_statistics(const BinnedLikelihood& model, const Eigen::VectorXd& truth,
                                           double mu, int n, std::uint64_t seed, TestStatistic statistic,
                                           const FitOptions& options) {
@@ -340,9 +350,11 @@ inline std::vector<double> toy_statistics(const BinnedLikelihood& model, const E
 }
 
 // The seeds of toy_cls's two ensembles, and the true parameters each is drawn at.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::uint64_t signal_toy_seed(std::uint64_t seed) {
   return seed ^ 0x5851f42d4c957f2dULL;
 }
+AGNOSTIC_COMPILED_WHEN_USED
 inline Eigen::VectorXd hypothesis_truth(const BinnedLikelihood& model, double mu) {
   Eigen::VectorXd truth = model.init();
   truth[model.poi()] = mu;
@@ -350,6 +362,7 @@ inline Eigen::VectorXd hypothesis_truth(const BinnedLikelihood& model, double mu
 }
 
 // The observed statistic of toy_cls at mu (after its checks).
+AGNOSTIC_COMPILED_WHEN_USED
 inline double observed_toy_cls_statistic(const BinnedLikelihood& model, const Data& data, double mu, int n,
                                          TestStatistic statistic, const FitOptions& options) {
   require(n >= 1, "toy_cls: the number of toys must be >= 1, got ", n);
@@ -365,6 +378,7 @@ inline double observed_toy_cls_statistic(const BinnedLikelihood& model, const Da
 }  // namespace limits_detail
 
 // toy_cls's result from the observed statistic and the two ensembles' statistics (any order; n each).
+AGNOSTIC_COMPILED_WHEN_USED
 inline ToyClsResult toy_cls_from_statistics(double mu, TestStatistic statistic, double q_obs,
                                             std::vector<double> q_sb, std::vector<double> q_b) {
   using limits_detail::fraction_at_or_above;
@@ -406,6 +420,7 @@ inline ToyClsResult toy_cls_from_statistics(double mu, TestStatistic statistic, 
 // is the set of quantiles Phi(-2), Phi(-1), 0.5, Phi(1), Phi(2) of the CLs values the background toys'
 // own statistics would give. The toys of a given seed are the same for every mu (common random
 // numbers: a CLs curve from toys is smooth in mu) and for any thread count.
+AGNOSTIC_COMPILED_WHEN_USED
 inline ToyClsResult toy_cls(const BinnedLikelihood& model, const Data& data, double mu, int n,
                             std::uint64_t seed, TestStatistic statistic = TestStatistic::qtilde,
                             const FitOptions& options = {}) {
@@ -431,6 +446,7 @@ struct ToyUpperLimit {
 
 namespace limits_detail {
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline void check_toy_upper_limit_grid(const std::vector<double>& mus, double cl) {
   require(cl > 0.0 && cl < 1.0, "toy_upper_limit: cl must lie in (0, 1), got ", cl);
   require(mus.size() >= 2, "toy_upper_limit: the grid needs at least 2 points, got ", mus.size());
@@ -442,6 +458,7 @@ inline void check_toy_upper_limit_grid(const std::vector<double>& mus, double cl
 }  // namespace limits_detail
 
 // toy_upper_limit's result from its toy CLs at every point of the grid `mus`.
+AGNOSTIC_COMPILED_WHEN_USED
 inline ToyUpperLimit toy_upper_limit_from_scan(const std::vector<double>& mus, std::vector<ToyClsResult> scan,
                                                double cl) {
   limits_detail::check_toy_upper_limit_grid(mus, cl);
@@ -481,6 +498,7 @@ inline ToyUpperLimit toy_upper_limit_from_scan(const std::vector<double>& mus, s
 }
 
 // toy_cls at every POI value of `mus`, in order (the same toys at every value: common random numbers).
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<ToyClsResult> toy_cls_points(const BinnedLikelihood& model, const Data& data,
                                                 const std::vector<double>& mus, int n, std::uint64_t seed,
                                                 TestStatistic statistic = TestStatistic::qtilde,
@@ -493,6 +511,7 @@ inline std::vector<ToyClsResult> toy_cls_points(const BinnedLikelihood& model, c
 // Toy upper limit: toy CLs on the grid `mus` (increasing), each limit at the first downward crossing of
 // 1 - cl, linearly interpolated between the neighbouring grid points (pyhf's scan-based limit). A
 // crossing outside the grid is not found (NaN and a note).
+AGNOSTIC_COMPILED_WHEN_USED
 inline ToyUpperLimit toy_upper_limit(const BinnedLikelihood& model, const Data& data,
                                      const std::vector<double>& mus, int n, std::uint64_t seed,
                                      TestStatistic statistic = TestStatistic::qtilde, double cl = 0.95,

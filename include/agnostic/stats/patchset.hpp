@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/json_file.hpp"
 #include "agnostic/stats/workspace.hpp"
@@ -45,6 +46,7 @@ struct PatchSet {
   }
 };
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline PatchSet parse_patchset(const nlohmann::json& j, std::string source = "") {
   using namespace workspace_detail;
   PatchSet ps;
@@ -95,11 +97,13 @@ inline PatchSet parse_patchset(const nlohmann::json& j, std::string source = "")
   return ps;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline PatchSet read_patchset(const std::string& path) {
   return parse_patchset(read_json_file(path, "patchset file"), path);
 }
 
 // The document with the patch applied. On failure the message names the patch and the failing operation.
+AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::json apply_patch(const nlohmann::json& document, const Patch& patch,
                                   const std::string& where = "patchset") {
   try {
@@ -122,6 +126,7 @@ inline nlohmann::json apply_patch(const nlohmann::json& document, const Patch& p
 
 // The background-only workspace with one patch applied, parsed and checked; messages name both files
 // and the patch.
+AGNOSTIC_COMPILED_WHEN_USED
 inline Workspace patched_workspace(const Workspace& background_only, const PatchSet& patchset,
                                    const std::string& patch_name) {
   const Patch& patch = patchset.patch(patch_name);

@@ -16,6 +16,7 @@
 
 #include <Eigen/Dense>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/stats/fit.hpp"
 #include "agnostic/stats/likelihood.hpp"
@@ -45,6 +46,7 @@ struct Scan2D {
 
 namespace scan2d_detail {
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<double> values(const ParameterGrid& g, const BinnedLikelihood& model, int p) {
   require(g.n >= 2, "--scan2d: parameter '", g.name, "' needs at least 2 points, got ", g.n);
   require(g.min < g.max && g.min >= model.lower()[p] && g.max <= model.upper()[p], "--scan2d: range [", g.min,
@@ -56,6 +58,7 @@ inline std::vector<double> values(const ParameterGrid& g, const BinnedLikelihood
 }
 
 // Marching squares on `delta` at `level`: the crossings on the cells' edges joined into polylines.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<std::vector<std::array<double, 2>>> contour_lines(const std::vector<double>& xs,
                                                                      const std::vector<double>& ys,
                                                                      const Eigen::MatrixXd& delta,
@@ -138,6 +141,7 @@ inline std::vector<std::vector<std::array<double, 2>>> contour_lines(const std::
 
 // The scan around `best` (a fit of `model` to `data` with Hessian): each point a fit with A and B held,
 // started from the best fit's linear prediction of the others at (A, B); the points run in parallel.
+AGNOSTIC_COMPILED_WHEN_USED
 inline Scan2D profile_scan_2d(const BinnedLikelihood& model, const Data& data, const FitResult& best,
                               const ParameterGrid& a, const ParameterGrid& b) {
   const int pa = model.index(a.name), pb = model.index(b.name);

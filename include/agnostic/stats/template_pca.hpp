@@ -15,6 +15,7 @@
 #include <Eigen/Eigenvalues>
 #include <nlohmann/json.hpp>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/json_file.hpp"
 #include "agnostic/core/matrix.hpp"
@@ -37,6 +38,7 @@ struct TemplatePca {
 
 // members: one row per member, one column per bin. Each component's sign is fixed so that its
 // largest-magnitude entry is positive (the same ensemble always gives the same modifiers).
+AGNOSTIC_COMPILED_WHEN_USED
 inline TemplatePca template_pca(const MatrixD& members, int components) {
   const Index m = members.rows(), bins = members.cols();
   require(m >= 2, "template_pca: an ensemble needs at least 2 members, got ", m);
@@ -79,6 +81,7 @@ struct TemplateWorkspaceOptions {
 
 // A workspace with one channel: the background sample (nominal template, its PCA histosys modifiers
 // and an optional free normalisation), an optional signal sample scaled by the POI, the observation.
+AGNOSTIC_COMPILED_WHEN_USED
 inline Workspace template_workspace(const TemplatePca& pca, const TemplateWorkspaceOptions& options = {}) {
   const std::size_t bins = static_cast<std::size_t>(pca.nominal.size());
   require(bins > 0, "template_workspace: the nominal template has no bins");
@@ -145,6 +148,7 @@ struct TemplateEnsemble {
   std::vector<double> observed, signal;
 };
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline TemplateEnsemble template_ensemble_from_json(const nlohmann::json& j, const std::string& source) {
   auto where = [&](const std::string& key) { return "ensemble '" + source + "': key '" + key + "'"; };
   require(j.is_object(), "ensemble '", source,
@@ -202,6 +206,7 @@ inline TemplateEnsemble template_ensemble_from_json(const nlohmann::json& j, con
   return e;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline TemplateEnsemble read_template_ensemble(const std::string& path) {
   return template_ensemble_from_json(read_json_file(path, "ensemble file"), path);
 }

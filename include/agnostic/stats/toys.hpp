@@ -17,6 +17,7 @@
 
 #include <Eigen/Dense>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/core/threads.hpp"
@@ -30,6 +31,7 @@ namespace agnostic::stats {
 
 // The generator of toy `index` of the ensemble `seed`: both words are mixed (splitmix64 finaliser)
 // so that neighbouring seeds and neighbouring indices give unrelated streams.
+AGNOSTIC_COMPILED_WHEN_USED
 inline Rng toy_rng(std::uint64_t seed, std::uint64_t index) {
   auto mix = [](std::uint64_t z) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -40,6 +42,7 @@ inline Rng toy_rng(std::uint64_t seed, std::uint64_t index) {
 }
 
 // One pseudo-experiment drawn around `truth`.
+AGNOSTIC_COMPILED_WHEN_USED
 inline Data sample_toy(const BinnedLikelihood& model, const Eigen::VectorXd& truth, Rng& rng) {
   const Data mean = asimov_data(model, truth);
   Data toy{Eigen::VectorXd(mean.main.size()), Eigen::VectorXd(mean.aux.size())};
@@ -119,6 +122,7 @@ struct ToyEnsemble {
 
 // Fills n_converged and the pull summaries from the rows: used by run_toys, and after joining the
 // shares of an ensemble run on several processes (across_ranks.hpp).
+AGNOSTIC_COMPILED_WHEN_USED
 inline void summarise_pulls(ToyEnsemble& e) {
   const int np = static_cast<int>(e.truth.size());
   e.pull_summaries.clear();
@@ -133,6 +137,7 @@ inline void summarise_pulls(ToyEnsemble& e) {
 // Generates toys options.first, ..., options.first + options.n - 1 around `truth`, fits each one
 // (starting at the truth), and summarises the pulls. Parallel over toys with OpenMP; toy i depends only
 // on (truth, seed, i): the rows are the same whatever the thread count or the split into ranges.
+AGNOSTIC_COMPILED_WHEN_USED
 inline ToyEnsemble run_toys(const BinnedLikelihood& model, const Eigen::VectorXd& truth,
                             const ToyOptions& options = {}) {
   require(options.n >= 1, "run_toys: the number of toys must be >= 1, got ", options.n);
@@ -165,6 +170,7 @@ inline ToyEnsemble run_toys(const BinnedLikelihood& model, const Eigen::VectorXd
 // ------------------------------------------------------------------------------
 
 // q0 of each of n toys drawn around `truth` (seeded by (seed, i)).
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<double> toy_q0_values(const BinnedLikelihood& model, const Eigen::VectorXd& truth, int n,
                                          std::uint64_t seed, const FitOptions& options = {}) {
   require(n >= 1, "toy_q0_values: the number of toys must be >= 1, got ", n);
@@ -181,6 +187,7 @@ inline std::vector<double> toy_q0_values(const BinnedLikelihood& model, const Ei
 }
 
 // Linear-interpolation quantile of sorted values (numpy's default), level in [0, 1].
+AGNOSTIC_COMPILED_WHEN_USED
 inline double sorted_quantile(const std::vector<double>& sorted, double level) {
   require(!sorted.empty(), "sorted_quantile: no values");
   const double position = std::clamp(level, 0.0, 1.0) * static_cast<double>(sorted.size() - 1);
@@ -199,6 +206,7 @@ struct ToyDiscovery {
 
 // Toy-based discovery p-value: background-only toys (mu = 0) and signal toys (mu = mu_signal), each with
 // the nuisance parameters of the conditional fit to `data` at that mu.
+AGNOSTIC_COMPILED_WHEN_USED
 inline ToyDiscovery toy_discovery(const BinnedLikelihood& model, const Data& data, int n, std::uint64_t seed,
                                   const FitOptions& options = {}, double mu_signal = 1.0) {
   FitOptions quick = options;
@@ -239,6 +247,7 @@ struct BiasResult {
 // Builds the Asimov data of the model with `sample`'s nominal template replaced by `alternative`
 // (channel name -> one value per bin; channels not listed keep the nominal), every parameter at its
 // init and the POI at 1, then fits the nominal model to it.
+AGNOSTIC_COMPILED_WHEN_USED
 inline BiasResult bias_study(const Workspace& workspace, const std::string& sample,
                              const std::map<std::string, std::vector<double>>& alternative,
                              const ModelOptions& model_options = {}, const FitOptions& fit_options = {}) {

@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/io/data_file.hpp"
 #include "agnostic/stats/histogram.hpp"
@@ -34,6 +35,7 @@ struct EventHistogram {
 // Events (value, weight) histogrammed in bins [e_i, e_{i+1}) by stats::Histogram: the last bin also
 // takes values equal to its upper edge; values outside the edges are left out (no under- or overflow is
 // folded in); a NaN value or a non-finite weight is an error naming `what` (the events' file and column).
+AGNOSTIC_COMPILED_WHEN_USED
 inline EventHistogram histogram_events(const std::vector<double>& values, const std::vector<double>& weights,
                                        const std::vector<double>& edges, const std::string& what) {
   Histogram h(Axis(edges), Flow::drop);
@@ -55,6 +57,7 @@ inline EventHistogram histogram_events(const std::vector<double>& values, const 
 // Edges that give each of `bins` bins the same sum of weights of the events (values, weights), between
 // lo and hi: inner edge k lies halfway between the first sorted value at which the cumulative weight
 // reaches k/bins of the total and the next value.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<double> equal_population_edges(const std::vector<double>& values,
                                                   const std::vector<double>& weights, int bins, double lo,
                                                   double hi, const std::string& where) {
@@ -88,6 +91,7 @@ inline std::vector<double> equal_population_edges(const std::vector<double>& val
 // replaced by a running median of three (the end bins kept), then by the 1/4-1/2-1/4 running mean
 // ("hanning"; the end bins kept) -- the first two steps of ROOT's 353QH smoother; var_i = nom_i (1 + d_i).
 // With fewer than three bins nothing changes.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<double> smooth_variation(const std::vector<double>& nominal,
                                             const std::vector<double>& varied) {
   const std::size_t n = nominal.size();
@@ -112,6 +116,7 @@ namespace workspace_build_detail {
 
 using nlohmann::json;
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline void only_keys(const json& object, std::initializer_list<const char*> allowed,
                       const std::string& where) {
   require(object.is_object(), where, ": expected a JSON object, got ", object.type_name());
@@ -126,6 +131,7 @@ inline void only_keys(const json& object, std::initializer_list<const char*> all
   }
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::string text_of(const json& object, const char* key, const std::string& where,
                            std::string fallback = {}, bool required = false) {
   if (!object.contains(key)) {
@@ -138,6 +144,7 @@ inline std::string text_of(const json& object, const char* key, const std::strin
   return v.get<std::string>();
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline double number_of(const json& object, const char* key, const std::string& where) {
   require(object.contains(key), where, ": missing key '", key, "'");
   require(object.at(key).is_number(), where, ".", key, ": expected a number, got ", object.at(key).dump());
@@ -176,6 +183,7 @@ struct EventReader {
 };
 
 // A source from an object with "file", "variable", "weight", each defaulting to `defaults`'.
+AGNOSTIC_COMPILED_WHEN_USED
 inline EventSource source_of(const json& object, const EventSource& defaults, const std::string& where) {
   only_keys(object, {"file", "variable", "weight"}, where);
   EventSource s;
@@ -187,11 +195,13 @@ inline EventSource source_of(const json& object, const EventSource& defaults, co
 }
 
 // "FILE, column 'VARIABLE' weighted by 'WEIGHT'": the events' name in a histogram's error messages.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::string describe(const EventSource& source) {
   return source.file + ", column '" + source.variable + "'" +
          (source.weight.empty() ? "" : " weighted by '" + source.weight + "'");
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline double sum(const std::vector<double>& v) {
   double s = 0.0;
   for (double x : v) s += x;
@@ -203,6 +213,7 @@ inline double sum(const std::vector<double>& v) {
 // One variation's templates after smoothing and symmetrisation. "symmetrise": a one-sided variation
 // (only "up") is mirrored, down = 2 nominal - up; a two-sided one is averaged, up/down = nominal +- (up -
 // down) / 2. Without it, a one-sided variation has down = nominal.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::pair<std::vector<double>, std::vector<double>> variation_templates(
     const std::vector<double>& nominal, std::vector<double> up, std::vector<double> down, bool has_down,
     bool smooth, bool symmetrise) {
@@ -221,6 +232,7 @@ inline std::pair<std::vector<double>, std::vector<double>> variation_templates(
 }
 
 // The pyhf workspace a build spec describes (docs/workspace.md); `spec_folder` resolves relative files.
+AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::json build_workspace(const nlohmann::json& spec, const std::filesystem::path& spec_folder,
                                       const std::string& source = "build spec") {
   using namespace workspace_build_detail;

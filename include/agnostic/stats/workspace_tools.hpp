@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/stats/workspace.hpp"
 
@@ -29,6 +30,7 @@ namespace workspace_tools_detail {
 
 // A double as Python's repr() writes it: the shortest digits that read back to the same double,
 // positional for decimal exponents -4..15 ("50.0", "0.0001", "1e+16", "1e-05", "2.5e-07").
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::string python_float_text(double value) {
   require(std::isfinite(value), "workspace JSON: a number is not finite (", value, ")");
   char buffer[64];
@@ -60,6 +62,7 @@ inline std::string python_float_text(double value) {
 }
 
 // The code points of UTF-8 text (nlohmann checks UTF-8 when it parses).
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<std::uint32_t> code_points(const std::string& text) {
   std::vector<std::uint32_t> out;
   for (std::size_t i = 0; i < text.size();) {
@@ -74,6 +77,7 @@ inline std::vector<std::uint32_t> code_points(const std::string& text) {
   return out;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline void append_u_escape(std::string& out, std::uint32_t unit) {
   static const char* const hex = "0123456789abcdef";
   out += "\\u";
@@ -82,6 +86,7 @@ inline void append_u_escape(std::string& out, std::uint32_t unit) {
 
 // A JSON string as Python's json module writes it; ensure_ascii escapes every non-ASCII code point
 // (json.dumps's default, used for the files), else UTF-8 is kept (the digest's serialisation).
+AGNOSTIC_COMPILED_WHEN_USED
 inline void append_python_string(std::string& out, const std::string& text, bool ensure_ascii) {
   out += '"';
   std::size_t byte = 0;
@@ -128,6 +133,7 @@ inline void append_python_string(std::string& out, const std::string& text, bool
   out += '"';
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline void append_python_json(std::string& out, const nlohmann::json& j, int indent, int depth,
                                bool ensure_ascii) {
   const auto newline = [&](int level) {
@@ -182,6 +188,7 @@ inline void append_python_json(std::string& out, const nlohmann::json& j, int in
 }
 
 // SHA-256 (FIPS 180-4) of a byte string, as 64 lowercase hex digits.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::string sha256_hex(std::string_view bytes) {
   static constexpr std::array<std::uint32_t, 64> k = {
       0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -228,6 +235,7 @@ inline std::string sha256_hex(std::string_view bytes) {
   return out.str();
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::string joined(const std::vector<std::string>& names, const char* separator = ", ") {
   std::string out;
   for (const auto& name : names) out += (out.empty() ? "" : separator) + name;
@@ -241,6 +249,7 @@ struct WorkspaceNames {
   std::set<std::string> types;                                  // every modifier type present
 };
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline WorkspaceNames names_of(const nlohmann::json& ws) {
   WorkspaceNames out;
   std::set<std::string> channels, samples;
@@ -261,10 +270,12 @@ inline WorkspaceNames names_of(const nlohmann::json& ws) {
   return out;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline bool contains(const std::vector<std::string>& list, const std::string& name) {
   return std::find(list.begin(), list.end(), name) != list.end();
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::string renamed(const std::vector<std::pair<std::string, std::string>>& map,
                            const std::string& name) {
   for (const auto& [old_name, new_name] : map)
@@ -272,6 +283,7 @@ inline std::string renamed(const std::vector<std::pair<std::string, std::string>
   return name;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::json checked(nlohmann::json ws, const std::string& what) {
   parse_workspace(ws, what);
   return ws;
@@ -282,6 +294,7 @@ inline nlohmann::json checked(nlohmann::json ws, const std::string& what) {
 // A JSON document as Python's json.dumps(obj, sort_keys=True, indent=indent) writes it (indent < 0:
 // one line, json.dumps's default separators ", " and ": "); no newline at the end. pyhf writes its
 // workspaces with indent 4 (ensure_ascii) and hashes the one-line form without ensure_ascii.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::string python_json_text(const nlohmann::json& j, int indent = 4, bool ensure_ascii = true) {
   std::string out;
   workspace_tools_detail::append_python_json(out, j, indent, 0, ensure_ascii);
@@ -289,6 +302,7 @@ inline std::string python_json_text(const nlohmann::json& j, int indent = 4, boo
 }
 
 // pyhf.utils.digest: the sha256 of json.dumps(workspace, sort_keys=True, ensure_ascii=False) in UTF-8.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::string workspace_digest(const nlohmann::json& ws) {
   return workspace_tools_detail::sha256_hex(python_json_text(ws, -1, false));
 }
@@ -310,6 +324,7 @@ namespace workspace_tools_detail {
 // pyhf's Workspace._prune_and_rename: every name must exist; the result keeps, of each channel, its
 // name and samples; of each sample, name, data and modifiers; of each measurement, name, poi and
 // parameters; and the version (a "metadata" member is dropped, as pyhf drops it).
+AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::json prune_and_rename(const nlohmann::json& ws, const WorkspacePrune& prune,
                                        const WorkspaceRename& rename, const std::string& operation) {
   using nlohmann::json;
@@ -397,18 +412,21 @@ inline nlohmann::json prune_and_rename(const nlohmann::json& ws, const Workspace
 }  // namespace workspace_tools_detail
 
 // pyhf's Workspace.prune (`pyhf prune`). An unknown name is an error naming it and the names present.
+AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::json prune_workspace(const nlohmann::json& ws, const WorkspacePrune& prune) {
   return workspace_tools_detail::prune_and_rename(ws, prune, {}, "prune");
 }
 
 // pyhf's Workspace.rename (`pyhf rename`). An unknown old name is an error; a new name that collides
 // with another in the same place makes an invalid workspace, which is an error too.
+AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::json rename_workspace(const nlohmann::json& ws, const WorkspaceRename& rename) {
   return workspace_tools_detail::prune_and_rename(ws, {}, rename, "rename");
 }
 
 // pyhf's Workspace.sorted (`pyhf sort`): channels, samples, observations, measurements and parameter
 // configs by name, modifiers by (name, type); a stable sort, everything else kept.
+AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::json sorted_workspace(const nlohmann::json& ws) {
   parse_workspace(ws, "sort's input");
   nlohmann::json out = ws;
@@ -442,6 +460,7 @@ inline nlohmann::json sorted_workspace(const nlohmann::json& ws) {
 enum class WorkspaceJoin { none, outer, left_outer, right_outer };
 
 // "none", "outer", "left outer", "right outer" (pyhf's spelling), or an error listing them.
+AGNOSTIC_COMPILED_WHEN_USED
 inline WorkspaceJoin parse_workspace_join(const std::string& text) {
   if (text == "none") return WorkspaceJoin::none;
   if (text == "outer") return WorkspaceJoin::outer;
@@ -456,6 +475,7 @@ namespace workspace_tools_detail {
 // then each item of the other list by name: deep-merged into the primary item of that name when
 // `deep_merge_key` is given (its sub-list joined "left outer"), else appended when the join is none,
 // when an outer join finds no identical item, or when a left/right outer join finds no item of that name.
+AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::json join_items(WorkspaceJoin join, const nlohmann::json& left, const nlohmann::json& right,
                                  const char* deep_merge_key = nullptr) {
   const bool right_first = join == WorkspaceJoin::right_outer;
@@ -481,6 +501,7 @@ inline nlohmann::json join_items(WorkspaceJoin join, const nlohmann::json& left,
   return joined;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<std::string> item_names(const nlohmann::json& items) {
   std::vector<std::string> out;
   for (const auto& item : items) out.push_back(item.at("name"));
@@ -488,6 +509,7 @@ inline std::vector<std::string> item_names(const nlohmann::json& items) {
 }
 
 // The names that occur in both lists (join none), or more than once in the joined list (outer).
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<std::string> clashes(WorkspaceJoin join, const nlohmann::json& left,
                                         const nlohmann::json& right, const nlohmann::json& joined) {
   std::vector<std::string> out;
@@ -503,6 +525,7 @@ inline std::vector<std::string> clashes(WorkspaceJoin join, const nlohmann::json
   return out;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline void require_no_clash(WorkspaceJoin join, const std::vector<std::string>& names, const char* what) {
   if (names.empty()) return;
   if (join == WorkspaceJoin::none)
@@ -521,6 +544,7 @@ inline void require_no_clash(WorkspaceJoin join, const std::vector<std::string>&
 // parameter configs are joined (identical ones kept once, differing ones of a name refused); left and
 // right outer keep the primary side's item of a common name. merge_channels (outer joins only) joins
 // the samples of same-named channels instead, the primary side's sample winning.
+AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::json combine_workspaces(const nlohmann::json& left, const nlohmann::json& right,
                                          WorkspaceJoin join, bool merge_channels = false) {
   using namespace workspace_tools_detail;
@@ -598,6 +622,7 @@ struct WorkspaceInspection {
   std::vector<Measurement> measurements;              // in the workspace's order
 };
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline WorkspaceInspection inspect_workspace(const nlohmann::json& ws) {
   const Workspace parsed = parse_workspace(ws, "inspect's input");
   const auto names = workspace_tools_detail::names_of(ws);
@@ -625,6 +650,7 @@ inline WorkspaceInspection inspect_workspace(const nlohmann::json& ws) {
 // The inspection as `pyhf inspect --output-file` writes it: {"channels": [[name, bins]...],
 // "measurements": [[name, poi, [parameters]]...], "modifiers": {name: type}, "parameters": [[name,
 // constraint]...], "samples": [...], "systematics": [[name, constraint, [types]]...]}.
+AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::json to_json(const WorkspaceInspection& inspection) {
   using nlohmann::json;
   json out = json::object();
@@ -646,6 +672,7 @@ inline nlohmann::json to_json(const WorkspaceInspection& inspection) {
 }
 
 // The table `pyhf inspect` prints, column for column (names right-aligned to the longest name).
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::string inspect_text(const WorkspaceInspection& inspection) {
   std::size_t width = 0;
   for (const auto& [name, bins] : inspection.channels) width = std::max(width, name.size());

@@ -12,6 +12,7 @@
 
 #include <Eigen/Dense>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/stats/fit.hpp"
 #include "agnostic/stats/fit_yields.hpp"
@@ -37,6 +38,7 @@ struct YieldsTableChannel {
 enum class TableFormat { markdown, latex, csv };
 
 // "md", "tex" or "csv".
+AGNOSTIC_COMPILED_WHEN_USED
 inline TableFormat parse_table_format(const std::string& text) {
   if (text == "md") return TableFormat::markdown;
   if (text == "tex") return TableFormat::latex;
@@ -52,6 +54,7 @@ struct Sums {
   Eigen::MatrixXd jacobian;   // one row per entry of `value`
 };
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<double> sums_at(const BinnedLikelihood& model, const Eigen::VectorXd& params) {
   const auto samples = model.sample_yields(params);
   std::vector<double> out(samples.size() + model.channels().size(), 0.0);
@@ -63,6 +66,7 @@ inline std::vector<double> sums_at(const BinnedLikelihood& model, const Eigen::V
   return out;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline Sums sums(const BinnedLikelihood& model, const Eigen::VectorXd& params,
                  const Eigen::MatrixXd& covariance) {
   Sums r;
@@ -81,6 +85,7 @@ inline Sums sums(const BinnedLikelihood& model, const Eigen::VectorXd& params,
   return r;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::string fixed(double x, int digits) {
   if (!std::isfinite(x)) return "-";
   char buffer[64];
@@ -91,6 +96,7 @@ inline std::string fixed(double x, int digits) {
 }  // namespace yields_table_detail
 
 // The table of `model` with `data` fitted by `best` (which needs its covariance).
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<YieldsTableChannel> yields_table(const BinnedLikelihood& model, const Data& data,
                                                     const FitResult& best) {
   using namespace yields_table_detail;
@@ -121,6 +127,7 @@ inline std::vector<YieldsTableChannel> yields_table(const BinnedLikelihood& mode
 
 // The table as text: Markdown (a pipe table), LaTeX (a tabular) or CSV (full precision, one column per
 // number). Yields with two decimals in md and tex.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::string yields_table_text(const std::vector<YieldsTableChannel>& table, TableFormat format) {
   using yields_table_detail::fixed;
   std::string out;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/train/config.hpp"
 #include "agnostic/train/methods/adnn.hpp"
@@ -29,6 +30,7 @@ namespace agnostic::train {
 // empty, unless `resume` (train --resume: the run in it continues; RunContext checks its checkpoint)
 // or `force` (--force: write into it anyway; files of the same name are replaced, others stay).
 // `resumable` says whether the command has --resume, for the message.
+AGNOSTIC_COMPILED_WHEN_USED
 inline void require_fresh_output_directory(const std::filesystem::path& directory, bool resume, bool force,
                                            bool resumable = true) {
   namespace fs = std::filesystem;
@@ -49,6 +51,7 @@ inline void require_fresh_output_directory(const std::filesystem::path& director
        "--force to write into it anyway (files of the same name are replaced), or another --output");
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline RunResult run(const TrainConfig& config, const RunOptions& options = {}) {
   if (config.method == "classifier") return run_classifier(config, options);
   if (config.method == "dann") return run_dann(config, options);

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/io/csv_writer.hpp"
 #include "agnostic/io/model_file.hpp"
 #include "agnostic/io/model_inputs.hpp"
@@ -28,6 +29,7 @@
 namespace agnostic::train {
 
 // Name of class `index` from the mapping (value -> index), or "class_<index>".
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::string class_name(const std::map<std::string, Index>& classes, Index index) {
   for (const auto& [value, k] : classes)
     if (k == index) return value;
@@ -36,6 +38,7 @@ inline std::string class_name(const std::map<std::string, Index>& classes, Index
 
 // A classifier network (outputting logits) as a model file: a sigmoid output for one logit,
 // softmax for several; outputs named after the classes.
+AGNOSTIC_COMPILED_WHEN_USED
 inline io::ModelFile<float> classifier_model_file(const Sequential<float>& net, const TrainConfig& c,
                                                   const PreparedData<float>& data,
                                                   nlohmann::json provenance) {
@@ -56,6 +59,7 @@ inline io::ModelFile<float> classifier_model_file(const Sequential<float>& net, 
 
 // Weighted and unweighted AUC and the best AMS cut of two-class scores (`weight_scale` scales
 // the weights to the whole sample for the AMS).
+AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::json binary_metrics(const Vector<double>& score, const Vector<double>& label,
                                      const Vector<double>& weight, double weight_scale) {
   const double auc = stats::roc_auc(score, label, weight), auc_unweighted = stats::roc_auc(score, label);

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "agnostic/core/atomic_file.hpp"
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/stats/workspace.hpp"
@@ -36,6 +37,7 @@ namespace agnostic::train {
 
 // The bin of `x` among `edges` (K + 1 increasing values): values below the first edge go to bin
 // 0, values at or above the last to bin K - 1 (folded, so every event counts).
+AGNOSTIC_COMPILED_WHEN_USED
 inline Index bin_of(double x, const std::vector<double>& edges) {
   const Index bins = static_cast<Index>(edges.size()) - 1;
   Index lo = 0, hi = bins;  // the bin is in [lo, hi)
@@ -82,6 +84,7 @@ struct ClassHistogram {
   }
 };
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline ClassHistogram class_histogram(const BinnedHeldOut& h, Index cls, const std::vector<Index>& bins_of,
                                       const std::vector<double>& factor) {
   ClassHistogram out{std::vector<double>(static_cast<std::size_t>(h.bins), 0.0),
@@ -97,6 +100,7 @@ inline ClassHistogram class_histogram(const BinnedHeldOut& h, Index cls, const s
   return out;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline stats::ModifierSpec modifier(const std::string& name, const std::string& type) {
   stats::ModifierSpec m;
   m.name = name;
@@ -105,6 +109,7 @@ inline stats::ModifierSpec modifier(const std::string& name, const std::string& 
 }
 
 // The pyhf workspace of the held-out events (see the top of the file).
+AGNOSTIC_COMPILED_WHEN_USED
 inline stats::Workspace held_out_workspace(const BinnedHeldOut& h, const std::vector<Systematic>& systematics,
                                            const WorkspaceOptions& o) {
   require(h.bins >= 1, "workspace: no bins");
@@ -175,6 +180,7 @@ inline stats::Workspace held_out_workspace(const BinnedHeldOut& h, const std::ve
 }
 
 // Writes DIR/workspace.json and records it; returns its path.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::filesystem::path write_run_workspace(RunContext& ctx, const stats::Workspace& ws) {
   const auto path = ctx.file("workspace.json");
   if (ctx.writes()) write_file_atomically(path, stats::to_json(ws).dump(1) + "\n");

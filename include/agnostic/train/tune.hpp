@@ -46,6 +46,7 @@
 
 #include "agnostic/core/atomic_file.hpp"
 #include "agnostic/core/communicator.hpp"
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/json_file.hpp"
 #include "agnostic/core/rng.hpp"
@@ -77,6 +78,7 @@ struct SearchSpace {
 
 namespace tune_detail {
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::json::json_pointer pointer_of(const std::string& key, const std::string& where) {
   require(!key.empty(), where, ": an empty key");
   std::string pointer = key;
@@ -91,6 +93,7 @@ inline nlohmann::json::json_pointer pointer_of(const std::string& key, const std
   }
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline double number(const nlohmann::json& j, const char* name, const std::string& where) {
   require(j.contains(name), where, ": \"", name, "\" is missing");
   require(j.at(name).is_number(), where, ": \"", name, "\" is ", j.at(name).dump(), "; expected a number");
@@ -99,6 +102,7 @@ inline double number(const nlohmann::json& j, const char* name, const std::strin
   return x;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline bool flag(const nlohmann::json& j, const char* name, const std::string& where) {
   if (!j.contains(name)) return false;
   require(j.at(name).is_boolean(), where, ": \"", name, "\" is ", j.at(name).dump(),
@@ -107,6 +111,7 @@ inline bool flag(const nlohmann::json& j, const char* name, const std::string& w
 }
 
 // The value of a range at fraction u in [0, 1].
+AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::json range_value(const SearchDimension& d, double u) {
   double x = d.log ? std::exp(std::log(d.min) + u * (std::log(d.max) - std::log(d.min)))
                    : d.min + u * (d.max - d.min);
@@ -116,6 +121,7 @@ inline nlohmann::json range_value(const SearchDimension& d, double u) {
 
 }  // namespace tune_detail
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline SearchSpace search_space_from_json(const nlohmann::json& j, const std::string& source) {
   using namespace tune_detail;
   require(j.is_object(), source, ": a search space is a JSON object");
@@ -175,9 +181,10 @@ inline SearchSpace search_space_from_json(const nlohmann::json& j, const std::st
     }
     if (spec.contains("steps")) {
       require(d.range, where, ": \"steps\" belongs to a min/max range");
-      require(spec["steps"].is_number_integer() && spec["steps"].get<long long>() >= 2, where,
+      // `.template`: GCC takes a structured binding (`spec`) inside a template for a dependent name.
+      require(spec["steps"].is_number_integer() && spec["steps"].template get<long long>() >= 2, where,
               ": \"steps\" is ", spec["steps"].dump(), "; expected an integer >= 2");
-      d.steps = spec["steps"].get<int>();
+      d.steps = spec["steps"].template get<int>();
     }
     require(s.search != "grid" || !d.range || d.steps >= 2, where,
             ": a grid search needs \"steps\" (>= 2) for a min/max range, or a \"values\" list");
@@ -186,12 +193,14 @@ inline SearchSpace search_space_from_json(const nlohmann::json& j, const std::st
   return s;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline SearchSpace read_search_space(const std::string& path) {
   return search_space_from_json(read_json_file(path, "search space"), path);
 }
 
 // The values of trials 0..n-1: one JSON object per trial, key (as in SPACE.json) -> value. A grid
 // gives min(n, grid size) trials.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<nlohmann::json> trial_settings(const SearchSpace& s, int n) {
   require(n >= 1, "tune: the number of trials must be >= 1, got ", n);
   std::vector<nlohmann::json> out;
@@ -233,6 +242,7 @@ inline std::vector<nlohmann::json> trial_settings(const SearchSpace& s, int n) {
 }
 
 // The config JSON with a trial's values put in.
+AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::json apply_settings(nlohmann::json config, const SearchSpace& s,
                                      const nlohmann::json& settings) {
   for (const SearchDimension& d : s.dimensions) {
@@ -264,6 +274,7 @@ using TrainingRun = RunResult (*)(const TrainConfig&, const RunOptions&);
 
 // Trains trial `trial` (its config: `base_json` with `settings`, output into `directory`, silent).
 // `base_dir` is where the config's relative data paths start from.
+AGNOSTIC_COMPILED_WHEN_USED
 inline TrialResult run_trial(const nlohmann::json& base_json, const std::string& source,
                              const std::filesystem::path& base_dir, const SearchSpace& s, int trial,
                              const nlohmann::json& settings, const std::filesystem::path& directory,
@@ -307,6 +318,7 @@ struct TrialParallelism {
 // K trials at once (`agnostic tune --parallel-trials K`), each with threads() / K threads (at least
 // 1) however many trials a process gets, so that a trial's result does not depend on how many run
 // beside it; K = 1: one after the other, each with the caller's threads.
+AGNOSTIC_COMPILED_WHEN_USED
 inline TrialParallelism trials_at_once(int k) {
   require(k >= 1, "tune: trials run at once must be >= 1, got ", k);
   TrialParallelism p;
@@ -316,6 +328,7 @@ inline TrialParallelism trials_at_once(int k) {
 }
 
 // Where a tune writes when not told: the config's output directory + "/tune".
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::filesystem::path default_tune_directory(const TrainConfig& config) {
   return std::filesystem::path(config.output.directory) / "tune";
 }
@@ -401,6 +414,7 @@ std::vector<TrialResult> run_trials(Communicator& comm, const std::vector<nlohma
 }
 
 // The best trial by the objective (NaN figures never win); -1 when no trial has the figure.
+AGNOSTIC_COMPILED_WHEN_USED
 inline int best_trial(const std::vector<TrialResult>& results, const SearchSpace& s) {
   int best = -1;
   for (std::size_t i = 0; i < results.size(); ++i) {
@@ -415,6 +429,7 @@ inline int best_trial(const std::vector<TrialResult>& results, const SearchSpace
 // tune.csv (one row per trial: trial, each key, the figures), tune.json (space, trials, best) and,
 // if a trial has the objective, best_config.json (the config with the best trial's values).
 // Returns the table as text for the terminal.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::string write_tune_outputs(const std::filesystem::path& dir, const nlohmann::json& base_json,
                                       const SearchSpace& s, const std::vector<TrialResult>& results) {
   auto cell = [](double x) {

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/nn/model_network.hpp"
 #include "agnostic/nn/sequential.hpp"
@@ -21,6 +22,7 @@ namespace agnostic::train {
 
 // The network a classifier config asks for: model.hidden layers over `inputs`, then `outputs`
 // logits; fresh weights from training.seed, or model.start_from's (checked to fit).
+AGNOSTIC_COMPILED_WHEN_USED
 inline Sequential<float> classifier_network(const TrainConfig& c, const PreparedData<float>& data,
                                             Index outputs) {
   if (data.start) {
@@ -38,11 +40,14 @@ inline Sequential<float> classifier_network(const TrainConfig& c, const Prepared
 }
 
 // "loss": "inference_aware" (methods/inference_aware.hpp, included at the end of this file).
+AGNOSTIC_COMPILED_WHEN_USED
 inline RunResult run_inference_aware(const TrainConfig& c, const RunOptions& options);
 
 // A config with "systematics" (methods/classifier_systematics.hpp, included at the end of this file).
+AGNOSTIC_COMPILED_WHEN_USED
 inline RunResult run_classifier_with_systematics(const TrainConfig& c, const RunOptions& options);
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline RunResult run_classifier(const TrainConfig& c, const RunOptions& options = {}) {
   const std::optional<DecorrelationConfig> decorrelation = read_decorrelation(c);  // train/decorrelation.hpp
   if (c.loss == "inference_aware") return run_inference_aware(c, options);

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/train/decorrelation.hpp"
 #include "agnostic/train/methods/classifier.hpp"
 #include "agnostic/train/penalised_classifier.hpp"
@@ -22,6 +23,7 @@ namespace agnostic::train {
 // The held-out events of a classifier, binned by their score in `edges` (class_scores: the
 // sigmoid of one logit, or the softmax probability of `score_class`): the nominal bins, and for
 // every shift systematic the bins of the shifted events.
+AGNOSTIC_COMPILED_WHEN_USED
 inline BinnedHeldOut classifier_held_out(Sequential<float>& net, const PreparedData<float>& data,
                                          const SystematicVariations<float>& variations,
                                          const std::vector<double>& edges, const std::string& weight_column,
@@ -48,6 +50,7 @@ inline BinnedHeldOut classifier_held_out(Sequential<float>& net, const PreparedD
   return h;
 }
 
+template <class CompiledWhenUsed>  // declared (AGNOSTIC_COMPILED_WHEN_USED) in methods/classifier.hpp
 inline RunResult run_classifier_with_systematics(const TrainConfig& c, const RunOptions& options) {
   // Everything the config alone can refuse, before anything is written.
   const std::vector<Systematic> systematics = read_systematics(c);

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/nn/model_network.hpp"
 #include "agnostic/nn/sequential.hpp"
@@ -49,6 +50,7 @@ struct DannConfig {
 
 // The "dann" section of a config with method "dann" (absent: every default, which fails for want
 // of target_signal_fraction). Errors name the file, the key, the value and what is allowed.
+AGNOSTIC_COMPILED_WHEN_USED
 inline DannConfig dann_config(const TrainConfig& c) {
   static const nlohmann::json empty = nlohmann::json::object();
   const auto it = c.sections.find("dann");
@@ -98,6 +100,7 @@ namespace dann_detail {
 
 // A cell as the file holds it: the text of a text column; a number written back in its shortest
 // form (an empty field, read as NaN, stays empty).
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::string as_found(const io::Table& table, const std::string& column, Index row) {
   if (table.has_text_column(column)) return table.text_column(column)[static_cast<std::size_t>(row)];
   const double v = table.column(column)[static_cast<std::size_t>(row)];
@@ -109,6 +112,7 @@ inline std::string as_found(const io::Table& table, const std::string& column, I
 
 }  // namespace dann_detail
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline RunResult run_dann(const TrainConfig& c, const RunOptions& options = {}) {
   const DannConfig d = dann_config(c);  // before anything is written
   RunContext ctx(c, options);

@@ -11,6 +11,7 @@
 // MC statistics as staterror, and each normalisation as a normsys with hi = 1 + r, lo = 1/(1 + r).
 #include <cmath>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/train/inference_aware_scheme.hpp"
 #include "agnostic/train/methods/classifier.hpp"
 #include "agnostic/train/run_workspace.hpp"
@@ -19,6 +20,7 @@ namespace agnostic::train {
 
 // The held-out events binned by the arg-max of the network (nominal and shifted features), and
 // the shape systematics among `all`, in the order of the loss's config.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::pair<BinnedHeldOut, std::vector<Systematic>> inference_aware_held_out(
     Sequential<float>& net, const PreparedData<float>& data, const SystematicVariations<float>& variations,
     const InferenceAwareConfig& ia, const std::string& weight_column) {
@@ -59,6 +61,7 @@ inline std::pair<BinnedHeldOut, std::vector<Systematic>> inference_aware_held_ou
   return {std::move(h), std::move(used)};
 }
 
+template <class CompiledWhenUsed>  // declared (AGNOSTIC_COMPILED_WHEN_USED) in methods/classifier.hpp
 inline RunResult run_inference_aware(const TrainConfig& c, const RunOptions& options) {
   // Every config-only error before anything is written.
   const InferenceAwareConfig ia = read_inference_aware(c);
