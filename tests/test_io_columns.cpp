@@ -10,8 +10,11 @@
 #include <agnostic/io/missing_values.hpp>
 #include <agnostic/io/standardisation.hpp>
 #include <cmath>
+#include <cstddef>
+#include <cstring>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -354,4 +357,65 @@ TEST_CASE("Higgs sample through the whole chain matches numpy") {
   }
   CHECK(mean0 / static_cast<double>(train.size()) == doctest::Approx(0.0).scale(1.0).epsilon(1e-12));
   CHECK(sq0 / static_cast<double>(train.size()) == doctest::Approx(1.0).epsilon(1e-12));
+}
+
+namespace {
+
+// Float values stored every `stride` bytes from `offset` in a byte buffer (a packed structured array).
+template <class T>
+std::shared_ptr<std::vector<std::byte>> py_strided_bytes(const std::vector<T>& values, std::size_t offset,
+                                                         std::size_t stride) {
+  auto buffer = std::make_shared<std::vector<std::byte>>(offset + stride * values.size());
+  for (std::size_t i = 0; i < values.size(); ++i)
+    std::memcpy(buffer->data() + offset + i * stride, &values[i], sizeof(T));
+  return buffer;
+}
+
+}  // namespace
+
+TEST_CASE("table: columns read in place (float32, strided, unaligned) select as the same doubles") {
+  const std::vector<double> x = {0.5, -1.25, 3.0, 1e-7, 42.0};
+  const std::vector<float> y = {1.5f, 0.1f, -2.0f, 7.0f, 1e30f};
+  const auto x_bytes = py_strided_bytes(x, 1, 13);  // unaligned doubles, 13 bytes apart
+  const auto y_bytes = py_strided_bytes(y, 2, 6);
+  std::weak_ptr<std::vector<std::byte>> x_alive = x_bytes;
+  {
+    Table lent("lent");
+    lent.add_column("x", ColumnView(reinterpret_cast<const double*>(x_bytes->data() + 1), x.size(), 13),
+                    x_bytes);
+    lent.add_column("y", ColumnView(reinterpret_cast<const float*>(y_bytes->data() + 2), y.size(), 6),
+                    y_bytes);
+    lent.add_column("label", std::vector<double>{0, 1, 1, 0, 1});
+    Table copied("copied");
+    copied.add_column("x", std::vector<double>(x));
+    copied.add_column("y", std::vector<double>(y.begin(), y.end()));
+    copied.add_column("label", std::vector<double>{0, 1, 1, 0, 1});
+
+    CHECK(lent.column("y").type() == ColumnView::Type::float32);
+    CHECK(std::string(lent.column("x").type_name()) == "float64");
+    CHECK(std::vector<double>(lent.column("x").begin(), lent.column("x").end()) == x);
+    CHECK(lent.column("y")[4] == static_cast<double>(1e30f));
+    // Reversed: the last value first, a negative stride.
+    const ColumnView backwards(reinterpret_cast<const double*>(x_bytes->data() + 1 + 13 * 4), x.size(), -13);
+    CHECK(std::vector<double>(backwards.begin(), backwards.end()) ==
+          std::vector<double>(x.rbegin(), x.rend()));
+
+    ColumnSelection selection;
+    selection.features = {"x", "y"};
+    selection.label = "label";
+    const auto a = select_columns<float>(lent, selection), b = select_columns<float>(copied, selection);
+    CHECK(std::memcmp(a.features.data(), b.features.data(), sizeof(float) * 10) == 0);
+    CHECK(a.labels == b.labels);
+
+    // A copy of a table shares the columns' memory and keeps it alive.
+    const Table copy = lent;
+    CHECK(copy.column("x").data() == lent.column("x").data());
+    CHECK(copy.column("label").data() == lent.column("label").data());
+    CHECK(x_alive.use_count() == 3);  // x_bytes, and the owner held by each table
+  }
+  CHECK(x_alive.use_count() == 1);
+
+  Table table("t.npy");
+  CHECK_THROWS_WITH_AS(table.add_column("x", ColumnView(x.data(), x.size()), nullptr),
+                       "column 'x' of 't.npy' is lent without an owner that keeps its values alive", Error);
 }

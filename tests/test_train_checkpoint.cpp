@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <agnostic/io/csv.hpp>
+#include <agnostic/io/fingerprint.hpp>
 #include <agnostic/optim/adam.hpp>
 #include <agnostic/optim/rmsprop.hpp>
 #include <agnostic/stats/decorrelation_metrics.hpp>
@@ -13,9 +14,12 @@
 #include <agnostic/train/run.hpp>
 #include <agnostic/train/trainer.hpp>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <string>
@@ -523,4 +527,76 @@ TEST_CASE("decorrelation with the 004 penalty and event weights; data mistakes a
             .find("decorrelation.variable 'm' is not a column of the data files") != std::string::npos);
   CHECK(error({{"variable", "mass"}, {"method", "disco"}, {"strength", 1}, {"classes", {2}}})
             .find("decorrelation.classes names class 2, but the label has 2 classes") != std::string::npos);
+}
+
+namespace {
+
+// FNV-1a 64 written out here from its definition, to check io::Fnv1a64 and the data fingerprint.
+std::string py_fnv1a64(const std::string& bytes) {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ULL;
+  char digits[17];
+  std::snprintf(digits, sizeof digits, "%016llx", static_cast<unsigned long long>(h));
+  return std::string("fnv1a64:") + digits;
+}
+
+std::string py_read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string py_resume_error(const TrainConfig& config) {
+  try {
+    run(config, RunOptions{.resume = true});
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE(
+    "resume: the checkpoint's data fingerprint refuses other data; older checkpoints resume unchecked") {
+  // FNV-1a 64 reference values (Fowler, Noll and Vo's test vectors).
+  io::Fnv1a64 hash;
+  CHECK(hash.text() == "fnv1a64:cbf29ce484222325");
+  hash.add_bytes("a", 1);
+  CHECK(hash.value() == 0xaf63dc4c8601ec8cULL);
+  io::Fnv1a64 foobar;
+  foobar.add_bytes("foobar", 6);
+  CHECK(foobar.value() == 0x85944171f73967e8ULL);
+
+  const fs::path dir = scratch_dir("py_fingerprint");
+  const fs::path csv = dir / "toy.csv";
+  write_mass_toy(csv, 400, 5);
+  nlohmann::json j = mass_toy_config(csv, dir / "run", nullptr);
+  j["training"]["epochs"] = 2;
+  const TrainConfig config = config_from_json(j, "c.json");
+  run(config);
+  const fs::path checkpoint_path = dir / "run" / "checkpoint.json";
+  nlohmann::json checkpoint = nlohmann::json::parse(py_read_bytes(checkpoint_path));
+  // A file's fingerprint: the field "file" (its length, ':', the text), then the file's bytes.
+  const std::string saved = py_fnv1a64("4:file" + py_read_bytes(csv));
+  CHECK(checkpoint.at("data_fingerprint") == saved);
+  CHECK(py_resume_error(config) == "(no error)");
+
+  // One value changed in the file: the resume is refused, naming both fingerprints.
+  std::string text = py_read_bytes(csv);
+  const auto last_comma = text.rfind(',', text.size() - 2);
+  text.insert(last_comma + 1, "1");
+  std::ofstream(csv, std::ios::binary) << text;
+  const std::string now = py_fnv1a64("4:file" + text);
+  REQUIRE(now != saved);
+  CHECK(py_resume_error(config) ==
+        "checkpoint " + checkpoint_path.string() + ": the run was trained on data with fingerprint " + saved +
+            " but the data given now have fingerprint " + now +
+            " (a hash of every column's name, type, length and values, or of every "
+            "data file's bytes); resume with the data the run started with, or start "
+            "afresh without --resume (resume=False in Python)");
+
+  // A checkpoint written before fingerprints existed resumes as it did.
+  checkpoint.erase("data_fingerprint");
+  std::ofstream(checkpoint_path) << checkpoint.dump();
+  CHECK(py_resume_error(config) == "(no error)");
 }

@@ -5,6 +5,7 @@
 #include "agnostic/io/csv.hpp"
 #include "agnostic/io/csv_writer.hpp"
 #include "agnostic/io/data_file.hpp"
+#include "agnostic/io/fingerprint.hpp"
 #include "agnostic/io/hdf5.hpp"  // empty without AGNOSTIC_HDF5
 #include "agnostic/io/lwtnn.hpp"
 #include "agnostic/io/missing_values.hpp"

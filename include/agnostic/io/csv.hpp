@@ -388,7 +388,7 @@ inline void write_csv(std::ostream& out, const Table& table, char delimiter = ',
       csv_detail::write_field(out, n, delimiter);
     }
   out << '\n';
-  std::vector<std::span<const double>> columns;
+  std::vector<ColumnView> columns;
   for (const auto& n : names) columns.push_back(table.column(n));
   std::vector<const std::vector<std::string>*> text_columns;
   for (const auto& n : text_names) text_columns.push_back(&table.text_column(n));

@@ -1,9 +1,17 @@
 #pragma once
-// A table read from a data file: named numeric columns (doubles) and, beside them, named text
-// columns for values that are not numbers (the Higgs `Label` s/b). Columns are stored one vector
-// per column, so picking a feature by name is a lookup and a copy of contiguous memory.
+// A table read from a data file: named numeric columns and, beside them, named text columns for
+// values that are not numbers (the Higgs `Label` s/b). Columns are stored one block per column, so
+// picking a feature by name is a lookup.
+//
+// A numeric column is read through a ColumnView: doubles (what the file readers store), or floats
+// or doubles lent in place from memory the table does not own (the Python module's NumPy arrays,
+// contiguous or strided), kept alive by a shared owner. Columns are immutable once added and shared
+// between copies of a table, so copying a table copies no values.
+#include <compare>
 #include <cstddef>
-#include <span>
+#include <cstring>
+#include <iterator>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -14,6 +22,97 @@
 #include "agnostic/core/matrix.hpp"
 
 namespace agnostic::io {
+
+// The values of one numeric column as stored: `size` numbers of type double or float, `stride`
+// bytes apart (negative: backwards). view[i] is the i-th value as a double (a float converts
+// exactly). Values are read with memcpy, so a view of a packed structured array need not be aligned.
+class ColumnView {
+ public:
+  enum class Type { float64, float32 };
+
+  ColumnView() = default;
+  ColumnView(const double* first, std::size_t size, std::ptrdiff_t stride = sizeof(double))
+      : first_(reinterpret_cast<const std::byte*>(first)),
+        size_(size),
+        stride_(stride),
+        type_(Type::float64) {}
+  ColumnView(const float* first, std::size_t size, std::ptrdiff_t stride = sizeof(float))
+      : first_(reinterpret_cast<const std::byte*>(first)),
+        size_(size),
+        stride_(stride),
+        type_(Type::float32) {}
+
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  Type type() const { return type_; }
+  // "float64" or "float32" (NumPy's names), for messages and the data fingerprint.
+  const char* type_name() const { return type_ == Type::float64 ? "float64" : "float32"; }
+  std::size_t element_size() const { return type_ == Type::float64 ? sizeof(double) : sizeof(float); }
+  std::ptrdiff_t stride() const { return stride_; }
+  // Where value 0 is stored (the Python tests compare it with the NumPy array's address).
+  const void* data() const { return first_; }
+  // The bytes of value i as stored (element_size() of them).
+  const std::byte* bytes(std::size_t i) const { return first_ + static_cast<std::ptrdiff_t>(i) * stride_; }
+
+  double operator[](std::size_t i) const {
+    if (type_ == Type::float64) {
+      double x;
+      std::memcpy(&x, bytes(i), sizeof x);
+      return x;
+    }
+    float x;
+    std::memcpy(&x, bytes(i), sizeof x);
+    return static_cast<double>(x);
+  }
+
+  class iterator;
+  iterator begin() const;
+  iterator end() const;
+
+ private:
+  const std::byte* first_ = nullptr;
+  std::size_t size_ = 0;
+  std::ptrdiff_t stride_ = sizeof(double);
+  Type type_ = Type::float64;
+};
+
+// Yields a column's values as doubles (by value: there is no double to refer to in a float column).
+class ColumnView::iterator {
+ public:
+  using iterator_category = std::random_access_iterator_tag;
+  using value_type = double;
+  using difference_type = std::ptrdiff_t;
+  using pointer = void;
+  using reference = double;
+
+  iterator() = default;
+  iterator(ColumnView column, std::size_t i) : column_(column), i_(static_cast<std::ptrdiff_t>(i)) {}
+  double operator*() const { return column_[static_cast<std::size_t>(i_)]; }
+  double operator[](difference_type n) const { return column_[static_cast<std::size_t>(i_ + n)]; }
+  iterator& operator++() { return ++i_, *this; }
+  iterator operator++(int) { return {column_, static_cast<std::size_t>(i_++)}; }
+  iterator& operator--() { return --i_, *this; }
+  iterator operator--(int) { return {column_, static_cast<std::size_t>(i_--)}; }
+  iterator& operator+=(difference_type n) { return i_ += n, *this; }
+  iterator& operator-=(difference_type n) { return i_ -= n, *this; }
+  friend iterator operator+(iterator it, difference_type n) { return it += n; }
+  friend iterator operator+(difference_type n, iterator it) { return it += n; }
+  friend iterator operator-(iterator it, difference_type n) { return it -= n; }
+  friend difference_type operator-(const iterator& a, const iterator& b) { return a.i_ - b.i_; }
+  friend bool operator==(const iterator& a, const iterator& b) { return a.i_ == b.i_; }
+  friend auto operator<=>(const iterator& a, const iterator& b) { return a.i_ <=> b.i_; }
+
+ private:
+  ColumnView column_;
+  difference_type i_ = 0;
+};
+
+inline ColumnView::iterator ColumnView::begin() const {
+  return {*this, 0};
+}
+inline ColumnView::iterator ColumnView::end() const {
+  return {*this, size_};
+}
 
 class Table {
  public:
@@ -36,28 +135,35 @@ class Table {
   bool has_text_column(std::string_view name) const { return find(text_names_, name) >= 0; }
 
   void add_column(std::string name, std::vector<double> values) {
+    auto owned = std::make_shared<const std::vector<double>>(std::move(values));
+    const ColumnView view(owned->data(), owned->size());
+    add_column(std::move(name), view, std::move(owned));
+  }
+
+  // A column read in place: `values` points into memory that `owner` keeps alive (a NumPy array
+  // lent by the Python module); the table and its copies hold `owner` as long as they live.
+  void add_column(std::string name, ColumnView values, std::shared_ptr<const void> owner) {
+    require(owner != nullptr || values.empty(), "column '", name, "' of ", where(),
+            " is lent without an owner that keeps its values alive");
     check_new(name, static_cast<Index>(values.size()));
     names_.push_back(std::move(name));
-    columns_.push_back(std::move(values));
+    columns_.push_back({values, std::move(owner)});
   }
 
   void add_text_column(std::string name, std::vector<std::string> values) {
     check_new(name, static_cast<Index>(values.size()));
     text_names_.push_back(std::move(name));
-    text_columns_.push_back(std::move(values));
+    text_columns_.push_back(std::make_shared<const std::vector<std::string>>(std::move(values)));
   }
 
   // The numeric column `name`; throws an Error naming the table's source and listing the columns
   // that exist (and saying so when `name` is a text column).
-  std::span<const double> column(std::string_view name) const {
-    return columns_[static_cast<std::size_t>(require_index(names_, name, "numeric"))];
-  }
-  std::span<double> column(std::string_view name) {
-    return columns_[static_cast<std::size_t>(require_index(names_, name, "numeric"))];
+  ColumnView column(std::string_view name) const {
+    return columns_[static_cast<std::size_t>(require_index(names_, name, "numeric"))].values;
   }
 
   const std::vector<std::string>& text_column(std::string_view name) const {
-    return text_columns_[static_cast<std::size_t>(require_index(text_names_, name, "text"))];
+    return *text_columns_[static_cast<std::size_t>(require_index(text_names_, name, "text"))];
   }
 
   // Where each row sits in its file (1-based line numbers), when the reader knows it (CSV).
@@ -145,9 +251,13 @@ class Table {
   std::string source_;
   Index n_rows_ = 0;
   std::vector<std::string> names_;
-  std::vector<std::vector<double>> columns_;
+  struct NumericColumn {
+    ColumnView values;
+    std::shared_ptr<const void> owner;  // keeps `values` alive
+  };
+  std::vector<NumericColumn> columns_;
   std::vector<std::string> text_names_;
-  std::vector<std::vector<std::string>> text_columns_;
+  std::vector<std::shared_ptr<const std::vector<std::string>>> text_columns_;
   std::vector<long> row_lines_;
   std::vector<std::string> part_sources_;
   std::vector<Index> part_first_rows_;

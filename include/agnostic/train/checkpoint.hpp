@@ -9,7 +9,11 @@
 //    "history": <history.hpp>,
 //    "best": {"epoch": 2, "parameters": [...]} or null,
 //    "recent": [<state>, ...],          // the last K epochs' states, for rollbacks
-//    "scheme": <the training scheme's own state, or null>}
+//    "scheme": <the training scheme's own state, or null>,
+//    "data_fingerprint": "fnv1a64:..."}  // io/fingerprint.hpp; absent in checkpoints written before it
+//
+// A resume compares the data fingerprint with that of the data given now and refuses other data
+// (require_same_data); a checkpoint without one resumes unchecked, as it did when it was written.
 //
 // Numbers: a float or double is written as the shortest decimal that reads back to the same
 // double (nlohmann::json's writer), and a float converts to double and back exactly, so every
@@ -60,7 +64,19 @@ struct Checkpoint {
   std::optional<TrainingState<T>> best;  // parameters only (no optimiser states)
   std::vector<TrainingState<T>> recent;  // oldest first
   nlohmann::json scheme;                 // null when the scheme keeps no state of its own
+  std::string data_fingerprint;          // of the data trained on; "" when not recorded
 };
+
+// Refuses to continue a run on data other than those its checkpoint at `where` was written with.
+// Either fingerprint empty (a checkpoint older than fingerprints, a trainer not given one): no check.
+inline void require_same_data(const std::string& saved, const std::string& now, const std::string& where) {
+  if (saved.empty() || now.empty()) return;
+  require(saved == now, where, ": the run was trained on data with fingerprint ", saved,
+          " but the data given now have fingerprint ", now,
+          " (a hash of every column's name, type, length and values, or of every data file's bytes); ",
+          "resume with the data the run started with, or start afresh without --resume (resume=False "
+          "in Python)");
+}
 
 template <class T>
 constexpr const char* scalar_name() {
@@ -195,6 +211,7 @@ nlohmann::json checkpoint_to_json(const Checkpoint<T>& c) {
   j["recent"] = nlohmann::json::array();
   for (const auto& s : c.recent) j["recent"].push_back(detail::state_to_json(s));
   j["scheme"] = c.scheme;
+  if (!c.data_fingerprint.empty()) j["data_fingerprint"] = c.data_fingerprint;
   return j;
 }
 
@@ -219,6 +236,7 @@ Checkpoint<T> checkpoint_from_json(const nlohmann::json& j) {
   for (const auto& s : detail::member(j, "recent", "checkpoint"))
     c.recent.push_back(detail::state_from_json<T>(s));
   c.scheme = detail::member(j, "scheme", "checkpoint");
+  if (j.contains("data_fingerprint")) c.data_fingerprint = j["data_fingerprint"].get<std::string>();
   return c;
 }
 

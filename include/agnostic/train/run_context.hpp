@@ -6,7 +6,8 @@
 // On a fresh run the config as used (data files resolved, --data and --out applied; the output
 // section dropped) is written to DIR/config.json before anything else. With `resume`, a checkpoint
 // must exist and DIR/config.json must equal the config given, so a resumed run cannot silently
-// continue with other settings.
+// continue with other settings; the trainer's options carry the data fingerprint
+// (io/fingerprint.hpp), so that it also cannot continue on other data.
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include "agnostic/core/atomic_file.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/threads.hpp"
+#include "agnostic/io/fingerprint.hpp"
 #include "agnostic/train/config.hpp"
 #include "agnostic/train/data_parallel.hpp"
 #include "agnostic/train/history.hpp"
@@ -120,6 +122,8 @@ class RunContext {
     options.verbosity = quiet() ? Verbosity::silent : Verbosity::epochs;
     options.out = options_.out;
     options.data_parallel = options_.data_parallel;
+    if (data_fingerprint_.empty()) data_fingerprint_ = io::data_fingerprint(c.data.files);
+    options.data_fingerprint = data_fingerprint_;
     return options;
   }
 
@@ -171,6 +175,7 @@ class RunContext {
   std::filesystem::path directory_;
   nlohmann::json effective_;
   std::vector<std::filesystem::path> files_;
+  mutable std::string data_fingerprint_;  // computed once, by the first trainer_options()
 };
 
 }  // namespace agnostic::train

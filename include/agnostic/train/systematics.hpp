@@ -425,7 +425,7 @@ class SystematicVariations {
     }
   };
 
-  static std::vector<double> gather_column(std::span<const double> values, const std::vector<Index>& rows) {
+  static std::vector<double> gather_column(io::ColumnView values, const std::vector<Index>& rows) {
     std::vector<double> out(rows.size());
     for (std::size_t k = 0; k < rows.size(); ++k) out[k] = values[static_cast<std::size_t>(rows[k])];
     return out;

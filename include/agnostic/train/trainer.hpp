@@ -75,6 +75,7 @@ struct TrainerOptions {
   std::filesystem::path checkpoint;      // written every epoch when not empty
   bool checkpoint_recent_states = true;  // include the K rollback states (resume keeps rollbacks exact)
   std::filesystem::path history;         // history JSON, written every epoch when not empty
+  std::string data_fingerprint;          // io/fingerprint.hpp: into the checkpoint; resume checks it
   Verbosity verbosity = Verbosity::epochs;
   std::ostream* out = &std::cout;
   std::function<void(const EpochRecord&)> on_epoch_end;  // after the epoch is recorded and saved
@@ -142,6 +143,7 @@ class Trainer {
     if (options_.data_parallel.active()) options_.data_parallel.barrier();  // rank 0 has written it
     Checkpoint<T> c = load_checkpoint<T>(path);
     const std::string where = "checkpoint " + path.string();
+    require_same_data(c.data_fingerprint, options_.data_fingerprint, where);
     restore_state(c.state, scheme_->parameters(), scheme_->optimisers(), where);
     epoch_ = c.epoch;
     rng_.set_state(c.rng);
@@ -404,6 +406,7 @@ class Trainer {
     c.best = best_;
     if (options_.checkpoint_recent_states) c.recent.assign(recent_.begin(), recent_.end());
     c.scheme = scheme_->state();
+    c.data_fingerprint = options_.data_fingerprint;
     save_checkpoint(options_.checkpoint, c);
   }
 
