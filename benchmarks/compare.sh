@@ -28,10 +28,16 @@ for w in ${WORKLOADS:-W1 W2 W3}; do
 import json, sys
 o, p = (json.loads(a) for a in sys.argv[1:3])
 extra = {"epochs_per_s": {"agnostic": o["epochs_per_s"], "pytorch": p["epochs_per_s"]}} if "epochs_per_s" in o else {}
+gemm = {"eigen_gemm": o["eigen_gemm_gflops"]}
+if "blas_gemm_gflops" in p:  # the peer's sgemm on the same products: the machine's GEMM rate is the better
+    gemm["blas_gemm"] = p["blas_gemm_gflops"]
+    best = max(o["eigen_gemm_gflops"], p["blas_gemm_gflops"])
+    extra["fraction_of_best_gemm"] = {"agnostic": o["gflops"] / best, "pytorch": p["gflops"] / best}
 print(json.dumps({"workload": o["workload"], "threads": o["threads"],
                   "ratio_ours_over_pytorch": o["events_per_s"] / p["events_per_s"],
                   "events_per_s": {"agnostic": o["events_per_s"], "pytorch": p["events_per_s"]},
-                  "gflops": {"agnostic": o["gflops"], "pytorch": p["gflops"], "eigen_gemm": o["eigen_gemm_gflops"]}, **extra}))
+                  "gflops": {"agnostic": o["gflops"], "pytorch": p["gflops"], **gemm},
+                  "openblas_core": p.get("openblas_core", "?"), **extra}))
 PY
   done
 done

@@ -1,6 +1,10 @@
 // Tests for autodiff/tape.hpp, autodiff/dense.hpp and autodiff/gradcheck.hpp.
 #include <doctest/doctest.h>
 
+#include <cstring>
+#include <limits>
+#include <vector>
+
 #include <agnostic/autodiff/dense.hpp>
 #include <agnostic/autodiff/gradcheck.hpp>
 #include <agnostic/core/rng.hpp>
@@ -120,4 +124,114 @@ TEST_CASE("tape: frozen parameters get no gradient, backward needs a 1 x 1 loss"
   auto loss = Contract::apply(y, MatrixD::Ones(4, 2));
   tape.backward(loss);
   CHECK(w.grad.isZero());
+}
+
+// ---- core/narrow_product.hpp: the narrow-layer kernel (issue 20) ----
+
+namespace {
+
+// y0 + a b in long double, the reference for the kernel's values.
+template <class T>
+Matrix<T> kn_reference_product(const Matrix<T>& y0, const Matrix<T>& a, const Matrix<T>& b) {
+  Matrix<T> r(y0.rows(), y0.cols());
+  for (Index i = 0; i < a.rows(); ++i)
+    for (Index j = 0; j < b.cols(); ++j) {
+      long double s = y0(i, j);
+      for (Index k = 0; k < a.cols(); ++k) s += static_cast<long double>(a(i, k)) * b(k, j);
+      r(i, j) = static_cast<T>(s);
+    }
+  return r;
+}
+
+template <class T>
+bool kn_same_bits(const Matrix<T>& p, const Matrix<T>& q) {
+  return p.rows() == q.rows() && p.cols() == q.cols() &&
+         std::memcmp(p.data(), q.data(), sizeof(T) * static_cast<std::size_t>(p.size())) == 0;
+}
+
+// One shape: y += x w^T (the forward product, w read transposed) and y = g v (the input
+// gradient's), each against Eigen's product bit for bit and against a long double loop.
+template <class T>
+void kn_check_shape(Rng& rng, Index rows, Index depth, Index cols) {
+  CAPTURE(rows);
+  CAPTURE(depth);
+  CAPTURE(cols);
+  CAPTURE(sizeof(T));
+  const Matrix<T> x_all = random_matrix(rng, rows + 3, depth).template cast<T>();
+  const Matrix<T> w = random_matrix(rng, cols, depth).template cast<T>();
+  const Matrix<T> v = random_matrix(rng, depth, cols).template cast<T>();
+  const Matrix<T> y0 = random_matrix(rng, rows, cols).template cast<T>();
+  const auto x = x_all.middleRows(2, rows);  // a block with the parent's stride
+  Matrix<T> by_eigen = y0, by_kernel = y0;
+  by_eigen.noalias() += x * w.transpose();
+  add_product(x, w.transpose(), by_kernel);
+  CHECK(kn_same_bits(by_eigen, by_kernel));
+  const Matrix<T> reference = kn_reference_product<T>(y0, x, w.transpose());
+  const T tolerance = std::numeric_limits<T>::epsilon() * static_cast<T>(4 * depth + 4);
+  CHECK((by_kernel - reference).cwiseAbs().maxCoeff() <= tolerance * (reference.cwiseAbs().maxCoeff() + 1));
+
+  Matrix<T> set_by_eigen(rows, cols), set_by_kernel = Matrix<T>::Constant(rows, cols, T(7));
+  set_by_eigen.noalias() = x * v;
+  set_product(x, v, set_by_kernel);
+  CHECK(kn_same_bits(set_by_eigen, set_by_kernel));
+  const Matrix<T> reference_set = kn_reference_product<T>(Matrix<T>::Zero(rows, cols), x, v);
+  CHECK((set_by_kernel - reference_set).cwiseAbs().maxCoeff() <=
+        tolerance * (reference_set.cwiseAbs().maxCoeff() + 1));
+}
+
+}  // namespace
+
+TEST_CASE("narrow product: Eigen's bits and the exact product on odd sizes") {
+  Rng rng(20);
+  // The kernel takes these (so the comparisons below are not Eigen against itself).
+  CHECK(narrow_product_applies(16385, 33, 7));
+  CHECK(narrow_product_applies(100, 7, 2));
+  CHECK(narrow_product_applies(16385, 64, 63));
+  CHECK_FALSE(narrow_product_applies(5, 33, 7));     // too few rows
+  CHECK_FALSE(narrow_product_applies(100, 33, 1));   // one column: Eigen's matrix-vector product
+  CHECK_FALSE(narrow_product_applies(100, 33, 65));  // wider than the kernel
+  for (Index rows : {1, 5, 64, 16385})
+    for (Index depth : {3, 7, 33, 64})
+      for (Index cols : {1, 2, 7, 63, 65}) {
+        if (rows > 64 && depth * cols > 64 * 7) continue;  // keeps the long double loop short
+        kn_check_shape<float>(rng, rows, depth, cols);
+        kn_check_shape<double>(rng, rows, depth, cols);
+      }
+  // Row counts that leave every kind of remainder at the end of Eigen's row blocks.
+  for (Index rows = 64; rows < 64 + 49; rows += 3) kn_check_shape<float>(rng, rows, 41, 2);
+}
+
+TEST_CASE("narrow product: a W1-shaped network's values and gradients are the bits of Eigen's products") {
+  Rng rng(21);
+  const Index batch = 1000;
+  const MatrixD x = random_matrix(rng, batch, 41);
+  std::vector<Parameter<double>> layers;
+  const Index widths[] = {41, 20, 35, 50, 2};
+  for (int l = 0; l < 4; ++l) {
+    layers.emplace_back("w", widths[l + 1], widths[l]);
+    layers.back().value = random_matrix(rng, widths[l + 1], widths[l]);
+    layers.emplace_back("b", 1, widths[l + 1]);
+    layers.back().value = random_matrix(rng, 1, widths[l + 1]);
+  }
+  const MatrixD c = random_matrix(rng, batch, 2);
+  MatrixD y[2], dx[2];
+  std::vector<MatrixD> grads[2];
+  for (int on = 0; on < 2; ++on) {
+    set_narrow_product_enabled(on == 1);
+    for (auto& p : layers) p.grad.setZero(p.value.rows(), p.value.cols());
+    Tape<double> tape;
+    auto xv = tape.variable(x);
+    Var<double> h = xv;
+    for (std::size_t l = 0; l < layers.size(); l += 2)
+      h = dense(h, tape.parameter(layers[l]), tape.parameter(layers[l + 1]),
+                l + 2 < layers.size() ? Activation::elu() : Activation::identity());
+    y[on] = h.value();
+    tape.backward(Contract::apply(h, c));
+    dx[on] = xv.grad();
+    for (auto& p : layers) grads[on].push_back(p.grad);
+  }
+  set_narrow_product_enabled(true);
+  CHECK(kn_same_bits(y[0], y[1]));
+  CHECK(kn_same_bits(dx[0], dx[1]));
+  for (std::size_t i = 0; i < layers.size(); ++i) CHECK(kn_same_bits(grads[0][i], grads[1][i]));
 }

@@ -303,6 +303,53 @@ def openblas_core():
     return "not OpenBLAS (no libopenblas loaded)"
 
 
+# The dense layers (n_in, n_out, events) of one step, as benchmarks/workloads/*.hpp list them for
+# agnostic-bench's eigen_gemm_gflops: W1's and W3's layers once, W4's discriminator three times and
+# its generator twice (each layer: forward X W^T, input gradient G W, weight gradient G^T X).
+def gemm_shapes(workload):
+    def chain(sizes, batch):
+        return [(a, b, batch) for a, b in zip(sizes[:-1], sizes[1:])]
+    if workload == "W1":
+        return (chain([41, 20, 16, 13, 10], 16384) + [(10, 2, 8192)] + chain([10, 20, 35, 50, 2], 16384))
+    if workload == "W3":
+        return chain([30, 200, 200, 1], 1000)
+    if workload == "W4":
+        return 3 * chain([5, 256, 256, 256, 256, 256, 1], 512) + 2 * chain([10, 256, 256, 256, 256, 256, 4], 512)
+    return []
+
+
+def blas_gemm_gflops(shapes, repeats):
+    """GFLOP/s of the BLAS under torch (torch.mm, float32, torch's thread count) on exactly the three
+    products per dense layer of one step, nothing else around them: the machine's sgemm rate on the
+    workload's shapes, to set the workload's GFLOP/s against. Median over the repeats."""
+    ops = [(torch.randn(n, a), torch.randn(b, a), torch.randn(n, b)) for a, b, n in shapes]
+    out = [(torch.empty(n, b), torch.empty(n, a), torch.empty(b, a)) for a, b, n in shapes]
+    flops = sum(3 * 2 * n * a * b for a, b, n in shapes)
+
+    def once():
+        for (x, w, g), (y, dx, dw) in zip(ops, out):
+            torch.mm(x, w.t(), out=y)
+            torch.mm(g, w, out=dx)
+            torch.mm(g.t(), x, out=dw)
+
+    once()
+    inner = 1
+    while True:
+        t = time.perf_counter()
+        for _ in range(inner):
+            once()
+        if time.perf_counter() - t > 0.05:
+            break
+        inner *= 2
+    rates = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for _ in range(inner):
+            once()
+        rates.append(inner * flops / (time.perf_counter() - t) / 1e9)
+    return statistics.median(rates)
+
+
 def steps_per_second(step, args):
     """Median steps per second over args.repeats repeats of args.steps steps (0: about 1 s of work)."""
     for _ in range(3):
@@ -331,10 +378,12 @@ def main():
     torch.set_num_threads(a.threads)
     batch, flops, step, *extra = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W7": w7, "W9": w9}[a.workload](a)
     steps_per_s, steps = steps_per_second(step, a)
+    shapes = gemm_shapes(a.workload)
+    gemm = {"blas_gemm_gflops": blas_gemm_gflops(shapes, a.repeats)} if shapes else {}
     print(json.dumps({"workload": a.workload, "threads": a.threads, "peer": "pytorch " + torch.__version__,
                       "events_per_s": steps_per_s * batch, "epochs_per_s": steps_per_s, "steps_per_s": steps_per_s, "ms_per_step": 1e3 / steps_per_s,
                       "gflops": steps_per_s * flops / 1e9, "repeats": a.repeats, "steps": steps,
-                      **(dict(extra[0], openblas_core=openblas_core()) if extra else {})}))
+                      **(extra[0] if extra else {}), **gemm, "openblas_core": openblas_core()}))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 // model files' forward pass (io/model_forward.hpp), which splits the rows into the same chunks. So a
 // model file and the network it was written from give the same bits by construction.
 #include "agnostic/core/activation_function.hpp"
+#include "agnostic/core/narrow_product.hpp"
 
 namespace agnostic {
 
@@ -16,7 +17,7 @@ void dense_forward_rows(const XRows& x, const Weights& w, const Bias* bias, cons
     y.rowwise() = bias->row(0);
   else
     y.setZero();
-  y.noalias() += x * w.transpose();
+  add_product(x, w.transpose(), y);  // y.noalias() += x * w^T, same bits
   activate_in_place(f, y);
 }
 
