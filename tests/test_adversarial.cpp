@@ -1177,3 +1177,221 @@ TEST_CASE(
   for (std::size_t i = 0; i < whole.first.size(); ++i) CHECK(whole.first[i] == resumed.first[i]);
   CHECK(whole.second == resumed.second);
 }
+
+// ---- ADNN: classifier weight averaging and the gradient-reversal game step (issue 19) ----
+
+namespace adnn_ga_test {
+
+using agnostic::adversarial::AdnnGameStep;
+using agnostic::adversarial::AdnnScheme;
+using agnostic::adversarial::AdversaryInput;
+using agnostic::adversarial::ClassifierAverage;
+
+inline std::vector<MatrixD> adnn_ga_values(const ParameterGroup<float>& group) {
+  std::vector<MatrixD> out;
+  for (std::size_t i = 0; i < group.size(); ++i) out.push_back(group[i].value.cast<double>());
+  return out;
+}
+inline double adnn_ga_largest_difference(const std::vector<MatrixD>& a, const std::vector<MatrixD>& b) {
+  double worst = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, (a[i] - b[i]).cwiseAbs().maxCoeff());
+  return worst;
+}
+
+}  // namespace adnn_ga_test
+
+TEST_CASE("ADNN: the averaged classifier is the mean (or the moving average) of its weights over the game") {
+  using namespace adnn_ga_test;
+  const auto data = three_class_data(300, 5);
+  for (ClassifierAverage kind : {ClassifierAverage::uniform, ClassifierAverage::exponential}) {
+    CAPTURE(static_cast<int>(kind));
+    Rng init(2);
+    Sequential<float> classifier({4, 10, 8, 3}, Activation::relu(), Activation::identity(), init,
+                                 Initialiser::glorot_uniform(), "classifier");
+    Sequential<float> adversary({8, 6, 3}, Activation::relu(), Activation::identity(), init,
+                                Initialiser::glorot_uniform(), "adversary");
+    Adam<float> c_opt(classifier.parameters(), {.lr = 1e-2});
+    Adam<float> a_opt(adversary.parameters(), {.lr = 1e-2});
+    const double decay = 0.8;
+    AdnnScheme<float> scheme(classifier, adversary, c_opt, a_opt, data, nullptr,
+                             {.alpha = {agnostic::adversarial::StrengthShape::constant, 5.0},
+                              .adversary_steps = 2,
+                              .classifier_average = kind,
+                              .average_decay = decay,
+                              .pretrain_classifier_epochs = 1,
+                              .pretrain_adversary_epochs = 1,
+                              .game_epochs = 2,
+                              .batch_size = 60});
+    CHECK(scheme.parameters().size() == 2 * classifier.parameters().size() + adversary.parameters().size());
+    Rng rng(1);
+    std::vector<MatrixD> sum, moving;  // the independent averages, in double
+    Index steps = 0;
+    for (Index epoch = 1; epoch <= 4; ++epoch) {
+      scheme.start_epoch(epoch, rng);
+      for (Index b = 0; b < scheme.batches(); ++b) {
+        REQUIRE(std::isfinite(scheme.step(b).loss));
+        const auto raw = adnn_ga_values(classifier.parameters());
+        if (epoch <= 2) {
+          moving = raw;  // before the game the average is the classifier itself
+          continue;
+        }
+        ++steps;
+        if (sum.empty()) sum.assign(raw.size(), MatrixD());
+        for (std::size_t i = 0; i < raw.size(); ++i) {
+          sum[i] = steps == 1 ? raw[i] : MatrixD(sum[i] + raw[i]);
+          moving[i] = decay * moving[i] + (1.0 - decay) * raw[i];
+        }
+      }
+      const auto raw = adnn_ga_values(classifier.parameters());
+      scheme.evaluate();
+      // After the epoch the classifier holds the average, the other set the raw weights.
+      CHECK(adnn_ga_largest_difference(adnn_ga_values(scheme.averaged_parameters()), raw) == 0.0);
+      std::vector<MatrixD> expected = raw;
+      if (epoch > 2)
+        for (std::size_t i = 0; i < raw.size(); ++i)
+          expected[i] =
+              kind == ClassifierAverage::uniform ? MatrixD(sum[i] / static_cast<double>(steps)) : moving[i];
+      CHECK(adnn_ga_largest_difference(adnn_ga_values(classifier.parameters()), expected) < 2e-6);
+      if (epoch > 2) CHECK(adnn_ga_largest_difference(expected, raw) > 1e-3);  // the average is not C
+    }
+    CHECK(steps == 2 * scheme.batches());
+    // A second evaluate() changes nothing; the next epoch trains on from the raw weights.
+    const auto average = adnn_ga_values(classifier.parameters()),
+               raw = adnn_ga_values(scheme.averaged_parameters());
+    scheme.evaluate();
+    CHECK(adnn_ga_largest_difference(adnn_ga_values(classifier.parameters()), average) == 0.0);
+    scheme.start_epoch(5, rng);
+    CHECK(adnn_ga_largest_difference(adnn_ga_values(classifier.parameters()), raw) == 0.0);
+  }
+}
+
+TEST_CASE("ADNN: the gradient-reversal step: C gets dL(C) - alpha dL(A), A gets dL(A) (finite differences)") {
+  using namespace adnn_ga_test;
+  Rng init(4);
+  Sequential<double> classifier({3, 4, 3, 3}, Activation::tanh(), Activation::identity(), init,
+                                Initialiser::glorot_uniform(), "classifier");
+  Sequential<double> adversary({3, 4, 2}, Activation::tanh(), Activation::identity(), init,
+                               Initialiser::glorot_uniform(), "adversary");
+  MatrixD x(6, 3);
+  for (Index i = 0; i < x.rows(); ++i)
+    for (Index j = 0; j < 3; ++j) x(i, j) = init.normal();
+  const std::vector<Index> labels{0, 1, 2, 1, 0, 1}, adversary_rows{1, 3, 5}, domains{0, 1, 1};
+  VectorD weights(6), adversary_weights(3);
+  weights << 1.0, 0.5, 2.0, 1.5, 1.0, 0.7;
+  adversary_weights << 0.5, 1.5, 0.7;
+  const double alpha = 2.5;
+  auto losses = [&](Tape<double>& tape, bool reversal) {
+    return agnostic::adversarial::adnn_losses(tape, classifier, adversary, tape.input(x), labels, weights,
+                                              adversary_rows, domains, adversary_weights, alpha,
+                                              AdversaryInput::penultimate, true, reversal);
+  };
+  Tape<double> tape;
+  const auto l = losses(tape, true);
+  CHECK(l.joint.item() == doctest::Approx(l.classifier_loss.item() + l.adversary_loss.item()).epsilon(1e-14));
+  CHECK(l.objective.item() ==
+        doctest::Approx(l.classifier_loss.item() - alpha * l.adversary_loss.item()).epsilon(1e-14));
+  classifier.parameters().zero_grad();
+  adversary.parameters().zero_grad();
+  tape.backward(l.joint);
+  // Central differences of L(C) - alpha L(A) in C's weights and of L(A) in A's.
+  auto figure = [&](bool of_classifier) {
+    Tape<double> t;
+    const auto v = losses(t, false);
+    return of_classifier ? v.objective.item() : v.adversary_loss.item();
+  };
+  int compared = 0;
+  for (bool of_classifier : {true, false}) {
+    const auto group = of_classifier ? classifier.parameters() : adversary.parameters();
+    for (std::size_t p = 0; p < group.size(); ++p)
+      for (Index k = 0; k < group[p].value.size(); ++k) {
+        double& w = group[p].value.data()[k];
+        const double keep = w, h = 1e-6;
+        w = keep + h;
+        const double up = figure(of_classifier);
+        w = keep - h;
+        const double down = figure(of_classifier);
+        w = keep;
+        const double numeric = (up - down) / (2 * h), analytic = group[p].grad.data()[k];
+        CHECK_MESSAGE(std::abs(numeric - analytic) <= 1e-7 * (1.0 + std::abs(numeric)), group[p].name, "[", k,
+                      "]: ", analytic, " against ", numeric);
+        ++compared;
+      }
+  }
+  CHECK(compared == 16 + 15 + 12 + 16 + 10);
+}
+
+TEST_CASE("ADNN: the gradient-reversal game step moves C and A once each, then k - 1 steps of A alone") {
+  using namespace adnn_ga_test;
+  const auto data = three_class_data(300, 5);
+  Rng init(2);
+  Sequential<float> classifier({4, 10, 8, 3}, Activation::relu(), Activation::identity(), init,
+                               Initialiser::glorot_uniform(), "classifier");
+  Sequential<float> adversary({8, 6, 3}, Activation::relu(), Activation::identity(), init,
+                              Initialiser::glorot_uniform(), "adversary");
+  Adam<float> c_opt(classifier.parameters(), {.lr = 1e-2});
+  Adam<float> a_opt(adversary.parameters(), {.lr = 1e-2});
+  AdnnScheme<float> scheme(classifier, adversary, c_opt, a_opt, data, nullptr,
+                           {.alpha = {agnostic::adversarial::StrengthShape::constant, 5.0},
+                            .adversary_steps = 3,
+                            .game_step = AdnnGameStep::gradient_reversal,
+                            .pretrain_classifier_epochs = 1,
+                            .pretrain_adversary_epochs = 0,
+                            .game_epochs = 1,
+                            .batch_size = 60});
+  Rng rng(1);
+  scheme.start_epoch(1, rng);  // pre-training: C alone, as with alternating steps
+  scheme.step(0);
+  CHECK(c_opt.steps() == 1);
+  CHECK(a_opt.steps() == 0);
+  scheme.start_epoch(2, rng);
+  const auto c0 = adnn_ga_values(classifier.parameters()), a0 = adnn_ga_values(adversary.parameters());
+  scheme.gather_batch(0);
+  const auto l = scheme.joint_step();
+  CHECK(l.objective == doctest::Approx(l.classifier_loss - 5.0 * l.adversary_loss).epsilon(1e-5));
+  CHECK(c_opt.steps() == 2);
+  CHECK(a_opt.steps() == 1);
+  CHECK(adnn_ga_largest_difference(adnn_ga_values(classifier.parameters()), c0) > 0.0);
+  CHECK(adnn_ga_largest_difference(adnn_ga_values(adversary.parameters()), a0) > 0.0);
+  const auto r = scheme.step(1);
+  CHECK(std::isfinite(r.loss));
+  CHECK(c_opt.steps() == 3);
+  CHECK(a_opt.steps() == 1 + 3);
+}
+
+TEST_CASE("ADNN: game_step, classifier_average and its decay from the config, errors with key and value") {
+  using namespace adnn_test;
+  const auto base = config_for("events.csv", "out");
+  auto with = [&](const nlohmann::json& keys) {
+    nlohmann::json j = base;
+    for (const auto& [key, value] : keys.items()) j["adnn"][key] = value;
+    return adnn_error(j);
+  };
+  const std::string at = "config 'c.json': key 'adnn.";
+  CHECK(with({{"game_step", "joint"}}) ==
+        at + "game_step' is \"joint\"; allowed: alternating, gradient_reversal");
+  CHECK(with({{"classifier_average", "swa"}}) ==
+        at + "classifier_average' is \"swa\"; allowed: none, uniform, exponential");
+  CHECK(with({{"classifier_average", "exponential"}, {"classifier_average_decay", 1}}) ==
+        at + "classifier_average_decay' is 1; expected a number in (0, 1) (1 would never move the average)");
+  CHECK(with({{"classifier_average", "exponential"}, {"classifier_average_decay", 0}}) ==
+        at + "classifier_average_decay' is 0; expected a number in (0, 1]");
+  CHECK(with({{"classifier_average", "uniform"}, {"classifier_average_decay", 0.9}}) ==
+        at + "classifier_average_decay' is given but 'adnn.classifier_average' is \"uniform\"; the decay is "
+             "read with \"exponential\" only");
+  const auto c = agnostic::train::config_from_json(base, "c.json");
+  const auto a = agnostic::train::adnn_config(c);
+  CHECK(a.game_step == "alternating");
+  CHECK(a.classifier_average == "none");
+  CHECK(a.classifier_average_decay == 0.999);
+  // A run with both: the kept model is the averaged classifier of the chosen epoch.
+  const auto dir = fresh("ga_average");
+  write_csv(dir / "events.csv", 900, 4);
+  nlohmann::json j = config_for(dir / "events.csv", dir / "out");
+  j["adnn"]["game_step"] = "gradient_reversal";
+  j["adnn"]["classifier_average"] = "exponential";
+  j["adnn"]["classifier_average_decay"] = 0.9;
+  std::ostringstream log;
+  const auto result = agnostic::train::run(agnostic::train::config_from_json(j, "c.json"), {.out = &log});
+  CHECK(result.summary["epochs"] == 6);
+  CHECK(result.summary.contains("model_mean_ks"));
+}

@@ -32,9 +32,27 @@ declare -A settings=(
   [output_game150]="adnn.adversary_input=\"output\" training.early_stopping=false training.epochs=150"
   [output_alpha30]="adnn.adversary_input=\"output\" adnn.alpha=30"
   [output_k10]="adnn.adversary_input=\"output\" adnn.adversary_steps=10"
+  [output_alpha1]="adnn.adversary_input=\"output\" adnn.alpha=1"
+  [output_alpha3]="adnn.adversary_input=\"output\" adnn.alpha=3"
+  [average]="adnn.classifier_average=\"exponential\""
+  [average_uniform]="adnn.classifier_average=\"uniform\""
+  [average_last]="adnn.classifier_average=\"exponential\" training.early_stopping=false"
+  [average_game150]="adnn.classifier_average=\"exponential\" training.early_stopping=false training.epochs=150"
+  [pretrain_average]="adnn.pretrain_classifier_epochs=30 adnn.pretrain_adversary_epochs=10 adnn.classifier_average=\"exponential\""
+  [pretrain_alpha3]="adnn.pretrain_classifier_epochs=30 adnn.pretrain_adversary_epochs=10 adnn.alpha=3"
+  [grl]="adnn.game_step=\"gradient_reversal\""
+  [grl_k1]="adnn.game_step=\"gradient_reversal\" adnn.adversary_steps=1"
+  [wide_adversary]="adnn.adversary_hidden=[64,64,64]"
+  [average_fast]="adnn.classifier_average=\"exponential\" adnn.classifier_average_decay=0.99"
+  [grl_pretrain]="adnn.game_step=\"gradient_reversal\" adnn.pretrain_classifier_epochs=30 adnn.pretrain_adversary_epochs=10"
+  [grl_last]="adnn.game_step=\"gradient_reversal\" training.early_stopping=false"
+  [grl_game150_last]="adnn.game_step=\"gradient_reversal\" training.early_stopping=false training.epochs=150"
+  [grl_wide]="adnn.game_step=\"gradient_reversal\" adnn.adversary_hidden=[64,64,64]"
 )
 order=(dnn defaults last_epoch output output_last output_game150 output_alpha30 output_k10 k10 alpha3 adversary_lr
-  pretrain linear game150)
+  pretrain linear game150 output_alpha1 output_alpha3 average average_uniform average_last average_game150
+  pretrain_average pretrain_alpha3 grl grl_k1 wide_adversary average_fast grl_pretrain grl_last grl_game150_last
+  grl_wide)
 chosen=("${example_args[@]}")
 [[ ${#chosen[@]} -gt 0 ]] || chosen=("${order[@]}")
 seeds=(1 2 3)
@@ -52,6 +70,10 @@ for name in "${chosen[@]}"; do
   [[ -v settings[$name] ]] || { echo "run.sh: no setting '$name'; known: ${order[*]}" >&2; exit 1; }
   for seed in "${seeds[@]}"; do
     run="$out/$name-s$seed"
+    # A setting and seed already in results.jsonl is not run again (delete its line to rerun it).
+    if [[ -f $out/results.jsonl ]] && grep -q "\"label\": \"$name\",.*\"seed\": $seed," "$out/results.jsonl"; then
+      continue
+    fi
     if [[ $name == dnn ]]; then
       derive_config "$here/dnn.json" "$run.json" training.seed=$seed
       files=(--data "$data/train_dnn.csv")

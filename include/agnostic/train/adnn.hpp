@@ -11,6 +11,18 @@
 //       adversary-class events.
 // Both gradients are taken at the batch's classifier weights before step (1) (Algorithm 1: g_C and
 // g_A at theta_C^(k)); the representation A trains on in step (2) is the one recorded in step (1).
+// With AdnnGameStep::gradient_reversal (as DANN, Ganin et al. arXiv:1505.07818) the game step is
+// one joint backward pass of L(C) + L(A) with a gradient reversal of strength alpha between C's
+// representation and A: C gets dL(C) - alpha dL(A), A gets dL(A), and both optimisers step; then
+// k - 1 further steps of A alone as in (2).
+//
+// Classifier weight averaging (ClassifierAverage; Polyak & Juditsky's averaging, the
+// exponential moving average of the weights): over the game, after every step of C, a second set
+// of C's weights is updated — the uniform mean of C's weights after each game step so far, or an
+// exponential moving average with `average_decay` per step. At every epoch end (evaluate())
+// the two sets are swapped, so that the figures of the epoch, the trainer's snapshots and the
+// model that is kept are the averaged classifier; start_epoch() swaps back, and training goes on
+// from the raw weights. Both sets are in parameters(), so checkpoints and rollbacks keep them.
 // The domain of events of other classes is never read (a Dataset may hold anything there).
 //
 // Epochs count as trainer epochs: 1 .. P_C pre-train C alone on L(C) (phase 1), the next P_A
@@ -39,6 +51,7 @@
 
 #include "agnostic/autodiff/arithmetic.hpp"
 #include "agnostic/autodiff/elementwise.hpp"
+#include "agnostic/autodiff/gradient_reversal.hpp"
 #include "agnostic/autodiff/reductions.hpp"
 #include "agnostic/autodiff/tape.hpp"
 #include "agnostic/core/error.hpp"
@@ -65,11 +78,36 @@ inline AdversaryInput parse_adversary_input(const std::string& name) {
 
 enum class AdnnPhase { pretrain_classifier = 1, pretrain_adversary = 2, game = 3 };
 
+// How a game step updates C and A: Camaiani et al.'s two steps, or one joint step through a
+// gradient reversal.
+enum class AdnnGameStep { alternating, gradient_reversal };
+
+inline AdnnGameStep parse_game_step(const std::string& name) {
+  if (name == "alternating") return AdnnGameStep::alternating;
+  if (name == "gradient_reversal") return AdnnGameStep::gradient_reversal;
+  fail("ADNN game step \"", name, "\" is not known; allowed: \"alternating\", \"gradient_reversal\"");
+}
+
+// Which average of C's weights over the game is evaluated and kept: none (the weights as they are),
+// the uniform mean over the game's steps, or an exponential moving average.
+enum class ClassifierAverage { none, uniform, exponential };
+
+inline ClassifierAverage parse_classifier_average(const std::string& name) {
+  if (name == "none") return ClassifierAverage::none;
+  if (name == "uniform") return ClassifierAverage::uniform;
+  if (name == "exponential") return ClassifierAverage::exponential;
+  fail("ADNN classifier average \"", name,
+       "\" is not known; allowed: \"none\", \"uniform\", \"exponential\"");
+}
+
 struct AdnnOptions {
   StrengthSchedule alpha{StrengthShape::constant, 10.0};  // over the game epochs
   Index adversary_class = 1;
   AdversaryInput adversary_input = AdversaryInput::penultimate;
   Index adversary_steps = 5;  // k
+  AdnnGameStep game_step = AdnnGameStep::alternating;
+  ClassifierAverage classifier_average = ClassifierAverage::none;
+  double average_decay = 0.999;  // per step, for ClassifierAverage::exponential
   Index pretrain_classifier_epochs = 15;
   Index pretrain_adversary_epochs = 5;
   Index game_epochs = 100;  // the alpha schedule's length
@@ -103,18 +141,21 @@ struct AdnnLosses {
   Var<T> classifier_loss;  // L(C): weighted CE over all events
   Var<T> adversary_loss;   // L(A): weighted CE of the adversary-class events' domains
   Var<T> objective;        // L(C) - alpha L(A), what step (1) minimises
+  Var<T> joint;            // L(C) + L(A) behind a gradient reversal (the joint step; else empty)
 };
 
 // Records L(C), L(A) and L(C) - alpha L(A) for events x (labels, weights); the adversary reads
 // rows `adversary_rows` of its input, whose domains are `domains` and weights `adversary_weights`.
 // Freeze the adversary before calling it for step (1). Without `with_adversary` only L(C) is
-// recorded (objective = L(C); the adversary's members stay empty).
+// recorded (objective = L(C); the adversary's members stay empty). With `reversal` the adversary
+// reads its input through a gradient reversal of strength alpha, and `joint` = L(C) + L(A) is
+// recorded: its gradient is dL(C) - alpha dL(A) for C's weights and dL(A) for A's.
 template <class T, class Rows>
 AdnnLosses<T> adnn_losses(Tape<T>& tape, Sequential<T>& classifier, Sequential<T>& adversary, Var<T> x,
                           const std::vector<Index>& labels, const Vector<T>& weights,
                           const Rows& adversary_rows, const std::vector<Index>& domains,
                           const Vector<T>& adversary_weights, T alpha, AdversaryInput input,
-                          bool with_adversary = true) {
+                          bool with_adversary = true, bool reversal = false) {
   AdnnLosses<T> out;
   const std::size_t tap = adversary_tap(classifier, input);
   Var<T> read;
@@ -130,9 +171,12 @@ AdnnLosses<T> adnn_losses(Tape<T>& tape, Sequential<T>& classifier, Sequential<T
   out.objective = out.classifier_loss;
   if (!with_adversary) return out;
   out.adversary_input = select_rows(read, adversary_rows);
-  out.adversary_logits = adversary(tape, out.adversary_input);
+  out.adversary_logits =
+      adversary(tape, reversal ? reverse_gradient(out.adversary_input, static_cast<double>(alpha))
+                               : out.adversary_input);
   out.adversary_loss = categorical_cross_entropy(out.adversary_logits, domains, adversary_weights);
   out.objective = out.classifier_loss - alpha * out.adversary_loss;
+  if (reversal) out.joint = out.classifier_loss + out.adversary_loss;
   return out;
 }
 
@@ -162,6 +206,8 @@ class AdnnScheme : public train::TrainingScheme<T> {
             "ADNN: pre-training epochs must be >= 0");
     require(options.game_epochs >= 1, "ADNN: game_epochs is ", options.game_epochs, "; must be >= 1");
     require(options.evaluation_chunk >= 1, "ADNN: evaluation_chunk must be >= 1");
+    require(options.average_decay > 0.0 && options.average_decay < 1.0, "ADNN: average_decay is ",
+            options.average_decay, "; must be in (0, 1)");
     require(classifier.output_size() >= 2, "ADNN: the classifier has ", classifier.output_size(),
             " output(s); it needs one logit per class (softmax over >= 2 classes)");
     const Index width = adversary_input_width(classifier, options.adversary_input);
@@ -197,6 +243,12 @@ class AdnnScheme : public train::TrainingScheme<T> {
     for (Index k = 0; k < n_adv; ++k) adversary_batch_rows_[static_cast<std::size_t>(k)] = k;
     adversary_domains_.resize(static_cast<std::size_t>(n_adv));
     adversary_weights_.resize(n_adv);
+    if (options.classifier_average != ClassifierAverage::none) {
+      averaged_ = classifier;
+      averaged_.set_name(classifier.name() + "_average");
+      raw_parameters_ = classifier.parameters();
+      averaged_parameters_ = averaged_.parameters();
+    }
   }
 
   // The trainer needs max_epochs = total_epochs() and warmup_epochs = warmup_epochs().
@@ -220,6 +272,7 @@ class AdnnScheme : public train::TrainingScheme<T> {
   ParameterGroup<T> parameters() override {
     ParameterGroup<T> all = classifier_->parameters();
     all.add(adversary_->parameters());
+    if (averaging()) all.add(averaged_parameters_);
     all.set_name("adnn");
     return all;
   }
@@ -228,24 +281,38 @@ class AdnnScheme : public train::TrainingScheme<T> {
   void start_epoch(Index epoch, Rng& rng) override {
     sampler_.start_epoch(rng);
     set_epoch(epoch);
+    // Between epochs the classifier holds the averaged weights (also after the trainer restored a
+    // snapshot): train on from the raw ones.
+    if (averaging()) {
+      swap_averaged();
+      in_epoch_ = true;
+    }
   }
   // Sets the phase and alpha of `epoch` without drawing batches (start_epoch does both).
   void set_epoch(Index epoch) {
+    epoch_ = epoch;
     phase_ = phase_of(epoch);
     alpha_ = alpha_of(epoch);
   }
+  bool averaging() const { return options_.classifier_average != ClassifierAverage::none; }
+  // The averaged classifier's parameters (empty without averaging). Between epochs they hold
+  // the raw weights, during an epoch the average (the classifier holds the other set).
+  const ParameterGroup<T>& averaged_parameters() const { return averaged_parameters_; }
   Index batches() const override { return sampler_.batches(); }
 
   train::StepResult step(Index b) override {
     gather_batch(b);
-    const AdnnStepLosses l = classifier_step();
+    const bool joint = phase_ == AdnnPhase::game && options_.game_step == AdnnGameStep::gradient_reversal;
+    const AdnnStepLosses l = joint ? joint_step() : classifier_step();
+    if (averaging() && phase_ == AdnnPhase::game && std::isfinite(l.objective)) update_average(b);
     train::StepResult r;
     r.events = static_cast<double>(batch_.size());
     r.loss = l.objective;
     r.parts["classifier_loss"] = l.classifier_loss;
     r.parts["adversary_loss"] = l.adversary_loss;
     if (!std::isfinite(r.loss) || phase_ == AdnnPhase::pretrain_classifier) return r;
-    const double adversary_loss = adversary_steps();
+    const double adversary_loss =
+        adversary_steps(joint ? options_.adversary_steps - 1 : options_.adversary_steps);
     if (!std::isfinite(adversary_loss)) r.loss = adversary_loss;  // the trainer's guard takes over
     return r;
   }
@@ -297,12 +364,41 @@ class AdnnScheme : public train::TrainingScheme<T> {
     return r;
   }
 
+  // The game step with gradient reversal on the gathered batch: one backward pass of L(C) + L(A)
+  // with the adversary's input behind a reversal of strength alpha; both optimisers step (C on
+  // dL(C) - alpha dL(A), A on dL(A)). Records the adversary's input for further steps of A.
+  AdnnStepLosses joint_step() {
+    tape_c_.clear();
+    const AdnnLosses<T> l =
+        adnn_losses(tape_c_, *classifier_, *adversary_, tape_c_.input(batch_.features), batch_.labels,
+                    batch_.weights, adversary_batch_rows_, adversary_domains_, adversary_weights_,
+                    static_cast<T>(alpha_), options_.adversary_input, true, /*reversal=*/true);
+    AdnnStepLosses r;
+    r.objective = static_cast<double>(l.objective.item());
+    r.classifier_loss = static_cast<double>(l.classifier_loss.item());
+    r.adversary_loss = static_cast<double>(l.adversary_loss.item());
+    adversary_input_ = l.adversary_input.value();
+    if (std::isfinite(r.objective)) {
+      tape_c_.backward(l.joint);
+      const bool classifier_ok = classifier_optimiser_->try_step();
+      const bool adversary_ok = adversary_optimiser_->try_step();
+      if (!classifier_ok || !adversary_ok) r.objective = std::nan("");
+    } else {
+      classifier_optimiser_->skip_step();
+      adversary_optimiser_->skip_step();
+    }
+    return r;
+  }
+
   // Step (2): k steps of A on L(A) of the batch's adversary-class events, reading the input
   // recorded by classifier_step() (C is not on this tape: its weights cannot change). Returns the
   // mean L(A) over the k steps (NaN if one was not finite; A then keeps its last finite state).
-  double adversary_steps() {
+  double adversary_steps() { return adversary_steps(options_.adversary_steps); }
+  // `count` such steps (0: none, returns 0).
+  double adversary_steps(Index count) {
+    if (count == 0) return 0.0;
     double sum = 0.0;
-    for (Index s = 0; s < options_.adversary_steps; ++s) {
+    for (Index s = 0; s < count; ++s) {
       tape_a_.clear();
       const Var<T> loss = categorical_cross_entropy((*adversary_)(tape_a_, tape_a_.input(adversary_input_)),
                                                     adversary_domains_, adversary_weights_);
@@ -315,10 +411,18 @@ class AdnnScheme : public train::TrainingScheme<T> {
       if (!adversary_optimiser_->try_step()) return std::nan("");
       sum += value;
     }
-    return sum / static_cast<double>(options_.adversary_steps);
+    return sum / static_cast<double>(count);
   }
 
   train::Figures evaluate() override {
+    if (averaging() && in_epoch_) {
+      // Before the game the average is the classifier itself.
+      if (phase_ != AdnnPhase::game)
+        for (std::size_t i = 0; i < raw_parameters_.size(); ++i)
+          averaged_parameters_[i].value = raw_parameters_[i].value;
+      swap_averaged();
+      in_epoch_ = false;
+    }
     const train::Dataset<T>& data = validation_ ? *validation_ : *train_;
     const std::string prefix = validation_ ? "validation_" : "training_set_";
     const Evaluation e = evaluation(data);
@@ -429,6 +533,23 @@ class AdnnScheme : public train::TrainingScheme<T> {
   }
 
  private:
+  // After C's step b of the current game epoch: the average takes in C's weights, as the mean over
+  // the game's steps so far (uniform) or with weight 1 - average_decay (exponential).
+  void update_average(Index b) {
+    const Index n = (epoch_ - options_.warmup_epochs() - 1) * batches() + b + 1;
+    const T w = options_.classifier_average == ClassifierAverage::uniform
+                    ? T(1) / static_cast<T>(std::max<Index>(n, 1))
+                    : static_cast<T>(1.0 - options_.average_decay);
+    for (std::size_t i = 0; i < raw_parameters_.size(); ++i) {
+      Matrix<T>& average = averaged_parameters_[i].value;
+      average += w * (raw_parameters_[i].value - average);
+    }
+  }
+  void swap_averaged() {
+    for (std::size_t i = 0; i < raw_parameters_.size(); ++i)
+      raw_parameters_[i].value.swap(averaged_parameters_[i].value);
+  }
+
   void check_data(const train::Dataset<T>& data, const char* what) const {
     require(data.cols() == classifier_->input_size(), "ADNN: the ", what, " has ", data.cols(),
             " features but the classifier takes ", classifier_->input_size());
@@ -454,7 +575,12 @@ class AdnnScheme : public train::TrainingScheme<T> {
   Index domains_ = 0;
   train::MixedBatchSampler sampler_;
   AdnnPhase phase_ = AdnnPhase::pretrain_classifier;
+  Index epoch_ = 0;
   double alpha_ = 0.0;
+  // Classifier averaging: a copy of the classifier whose weights are the other set (see above).
+  Sequential<T> averaged_;
+  ParameterGroup<T> raw_parameters_, averaged_parameters_;
+  bool in_epoch_ = false;  // the classifier holds the raw weights (between start_epoch and evaluate)
   train::Batch<T> batch_, eval_batch_;
   std::vector<Index> adversary_batch_rows_, adversary_domains_;
   Vector<T> adversary_weights_;

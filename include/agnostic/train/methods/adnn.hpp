@@ -39,6 +39,9 @@ struct AdnnConfig {
   Index adversary_steps = 5;
   Index pretrain_classifier_epochs = 15;
   Index pretrain_adversary_epochs = 5;
+  std::string game_step = "alternating";
+  std::string classifier_average = "none";
+  double classifier_average_decay = 0.999;
   OptimiserConfig adversary_optimiser;  // default: a copy of the config's "optimiser"
 };
 
@@ -50,7 +53,8 @@ inline AdnnConfig adnn_config(const TrainConfig& c) {
   const ConfigSection s(
       section, "adnn", c.source,
       {"alpha", "alpha_schedule", "adversary_class", "adversary_hidden", "adversary_input", "adversary_steps",
-       "pretrain_classifier_epochs", "pretrain_adversary_epochs", "adversary_optimiser"});
+       "pretrain_classifier_epochs", "pretrain_adversary_epochs", "adversary_optimiser", "game_step",
+       "classifier_average", "classifier_average_decay"});
   AdnnConfig a;
   a.alpha = s.number("alpha", a.alpha, 0.0, 1e6);
   a.alpha_schedule = s.choice("alpha_schedule", a.alpha_schedule, {"constant", "linear", "ganin"});
@@ -78,6 +82,17 @@ inline AdnnConfig adnn_config(const TrainConfig& c) {
   a.adversary_steps = s.integer("adversary_steps", a.adversary_steps, 1, 1000);
   a.pretrain_classifier_epochs = s.integer("pretrain_classifier_epochs", a.pretrain_classifier_epochs, 0);
   a.pretrain_adversary_epochs = s.integer("pretrain_adversary_epochs", a.pretrain_adversary_epochs, 0);
+  a.game_step = s.choice("game_step", a.game_step, {"alternating", "gradient_reversal"});
+  a.classifier_average =
+      s.choice("classifier_average", a.classifier_average, {"none", "uniform", "exponential"});
+  if (s.has("classifier_average_decay") && a.classifier_average != "exponential")
+    s.fail_at(s.child("classifier_average_decay"), "is given but '", s.child("classifier_average"), "' is \"",
+              a.classifier_average, "\"; the decay is read with \"exponential\" only");
+  a.classifier_average_decay =
+      s.number("classifier_average_decay", a.classifier_average_decay, 0.0, 1.0, /*lo_open=*/true);
+  if (a.classifier_average_decay >= 1.0)
+    s.fail_at(s.child("classifier_average_decay"), "is ", s.raw("classifier_average_decay").dump(),
+              "; expected a number in (0, 1) (1 would never move the average)");
   a.adversary_optimiser =
       s.has("adversary_optimiser") ? optimiser_config(s, "adversary_optimiser") : c.optimiser;
   if (c.data.columns.domain.empty())
@@ -94,6 +109,9 @@ inline adversarial::AdnnOptions adnn_options(const TrainConfig& c, const AdnnCon
   o.adversary_class = a.adversary_class;
   o.adversary_input = adversarial::parse_adversary_input(a.adversary_input);
   o.adversary_steps = a.adversary_steps;
+  o.game_step = adversarial::parse_game_step(a.game_step);
+  o.classifier_average = adversarial::parse_classifier_average(a.classifier_average);
+  o.average_decay = a.classifier_average_decay;
   o.pretrain_classifier_epochs = a.pretrain_classifier_epochs;
   o.pretrain_adversary_epochs = a.pretrain_adversary_epochs;
   o.game_epochs = std::max<Index>(1, c.training.epochs);
