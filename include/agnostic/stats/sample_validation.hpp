@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/stats/histogram.hpp"
@@ -25,6 +26,7 @@ namespace agnostic::stats {
 
 // Q(a, x) = Gamma(a, x) / Gamma(a), the regularised upper incomplete gamma function (series for
 // x < a + 1, Lentz's continued fraction otherwise).
+AGNOSTIC_COMPILED_WHEN_USED
 inline double upper_incomplete_gamma_ratio(double a, double x) {
   require(a > 0.0 && x >= 0.0 && std::isfinite(a),
           "upper_incomplete_gamma_ratio: needs a > 0 and x >= 0, got a = ", a, ", x = ", x);
@@ -58,6 +60,7 @@ inline double upper_incomplete_gamma_ratio(double a, double x) {
 }
 
 // P(chi^2_ndf > x).
+AGNOSTIC_COMPILED_WHEN_USED
 inline double chi2_survival(double x, int ndf) {
   require(ndf >= 1, "chi2_survival: ndf must be >= 1, got ", ndf);
   return upper_incomplete_gamma_ratio(0.5 * ndf, 0.5 * std::max(0.0, x));
@@ -84,6 +87,7 @@ struct SampleValidation {
 
 namespace sample_validation_detail {
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline MatrixD weighted_correlation(const MatrixD& x, const VectorD& w) {
   const double total = w.sum();
   const VectorD mean = (x.transpose() * w) / total;
@@ -102,6 +106,7 @@ inline MatrixD weighted_correlation(const MatrixD& x, const VectorD& w) {
 // control: one row per control-region event, one column per variable (weights: one per event);
 // sampled: the pseudo-events, same columns; axes: each variable's binning. Only control events inside
 // every axis' range are compared when `inside_only` (the events a Flow::drop sampler was built from).
+AGNOSTIC_COMPILED_WHEN_USED
 inline SampleValidation compare_samples(const MatrixD& control, const VectorD& weights,
                                         const MatrixD& sampled, const std::vector<std::string>& names,
                                         const std::vector<Axis>& axes, bool inside_only = true) {
@@ -168,6 +173,7 @@ inline SampleValidation compare_samples(const MatrixD& control, const VectorD& w
   return out;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::json to_json(const SampleValidation& v) {
   nlohmann::json vars = nlohmann::json::array();
   std::vector<std::string> names;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agnostic/core/atomic_file.hpp"
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/io/csv_writer.hpp"
@@ -28,6 +29,7 @@ struct ControlRegion {
 
 // Reads the config's data files; every variable (and the weight column) must be there, every value
 // present and every weight finite, or the error names the file, row and column.
+AGNOSTIC_COMPILED_WHEN_USED
 inline ControlRegion read_control_region(const SamplingConfig& config) {
   const io::Table table = io::read_tables(config.files);
   for (const auto& name : config.variables)
@@ -66,6 +68,7 @@ struct SamplingRun {
 };
 
 // Reads the control region, draws the pseudo-events and compares them with the control region.
+AGNOSTIC_COMPILED_WHEN_USED
 inline SamplingRun run_sampling(const SamplingConfig& config) {
   SamplingRun run{read_control_region(config), {}, {}};
   run.sampled = sample_from_config(config, run.control.events, run.control.weights);
@@ -75,6 +78,7 @@ inline SamplingRun run_sampling(const SamplingConfig& config) {
 }
 
 // The validation file: the comparison (to_json) with the provenance (config, seed, replacement).
+AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::json sampling_validation_json(const SamplingConfig& config, const SamplingRun& run) {
   nlohmann::json j = to_json(run.validation);
   j["config"] = config.source;
@@ -85,6 +89,7 @@ inline nlohmann::json sampling_validation_json(const SamplingConfig& config, con
 
 // Writes config.output_events (CSV, one column per variable in the config's order) and, unless it
 // is "", config.output_validation (JSON); each file appears whole or not at all (core/atomic_file.hpp).
+AGNOSTIC_COMPILED_WHEN_USED
 inline void write_sampling_outputs(const SamplingConfig& config, const SamplingRun& run) {
   io::CsvColumns csv;
   for (std::size_t v = 0; v < config.variables.size(); ++v)
