@@ -42,7 +42,9 @@ def train(
     resume: bool = False,
     force: bool = False,
 ) -> dict:
-    """Trains as `agnostic train` does and returns the run's summary (summary.json)."""
+    """Trains as `agnostic train` does and returns the run's summary (summary.json). float32/float64
+    columns are read in place (leave them unchanged while it trains); resume=True refuses data other
+    than the run's (the checkpoint's data fingerprint)."""
 
 class Model:
     """A model file (model.json) of a training run or of `agnostic import`."""

@@ -9,8 +9,10 @@
 #include <pybind11/stl.h>
 
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <streambuf>
@@ -24,6 +26,7 @@
 #include "agnostic/infer/standalone_header.hpp"
 #include "agnostic/io/column_selection.hpp"
 #include "agnostic/io/data_file.hpp"
+#include "agnostic/io/fingerprint.hpp"
 #include "agnostic/io/lwtnn.hpp"
 #include "agnostic/io/model_file.hpp"
 #include "agnostic/io/model_forward.hpp"
@@ -288,8 +291,10 @@ class PythonWorkspace {
 
 // ---------------------------------------------------------------------------------------------
 // Columns from Python: a dict of 1-D arrays, a numpy structured array, or anything with .keys() and
-// __getitem__ (a pandas DataFrame). Numbers are copied once into the table's doubles (float32 and
-// float64 read in place, any stride); strings (labels such as "s"/"b") become text columns.
+// __getitem__ (a pandas DataFrame). float32 and float64 arrays of the machine's byte order are read in
+// place (any stride: a structured array's field, a column of a 2-D array), the table holding a
+// reference to each; other numbers are converted once to doubles; strings (labels such as "s"/"b")
+// become text columns.
 
 std::string shape_text(const py::array& a) {
   std::string out = "(";
@@ -298,15 +303,26 @@ std::string shape_text(const py::array& a) {
   return out + ")";
 }
 
+// Keeps a NumPy array alive while a table (or a copy of it) reads its memory in place. The last copy
+// may go with the GIL released (at the end of a training run), so the reference is dropped under it.
+std::shared_ptr<const void> python_owner(const py::array& a) {
+  PyObject* object = a.inc_ref().ptr();
+  return std::shared_ptr<const void>(static_cast<const void*>(object), [](const void* p) {
+    py::gil_scoped_acquire gil;
+    Py_DECREF(static_cast<PyObject*>(const_cast<void*>(p)));
+  });
+}
+
+// A 1-D float32 or float64 array as a column read in place.
 template <class T>
-std::vector<double> column_values(const py::array& a) {
-  const auto n = static_cast<std::size_t>(a.shape(0));
-  const auto stride = a.strides(0);
-  const auto* bytes = static_cast<const char*>(a.data());
-  std::vector<double> out(n);
-  for (std::size_t i = 0; i < n; ++i)
-    out[i] = static_cast<double>(*reinterpret_cast<const T*>(bytes + static_cast<py::ssize_t>(i) * stride));
-  return out;
+io::ColumnView column_in_place(const py::array& a) {
+  return io::ColumnView(static_cast<const T*>(a.data()), static_cast<std::size_t>(a.shape(0)), a.strides(0));
+}
+
+// A numeric array of another dtype, converted to doubles by NumPy.
+std::vector<double> column_converted(const py::module_& np, const py::array& a) {
+  const py::array_t<double> converted = np.attr("ascontiguousarray")(a, py::arg("dtype") = "float64");
+  return {converted.data(), converted.data() + converted.size()};
 }
 
 void add_column(io::Table& table, const std::string& name, const py::handle& values, const char* what) {
@@ -317,12 +333,11 @@ void add_column(io::Table& table, const std::string& name, const py::handle& val
                           shape_text(a));
   const char kind = a.dtype().kind();
   if (kind == 'f' && a.itemsize() == 8 && a.dtype().attr("isnative").cast<bool>()) {
-    table.add_column(name, column_values<double>(a));
+    table.add_column(name, column_in_place<double>(a), python_owner(a));
   } else if (kind == 'f' && a.itemsize() == 4 && a.dtype().attr("isnative").cast<bool>()) {
-    table.add_column(name, column_values<float>(a));
+    table.add_column(name, column_in_place<float>(a), python_owner(a));
   } else if (kind == 'f' || kind == 'i' || kind == 'u' || kind == 'b') {
-    table.add_column(name,
-                     column_values<double>(np.attr("ascontiguousarray")(a, py::arg("dtype") = "float64")));
+    table.add_column(name, column_converted(np, a));
   } else if (kind == 'U' || kind == 'S' || kind == 'O') {
     std::vector<std::string> text;
     text.reserve(static_cast<std::size_t>(a.shape(0)));
@@ -554,6 +569,25 @@ py::dict read_data(const py::object& path_object) {
   return out;
 }
 
+// agnostic._lent_table(data), a test hook: the columns as agnostic.train lends them and the data layer
+// reads them back (io::read_tables, as every method's data preparation does): the address, type and
+// stride of each numeric column, so that a test sees an array read in place, and the data fingerprint
+// a checkpoint records.
+py::dict lent_table(const py::object& data) {
+  const io::LentTable lent(kPythonData, table_from_columns(data, "data"));
+  const io::Table table = io::read_tables({kPythonData});
+  py::dict columns;
+  for (const auto& name : table.column_names()) {
+    const io::ColumnView c = table.column(name);
+    columns[py::str(name)] =
+        py::make_tuple(reinterpret_cast<std::uintptr_t>(c.data()), std::string(c.type_name()), c.stride());
+  }
+  py::dict out;
+  out["columns"] = columns;
+  out["fingerprint"] = io::data_fingerprint({kPythonData});
+  return out;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(agnostic, m) {
@@ -585,6 +619,12 @@ PYBIND11_MODULE(agnostic, m) {
         "read_data(path) -> dict\n\n"
         "A data file (.csv, .tsv, .txt, .npy, and .h5/.hdf5 when has_hdf5) as training and predict read it:\n"
         "numeric columns as float64 arrays (in file order), then text columns as arrays of str.");
+
+  m.def(
+      "_lent_table", &lent_table, py::arg("data"),
+      "_lent_table(data) -> dict\n\n"
+      "Test hook: the columns as agnostic.train reads them, {\"columns\": {name: (address, type, stride)},\n"
+      "\"fingerprint\": the data fingerprint a checkpoint records}.");
 
   m.def("fit", &fit, py::arg("workspace"),
         "fit(workspace, **options) -> dict\n\n"
@@ -645,9 +685,11 @@ PYBIND11_MODULE(agnostic, m) {
         "Trains as `agnostic train` does, by the config's method (docs/config.md), and returns the run's\n"
         "summary (summary.json). config: a dict or a path. data: columns that replace data.files (which\n"
         "may then be left out): a dict of 1-D arrays, a numpy structured array or a pandas DataFrame;\n"
-        "numbers in any dtype, strings for text labels. out: the output directory (default the config's\n"
-        "output.directory); it must be missing or empty unless resume=True (continue the run in it) or\n"
-        "force=True (write into it). Progress lines go to sys.stdout. The GIL is released while it trains.");
+        "numbers in any dtype (float32 and float64 arrays are read in place: leave them unchanged while\n"
+        "it trains), strings for text labels. out: the output directory (default the config's\n"
+        "output.directory); it must be missing or empty unless resume=True (continue the run in it: the\n"
+        "same config and data, checked by the checkpoint's data fingerprint) or force=True (write into\n"
+        "it). Progress lines go to sys.stdout. The GIL is released while it trains.");
 
   py::class_<PythonModel>(m, "Model", "A model file (model.json) of a training run or of `agnostic import`.")
       .def_static("load", &PythonModel::load, py::arg("path"),

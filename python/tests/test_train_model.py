@@ -227,3 +227,103 @@ def test_resume_with_columns_reads_the_checkpoint_of_its_directory(tmp_path, tra
         agnostic.train(longer, data=data, out=directory, resume=True)
     with pytest.raises(ValueError, match="there is no checkpoint"):
         agnostic.train(classifier_config(), data=data, out=tmp_path / "fresh", resume=True)
+
+
+def address(array):
+    return array.__array_interface__["data"][0]
+
+
+def test_float_columns_are_read_in_place_and_other_dtypes_converted():
+    """float32/float64 arrays (contiguous, a column of a 2-D array, a structured array's field) are the
+    memory the data layer reads: its column addresses are the arrays' own; other dtypes are converted."""
+    x = np.arange(30.0).reshape(10, 3)
+    packed = np.zeros(10, dtype=[("a", "<f4"), ("b", "<f8")])  # packed: field b is unaligned
+    packed["b"] = np.linspace(0, 1, 10)
+    data = {"f64": np.linspace(0, 1, 10), "f32": np.ones(10, dtype=np.float32), "column": x[:, 1],
+            "reversed": x[::-1, 2], "field": packed["b"], "i64": np.arange(10),
+            "big_endian": np.arange(10, dtype=">f8")}
+    columns = agnostic._lent_table(data)["columns"]
+    for name in ("f64", "f32", "column", "reversed", "field"):
+        assert columns[name][0] == address(data[name]), name
+    assert columns["f64"][1:] == ("float64", 8)
+    assert columns["f32"][1:] == ("float32", 4)
+    assert columns["column"][1:] == ("float64", 24)
+    assert columns["reversed"][1:] == ("float64", -24)
+    assert columns["field"][1:] == ("float64", 12)
+    for name in ("i64", "big_endian"):
+        assert columns[name][0] != address(data[name]) and columns[name][1:] == ("float64", 8), name
+
+
+class FreshArrays:
+    """A DataFrame-like object whose __getitem__ makes a new array on every call: the table then holds
+    the only reference to each array, which must stay alive (and unchanged) until training ends."""
+
+    def __init__(self, columns):
+        self.columns = columns
+
+    def keys(self):
+        return list(self.columns)
+
+    def __getitem__(self, name):
+        return np.array(self.columns[name], copy=True)
+
+
+def test_columns_read_in_place_stay_alive_while_training(tmp_path, trained):
+    run, data, _ = trained
+    agnostic.train(classifier_config(), data=FreshArrays(data), out=tmp_path / "fresh")
+    assert layers(tmp_path / "fresh") == layers(run)
+
+
+def fnv1a64(data, h=0xCBF29CE484222325):
+    for byte in data:
+        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def field(text):
+    raw = text if isinstance(text, bytes) else str(text).encode()
+    return str(len(raw)).encode() + b":" + raw
+
+
+def expected_fingerprint(numeric, text):
+    """The data fingerprint computed here from its definition (io/fingerprint.hpp): "table", then each
+    numeric column's name, type, length and value bytes, then each text column's name, "text", length
+    and values."""
+    stream = field("table")
+    for name, values in numeric.items():
+        values = np.ascontiguousarray(values)
+        stream += field(name) + field(values.dtype.name) + field(len(values)) + values.tobytes()
+    for name, values in text.items():
+        stream += field(name) + field("text") + field(len(values)) + b"".join(field(v) for v in values)
+    return "fnv1a64:%016x" % fnv1a64(stream)
+
+
+def test_data_fingerprint_hashes_names_types_lengths_and_values():
+    x = np.array([[0.5, -1.0], [2.0, 3.25], [1e-3, 7.0]])
+    data = {"a": x[:, 0], "b": x[:, 1].astype(np.float32), "label": np.array(["s", "b", "s"])}
+    fingerprint = agnostic._lent_table(data)["fingerprint"]
+    assert fingerprint == expected_fingerprint({"a": x[:, 0], "b": x[:, 1].astype(np.float32)},
+                                               {"label": ["s", "b", "s"]})
+    # The layout does not count (a strided view and its contiguous copy), the content does.
+    assert agnostic._lent_table({**data, "a": x[:, 0].copy()})["fingerprint"] == fingerprint
+    changed = x[:, 0].copy()
+    changed[2] = np.nextafter(changed[2], 1.0)
+    others = [{**data, "a": changed}, {**data, "a": x[:, 0].astype(np.float32)}, {"A": data["a"], "b": data["b"], "label": data["label"]},
+              {**data, "label": np.array(["s", "b", "b"])}, {k: v[:2] for k, v in data.items()}]
+    assert len({agnostic._lent_table(d)["fingerprint"] for d in others} | {fingerprint}) == len(others) + 1
+
+
+def test_resume_on_other_columns_is_refused_by_their_fingerprints(tmp_path, trained):
+    directory, data, summary = trained
+    other = dict(data, x0=data["x0"] + 1e-9)
+    saved, now = agnostic._lent_table(data)["fingerprint"], agnostic._lent_table(other)["fingerprint"]
+    checkpoint = json.loads((directory / "checkpoint.json").read_text())
+    assert checkpoint["data_fingerprint"] == saved != now
+    with pytest.raises(ValueError, match=f"the run was trained on data with fingerprint {saved} but the data "
+                                         f"given now have fingerprint {now} .*resume=False"):
+        agnostic.train(classifier_config(), data=other, out=directory, resume=True)
+    # A checkpoint written before fingerprints existed resumes unchecked, as it did.
+    del checkpoint["data_fingerprint"]
+    (directory / "checkpoint.json").write_text(json.dumps(checkpoint))
+    resumed = agnostic.train(classifier_config(), data=other, out=directory, resume=True)
+    assert resumed["epochs"] == summary["epochs"]
