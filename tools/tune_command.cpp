@@ -16,7 +16,6 @@
 #include "agnostic/train/tune.hpp"
 #include "command_io.hpp"
 #include "commands.hpp"
-#include "train_run.hpp"  // train::run, compiled once in train_run.cpp
 
 namespace agnostic::tools {
 namespace {

@@ -51,10 +51,8 @@ inline void require_fresh_output_directory(const std::filesystem::path& director
        "--force to write into it anyway (files of the same name are replaced), or another --output");
 }
 
-// Not `inline`, so that a build can compile it once for several programs (tools/train_run.hpp declares
-// it `extern template`): compilers still instantiate an inline function declared so, to inline it.
 AGNOSTIC_COMPILED_WHEN_USED
-RunResult run(const TrainConfig& config, const RunOptions& options = {}) {
+inline RunResult run(const TrainConfig& config, const RunOptions& options = {}) {
   if (config.method == "classifier") return run_classifier(config, options);
   if (config.method == "dann") return run_dann(config, options);
   if (config.method == "adnn") return run_adnn(config, options);
