@@ -16,7 +16,6 @@
 //   - a file: "file" and its bytes (the path itself is in the config, which resume compares anyway).
 // Every name and value enters as its length in decimal, ':' and its bytes, so fields cannot run into
 // each other.
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
