@@ -48,11 +48,14 @@ declare -A settings=(
   [grl_last]="adnn.game_step=\"gradient_reversal\" training.early_stopping=false"
   [grl_game150_last]="adnn.game_step=\"gradient_reversal\" training.early_stopping=false training.epochs=150"
   [grl_wide]="adnn.game_step=\"gradient_reversal\" adnn.adversary_hidden=[64,64,64]"
+  [output_pretrain]="adnn.adversary_input=\"output\" adnn.pretrain_classifier_epochs=30 adnn.pretrain_adversary_epochs=10"
+  [pretrain_average_fast]="adnn.pretrain_classifier_epochs=30 adnn.pretrain_adversary_epochs=10 adnn.classifier_average=\"exponential\" adnn.classifier_average_decay=0.99"
+  [average_fast_game150_last]="adnn.classifier_average=\"exponential\" adnn.classifier_average_decay=0.99 training.early_stopping=false training.epochs=150"
 )
 order=(dnn defaults last_epoch output output_last output_game150 output_alpha30 output_k10 k10 alpha3 adversary_lr
   pretrain linear game150 output_alpha1 output_alpha3 average average_uniform average_last average_game150
   pretrain_average pretrain_alpha3 grl grl_k1 wide_adversary average_fast grl_pretrain grl_last grl_game150_last
-  grl_wide)
+  grl_wide output_pretrain pretrain_average_fast average_fast_game150_last)
 chosen=("${example_args[@]}")
 [[ ${#chosen[@]} -gt 0 ]] || chosen=("${order[@]}")
 seeds=(1 2 3)
