@@ -327,7 +327,7 @@ TEST_CASE(
 namespace {
 
 // 004's toy with unequal event weights: signal (y = 1) at (0, 0), background at (1, 1), weights
-// 0.2 ... 2.0, the noise weight factors of test_systematics; written by rank 0.
+// 0.2 ... 2.0, the noise weight factors of test_train_systematics.cpp; written by rank 0.
 fs::path write_weighted_toy(const fs::path& dir) {
   const fs::path csv = dir / "toy.csv";
   if (world().rank() == 0) {

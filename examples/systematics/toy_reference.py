@@ -5,7 +5,7 @@ Run with Debian's python (it has torch):  /usr/bin/python3 examples/systematics/
 
 What it does, written from the paper and nothing else:
   signal      x ~ N((0, 0), C_s), C_s = [[1, -rho], [-rho, 1]] (004 Fig. 1: rho = 0.5; --rho 0 for the
-              identity used by tests/test_systematics.cpp)
+              identity used by tests/test_train_systematics.cpp)
   background  x ~ N((1, 1), 1); the systematic shifts the background's x2 by +-1 (exact shifts)
   network     sigmoid(MLP(x)), Glorot-uniform weights, zero biases, Adam
   loss        L = BCE + lambda * (Lambda_up + Lambda_down), Lambda = (1/K) sum_k ((N_k - V_k) / N_k)^2
