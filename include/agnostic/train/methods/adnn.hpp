@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/nn/model_network.hpp"
 #include "agnostic/nn/sequential.hpp"
@@ -47,6 +48,7 @@ struct AdnnConfig {
 
 // Reads and checks the "adnn" section of a config whose method is "adnn"; every error names the
 // config file, the key, the value and what is allowed.
+AGNOSTIC_COMPILED_WHEN_USED
 inline AdnnConfig adnn_config(const TrainConfig& c) {
   const nlohmann::json& section = required_method_section(
       c, "adnn", "{\"adversary_class\": <the class whose events train the adversary>}");
@@ -103,6 +105,7 @@ inline AdnnConfig adnn_config(const TrainConfig& c) {
 }
 
 // The scheme's options as the config sets them.
+AGNOSTIC_COMPILED_WHEN_USED
 inline adversarial::AdnnOptions adnn_options(const TrainConfig& c, const AdnnConfig& a) {
   adversarial::AdnnOptions o;
   o.alpha = adversarial::StrengthSchedule(a.alpha_schedule, a.alpha);
@@ -119,6 +122,7 @@ inline adversarial::AdnnOptions adnn_options(const TrainConfig& c, const AdnnCon
   return o;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline RunResult run_adnn(const TrainConfig& config, const RunOptions& options = {}) {
   const AdnnConfig a = adnn_config(config);  // before anything is written
   TrainConfig c = config;
