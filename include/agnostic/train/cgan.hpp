@@ -27,8 +27,8 @@
 // generator (fixed noise, the same every epoch) are histogrammed, for every pair (condition j,
 // feature f), in B x B cells whose edges are the held-out events' quantiles (B = quality_bins);
 //   chi2 = sum over cells with events of (n_data - n_gen)^2 / (n_data + n_gen),
-// divided by the number of such cells: "quality_chi2", about 2 for a perfect generator
-// (the generated sample's own fluctuations count as much as the data's), larger for a worse one.
+// divided by the number of such cells: "quality_chi2", about 1 for a perfect generator (both
+// samples fluctuate, so (n_data - n_gen)^2 averages n_data + n_gen), larger for a worse one.
 //
 // Each epoch reports train_loss (L_D + L_G, batch means), train_discriminator_loss,
 // train_generator_loss, and quality_chi2. A warm step allocates nothing.
