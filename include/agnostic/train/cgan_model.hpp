@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agnostic/autodiff/tape.hpp"
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/json_file.hpp"
 #include "agnostic/core/matrix.hpp"
@@ -94,6 +95,7 @@ struct CganGenerator {
   std::vector<CganMember> members;
 };
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::json to_json(const CganGenerator& g) {
   auto scaling = [](const RangeScaling& s) { return nlohmann::json{{"low", s.low}, {"high", s.high}}; };
   nlohmann::json members = nlohmann::json::array();
@@ -115,10 +117,12 @@ inline nlohmann::json to_json(const CganGenerator& g) {
       {"members", members}};
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline bool is_cgan_generator(const nlohmann::json& j) {
   return j.is_object() && j.contains("format") && j["format"] == kCganGeneratorFormat;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline CganGenerator cgan_generator_from_json(const nlohmann::json& j, const std::string& source) {
   auto where = [&](const std::string& key) { return "generator '" + source + "': key '" + key + "'"; };
   require(is_cgan_generator(j), "generator '", source,
@@ -186,11 +190,13 @@ inline CganGenerator cgan_generator_from_json(const nlohmann::json& j, const std
   return g;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline CganGenerator read_cgan_generator(const std::string& path) {
   return cgan_generator_from_json(read_json_file(path, "generator file"), path);
 }
 
 // The condition columns of `table` in the generator's order (raw units), one row per event.
+AGNOSTIC_COMPILED_WHEN_USED
 inline MatrixD condition_matrix(const CganGenerator& g, const io::Table& table) {
   MatrixD c(table.n_rows(), static_cast<Index>(g.conditions.size()));
   for (std::size_t j = 0; j < g.conditions.size(); ++j) {
@@ -211,6 +217,7 @@ inline MatrixD condition_matrix(const CganGenerator& g, const io::Table& table) 
 // K = per_event events per row of `conditions` (raw units): rows are events (row i's K events at
 // rows i K .. i K + K - 1), columns the conditions then the features. With `only_member`, every event
 // comes from that member; otherwise event e from member e mod M.
+AGNOSTIC_COMPILED_WHEN_USED
 inline MatrixD generate(const CganGenerator& g, const MatrixD& conditions, Index per_event,
                         std::uint64_t seed, std::optional<std::size_t> only_member = std::nullopt) {
   require(per_event >= 1, "generate: events per condition row is ", per_event, "; must be >= 1");
@@ -257,6 +264,7 @@ inline MatrixD generate(const CganGenerator& g, const MatrixD& conditions, Index
 
 // The events of generate() as the CSV `agnostic generate` writes: the condition columns, then the
 // generated features, one row per event.
+AGNOSTIC_COMPILED_WHEN_USED
 inline io::CsvColumns generated_events_csv(const CganGenerator& g, const MatrixD& events) {
   std::vector<std::string> names = g.conditions;
   names.insert(names.end(), g.features.begin(), g.features.end());
@@ -278,6 +286,7 @@ struct ColumnCut {
   bool passes(double x) const { return greater ? x > value : x < value; }
 };
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline ColumnCut parse_column_cut(const std::string& text) {
   const auto at = text.find_first_of("<>");
   require(at != std::string::npos && at > 0 && at + 1 < text.size(), "cut '", text,
@@ -291,6 +300,7 @@ inline ColumnCut parse_column_cut(const std::string& text) {
 }
 
 // Bin edges as `agnostic template --bins` takes them: "e0,e1,...,eB" or "B:LO:HI" (B equal bins).
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<double> parse_bin_edges(const std::string& text) {
   auto number = [&](const std::string& t) {
     double v = 0.0;
@@ -324,6 +334,7 @@ inline std::vector<double> parse_bin_edges(const std::string& text) {
 
 // The histogram (weight `weight` per event) of column `column` of `events` (columns named `names`)
 // in bins `edges`, counting the events that pass every cut; events outside the edges are not counted.
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<double> cut_histogram(const MatrixD& events, const std::vector<std::string>& names,
                                          const std::string& column, const std::vector<double>& edges,
                                          const std::vector<ColumnCut>& cuts, double weight = 1.0) {
@@ -349,6 +360,7 @@ inline std::vector<double> cut_histogram(const MatrixD& events, const std::vecto
 }
 
 // The columns of `table` named `names`, one row per event (every name must be a numeric column).
+AGNOSTIC_COMPILED_WHEN_USED
 inline MatrixD table_columns(const io::Table& table, const std::vector<std::string>& names) {
   MatrixD m(table.n_rows(), static_cast<Index>(names.size()));
   for (std::size_t j = 0; j < names.size(); ++j) {
@@ -364,6 +376,7 @@ inline MatrixD table_columns(const io::Table& table, const std::vector<std::stri
 // the rows of `conditions` (K per row, seed + member index) that pass every cut, divided by K: one
 // row per member, in events per set of condition rows (the template of a data set with those
 // conditions).
+AGNOSTIC_COMPILED_WHEN_USED
 inline MatrixD ensemble_histograms(const CganGenerator& g, const MatrixD& conditions,
                                    const std::string& column, const std::vector<double>& edges,
                                    const std::vector<ColumnCut>& cuts, Index per_event, std::uint64_t seed) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/io/data_file.hpp"
@@ -29,6 +30,7 @@ struct GeneratorTemplateRequest {
 
 // The members' histograms (and the observed and signal ones) of `generator`, read from `source`
 // (for messages). An ensemble needs at least two members.
+AGNOSTIC_COMPILED_WHEN_USED
 inline stats::TemplateEnsemble generator_template_ensemble(const CganGenerator& generator,
                                                            const GeneratorTemplateRequest& request,
                                                            const std::string& source) {

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "agnostic/core/atomic_file.hpp"
+#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/config_section.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/io/data_file.hpp"
@@ -61,6 +62,7 @@ struct CganConfig {
 };
 
 // Chisholm et al.'s optimiser: SGD with Nesterov momentum, clipping by value at 1, L2.
+AGNOSTIC_COMPILED_WHEN_USED
 inline OptimiserConfig cgan_default_optimiser() {
   OptimiserConfig o;
   o.name = "sgd";
@@ -74,6 +76,7 @@ inline OptimiserConfig cgan_default_optimiser() {
 
 // Reads and checks the "cgan" section; errors name the config file, the key, the value and what is
 // allowed.
+AGNOSTIC_COMPILED_WHEN_USED
 inline CganConfig cgan_config(const TrainConfig& c) {
   const nlohmann::json& section =
       required_method_section(c, "cgan", "{\"conditions\": [<conditioning columns>]}");
@@ -138,6 +141,7 @@ inline CganConfig cgan_config(const TrainConfig& c) {
 namespace cgan_detail {
 
 // The numbers of `name` in `table`, every one finite (else an error naming file, line, column).
+AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<double> finite_column(const io::Table& table, const std::string& name, const char* role) {
   require(table.has_column(name), "data: the ", role, " '", name, "' is not a numeric column of the data (",
           table.describe_columns(), ")");
@@ -148,6 +152,7 @@ inline std::vector<double> finite_column(const io::Table& table, const std::stri
   return {column.begin(), column.end()};
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::json layers_json(const std::vector<io::DenseWeights<float>>& layers) {
   nlohmann::json out = nlohmann::json::array();
   for (std::size_t l = 0; l < layers.size(); ++l)
@@ -164,6 +169,7 @@ struct CganData {
   Index blinded = 0;  // events inside the window, never read beyond the blind column
 };
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline CganData cgan_data(const TrainConfig& c, const CganConfig& g) {
   const io::Table table = io::read_tables(c.data.files);
   require(table.n_rows() > 0, "the data files hold no events");
@@ -207,6 +213,7 @@ inline CganData cgan_data(const TrainConfig& c, const CganConfig& g) {
   return d;
 }
 
+AGNOSTIC_COMPILED_WHEN_USED
 inline RunResult run_cgan(const TrainConfig& c, const RunOptions& options = {}) {
   const CganConfig g = cgan_config(c);  // before anything is written
   RunContext ctx(c, options);
