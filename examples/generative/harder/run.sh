@@ -37,6 +37,10 @@ settings_of() {
     d128) echo "$trained" cgan.discriminator_hidden='[128,128,128]' ;;
     dsteps2) echo "$trained" cgan.discriminator_steps=2 ;;
     d128_dsteps2) echo "$trained" cgan.discriminator_hidden='[128,128,128]' cgan.discriminator_steps=2 ;;
+    d128_dsteps2_epochs60) echo "$trained" cgan.discriminator_hidden='[128,128,128]' cgan.discriminator_steps=2 \
+      training.epochs=60 ;;
+    d128_dsteps2_epochs100) echo "$trained" cgan.discriminator_hidden='[128,128,128]' cgan.discriminator_steps=2 \
+      training.epochs=100 ;;
     epochs60) echo "$trained" training.epochs=60 ;;
     batch128) echo "$trained" training.batch_size=128 ;;
     latent2) echo "$trained" cgan.latent=2 ;;
