@@ -27,7 +27,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/json_file.hpp"
 #include "agnostic/io/model_file.hpp"
@@ -72,7 +71,6 @@ nlohmann::json lwtnn_json(const ModelFile<T>& model) {
 }
 
 // Reads an lwtnn file; a file with agnostic's own "agnostic" key is read as a model file.
-AGNOSTIC_COMPILED_WHEN_USED
 inline ModelFile<float> import_lwtnn(const nlohmann::json& j, const std::string& source) {
   if (j.is_object() && j.contains("agnostic")) return model_from_json<float>(j, source);
   const std::string at = "lwtnn file '" + source + "'";
@@ -149,7 +147,6 @@ inline ModelFile<float> import_lwtnn(const nlohmann::json& j, const std::string&
 
 // Reads the lwtnn file at `path` (import_lwtnn); `feature_names`, when given, rename its inputs (one
 // name per input; not for a model with missing-value rules, whose rules name the features).
-AGNOSTIC_COMPILED_WHEN_USED
 inline ModelFile<float> read_lwtnn(const std::string& path,
                                    const std::vector<std::string>& feature_names = {}) {
   ModelFile<float> model = import_lwtnn(read_json_file(path, "lwtnn file"), path);

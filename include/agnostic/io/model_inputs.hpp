@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/io/column_selection.hpp"
 #include "agnostic/io/csv_writer.hpp"
@@ -54,7 +53,6 @@ ModelInputs<T> read_model_inputs(const ModelFile<T>& model, const std::vector<st
 // The column of output `o` of a model whose outputs are named `outputs`, in `agnostic predict`'s file
 // and in training's predictions.csv alike: "score" for a model with one output (a sigmoid classifier),
 // "score_<output name>" for each output of a model with several ("score_s", "score_bin_3").
-AGNOSTIC_COMPILED_WHEN_USED
 inline std::string score_column_name(const std::vector<std::string>& outputs, std::size_t o) {
   return outputs.size() == 1 ? std::string("score") : "score_" + outputs[o];
 }

@@ -14,7 +14,6 @@
 #include <nlohmann/json.hpp>
 
 #include "agnostic/core/activation_function.hpp"
-#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/json_file.hpp"
 #include "agnostic/core/matrix.hpp"
@@ -31,7 +30,6 @@ inline constexpr const char* kActivationNames =
 
 // A layer's activation: a name or {"function": name, "alpha": a}, the name lwtnn's or another of
 // kActivationAliases ("relu" reads as "rectified").
-AGNOSTIC_COMPILED_WHEN_USED
 inline LayerActivation activation_from_json(const nlohmann::json& j, const std::string& where) {
   std::string name, given;
   double alpha = 0.0;
@@ -118,7 +116,6 @@ DenseWeights<T> layer_from_json(const nlohmann::json& j, Index n_in, const std::
   return layer;
 }
 
-AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<std::string> names_from_json(const nlohmann::json& j, const std::string& where) {
   require(j.is_array(), where, " must be an array of names, found ", j.type_name());
   std::vector<std::string> out;
@@ -143,7 +140,6 @@ std::vector<DenseWeights<T>> layers_from_json(const nlohmann::json& j, Index n_i
   return out;
 }
 
-AGNOSTIC_COMPILED_WHEN_USED
 inline ModelTestVector test_vector_from_json(const nlohmann::json& j, Index n_features, Index n_outputs,
                                              const std::string& where) {
   require(j.is_object(), where, " must be an object with 'precision', 'features', 'outputs', found ",

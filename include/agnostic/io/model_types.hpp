@@ -14,7 +14,6 @@
 #include <nlohmann/json.hpp>
 
 #include "agnostic/core/activation_function.hpp"
-#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/io/missing_values.hpp"
@@ -104,7 +103,6 @@ struct ModelFile {
 namespace model_detail {
 
 // "rectified", "leakyrelu(0.1)", "softmax": for messages and `agnostic inspect`.
-AGNOSTIC_COMPILED_WHEN_USED
 inline std::string describe_activation(const LayerActivation& a) {
   if (a.softmax) return "softmax";
   std::ostringstream out;
@@ -119,7 +117,6 @@ inline std::string describe_activation(const LayerActivation& a) {
 // How far a recomputed test-vector output may be from the stored one: float rounding (1e-4 of the
 // output's size, at least 1e-4, as frugally-deep allows) when either side computed in float, else
 // 1e-9. Anything further means the weights are not those that produced the stored outputs.
-AGNOSTIC_COMPILED_WHEN_USED
 inline double test_vector_tolerance(const ModelTestVector& v, bool reader_is_float, double stored) {
   const double relative = (reader_is_float || v.precision == "float") ? 1e-4 : 1e-9;
   return relative * std::max(1.0, std::abs(stored));
@@ -127,7 +124,6 @@ inline double test_vector_tolerance(const ModelTestVector& v, bool reader_is_flo
 
 // Compares `computed` (events x outputs, from any evaluator: predict, infer::Network, ...) with
 // the stored test vector; `source` and `evaluator` name the file and the code in the message.
-AGNOSTIC_COMPILED_WHEN_USED
 inline void require_test_vector_agrees(const ModelTestVector& v, const Matrix<double>& computed,
                                        const std::vector<std::string>& output_names, bool reader_is_float,
                                        const std::string& source, const std::string& evaluator) {

@@ -12,7 +12,6 @@
 
 #include "agnostic/core/activation_function.hpp"
 #include "agnostic/core/atomic_file.hpp"
-#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/io/model_forward.hpp"
@@ -89,7 +88,6 @@ ModelTestVector make_test_vector(const ModelFile<T>& model) {
   return out;
 }
 
-AGNOSTIC_COMPILED_WHEN_USED
 inline nlohmann::json test_vector_to_json(const ModelTestVector& v) {
   nlohmann::json features = nlohmann::json::array(), outputs = nlohmann::json::array();
   for (Index k = 0; k < v.features.rows(); ++k) {
@@ -158,7 +156,6 @@ nlohmann::json model_to_json(const ModelFile<T>& model) {
 
 // `j` as the whole file at `path`, indented by `indent`, with a final newline; written atomically
 // (core/atomic_file.hpp: a temporary file beside it, fsynced, renamed over it).
-AGNOSTIC_COMPILED_WHEN_USED
 inline void write_json_atomically(const std::string& path, const nlohmann::json& j, int indent = 1) {
   write_file_atomically(path, j.dump(indent) + '\n');
 }

@@ -23,7 +23,6 @@
 #include <nlohmann/json.hpp>
 
 #include "agnostic/core/atomic_file.hpp"
-#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/io/model_types.hpp"
 #include "agnostic/io/onnx_proto.hpp"
@@ -36,13 +35,11 @@ inline constexpr const char* kOnnxOutputNamesKey = "agnostic.output_names";
 
 namespace onnx_export_detail {
 
-AGNOSTIC_COMPILED_WHEN_USED
 inline onnx::Tensor vector_tensor(const std::string& name, const std::vector<double>& values,
                                   int type = onnx::kFloat) {
   return {name, {static_cast<std::int64_t>(values.size())}, type, values};
 }
 
-AGNOSTIC_COMPILED_WHEN_USED
 inline onnx::Attribute int_attribute(const std::string& name, std::int64_t v) {
   onnx::Attribute a;
   a.name = name;
@@ -51,7 +48,6 @@ inline onnx::Attribute int_attribute(const std::string& name, std::int64_t v) {
   return a;
 }
 
-AGNOSTIC_COMPILED_WHEN_USED
 inline onnx::Attribute float_attribute(const std::string& name, double v) {
   onnx::Attribute a;
   a.name = name;
@@ -63,7 +59,6 @@ inline onnx::Attribute float_attribute(const std::string& name, double v) {
 }  // namespace onnx_export_detail
 
 // The ONNX model of `model`'s main network.
-AGNOSTIC_COMPILED_WHEN_USED
 inline onnx::Model onnx_model(const ModelFile<float>& model) {
   using namespace onnx_export_detail;
   require(!model.layers.empty(), "ONNX export: the model has no layers");
@@ -205,12 +200,10 @@ inline onnx::Model onnx_model(const ModelFile<float>& model) {
   return m;
 }
 
-AGNOSTIC_COMPILED_WHEN_USED
 inline std::string onnx_bytes(const ModelFile<float>& model) {
   return onnx::encode(onnx_model(model));
 }
 
-AGNOSTIC_COMPILED_WHEN_USED
 inline void write_onnx(const std::string& path, const ModelFile<float>& model) {
   write_file_atomically(path, onnx_bytes(model));
 }

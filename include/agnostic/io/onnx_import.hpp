@@ -26,7 +26,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agnostic/core/compiled_when_used.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/io/model_types.hpp"
 #include "agnostic/io/onnx_export.hpp"
@@ -41,7 +40,6 @@ inline const char* kSupported =
     "Add/Sub/Mul/Div by constants before the first layer";
 
 // Names from a JSON array in the metadata, or nothing when absent or malformed.
-AGNOSTIC_COMPILED_WHEN_USED
 inline std::vector<std::string> metadata_names(const onnx::Model& m, const char* key) {
   const std::string text = m.metadata_value(key);
   if (text.empty()) return {};
@@ -55,14 +53,12 @@ inline std::vector<std::string> metadata_names(const onnx::Model& m, const char*
   return out;
 }
 
-AGNOSTIC_COMPILED_WHEN_USED
 inline std::string shape_text(const std::vector<std::int64_t>& dims) {
   std::string s;
   for (auto d : dims) s += (s.empty() ? "" : ", ") + std::to_string(d);
   return "[" + s + "]";
 }
 
-AGNOSTIC_COMPILED_WHEN_USED
 inline bool supported_operator(const std::string& op) {
   for (const char* known : {"Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Identity", "Dropout", "Flatten",
                             "Relu", "Tanh", "Sigmoid", "Softplus", "LeakyRelu", "Elu", "Softmax", "Constant"})
@@ -83,7 +79,6 @@ inline bool supported_operator(const std::string& op) {
 
 }  // namespace onnx_import_detail
 
-AGNOSTIC_COMPILED_WHEN_USED
 inline ModelFile<float> import_onnx(const onnx::Model& m, const std::string& source,
                                     const std::vector<std::string>& feature_names = {}) {
   using namespace onnx_import_detail;
@@ -381,13 +376,11 @@ inline ModelFile<float> import_onnx(const onnx::Model& m, const std::string& sou
   return model;
 }
 
-AGNOSTIC_COMPILED_WHEN_USED
 inline ModelFile<float> import_onnx_bytes(std::string_view bytes, const std::string& source,
                                           const std::vector<std::string>& feature_names = {}) {
   return import_onnx(onnx::decode_model(bytes, source), source, feature_names);
 }
 
-AGNOSTIC_COMPILED_WHEN_USED
 inline ModelFile<float> read_onnx(const std::string& path,
                                   const std::vector<std::string>& feature_names = {}) {
   std::ifstream in(path, std::ios::binary);
