@@ -10,7 +10,7 @@
 #
 # SETTINGS are named in the case below (each a list of config changes to cgan.json). Environment:
 # SEEDS (default "1 2 3"), EVENTS (events before blinding, default 50000; the setting events200k
-# uses 200 000). --quick: 5000
+# and best_events200k use 200 000). --quick: 5000
 # events, 2 epochs, one seed (seconds; the figures mean nothing).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -45,6 +45,9 @@ settings_of() {
     batch128) echo "$trained" training.batch_size=128 ;;
     latent2) echo "$trained" cgan.latent=2 ;;
     events200k) echo "$trained" ;;                                  # and 200 000 events (below)
+    best) echo "$trained" cgan.discriminator_hidden='[128,128,128]' cgan.discriminator_steps=2 \
+      training.epochs=60 cgan.ensemble='{"members":5,"keep":2}' ;;   # the best set-up at 50 000 events
+    best_events200k) settings_of best ;;                              # and 200 000 events (below)
     lr3e-4) echo "$trained" optimiser.learning_rate=0.0003 ;;
     lr_decay) echo "$trained" optimiser.schedule='{"name":"exponential","gamma":0.1,"steps":2000}' ;;
     sgd) echo optimiser='{"name":"sgd","learning_rate":0.001,"momentum":0.9,"nesterov":true,"l2":0.0001,"clip_value":1}' ;;
@@ -64,7 +67,7 @@ for name in "${names[@]}"; do
     grep -qs "\"setting\": \"$name\", \"seed\": $seed," "$out/results.jsonl" && continue
     mkdir -p "$run"
     n=$events
-    [[ $name = events200k ]] && ! $quick && n=200000
+    [[ $name = *events200k ]] && ! $quick && n=200000
     "$python" "$here/density.py" events --events $n --seed $seed --output "$run/events.csv"
     # shellcheck disable=SC2086
     [[ $name = torch* ]] || derive_config "$here/cgan.json" "$run/cgan.json" training.seed=$seed $settings \
