@@ -8,7 +8,6 @@
 
 #include "agnostic/core/process.hpp"
 #include "bench_options.hpp"
-#include "workloads/narrow_kernel.hpp"
 #include "workloads/w1.hpp"
 #include "workloads/w2.hpp"
 #include "workloads/w3.hpp"
@@ -29,9 +28,8 @@ struct Workload {
 
 // Workloads are listed here as they land.
 static const Workload kWorkloads[] = {
-    {"W6", run_w6},     {"W1", &run_w1}, {"W2", &run_w2}, {"W3", &run_w3}, {"W5", &run_w5},
-    {"W8", &run_w8},    {"W7", &run_w7}, {"W4", &run_w4}, {"W9", &run_w9}, {"narrow", &run_narrow_kernel},
-    {nullptr, nullptr},
+    {"W6", run_w6},  {"W1", &run_w1}, {"W2", &run_w2}, {"W3", &run_w3}, {"W5", &run_w5},
+    {"W8", &run_w8}, {"W7", &run_w7}, {"W4", &run_w4}, {"W9", &run_w9}, {nullptr, nullptr},
 };
 
 int main(int argc, char** argv) {

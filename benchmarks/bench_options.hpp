@@ -15,7 +15,6 @@ struct BenchOptions {
   int repeats = 5;                               // timed repeats; the median is reported
   long long batch = 0;                           // W1's global batch (0: the workload's 16384)
   std::string shared_dir = AGNOSTIC_SHARED_DIR;  // ../shared, for reference workspaces
-  bool compare_narrow = false;                   // W1, W3: also time the step with Eigen's products only
 };
 
 inline BenchOptions parse_bench_options(int argc, char** argv) {
@@ -36,19 +35,13 @@ inline BenchOptions parse_bench_options(int argc, char** argv) {
       o.shared_dir = value();
     else if (a == "--batch")
       o.batch = std::stoll(value());
-    else if (a == "--compare-narrow")
-      o.compare_narrow = true;
     else
-      agnostic::fail("unknown option ", a,
-                     " (allowed: --workload, --threads, --repeats, --batch, --shared, --compare-narrow)");
+      agnostic::fail("unknown option ", a, " (allowed: --workload, --threads, --repeats, --batch, --shared)");
   }
   agnostic::require(!o.workload.empty(), "--workload is required (W1, W3, W6, ...)");
-  agnostic::require(!o.compare_narrow || o.workload == "W1" || o.workload == "W3",
-                    "--compare-narrow is for W1 and W3, not ", o.workload);
   agnostic::require(o.threads >= 1 && o.repeats >= 1, "--threads and --repeats must be positive");
-  agnostic::require(o.batch == 0 || (o.batch >= 2 && (o.workload == "W1" || o.workload == "narrow")),
-                    "--batch is W1's (or narrow's) global batch (an integer >= 2), got ", o.batch, " for ",
-                    o.workload);
+  agnostic::require(o.batch == 0 || (o.batch >= 2 && o.workload == "W1"),
+                    "--batch is W1's global batch (an integer >= 2), got ", o.batch, " for ", o.workload);
   return o;
 }
 

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "../bench_options.hpp"
-#include "agnostic/core/narrow_product.hpp"
 #include "gemm_reference.hpp"
 
 template <class Step>
@@ -23,25 +22,6 @@ double median_steps_per_second(Step&& step, int repeats) {
     rates.push_back(steps / seconds_since(t));
   }
   return median(rates);
-}
-
-// --compare-narrow (W1, W3): the step's rate with Eigen's products only and with the narrow-layer
-// kernel where it is dispatched (core/narrow_product.hpp), in alternating rounds of this process on
-// the same data; each figure the median over the rounds. The kernel changes no bit, so the training
-// state the rounds leave behind is the same either way.
-template <class Step>
-nlohmann::json narrow_kernel_comparison(Step&& step, int repeats) {
-  std::vector<double> rates[2];
-  for (int round = 0; round < 2 * repeats; ++round) {
-    agnostic::set_narrow_product_enabled(round % 2 == 1);
-    rates[round % 2].push_back(median_steps_per_second(step, 1));
-  }
-  agnostic::set_narrow_product_enabled(true);
-  const double eigen = median(rates[0]), narrow = median(rates[1]);
-  return {{"steps_per_s_eigen_products", eigen},
-          {"steps_per_s_narrow_kernel", narrow},
-          {"narrow_over_eigen", narrow / eigen},
-          {"rounds", repeats}};
 }
 
 // How OpenMP threads wait in this run (core/process.hpp, configure_process), for the record.

@@ -75,15 +75,12 @@ inline nlohmann::json run_w1(const BenchOptions& options) {
     tape.clear();
   };
   const double steps_per_s = median_steps_per_second(step, options.repeats);
-  const nlohmann::json narrow =
-      options.compare_narrow ? narrow_kernel_comparison(step, options.repeats) : nullptr;
 
   const std::vector<DenseShape> shapes = {{batch, 41, 20}, {batch, 20, 16}, {batch, 16, 13},
                                           {batch, 13, 10}, {half, 10, 2},   {batch, 10, 20},
                                           {batch, 20, 35}, {batch, 35, 50}, {batch, 50, 2}};
   nlohmann::json result = training_result("W1", options, batch, steps_per_s, shapes);
   result["ranks"] = dp.ranks;
-  if (options.compare_narrow) result["narrow_kernel"] = narrow;
   result["global_batch"] = batch;
   return result;
 }

@@ -46,11 +46,7 @@ inline nlohmann::json run_w3(const BenchOptions& options) {
     tape.clear();
   };
   const double steps_per_s = median_steps_per_second(step, options.repeats);
-  const nlohmann::json narrow =
-      options.compare_narrow ? narrow_kernel_comparison(step, options.repeats) : nullptr;
 
   const std::vector<DenseShape> shapes = {{batch, 30, 200}, {batch, 200, 200}, {batch, 200, 1}};
-  nlohmann::json result = training_result("W3", options, batch, steps_per_s, shapes);
-  if (options.compare_narrow) result["narrow_kernel"] = narrow;
-  return result;
+  return training_result("W3", options, batch, steps_per_s, shapes);
 }

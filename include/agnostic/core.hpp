@@ -11,7 +11,6 @@
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/json_file.hpp"
 #include "agnostic/core/matrix.hpp"
-#include "agnostic/core/narrow_product.hpp"
 #include "agnostic/core/number_text.hpp"
 #include "agnostic/core/process.hpp"
 #include "agnostic/core/rng.hpp"

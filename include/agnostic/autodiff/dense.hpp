@@ -49,11 +49,10 @@ void dense_backward(Tape<T>& tape, int self) {
     multiply_by_slope(act, g, Y.middleRows(r.begin, r.size()));
     if (need_x) {
       auto dx = dX->middleRows(r.begin, r.size());
-      // dx (+)= g W, the bits of Eigen's product (core/narrow_product.hpp)
       if (add_x)
-        add_product(g, W, dx);
+        dx.noalias() += g * W;
       else
-        set_product(g, W, dx);
+        dx.noalias() = g * W;
     }
     const auto xs = X.middleRows(r.begin, r.size());
     if (chunks == 1) {

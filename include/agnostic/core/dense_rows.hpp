@@ -4,7 +4,6 @@
 // model files' forward pass (io/model_forward.hpp), which splits the rows into the same chunks. So a
 // model file and the network it was written from give the same bits by construction.
 #include "agnostic/core/activation_function.hpp"
-#include "agnostic/core/narrow_product.hpp"
 
 namespace agnostic {
 
@@ -17,7 +16,7 @@ void dense_forward_rows(const XRows& x, const Weights& w, const Bias* bias, cons
     y.rowwise() = bias->row(0);
   else
     y.setZero();
-  add_product(x, w.transpose(), y);  // y.noalias() += x * w^T, same bits
+  y.noalias() += x * w.transpose();
   activate_in_place(f, y);
 }
 
