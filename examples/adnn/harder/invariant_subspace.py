@@ -4,29 +4,34 @@ trade-off"): in generate.py's latent space (before the exp transforms, which do 
 separated) the three classes are Gaussians with one covariance, so the Bayes posteriors are exact. Made
 exactly invariant to a set of the six alternative models by keeping only the directions orthogonal to
 their shifts of the signal's mean; for each number of shifts dropped, the set with the lowest max |b|.
-Accuracy, mean K-S and max |b| as evaluate.py (its functions). Usage: invariant_subspace.py"""
+Accuracy, mean K-S and max |b| as evaluate.py (its functions).
+Usage: invariant_subspace.py [GENERATOR_DIR]   (the folder of a generate.py with the same interface,
+e.g. ../redundant; default: this folder's)"""
 import itertools
 import os
 import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import generate as g
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, here)
 import evaluate as ev
+sys.path.insert(0, os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else here)
+import generate as g
 rng = np.random.default_rng(11)
 S = g.covariance()
+F = len(S)
 n = 20000
 def latent(mean, widths):
-    z = rng.multivariate_normal(np.zeros(12), S, size=n)
-    sc = np.ones(12)
+    z = rng.multivariate_normal(np.zeros(F), S, size=n)
+    sc = np.ones(F)
     for k, w in widths.items(): sc[k] = w
     return z * sc + mean
 bkg, ggh = latent(g.MU_BKG, {}), latent(g.MU_GGH, {})
 sigs = {name: latent(g.model_mean(s), w) for name, s, w in g.MODELS}
 shifts = []
 for name, s, w in g.MODELS[1:]:
-    v = np.zeros(12)
+    v = np.zeros(F)
     for k, x in s.items(): v[k] = x
     shifts.append(v)
 mus = [g.MU_BKG, g.MU_GGH, g.MU_SM]
@@ -44,7 +49,7 @@ def figures(Q):
     ks = np.mean([ev.ks(ss[m][:, 2], ss["sm"][:, 2]) for m in ev.MODELS[1:]])
     return acc, ks, max(abs(b) for b in bs)
 print("| shifts projected out | accuracy | mean K-S | max abs b |")
-print("| none |", " | ".join(f"{v:.3f}" for v in figures(np.eye(12))), "|")
+print("| none |", " | ".join(f"{v:.3f}" for v in figures(np.eye(F))), "|")
 for k in range(1, 7):
     best = None
     for subset in itertools.combinations(range(6), k):

@@ -10,11 +10,15 @@
 #
 # SETTING: names from the table below (default: all). --quick: one seed, a tenth of the events,
 # 3 + 2 pre-training and 4 game epochs (seconds; only shows that everything runs).
+# ADNN_ANALOGUE=redundant: the same study on ../redundant/generate.py's events (what ../redundant/run.sh
+# does), written to BUILD/examples/adnn-redundant/.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../example_common.sh"
 need "$agnostic"
-out=$(output_dir adnn-harder)
+analogue=${ADNN_ANALOGUE:-harder}
+[[ -f $here/../$analogue/generate.py ]] || { echo "run.sh: no generator examples/adnn/$analogue/generate.py" >&2; exit 1; }
+out=$(output_dir "adnn-$analogue")
 
 # name | keys set on config.json (derive_config KEY=JSON ...)
 declare -A settings=(
@@ -68,7 +72,7 @@ if $quick; then
 fi
 
 data="$out/data"
-[[ -f $data/test.csv ]] || "$python" "$here/generate.py" "$data" --scale $scale
+[[ -f $data/test.csv ]] || "$python" "$here/../$analogue/generate.py" "$data" --scale $scale
 for name in "${chosen[@]}"; do
   [[ -v settings[$name] ]] || { echo "run.sh: no setting '$name'; known: ${order[*]}" >&2; exit 1; }
   for seed in "${seeds[@]}"; do
