@@ -10,7 +10,7 @@
 #
 # SETTINGS are named in the case below (each a list of config changes to cgan.json). Environment:
 # SEEDS (default "1 2 3"), EVENTS (events before blinding, default 50000; the setting events200k
-# and best_events200k use 200 000). --quick: 5000
+# and best*_events200k use 200 000). --quick: 5000
 # events, 2 epochs, one seed (seconds; the figures mean nothing).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -48,6 +48,7 @@ settings_of() {
     best) echo "$trained" cgan.discriminator_hidden='[128,128,128]' cgan.discriminator_steps=2 \
       training.epochs=60 cgan.ensemble='{"members":5,"keep":2}' ;;   # the best set-up at 50 000 events
     best_events200k) settings_of best ;;                              # and 200 000 events (below)
+    best1_events200k) settings_of best; echo cgan.ensemble='{"members":1,"keep":1}' ;;  # one member of it
     lr3e-4) echo "$trained" optimiser.learning_rate=0.0003 ;;
     lr_decay) echo "$trained" optimiser.schedule='{"name":"exponential","gamma":0.1,"steps":2000}' ;;
     sgd) echo optimiser='{"name":"sgd","learning_rate":0.001,"momentum":0.9,"nesterov":true,"l2":0.0001,"clip_value":1}' ;;
