@@ -4,7 +4,7 @@
 For every member of the given run.sh runs (RUN_DIR/gan: each member's best averaged generator, read from
 member<k>_checkpoint.json, so members that `keep` dropped count too), this script
 
-  1. generates, one member alone, 20 000 events at xc = 0.1, at xc = 0.9 and in the window (run.sh's
+  1. generates, one member alone, 20 000 events (x --per-event) at xc = 0.1, at xc = 0.9 and in the window (run.sh's
      conditions files) and measures the true figures: K-S distance to the exact law and the relative error
      of the tail fraction x > 1 (density.py);
   2. stands in for the held-out events with a fresh sample of the law of the same size, outside the window
@@ -15,12 +15,12 @@ member<k>_checkpoint.json, so members that `keep` dropped count too), this scrip
                     (more cells in the tails)
        slice_tails  per condition decile, the events below the data's 5 % and above its 95 % quantile of that
                     decile: sum over the 20 counts of (n_data - n_gen)^2 / (n_data + n_gen), divided by 20
-  3. prints one line per member, and per run the members each figure would keep (the best KEEP) with the
+  3. prints one line per member (and the 4 largest terms of its chi2_10x10), and per run the members each figure would keep (the best KEEP) with the
      ensemble's tail error at xc = 0.1 that gives (members take turns, so it is the mean of theirs), next to
      the best possible choice (the KEEP members with the truly smallest |tail error| at xc = 0.1).
 
     tail_figures.py --agnostic BUILD/tools/agnostic --conditions-dir BUILD/examples/generative-harder \
-        [--held-out 11269] [--keep 2] RUN_DIR...
+        [--held-out 11269] [--keep 2] [--per-event 1] RUN_DIR...
 """
 import argparse
 import json
@@ -41,9 +41,12 @@ TAIL_QUANTILES = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9,
 def members_of(run):
     """One-member generator.json dicts of the run's members (best averaged generator of each)."""
     template = json.load(open(f"{run}/gan/generator.json"))
-    out, k = [], 0
-    while os.path.exists(f"{run}/gan/member{k}_checkpoint.json"):
-        checkpoint = json.load(open(f"{run}/gan/member{k}_checkpoint.json"))
+    files = []
+    while os.path.exists(f"{run}/gan/member{len(files)}_checkpoint.json"):
+        files.append(f"{run}/gan/member{len(files)}_checkpoint.json")
+    out = []
+    for k, checkpoint_file in enumerate(files or [f"{run}/gan/checkpoint.json"]):  # the members, or the one
+        checkpoint = json.load(open(checkpoint_file))
         parameters = {p["name"]: p["data"] for p in checkpoint["best"]["parameters"]}
         layers = []
         for i, layer in enumerate(template["members"][0]["layers"]):
@@ -54,18 +57,18 @@ def members_of(run):
         one = dict(template)
         one["members"] = [{"seed": k, "quality_chi2": checkpoint["history"]["best_value"], "layers": layers}]
         out.append(one)
-        k += 1
     return out
 
 
-def generate(agnostic, model, conditions_csv, output):
-    subprocess.run([agnostic, "generate", "--model", model, "--conditions", conditions_csv, "--per-event", "1",
+def generate(agnostic, model, conditions_csv, output, per_event=1):
+    subprocess.run([agnostic, "generate", "--model", model, "--conditions", conditions_csv, "--per-event", str(per_event),
                     "--seed", "7", "--output", output], check=True, capture_output=True)
     return np.loadtxt(output, delimiter=",", skiprows=1)
 
 
-def cells_chi2(data, generated, condition_edges, feature_edges):
-    """sum over cells with events of (n_d - n_g)^2 / (n_d + n_g), / cells; columns (xc, x)."""
+def cells_chi2(data, generated, condition_edges, feature_edges, worst=None):
+    """sum over cells with events of (n_d - n_g)^2 / (n_d + n_g), / cells; columns (xc, x). `worst`: a list that
+    gets the 4 largest terms as (term, condition cell, feature cell, n_data, n_generated)."""
     def counts(events):
         i = np.searchsorted(condition_edges, events[:, 0], side="right")
         j = np.searchsorted(feature_edges, events[:, 1], side="right")
@@ -73,6 +76,11 @@ def cells_chi2(data, generated, condition_edges, feature_edges):
                            (len(feature_edges) + 1)).astype(float)
     nd, ng = counts(data), counts(generated)
     used = nd + ng > 0
+    if worst is not None:
+        terms = np.where(used, (nd - ng) ** 2 / np.maximum(nd + ng, 1), 0.0)
+        for k in np.argsort(terms)[::-1][:4]:
+            worst.append((round(float(terms[k]), 1), int(k // (len(feature_edges) + 1)), int(k % (len(feature_edges) + 1)),
+                          int(nd[k]), int(ng[k])))
     return float(np.sum((nd[used] - ng[used]) ** 2 / (nd[used] + ng[used])) / used.sum())
 
 
@@ -82,10 +90,10 @@ def quantile_edges(column, quantiles):
     return np.array([s[int(np.floor(q * len(s) + 1e-9))] for q in quantiles])
 
 
-def figures(data, generated):
+def figures(data, generated, worst):
     ten = [b / 10 for b in range(1, 10)]
     c_edges = quantile_edges(data[:, 0], ten)
-    out = {"chi2_10x10": cells_chi2(data, generated, c_edges, quantile_edges(data[:, 1], ten)),
+    out = {"chi2_10x10": cells_chi2(data, generated, c_edges, quantile_edges(data[:, 1], ten), worst),
            "chi2_tails": cells_chi2(data, generated, c_edges, quantile_edges(data[:, 1], TAIL_QUANTILES))}
     slices_d = np.searchsorted(c_edges, data[:, 0], side="right")
     slices_g = np.searchsorted(c_edges, generated[:, 0], side="right")
@@ -105,6 +113,7 @@ def main():
     parser.add_argument("--conditions-dir", required=True)
     parser.add_argument("--held-out", type=int, default=11269)
     parser.add_argument("--keep", type=int, default=2)
+    parser.add_argument("--per-event", type=int, default=1, help="events per row of the conditions files")
     parser.add_argument("--law-seed", type=int, default=99)
     parser.add_argument("runs", nargs="+")
     args = parser.parse_args()
@@ -123,11 +132,12 @@ def main():
         for k, one in enumerate(members_of(run)):
             json.dump(one, open(f"{tmp}/one.json", "w"))
             row = {"member": k, "epoch_chi2": one["members"][0]["quality_chi2"]}
-            row.update(figures(data, generate(args.agnostic, f"{tmp}/one.json", f"{tmp}/held_out_conditions.csv",
-                                              f"{tmp}/gen.csv")))
+            worst = []
+            generated = generate(args.agnostic, f"{tmp}/one.json", f"{tmp}/held_out_conditions.csv", f"{tmp}/gen.csv")
+            row.update(figures(data, generated, worst))
             for name, stem, law in density.regions():
                 x = generate(args.agnostic, f"{tmp}/one.json", f"{args.conditions_dir}/{stem}.csv",
-                             f"{tmp}/gen.csv")[:, 1]
+                             f"{tmp}/gen.csv", args.per_event)[:, 1]
                 true_tail = 1.0 - float(law(np.array([density.TAIL_CUT]))[0])
                 row[f"ks_{name}"] = density.ks_distance(x, law)
                 row[f"tail_{name}"] = 100.0 * ((x > density.TAIL_CUT).mean() - true_tail) / true_tail
@@ -135,6 +145,7 @@ def main():
             print(os.path.basename(run), k, " ".join("%.3f" % row[n] for n in ["epoch_chi2"] + names),
                   " ".join("%.3f %.1f" % (row[f"ks_{r}"], row[f"tail_{r}"]) for r, _, _ in density.regions()),
                   flush=True)
+            print("   largest chi2_10x10 terms (term, condition decile, feature decile, n_data, n_generated):", worst)
         choice = {}
         for n in names + ["epoch_chi2"]:
             kept = sorted(rows, key=lambda r: r[n])[: args.keep]
@@ -144,6 +155,8 @@ def main():
         summary.append(choice)
         print(os.path.basename(run), f"keep {args.keep}: tail at xc = 0.1 (%) by",
               " ".join(f"{n} {v:.1f}" for n, v in choice.items()), flush=True)
+        if len(rows) < 3:
+            continue
         # rank correlation of each figure with the member's |tail error| at xc = 0.1
         true_rank = np.argsort(np.argsort([abs(r["tail_edge_0.1"]) for r in rows]))
         print(os.path.basename(run), "Spearman with |tail 0.1|:", " ".join(
