@@ -10,8 +10,7 @@
 //                 with one chunk agnostic opens none, so any come from Eigen splitting the product),
 //                 bits against a serial reference, and the thread counts afterwards,
 //   configured    (with the argument "configure") what configure_process did.
-// The program re-executes itself when configure_process chooses the waiting policy; its second run
-// prints its own lines, and the __wrap_execv line shows the first.
+// configure_process must not re-execute the program: a __wrap_execv line would show it.
 #include <malloc.h>
 #include <omp.h>
 
@@ -115,7 +114,6 @@ int main(int argc, char** argv) {
         s.applied ? 1 : 0, counts.mallopt, counts.mmap_threshold, counts.trim_threshold, counts.setenv,
         counts.execv, s.eigen_threads, env_or("GOMP_SPINCOUNT", "unset"), env_or("OMP_WAIT_POLICY", "unset"));
     std::printf("heap %s\n", env_or("AGNOSTIC_HEAP_SETTINGS", "unset"));
-    std::printf("waiting %s\n", env_or("AGNOSTIC_OPENMP_WAITING", "unset"));
   }
   return 0;
 }

@@ -1,15 +1,21 @@
 // Tests for core/: errors, the RNG, thread chunking and the one-thread scope of kernels, the process
-// settings of configure_process (its effect on a whole program: test_process_guest).
+// settings of configure_process (its effect on a whole program: test_process_guest), the worker pool
+// behind parallel_chunks and its spin rule.
 #include <doctest/doctest.h>
 
 #include <omp.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <agnostic/core/error.hpp>
 #include <agnostic/core/process.hpp>
 #include <agnostic/core/rng.hpp>
 #include <agnostic/core/threads.hpp>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <new>
 #include <string>
 #include <thread>
 #include <vector>
@@ -135,17 +141,6 @@ TEST_CASE("configure_process: AGNOSTIC_CONFIGURE_PROCESS=off (or 0, no, false) s
     REQUIRE(unsetenv("AGNOSTIC_CONFIGURE_PROCESS") == 0);
 }
 
-TEST_CASE("OpenMP waiting: the short spin only when our threads fit beside the other runnable work") {
-  CHECK(agnostic::node_is_idle_for(2, 0.1, 2));
-  CHECK(agnostic::node_is_idle_for(16, 0.4, 16));
-  CHECK_FALSE(agnostic::node_is_idle_for(2, 1.0, 2));    // one competing process on 2 cores
-  CHECK_FALSE(agnostic::node_is_idle_for(16, 1.0, 16));  // one competing process on 16 cores
-  CHECK(agnostic::node_is_idle_for(2, 1.0, 4));
-  CHECK_FALSE(agnostic::node_is_idle_for(2, -1.0, 2));  // load unknown: passive
-  CHECK(agnostic::other_runnable_work() >= 0.0);        // /proc/loadavg is readable here
-  CHECK(agnostic::usable_cores() >= 1);
-}
-
 TEST_CASE("heap settings: applied by configure_process unless the user set glibc's malloc variables") {
   const std::string at_start =
       std::getenv("AGNOSTIC_HEAP_SETTINGS") ? std::getenv("AGNOSTIC_HEAP_SETTINGS") : "";
@@ -167,4 +162,218 @@ TEST_CASE("heap settings: applied by configure_process unless the user set glibc
 #else
   CHECK(at_start.empty());
 #endif
+}
+
+// ---- agnostic's worker pool (core/thread_pool.hpp) ----
+
+namespace {
+
+// Float sums of the chunks of `x` (a plain loop per chunk), added in chunk order, as parallel_chunks
+// runs them (`parallel`) or as a serial loop over the same chunks on this thread.
+float tp_chunked_sum(const std::vector<float>& x, int chunks, bool parallel) {
+  const long rows = static_cast<long>(x.size());
+  std::vector<float> partial(static_cast<std::size_t>(chunks), 0.0f);
+  const auto sum_chunk = [&](int c, RowRange r) {
+    float s = 0.0f;
+    for (long i = r.begin; i < r.end; ++i)
+      s += x[static_cast<std::size_t>(i)] * x[static_cast<std::size_t>(i)];
+    partial[static_cast<std::size_t>(c)] = s;
+  };
+  if (parallel)
+    parallel_chunks(rows, chunks, sum_chunk);
+  else
+    for (int c = 0; c < chunks; ++c) sum_chunk(c, chunk_rows(rows, c, chunks));
+  float total = 0.0f;
+  for (float s : partial) total += s;
+  return total;
+}
+
+std::vector<float> tp_random_floats(std::uint64_t seed, int n) {
+  Rng rng(seed);
+  std::vector<float> x(static_cast<std::size_t>(n));
+  for (float& v : x) v = static_cast<float>(rng.normal());
+  return x;
+}
+
+bool tp_same_bits(float a, float b) {
+  return std::memcmp(&a, &b, sizeof a) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("tp_pool: a chunked sum has the bits of the serial loop at 1..4 threads, chunk 0 on the caller") {
+  const int before_threads = threads();
+  const long before_work = parallel_min_work();
+  set_parallel_min_work(1);
+  const std::vector<float> x = tp_random_floats(5, 100003);
+  for (int n = 1; n <= 4; ++n) {
+    set_threads(n);
+    const int chunks = chunk_count(static_cast<long>(x.size()), static_cast<long>(x.size()));
+    REQUIRE(chunks == n);
+    const float serial = tp_chunked_sum(x, chunks, false);
+    bool all_same = true;
+    for (int repeat = 0; repeat < 200; ++repeat)
+      all_same = all_same && tp_same_bits(tp_chunked_sum(x, chunks, true), serial);
+    CHECK(all_same);
+    // Chunk 0 runs on the calling thread, every other chunk on a thread of its own.
+    std::vector<std::thread::id> ran_on(static_cast<std::size_t>(n));
+    parallel_chunks(
+        100, n, [&](int c, RowRange) { ran_on[static_cast<std::size_t>(c)] = std::this_thread::get_id(); });
+    CHECK(ran_on[0] == std::this_thread::get_id());
+    for (int c = 1; c < n; ++c)
+      for (int d = 0; d < c; ++d)
+        CHECK(ran_on[static_cast<std::size_t>(c)] != ran_on[static_cast<std::size_t>(d)]);
+  }
+  CHECK(this_threads_pool().workers() >= 3);
+  // From inside a chunk a kernel's chunks run one after the other on that chunk's thread.
+  set_threads(3);
+  std::vector<int> inner_ok(3, 0);
+  parallel_chunks(30, 3, [&](int c, RowRange) {
+    const std::thread::id here = std::this_thread::get_id();
+    bool same_thread = true;
+    float inner = 0.0f;
+    parallel_chunks(static_cast<long>(x.size()), 3,
+                    [&](int, RowRange) { same_thread = same_thread && std::this_thread::get_id() == here; });
+    inner = tp_chunked_sum(x, 3, true);
+    inner_ok[static_cast<std::size_t>(c)] =
+        same_thread && tp_same_bits(inner, tp_chunked_sum(x, 3, false)) ? 1 : 0;
+  });
+  CHECK(inner_ok == std::vector<int>{1, 1, 1});
+  set_parallel_min_work(before_work);
+  set_threads(before_threads);
+}
+
+TEST_CASE("tp_pool: two calling threads run their own regions at once, each with its own thread count") {
+  const long before_work = parallel_min_work();
+  set_parallel_min_work(1);
+  const std::vector<float> x = tp_random_floats(6, 50001);
+  const float serial2 = tp_chunked_sum(x, 2, false), serial3 = tp_chunked_sum(x, 3, false);
+  int ok2 = 0, ok3 = 0, threads2 = 0, threads3 = 0;
+  std::thread a([&] {
+    set_threads(2);
+    for (int i = 0; i < 300; ++i)
+      ok2 += tp_same_bits(tp_chunked_sum(x, chunk_count(50001, 50001), true), serial2) ? 1 : 0;
+    threads2 = this_threads_pool().workers();
+  });
+  std::thread b([&] {
+    set_threads(3);
+    for (int i = 0; i < 300; ++i)
+      ok3 += tp_same_bits(tp_chunked_sum(x, chunk_count(50001, 50001), true), serial3) ? 1 : 0;
+    threads3 = this_threads_pool().workers();
+  });
+  a.join();  // each thread's pool is joined as the thread ends
+  b.join();
+  CHECK(ok2 == 300);
+  CHECK(ok3 == 300);
+  CHECK(threads2 == 1);
+  CHECK(threads3 == 2);
+  set_parallel_min_work(before_work);
+}
+
+TEST_CASE("tp_pool: an exception thrown in a chunk reaches the caller after every chunk has ended") {
+  std::vector<int> ran(4, 0);
+  const auto throwing = [&](int c, RowRange r) {
+    ran[static_cast<std::size_t>(c)] = 1;
+    if (c == 2) fail("chunk 2 (rows ", r.begin, "-", r.end, ") failed");
+    if (c == 3) fail("chunk 3 failed");
+  };
+  CHECK_THROWS_WITH_AS(parallel_chunks(40, 4, throwing), "chunk 2 (rows 20-30) failed", Error);
+  CHECK(ran == std::vector<int>{1, 1, 1, 1});
+  // From the caller's own chunk, and a standard exception from a worker's.
+  CHECK_THROWS_WITH_AS(parallel_chunks(40, 4,
+                                       [](int c, RowRange) {
+                                         if (c == 0) fail("chunk 0 failed");
+                                       }),
+                       "chunk 0 failed", Error);
+  CHECK_THROWS_AS(parallel_chunks(40, 2,
+                                  [](int c, RowRange) {
+                                    if (c == 1) throw std::bad_alloc();
+                                  }),
+                  std::bad_alloc);
+  // The pool goes on working.
+  std::vector<int> after(4, 0);
+  parallel_chunks(40, 4, [&](int c, RowRange) { after[static_cast<std::size_t>(c)] = 1; });
+  CHECK(after == std::vector<int>{1, 1, 1, 1});
+}
+
+TEST_CASE("tp_pool: a child forked after the pool started runs parallel loops with a pool of its own") {
+  const long before_work = parallel_min_work();
+  set_parallel_min_work(1);
+  const std::vector<float> x = tp_random_floats(7, 30001);
+  const float serial = tp_chunked_sum(x, 3, false);
+  REQUIRE(tp_same_bits(tp_chunked_sum(x, 3, true), serial));  // the parent's pool has two workers now
+  std::fflush(nullptr);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    alarm(20);  // a child that hangs dies of SIGALRM instead of hanging the test
+    bool ok = true;
+    for (int i = 0; i < 50; ++i) ok = ok && tp_same_bits(tp_chunked_sum(x, 3, true), serial);
+    _exit(ok && this_threads_pool().workers() == 2 ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(tp_same_bits(tp_chunked_sum(x, 3, true), serial));
+  set_parallel_min_work(before_work);
+}
+
+TEST_CASE("tp_pool: the spin rule: cut on contention, grown after calm windows, dropped when useless") {
+  SpinState s;
+  CHECK(s.spin_ns == kStartSpinNs);
+  WaitObservation calm_miss;  // calm window whose waits blocked although a spin would have caught them
+  calm_miss.wakeups = 16;
+  calm_miss.blocked_within_reach = 4;
+  calm_miss.caught_spinning = 12;
+  WaitObservation preempted = calm_miss;  // a spinning thread lost its core
+  preempted.preempted_spinning = 1;
+  WaitObservation all_caught;  // every wait caught its work while spinning: nothing to change
+  all_caught.wakeups = 16;
+  all_caught.caught_spinning = 16;
+  WaitObservation far_apart;  // nothing caught, nothing within reach: spinning does not pay
+  far_apart.wakeups = 16;
+
+  // Calm windows with blocked waits: the spin doubles each window (patience 1) up to the maximum.
+  s = next_spin_state(s, calm_miss);
+  CHECK(s.spin_ns == 2 * kStartSpinNs);
+  for (int i = 0; i < 20; ++i) s = next_spin_state(s, calm_miss);
+  CHECK(s.spin_ns == kMaxSpinNs);
+  s = next_spin_state(s, all_caught);
+  CHECK(s.spin_ns == kMaxSpinNs);
+  // Contention: a quarter each time, the patience doubled; below the shortest spin, zero (passive).
+  s = next_spin_state(s, preempted);
+  CHECK(s.spin_ns == kMaxSpinNs / 4);
+  CHECK(s.patience == 2);
+  s = next_spin_state(s, preempted);
+  CHECK(s.spin_ns == kMaxSpinNs / 16);
+  s = next_spin_state(s, preempted);
+  CHECK(s.spin_ns == kMaxSpinNs / 64);
+  REQUIRE(kMaxSpinNs / 256 < kMinSpinNs);
+  s = next_spin_state(s, preempted);
+  CHECK(s.spin_ns == 0);
+  CHECK(s.patience == 16);
+  // It may grow again only after `patience` calm windows, from the shortest spin, then each window.
+  for (int i = 1; i < 16; ++i) {
+    s = next_spin_state(s, calm_miss);
+    CHECK(s.spin_ns == 0);
+  }
+  s = next_spin_state(s, calm_miss);
+  CHECK(s.spin_ns == kMinSpinNs);
+  s = next_spin_state(s, calm_miss);
+  CHECK(s.spin_ns == 2 * kMinSpinNs);
+  CHECK(s.patience == 16);
+  // Persistent contention: the patience saturates, the spin stays at zero.
+  for (int i = 0; i < 20; ++i) s = next_spin_state(s, preempted);
+  CHECK(s.spin_ns == 0);
+  CHECK(s.patience == kMaxPatience);
+  // A long calm (kMaxPatience windows in a row) halves the patience.
+  for (int i = 0; i < kMaxPatience; ++i) s = next_spin_state(s, all_caught);
+  CHECK(s.patience == kMaxPatience / 2);
+  // Spins that catch nothing while no blocked wait was within reach halve, to zero.
+  SpinState long_gaps;
+  long_gaps = next_spin_state(long_gaps, far_apart);
+  CHECK(long_gaps.spin_ns == kStartSpinNs / 2);
+  for (int i = 0; i < 10; ++i) long_gaps = next_spin_state(long_gaps, far_apart);
+  CHECK(long_gaps.spin_ns == 0);
 }

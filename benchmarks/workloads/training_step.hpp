@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../bench_options.hpp"
+#include "agnostic/core/thread_pool.hpp"
 #include "gemm_reference.hpp"
 
 template <class Step>
@@ -24,13 +25,12 @@ double median_steps_per_second(Step&& step, int repeats) {
   return median(rates);
 }
 
-// How OpenMP threads wait in this run (core/process.hpp, configure_process), for the record.
-inline std::string openmp_waiting() {
-  if (const char* chosen = std::getenv("AGNOSTIC_OPENMP_WAITING")) return chosen;
-  const char* policy = std::getenv("OMP_WAIT_POLICY");
-  const char* spin = std::getenv("GOMP_SPINCOUNT");
-  return std::string("set by the user: OMP_WAIT_POLICY=") + (policy ? policy : "(unset)") +
-         " GOMP_SPINCOUNT=" + (spin ? spin : "(unset)");
+// How the threads of this run's kernels waited, for the record: the spin length the calling thread's
+// pool (core/thread_pool.hpp) had come to at the end of the run.
+inline std::string thread_waiting() {
+  const agnostic::ThreadPool& pool = agnostic::this_threads_pool();
+  if (pool.workers() == 0) return "agnostic's pool, not used (one chunk per kernel)";
+  return "agnostic's pool, adaptive spin, at the end " + std::to_string(pool.spin_ns()) + " ns";
 }
 
 // The JSON line of a training workload: throughput, achieved GFLOP/s (three products per dense layer
@@ -48,6 +48,6 @@ inline nlohmann::json training_result(const char* workload, const BenchOptions& 
       {"gflops", steps_per_s * flops / 1e9},
       {"eigen_gemm_gflops", gemm_reference_gflops(shapes, options.repeats)},
       {"repeats", options.repeats},
-      {"openmp_waiting", openmp_waiting()},
+      {"thread_waiting", thread_waiting()},
       {"heap_settings", std::getenv("AGNOSTIC_HEAP_SETTINGS") ? std::getenv("AGNOSTIC_HEAP_SETTINGS") : "?"}};
 }

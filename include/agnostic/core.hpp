@@ -14,4 +14,5 @@
 #include "agnostic/core/number_text.hpp"
 #include "agnostic/core/process.hpp"
 #include "agnostic/core/rng.hpp"
+#include "agnostic/core/thread_pool.hpp"
 #include "agnostic/core/threads.hpp"

@@ -6,17 +6,22 @@
 // same rows for a given thread count; partial sums are combined in chunk order. So the same seed
 // and the same thread count give the same bits, whatever the scheduler does.
 //
+// The chunks run on agnostic's own threads (core/thread_pool.hpp: the calling thread runs chunk 0,
+// its pool's workers the others, and how they wait adapts to what the pool observes), not in an
+// OpenMP region.
+//
 // Eigen's products inside a chunk run on the thread of that chunk: an Eigen product that split
-// itself would take other packing blocks (other bits) and spin-wait on its own workers. Eigen
-// refuses to split inside an OpenMP region of more than one thread, and for the rest (one chunk, or
-// a region that got one thread) each chunk sets the OpenMP thread count of its own task to 1 for
-// the length of the chunk, which is where Eigen reads its default thread count from. Nothing here
-// changes a process-wide setting (see core/process.hpp for those).
+// itself would take other packing blocks (other bits) and spin-wait on its own workers. Each chunk
+// sets the OpenMP thread count of its own thread to 1 for the length of the chunk, which is where
+// Eigen reads its default thread count from. Nothing here changes a process-wide setting (see
+// core/process.hpp for those).
 #include <omp.h>
 
 #include <algorithm>
+#include <type_traits>
 
 #include "agnostic/core/matrix.hpp"
+#include "agnostic/core/thread_pool.hpp"
 
 namespace agnostic {
 
@@ -88,24 +93,36 @@ inline RowRange chunk_rows(long rows, int c, int n) {
   return {rows * c / n, rows * (c + 1) / n};
 }
 
-// Calls body(chunk_index, RowRange) for each chunk, in parallel when there is more than one; Eigen
-// products in the body run on the chunk's thread alone.
+// Calls body(chunk_index, RowRange) for each chunk, in parallel when there is more than one: chunk 0
+// on the calling thread, the others on the calling thread's worker pool (core/thread_pool.hpp); Eigen
+// products in the body run on the chunk's thread alone. An exception thrown by a chunk reaches the
+// caller once every chunk has ended (that of the lowest chunk if several threw). Called from inside a
+// chunk or an OpenMP parallel region, the chunks run one after the other on the calling thread.
 template <class Body>
 void parallel_chunks(long rows, int chunks, Body&& body) {
-  // Each thread's kernel thread count is read (first use sets it from OpenMP's count) before the
-  // scope sets OpenMP's count to 1.
+  // The calling thread's kernel thread count is read (first use sets it from OpenMP's count) before
+  // the scope sets OpenMP's count to 1.
   (void)thread_setting();
   if (chunks <= 1) {
     const SingleThreadedEigenScope one_thread;
     body(0, RowRange{0, rows});
     return;
   }
-#pragma omp parallel for num_threads(chunks) schedule(static, 1)
-  for (int c = 0; c < chunks; ++c) {
-    (void)thread_setting();
+  struct Region {
+    std::remove_reference_t<Body>* body;
+    long rows;
+    int chunks;
+  } region{&body, rows, chunks};
+  const auto run_chunk = [](void* p, int c) {
+    const Region& r = *static_cast<const Region*>(p);
     const SingleThreadedEigenScope one_thread;
-    body(c, chunk_rows(rows, c, chunks));
+    (*r.body)(c, chunk_rows(r.rows, c, r.chunks));
+  };
+  if (thread_pool_detail::inside_region() || omp_in_parallel()) {
+    for (int c = 0; c < chunks; ++c) run_chunk(&region, c);
+    return;
   }
+  this_threads_pool().run(chunks, run_chunk, &region);
 }
 
 }  // namespace agnostic

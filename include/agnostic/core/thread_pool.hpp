@@ -1,0 +1,384 @@
+#pragma once
+// agnostic's own worker threads: the pool that runs the chunks of parallel_chunks (core/threads.hpp),
+// and the rule by which its idle threads wait.
+//
+// Why its own pool: how idle threads wait between parallel regions decides most of the speed of small
+// kernels, and no fixed setting is best everywhere (benchmarks/README.md): a thread that spins a
+// little catches the next region at once on an idle node, while on a node where other work competes
+// for the cores every spin steals the time of the thread a region waits for. libgomp reads its
+// setting once, from the environment, at start-up; this pool decides from what it observes while it
+// runs, so that no environment variable and no re-execution is needed.
+//
+// How it works. Each thread that calls parallel_chunks with more than one chunk gets a pool of its own
+// (thread_local, created at its first such call, its workers joined when that thread ends), so that
+// threads of the program (trials of `agnostic tune --parallel-trials`) never wait for each other.
+// The calling thread runs chunk 0 and worker c runs chunk c, so each chunk's arithmetic is that of a
+// serial loop over its rows. A worker waiting for work spins for at most `spin_ns`, then blocks on
+// a futex (a condition-variable-like kernel wait on one word; std::atomic wait elsewhere than Linux).
+// The caller waits for the workers' chunks in the same way. Every 16 regions the caller gathers
+// what the waits showed and next_spin_state sets the spin length for the next ones:
+//   - contention: a spinning thread lost its core (its clock, read every 32 pauses, jumped by more
+//     than kPreemptedGapNs; or it was spinning when its work came and started it that much later):
+//     the spin is cut to a quarter, and it may grow again only after twice as many calm windows as
+//     before (patience);
+//   - a wait that blocked although a spin of at most kMaxSpinNs would have caught its work, once
+//     `patience` calm windows have passed: the spin doubles;
+//   - spins that caught nothing while no blocked wait was within reach: the spin halves;
+//   - every kMaxPatience calm windows in a row halve the patience.
+// Involuntary context switches (getrusage) are no signal of contention here: threads that block
+// preempt each other when one wakes the other on its core, so they rise with passive waiting on an
+// idle node (5-11 thousand a second against ~130 with a spin, docs/process.md).
+// Exceptions thrown by a chunk are caught on its thread and the one of the lowest chunk is rethrown to
+// the caller once every chunk has ended. A pool created before a fork() is abandoned in the child
+// (whose copy of it has no workers) and a new one created there at first use. A call from inside a
+// chunk, or from inside an OpenMP parallel region, runs its chunks one after the other on the calling
+// thread (as nested OpenMP regions did).
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <vector>
+
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+#include "agnostic/core/error.hpp"
+
+namespace agnostic {
+
+// ---- the waiting rule (a pure function, tested on synthetic observations) ----
+
+// The longest spin the rule allows (about libgomp's GOMP_SPINCOUNT=20000 on the development machine,
+// where one pause instruction takes 28 ns), the shortest non-zero one, and the one a pool starts with.
+inline constexpr long kMaxSpinNs = 500'000;
+inline constexpr long kMinSpinNs = 2'000;
+inline constexpr long kStartSpinNs = 50'000;
+// A spinning thread whose clock jumps by more than this between two reads (32 pauses apart, about a
+// microsecond), or that was spinning when its work was published and started it later than this,
+// had lost its core while spinning.
+inline constexpr long kPreemptedGapNs = 50'000;
+// Regions per observation window, and the longest patience (calm windows before the spin may grow).
+inline constexpr int kWindowRegions = 16;
+inline constexpr int kMaxPatience = 256;
+
+// What the waits of one window of regions showed.
+struct WaitObservation {
+  int wakeups = 0;               // worker waits that ended with work to do
+  int caught_spinning = 0;       // of them, found the work while spinning
+  int blocked_within_reach = 0;  // blocked waits whose work came less than kMaxSpinNs after the wait began
+  int preempted_spinning = 0;    // waits (of workers or the caller) that lost their core while spinning
+};
+
+// The spin length, and the memory of contention that keeps it from growing back at once.
+struct SpinState {
+  long spin_ns = kStartSpinNs;
+  int calm_windows = 0;  // windows without contention since the last one with
+  int patience = 1;      // calm windows needed before the spin may grow
+};
+
+// The rule, window by window (the header comment says why).
+inline SpinState next_spin_state(SpinState s, const WaitObservation& o) {
+  if (o.preempted_spinning > 0) {
+    s.spin_ns = s.spin_ns / 4 < kMinSpinNs ? 0 : s.spin_ns / 4;
+    s.calm_windows = 0;
+    s.patience = std::min(2 * s.patience, kMaxPatience);
+    return s;
+  }
+  ++s.calm_windows;
+  if (o.blocked_within_reach > 0 && s.calm_windows >= s.patience)
+    s.spin_ns = std::clamp(2 * s.spin_ns, kMinSpinNs, kMaxSpinNs);
+  else if (o.blocked_within_reach == 0 && o.wakeups > 0 && o.caught_spinning == 0 && s.spin_ns > 0)
+    s.spin_ns = s.spin_ns / 2 < kMinSpinNs ? 0 : s.spin_ns / 2;
+  if (s.calm_windows % kMaxPatience == 0) s.patience = std::max(1, s.patience / 2);
+  return s;
+}
+
+// ---- waiting on one word ----
+
+namespace thread_pool_detail {
+
+inline long now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+// Blocks while word == expected (returns at once if it differs; may return spuriously).
+inline void block_while_equal(std::atomic<std::uint32_t>& word, std::uint32_t expected) {
+#if defined(__linux__)
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr,
+          0);
+#else
+  word.wait(expected, std::memory_order_seq_cst);
+#endif
+}
+
+inline void wake_all(std::atomic<std::uint32_t>& word) {
+#if defined(__linux__)
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr,
+          0);
+#else
+  word.notify_all();
+#endif
+}
+
+// How a spin ended: done() became true (caught) or spin_ns passed; whether the spinning thread lost
+// its core meanwhile (its clock jumped by more than kPreemptedGapNs between two reads).
+struct Spin {
+  bool caught = false, preempted = false;
+};
+
+// Spins until done() or until spin_ns have passed.
+template <class Done>
+Spin spin_until(Done&& done, long spin_ns) {
+  Spin spin;
+  if (done()) {
+    spin.caught = true;
+    return spin;
+  }
+  if (spin_ns <= 0) return spin;
+  long last = now_ns();
+  const long until = last + spin_ns;
+  for (;;) {
+    for (int i = 0; i < 32; ++i) {
+      cpu_relax();
+      if (done()) {
+        spin.caught = true;
+        spin.preempted = spin.preempted || now_ns() - last > kPreemptedGapNs;
+        return spin;
+      }
+    }
+    const long now = now_ns();
+    spin.preempted = spin.preempted || now - last > kPreemptedGapNs;
+    last = now;
+    if (now >= until) return spin;
+  }
+}
+
+// Bumped in a forked child: pools made before the fork have no workers there.
+inline std::atomic<unsigned>& fork_generation() {
+  static std::atomic<unsigned> generation{0};
+  return generation;
+}
+inline void count_fork_in_child() {
+  fork_generation().fetch_add(1, std::memory_order_relaxed);
+}
+inline void watch_forks() {
+  static const bool registered = pthread_atfork(nullptr, nullptr, count_fork_in_child) == 0;
+  (void)registered;
+}
+
+// True on a pool's worker threads, and on a calling thread while it runs its region.
+inline bool& inside_region() {
+  static thread_local bool inside = false;
+  return inside;
+}
+
+}  // namespace thread_pool_detail
+
+// ---- the pool ----
+
+class ThreadPool {
+ public:
+  using ChunkFunction = void (*)(void* body, int chunk);
+
+  ThreadPool() : generation_(thread_pool_detail::fork_generation().load(std::memory_order_relaxed)) {}
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  // Wakes and joins the workers (none are running a chunk: the owner thread is here).
+  ~ThreadPool() {
+    stop_.store(true, std::memory_order_seq_cst);
+    for (auto& w : workers_) {
+      w->ticket.fetch_add(1, std::memory_order_seq_cst);
+      thread_pool_detail::wake_all(w->ticket);
+    }
+    for (auto& w : workers_) pthread_join(w->thread, nullptr);
+  }
+
+  // Runs run(body, c) for c = 0 .. chunks-1: chunk 0 on the calling thread, chunk c on worker c.
+  // Returns when every chunk has ended; rethrows the exception of the lowest chunk that threw.
+  void run(int chunks, ChunkFunction run, void* body) {
+    add_workers(chunks - 1);
+    run_ = run;
+    body_ = body;
+    published_ns_ = thread_pool_detail::now_ns();
+    remaining_.store(static_cast<std::uint32_t>(chunks - 1), std::memory_order_relaxed);
+    for (int c = 1; c < chunks; ++c) {
+      Worker& w = *workers_[static_cast<std::size_t>(c - 1)];
+      w.ticket.fetch_add(1, std::memory_order_seq_cst);
+      if (w.sleeping.load(std::memory_order_seq_cst) != 0) thread_pool_detail::wake_all(w.ticket);
+    }
+    std::exception_ptr first_error;
+    thread_pool_detail::inside_region() = true;
+    try {
+      run(body, 0);
+    } catch (...) {
+      first_error = std::current_exception();
+    }
+    thread_pool_detail::inside_region() = false;
+    wait_for_workers();
+    for (int c = 1; c < chunks; ++c) {
+      Worker& w = *workers_[static_cast<std::size_t>(c - 1)];
+      observed_.wakeups += 1;
+      observed_.caught_spinning += w.caught_spinning ? 1 : 0;
+      observed_.preempted_spinning += w.preempted_spinning ? 1 : 0;
+      observed_.blocked_within_reach += w.blocked_within_reach ? 1 : 0;
+      if (w.error && !first_error) first_error = w.error;
+      w.error = nullptr;
+    }
+    if (++regions_in_window_ >= kWindowRegions) close_window();
+    if (first_error) std::rethrow_exception(first_error);
+  }
+
+  long spin_ns() const { return spin_ns_.load(std::memory_order_relaxed); }
+  int workers() const { return static_cast<int>(workers_.size()); }
+  bool made_in_this_process() const {
+    return generation_ == thread_pool_detail::fork_generation().load(std::memory_order_relaxed);
+  }
+
+ private:
+  struct alignas(64) Worker {
+    std::atomic<std::uint32_t> ticket{0};    // bumped by the caller to hand over a chunk
+    std::atomic<std::uint32_t> sleeping{0};  // 1 while blocked on ticket
+    // Written by the worker before it signals the end of its chunk, read by the caller after.
+    bool caught_spinning = false, preempted_spinning = false, blocked_within_reach = false;
+    std::exception_ptr error;
+    int chunk = 0;
+    pthread_t thread{};
+  };
+
+  void add_workers(int wanted) {
+    thread_pool_detail::watch_forks();
+    while (static_cast<int>(workers_.size()) < wanted) {
+      auto w = std::make_unique<Worker>();
+      w->chunk = static_cast<int>(workers_.size()) + 1;
+      auto* start = new StartArguments{this, w.get()};
+      pthread_attr_t attributes;
+      pthread_attr_init(&attributes);
+      // At least 8 MiB of stack, as the main thread has: Eigen's packing buffers of a chunk's products
+      // live on the stack (core/matrix.hpp raises Eigen's stack-allocation limit).
+      std::size_t stack = 0;
+      pthread_attr_getstacksize(&attributes, &stack);
+      pthread_attr_setstacksize(&attributes, std::max<std::size_t>(stack, std::size_t{8} << 20));
+      const int failed = pthread_create(&w->thread, &attributes, &ThreadPool::worker_main, start);
+      pthread_attr_destroy(&attributes);
+      if (failed != 0) {
+        delete start;
+        fail("parallel_chunks: could not start worker thread ", w->chunk, " (pthread_create error ", failed,
+             "); lower the thread count (set_threads, --threads or OMP_NUM_THREADS)");
+      }
+      workers_.push_back(std::move(w));
+    }
+  }
+
+  struct StartArguments {
+    ThreadPool* pool;
+    Worker* worker;
+  };
+  static void* worker_main(void* p) {
+    const StartArguments start = *static_cast<StartArguments*>(p);
+    delete static_cast<StartArguments*>(p);
+    start.pool->work(*start.worker);
+    return nullptr;
+  }
+
+  void work(Worker& w) {
+    thread_pool_detail::inside_region() = true;
+    std::uint32_t seen = 0;
+    for (;;) {
+      const long idle_since = thread_pool_detail::now_ns();
+      const thread_pool_detail::Spin spin = thread_pool_detail::spin_until(
+          [&] { return w.ticket.load(std::memory_order_acquire) != seen; }, spin_ns());
+      const bool caught = spin.caught;
+      if (!caught) {
+        w.sleeping.store(1, std::memory_order_seq_cst);
+        while (w.ticket.load(std::memory_order_seq_cst) == seen)
+          thread_pool_detail::block_while_equal(w.ticket, seen);
+        w.sleeping.store(0, std::memory_order_relaxed);
+      }
+      seen = w.ticket.load(std::memory_order_acquire);
+      if (stop_.load(std::memory_order_acquire)) return;
+      const long started = thread_pool_detail::now_ns();
+      w.caught_spinning = caught;
+      w.preempted_spinning = spin.preempted || (caught && started - published_ns_ > kPreemptedGapNs);
+      w.blocked_within_reach = !caught && published_ns_ - idle_since < kMaxSpinNs;
+      try {
+        run_(body_, w.chunk);
+      } catch (...) {
+        w.error = std::current_exception();
+      }
+      if (remaining_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
+          caller_sleeping_.load(std::memory_order_seq_cst) != 0)
+        thread_pool_detail::wake_all(remaining_);
+    }
+  }
+
+  void wait_for_workers() {
+    const thread_pool_detail::Spin spin = thread_pool_detail::spin_until(
+        [&] { return remaining_.load(std::memory_order_acquire) == 0; }, spin_ns());
+    observed_.preempted_spinning += spin.preempted ? 1 : 0;
+    if (spin.caught) return;
+    caller_sleeping_.store(1, std::memory_order_seq_cst);
+    for (std::uint32_t left; (left = remaining_.load(std::memory_order_seq_cst)) != 0;)
+      thread_pool_detail::block_while_equal(remaining_, left);
+    caller_sleeping_.store(0, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+  }
+
+  void close_window() {
+    state_ = next_spin_state(state_, observed_);
+    spin_ns_.store(state_.spin_ns, std::memory_order_relaxed);
+    observed_ = {};
+    regions_in_window_ = 0;
+  }
+
+  std::vector<std::unique_ptr<Worker>> workers_;
+  // The region being run: written by the caller before the tickets are bumped.
+  ChunkFunction run_ = nullptr;
+  void* body_ = nullptr;
+  long published_ns_ = 0;
+  std::atomic<std::uint32_t> remaining_{0};        // chunks of the region still running on workers
+  std::atomic<std::uint32_t> caller_sleeping_{0};  // 1 while the caller is blocked on remaining_
+  std::atomic<bool> stop_{false};
+  std::atomic<long> spin_ns_{kStartSpinNs};
+  // The caller's record of the current window.
+  SpinState state_{};
+  WaitObservation observed_{};
+  int regions_in_window_ = 0;
+  unsigned generation_;
+};
+
+// The calling thread's pool (created at first use). In a child forked after the pool was made the old
+// pool has no workers: it is left alone (its memory kept) and a new one made.
+inline ThreadPool& this_threads_pool() {
+  struct Holder {
+    ThreadPool* pool = nullptr;
+    ~Holder() {
+      if (pool != nullptr && pool->made_in_this_process()) delete pool;
+    }
+  };
+  static thread_local Holder holder;
+  if (holder.pool == nullptr || !holder.pool->made_in_this_process()) holder.pool = new ThreadPool();
+  return *holder.pool;
+}
+
+}  // namespace agnostic
