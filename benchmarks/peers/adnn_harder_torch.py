@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """An independent PyTorch reference for ADNN (Camaiani et al., arXiv:2207.09293, Algorithm 1) on the
-harder analogue of issue 19 (examples/adnn/harder/generate.py): written from the paper, not from
-agnostic's code, to tell a problem of the method from a problem of the implementation.
+analogues of issue 19 (examples/adnn/harder/generate.py, examples/adnn/redundant/generate.py: DATA_DIR
+is the folder either wrote): written from the paper, not from agnostic's code, to tell a problem of the
+method from a problem of the implementation.
 
 Classifier: MLP (ReLU) with softmax over the three classes, L(C) the cross-entropy. Adversary: MLP
 (ReLU) reading the classifier's last hidden layer (or its softmax output), predicting the signal

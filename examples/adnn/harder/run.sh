@@ -54,15 +54,30 @@ declare -A settings=(
   [grl_wide]="adnn.game_step=\"gradient_reversal\" adnn.adversary_hidden=[64,64,64]"
   [output_pretrain]="adnn.adversary_input=\"output\" adnn.pretrain_classifier_epochs=30 adnn.pretrain_adversary_epochs=10"
   [pretrain_average_fast]="adnn.pretrain_classifier_epochs=30 adnn.pretrain_adversary_epochs=10 adnn.classifier_average=\"exponential\" adnn.classifier_average_decay=0.99"
+  [leaky]="model.activation=\"leakyrelu\""
+  [output_leaky]="adnn.adversary_input=\"output\" model.activation=\"leakyrelu\""
+  [alpha30]="adnn.alpha=30"
+  [batch2048]="training.batch_size=2048"
+  [batch4096]="training.batch_size=4096"
+  [batch2048_leaky]="training.batch_size=2048 model.activation=\"leakyrelu\""
+  [batch2048_k10]="training.batch_size=2048 adnn.adversary_steps=10"
+  [batch2048_last]="training.batch_size=2048 training.early_stopping=false"
+  [batch2048_game150_last]="training.batch_size=2048 training.early_stopping=false training.epochs=150"
+  [batch8192]="training.batch_size=8192"
+  [batch4096_last]="training.batch_size=4096 training.early_stopping=false"
+  [batch4096_game150_last]="training.batch_size=4096 training.early_stopping=false training.epochs=150"
+  [output_batch2048]="adnn.adversary_input=\"output\" training.batch_size=2048"
   [average_fast_game150_last]="adnn.classifier_average=\"exponential\" adnn.classifier_average_decay=0.99 training.early_stopping=false training.epochs=150"
 )
 order=(dnn defaults last_epoch output output_last output_game150 output_alpha30 output_k10 k10 alpha3 adversary_lr
   pretrain linear game150 output_alpha1 output_alpha3 average average_uniform average_last average_game150
   pretrain_average pretrain_alpha3 grl grl_k1 wide_adversary average_fast grl_pretrain grl_last grl_game150_last
-  grl_wide output_pretrain pretrain_average_fast average_fast_game150_last)
+  grl_wide output_pretrain pretrain_average_fast average_fast_game150_last leaky output_leaky alpha30 batch2048
+  output_batch2048 batch4096 batch2048_leaky batch2048_k10
+  batch2048_last batch2048_game150_last batch8192 batch4096_last batch4096_game150_last)
 chosen=("${example_args[@]}")
 [[ ${#chosen[@]} -gt 0 ]] || chosen=("${order[@]}")
-seeds=(1 2 3)
+seeds=(${ADNN_SEEDS:-1 2 3})  # ADNN_SEEDS="1 2": fewer seeds
 scale=1
 quick_keys=()
 if $quick; then
