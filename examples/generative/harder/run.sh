@@ -48,7 +48,11 @@ settings_of() {
     best) echo "$trained" cgan.discriminator_hidden='[128,128,128]' cgan.discriminator_steps=2 \
       training.epochs=60 cgan.ensemble='{"members":5,"keep":2}' ;;   # the best set-up at 50 000 events
     best_events200k) settings_of best ;;                              # and 200 000 events (below)
-    best1_events200k) settings_of best; echo cgan.ensemble='{"members":1,"keep":1}' ;;  # one member of it
+    best1_events200k) settings_of best1 ;;                            # and 200 000 events (below)
+    best1) settings_of best; echo cgan.ensemble='{"members":1,"keep":1}' ;;  # one member (= best's member 0)
+    best1_no_average) settings_of best1; echo cgan.generator_average=0 ;;
+    best1_dsteps5) settings_of best1; echo cgan.discriminator_steps=5 ;;
+    best1_batch128) settings_of best1; echo training.batch_size=128 ;;
     lr3e-4) echo "$trained" optimiser.learning_rate=0.0003 ;;
     lr_decay) echo "$trained" optimiser.schedule='{"name":"exponential","gamma":0.1,"steps":2000}' ;;
     sgd) echo optimiser='{"name":"sgd","learning_rate":0.001,"momentum":0.9,"nesterov":true,"l2":0.0001,"clip_value":1}' ;;
