@@ -26,8 +26,8 @@
 //   - spins that caught nothing while no blocked wait was within reach: the spin halves;
 //   - every kMaxPatience calm windows in a row halve the patience.
 // Involuntary context switches (getrusage) are no signal of contention here: threads that block
-// preempt each other when one wakes the other on its core, so they rise with passive waiting on an
-// idle node (5-11 thousand a second against ~130 with a spin, docs/process.md).
+// preempt each other when one wakes the other on its core, so they rise with passive waiting even on
+// an idle node (measured in docs/process.md).
 // Exceptions thrown by a chunk are caught on its thread and the one of the lowest chunk is rethrown to
 // the caller once every chunk has ended. A pool created before a fork() is abandoned in the child
 // (whose copy of it has no workers) and a new one created there at first use. A call from inside a
@@ -47,9 +47,6 @@
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#endif
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
 #endif
 
 #include "agnostic/core/error.hpp"
@@ -115,7 +112,7 @@ inline long now_ns() {
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
-  _mm_pause();
+  __builtin_ia32_pause();
 #elif defined(__aarch64__)
   asm volatile("yield" ::: "memory");
 #endif
@@ -214,11 +211,11 @@ class ThreadPool {
     for (auto& w : workers_) pthread_join(w->thread, nullptr);
   }
 
-  // Runs run(body, c) for c = 0 .. chunks-1: chunk 0 on the calling thread, chunk c on worker c.
-  // Returns when every chunk has ended; rethrows the exception of the lowest chunk that threw.
-  void run(int chunks, ChunkFunction run, void* body) {
+  // Runs chunk_function(body, c) for c = 0 .. chunks-1: chunk 0 on the calling thread, chunk c on
+  // worker c. Returns when every chunk has ended; rethrows the exception of the lowest chunk that threw.
+  void run(int chunks, ChunkFunction chunk_function, void* body) {
     add_workers(chunks - 1);
-    run_ = run;
+    run_ = chunk_function;
     body_ = body;
     published_ns_ = thread_pool_detail::now_ns();
     remaining_.store(static_cast<std::uint32_t>(chunks - 1), std::memory_order_relaxed);
@@ -230,7 +227,7 @@ class ThreadPool {
     std::exception_ptr first_error;
     thread_pool_detail::inside_region() = true;
     try {
-      run(body, 0);
+      chunk_function(body, 0);
     } catch (...) {
       first_error = std::current_exception();
     }
