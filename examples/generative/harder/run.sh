@@ -51,7 +51,7 @@ settings_of() {
     best1_events200k) settings_of best1 ;;                            # and 200 000 events (below)
     best1) settings_of best; echo cgan.ensemble='{"members":1,"keep":1}' ;;  # one member (= best's member 0)
     best1_no_average) settings_of best1; echo cgan.generator_average=0 ;;
-    best1_dsteps5) settings_of best1; echo cgan.discriminator_steps=5 ;;
+    best1_dsteps5) settings_of best1; echo cgan.discriminator_steps=5 training.epochs=150 ;;  # as many G steps
     best1_batch128) settings_of best1; echo training.batch_size=128 ;;
     lr3e-4) echo "$trained" optimiser.learning_rate=0.0003 ;;
     lr_decay) echo "$trained" optimiser.schedule='{"name":"exponential","gamma":0.1,"steps":2000}' ;;
