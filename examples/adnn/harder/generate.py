@@ -12,6 +12,9 @@ of its features: which features and how far is the table MODELS below (written f
 no one tuned the ADNN on it).
 
 Usage: generate.py OUT_DIR [--seed S] [--scale F]
+(../redundant/generate.py is another analogue made with this file's functions: `spec`, below, is the
+module whose FEATURES, covariance(), POSITIVE, MU_BKG, MU_GGH, MU_SM and MODELS they use; this one's by
+default.)
 Writes OUT_DIR/train_adnn.csv (background, ggH, the signal of all seven models in equal shares),
 OUT_DIR/train_dnn.csv (the same background and ggH, the signal from the SM only) and
 OUT_DIR/test.csv (large samples of every process and model, for templates and Asimov fits).
@@ -19,6 +22,7 @@ Columns: f0 ... f11, process (bkg, ggh, sig), model (sm, bsm1 ... bsm6; "none" o
 """
 import argparse
 import os
+import sys
 
 import numpy as np
 
@@ -49,28 +53,29 @@ def covariance():
     return c
 
 
-def sample(rng, n, mean, widths):
-    z = rng.multivariate_normal(np.zeros(FEATURES), covariance(), size=n)
-    scale = np.ones(FEATURES)
+def sample(rng, n, mean, widths, spec=None):
+    spec = spec or sys.modules[__name__]
+    z = rng.multivariate_normal(np.zeros(spec.FEATURES), spec.covariance(), size=n)
+    scale = np.ones(spec.FEATURES)
     for k, w in widths.items():
         scale[k] = w
     z = z * scale + mean
     x = z.copy()
-    for k, s in POSITIVE.items():
+    for k, s in spec.POSITIVE.items():
         x[:, k] = s * np.exp(0.5 * z[:, k])
     return x
 
 
-def model_mean(shift):
-    mean = MU_SM.copy()
+def model_mean(shift, spec=None):
+    mean = (spec or sys.modules[__name__]).MU_SM.copy()
     for k, s in shift.items():
         mean[k] += s
     return mean
 
 
-def write(path, blocks):
+def write(path, blocks, features=FEATURES):
     with open(path, "w") as out:
-        out.write(",".join(f"f{k}" for k in range(FEATURES)) + ",process,model\n")
+        out.write(",".join(f"f{k}" for k in range(features)) + ",process,model\n")
         rows = []
         for x, process, model in blocks:
             for r in x:
@@ -79,8 +84,9 @@ def write(path, blocks):
         out.writelines(rows[i] for i in order)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def main(spec=None):
+    spec = spec or sys.modules[__name__]
+    parser = argparse.ArgumentParser(description=spec.__doc__.split("\n")[0])
     parser.add_argument("out")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies every sample size")
@@ -89,15 +95,20 @@ def main():
     rng = np.random.default_rng(a.seed)
     n_train = int(21000 * a.scale)  # per class (3000 signal events per model)
     n_test = int(20000 * a.scale)  # per process and per model
-    bkg, ggh = sample(rng, n_train, MU_BKG, {}), sample(rng, n_train, MU_GGH, {})
-    per_model = n_train // len(MODELS)
-    sig_all = [(sample(rng, per_model, model_mean(s), w), "sig", name) for name, s, w in MODELS]
-    write(os.path.join(a.out, "train_adnn.csv"), [(bkg, "bkg", "none"), (ggh, "ggh", "none")] + sig_all)
+
+    def draw(n, mean, widths):
+        return sample(rng, n, mean, widths, spec)
+
+    bkg, ggh = draw(n_train, spec.MU_BKG, {}), draw(n_train, spec.MU_GGH, {})
+    per_model = n_train // len(spec.MODELS)
+    sig_all = [(draw(per_model, model_mean(s, spec), w), "sig", name) for name, s, w in spec.MODELS]
+    f = spec.FEATURES
+    write(os.path.join(a.out, "train_adnn.csv"), [(bkg, "bkg", "none"), (ggh, "ggh", "none")] + sig_all, f)
     write(os.path.join(a.out, "train_dnn.csv"),
-          [(bkg, "bkg", "none"), (ggh, "ggh", "none"), (sample(rng, n_train, MU_SM, {}), "sig", "sm")])
-    test = [(sample(rng, n_test, MU_BKG, {}), "bkg", "none"), (sample(rng, n_test, MU_GGH, {}), "ggh", "none")]
-    test += [(sample(rng, n_test, model_mean(s), w), "sig", name) for name, s, w in MODELS]
-    write(os.path.join(a.out, "test.csv"), test)
+          [(bkg, "bkg", "none"), (ggh, "ggh", "none"), (draw(n_train, spec.MU_SM, {}), "sig", "sm")], f)
+    test = [(draw(n_test, spec.MU_BKG, {}), "bkg", "none"), (draw(n_test, spec.MU_GGH, {}), "ggh", "none")]
+    test += [(draw(n_test, model_mean(s, spec), w), "sig", name) for name, s, w in spec.MODELS]
+    write(os.path.join(a.out, "test.csv"), test, f)
 
 
 if __name__ == "__main__":

@@ -16,8 +16,8 @@ large, nearly as accurate (invariant_subspace.py in ../harder gives both figures
 Each process is a correlated Gaussian in the latent space (unit widths, RHO within a pair, 0.2 between
 quantities of a block), shifted per process; five features are then made positive and skewed like
 momenta and masses (exp), the others stay as they are. The interface (covariance, MU_*, MODELS,
-model_mean, main's files and columns) is that of ../harder/generate.py, so ../harder's run.sh,
-evaluate.py, summarise.py and invariant_subspace.py serve both.
+model_mean, the files and columns) is that of ../harder/generate.py, whose functions draw and write the
+events, so ../harder's run.sh, evaluate.py, summarise.py and invariant_subspace.py serve both.
 
 Usage: generate.py OUT_DIR [--seed S] [--scale F]
 Writes OUT_DIR/train_adnn.csv (background, ggH, the signal of all seven models in equal shares),
@@ -25,10 +25,17 @@ OUT_DIR/train_dnn.csv (the same background and ggH, the signal from the SM only)
 OUT_DIR/test.csv (large samples of every process and model, for templates and Asimov fits).
 Columns: f0 ... f11, process (bkg, ggh, sig), model (sm, bsm1 ... bsm6; "none" off the signal).
 """
-import argparse
+import importlib.util
 import os
+import sys
 
 import numpy as np
+
+# ../harder/generate.py's sampling and writing, with this module's constants (its `spec`)
+_where = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harder", "generate.py")
+_loader = importlib.util.spec_from_file_location("adnn_harder_generate", _where)
+harder = importlib.util.module_from_spec(_loader)
+_loader.loader.exec_module(harder)
 
 FEATURES = 12
 QUANTITIES = 6  # feature i and i + 6 measure quantity i
@@ -67,56 +74,9 @@ def covariance():
     return c
 
 
-def sample(rng, n, mean, widths):
-    z = rng.multivariate_normal(np.zeros(FEATURES), covariance(), size=n)
-    scale = np.ones(FEATURES)
-    for k, w in widths.items():
-        scale[k] = w
-    z = z * scale + mean
-    x = z.copy()
-    for k, s in POSITIVE.items():
-        x[:, k] = s * np.exp(0.5 * z[:, k])
-    return x
-
-
 def model_mean(shift):
-    mean = MU_SM.copy()
-    for k, s in shift.items():
-        mean[k] += s
-    return mean
-
-
-def write(path, blocks):
-    with open(path, "w") as out:
-        out.write(",".join(f"f{k}" for k in range(FEATURES)) + ",process,model\n")
-        rows = []
-        for x, process, model in blocks:
-            for r in x:
-                rows.append(",".join(f"{v:.6g}" for v in r) + f",{process},{model}\n")
-        order = np.random.default_rng(12345).permutation(len(rows))
-        out.writelines(rows[i] for i in order)
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("out")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--scale", type=float, default=1.0, help="multiplies every sample size")
-    a = parser.parse_args()
-    os.makedirs(a.out, exist_ok=True)
-    rng = np.random.default_rng(a.seed)
-    n_train = int(21000 * a.scale)  # per class (3000 signal events per model)
-    n_test = int(20000 * a.scale)  # per process and per model
-    bkg, ggh = sample(rng, n_train, MU_BKG, {}), sample(rng, n_train, MU_GGH, {})
-    per_model = n_train // len(MODELS)
-    sig_all = [(sample(rng, per_model, model_mean(s), w), "sig", name) for name, s, w in MODELS]
-    write(os.path.join(a.out, "train_adnn.csv"), [(bkg, "bkg", "none"), (ggh, "ggh", "none")] + sig_all)
-    write(os.path.join(a.out, "train_dnn.csv"),
-          [(bkg, "bkg", "none"), (ggh, "ggh", "none"), (sample(rng, n_train, MU_SM, {}), "sig", "sm")])
-    test = [(sample(rng, n_test, MU_BKG, {}), "bkg", "none"), (sample(rng, n_test, MU_GGH, {}), "ggh", "none")]
-    test += [(sample(rng, n_test, model_mean(s), w), "sig", name) for name, s, w in MODELS]
-    write(os.path.join(a.out, "test.csv"), test)
+    return harder.model_mean(shift, sys.modules[__name__])
 
 
 if __name__ == "__main__":
-    main()
+    harder.main(sys.modules[__name__])
