@@ -34,8 +34,8 @@
 #include "agnostic/stats/likelihood.hpp"
 #include "agnostic/stats/workspace.hpp"
 #include "agnostic/train/config.hpp"
-#include "agnostic/train/run.hpp"
 #include "fit_command.hpp"
+#include "train_run.hpp"  // train::run, compiled once (tools/train_run.cpp)
 
 namespace py = pybind11;
 using namespace agnostic;

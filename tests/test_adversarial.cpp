@@ -309,10 +309,10 @@ TEST_CASE(
 #include <agnostic/optim/adam.hpp>
 #include <agnostic/train/adnn.hpp>
 #include <agnostic/train/methods/adnn.hpp>
-#include <agnostic/train/run.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include "train_run.hpp"  // train::run, compiled once (tools/train_run.cpp)
 
 namespace adnn_test {
 

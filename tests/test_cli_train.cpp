@@ -27,7 +27,7 @@
 #include "agnostic/io/csv.hpp"
 #include "agnostic/io/npy.hpp"
 #include "agnostic/train/dataset.hpp"
-#include "agnostic/train/run.hpp"
+#include "train_run.hpp"  // train::run, compiled once (tools/train_run.cpp)
 
 extern char** environ;
 

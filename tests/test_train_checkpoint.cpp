@@ -11,7 +11,6 @@
 #include <agnostic/stats/decorrelation_metrics.hpp>
 #include <agnostic/train/classifier.hpp>
 #include <agnostic/train/decorrelation.hpp>
-#include <agnostic/train/run.hpp>
 #include <agnostic/train/trainer.hpp>
 #include <cmath>
 #include <cstdint>
@@ -24,6 +23,7 @@
 #include <map>
 #include <string>
 #include <vector>
+#include "train_run.hpp"  // train::run, compiled once (tools/train_run.cpp)
 
 using namespace agnostic;
 using namespace agnostic::train;

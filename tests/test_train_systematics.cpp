@@ -22,9 +22,9 @@
 #include "agnostic/stats/workspace.hpp"
 #include "agnostic/train/inference_aware_scheme.hpp"
 #include "agnostic/train/penalised_classifier.hpp"
-#include "agnostic/train/run.hpp"
 #include "agnostic/train/run_workspace.hpp"
 #include "agnostic/train/systematics.hpp"
+#include "train_run.hpp"  // train::run, compiled once (tools/train_run.cpp)
 
 using agnostic::Index;
 using agnostic::Vector;

@@ -6,9 +6,9 @@
 #include <string>
 
 #include "agnostic/train/config.hpp"
-#include "agnostic/train/run.hpp"
 #include "command_io.hpp"
 #include "commands.hpp"
+#include "train_run.hpp"  // train::run, compiled once (train_run.cpp)
 #ifdef AGNOSTIC_MPI
 #include "agnostic/distributed/communicator.hpp"
 #endif

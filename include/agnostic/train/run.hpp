@@ -51,8 +51,11 @@ inline void require_fresh_output_directory(const std::filesystem::path& director
        "--force to write into it anyway (files of the same name are replaced), or another --output");
 }
 
+// Not `inline`: a build can then compile it once for several programs (tools/train_run.hpp declares it
+// `extern template`; compilers instantiate an inline function declared so anyway, to inline it). As a
+// template it may still be defined in every translation unit that includes this header.
 AGNOSTIC_COMPILED_WHEN_USED
-inline RunResult run(const TrainConfig& config, const RunOptions& options = {}) {
+RunResult run(const TrainConfig& config, const RunOptions& options = {}) {
   if (config.method == "classifier") return run_classifier(config, options);
   if (config.method == "dann") return run_dann(config, options);
   if (config.method == "adnn") return run_adnn(config, options);
