@@ -673,3 +673,63 @@ TEST_CASE("impacts: the warm-started refits agree with conditional fits from scr
   }
   CHECK(largest > 0.05 * sigma_mu);  // the comparison is not between zeros
 }
+
+TEST_CASE(
+    "fx_ minos: the crossings are where the profile rises by delta_nll; repeated calls give the same bits") {
+  // The fast path (joint Newton, buffers shared by both sides) against conditional fits from scratch at
+  // its end points, for delta_nll = 0.5 and 0.125 (the 2-sigma lower end lies beyond mu = 0), and against
+  // pyhf's MINOS offsets (fit_reference.json).
+  const BinnedLikelihood model(read_workspace(kReference + "w6-workspace.json"));
+  const Data data = model.observed();
+  const FitResult best = fit(model, data);
+  REQUIRE(best.converged);
+  const int p = model.poi();
+  const std::string poi = model.names()[static_cast<std::size_t>(p)];
+  for (double delta : {0.5, 0.125}) {
+    INFO("delta_nll = " << delta);
+    const auto [lo, hi] = minos(model, data, best, poi, delta);
+    const auto again = minos(model, data, best, poi, delta);
+    CHECK(again.first == lo);
+    CHECK(again.second == hi);
+    REQUIRE(lo < best.values[p]);
+    REQUIRE(hi > best.values[p]);
+    for (double end : {lo, hi}) {
+      FitOptions conditional;
+      conditional.fix[poi] = end;
+      conditional.hesse = false;
+      const FitResult f = fit(model, data, conditional);
+      REQUIRE(f.converged);
+      CHECK(std::abs(f.nll - best.nll - delta) < 1e-9);
+    }
+  }
+  const json ref = load(kReference + "fit_reference.json")["fits"]["code4_code4p"];
+  const auto [lo, hi] = minos(model, data, best, poi);
+  CHECK(std::abs(lo - best.values[p] - ref["minos_offsets"][poi][0].get<double>()) < 1e-8);
+  CHECK(std::abs(hi - best.values[p] - ref["minos_offsets"][poi][1].get<double>()) < 1e-8);
+}
+
+TEST_CASE("fx_ data and parameter checks: messages name the bin and the model's parameters") {
+  const BinnedLikelihood model(read_workspace(kReference + "w6-workspace.json"));
+  Data data = model.observed();
+  const std::string channel = model.channels()[0].name;
+  data.main[3] = -1.0;
+  CHECK_THROWS_WITH_AS(
+      model.check_data(data),
+      ("data: channel '" + channel + "' bin 3 has count -1, expected a finite number >= 0").c_str(), Error);
+  CHECK_THROWS_WITH_AS(fit(model, data),
+                       doctest::Contains(("channel '" + channel + "' bin 3 has count -1").c_str()), Error);
+  std::string names;
+  for (const auto& n : model.names()) names += (names.empty() ? "" : ", ") + n;
+  Eigen::VectorXd short_params = Eigen::VectorXd::Ones(model.n_params() - 1);
+  CHECK_THROWS_WITH_AS(model.check_params(short_params),
+                       ("parameters: got " + std::to_string(model.n_params() - 1) +
+                        " values, the model has " + std::to_string(model.n_params()) + " (" + names + ")")
+                           .c_str(),
+                       Error);
+  Eigen::VectorXd params = model.init();
+  params[1] = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS_WITH_AS(model.check_params(params),
+                       doctest::Contains(("parameter '" + model.names()[1] + "' is nan").c_str()), Error);
+  model.check_params(model.init());  // valid: no throw
+  model.check_data(model.observed());
+}

@@ -145,23 +145,31 @@ inline FitResult run_fit(const BinnedLikelihood& model, const Data& data, Eigen:
   if (hesse) {
     // At a kink (code1/code0 at alpha = 0) the Hessian is one-sided; HESSE's central differences see the
     // mean of the two sides, and so does this: evaluate at alpha = +0 and -0 and average.
-    Eigen::MatrixXd h = m.hessian;
-    Eigen::VectorXd plus = m.x, minus = m.x;
-    bool at_kink = false;
-    for (Eigen::Index i = 0; i < n; ++i)
-      if (floating[static_cast<std::size_t>(i)] && model.kinked(static_cast<int>(i)) &&
-          std::abs(m.x[i]) < 1e-6) {
-        plus[i] = 0.0;
-        minus[i] = -std::numeric_limits<double>::denorm_min();
-        at_kink = true;
+    auto at_kink = [&](Eigen::Index i) {
+      return floating[static_cast<std::size_t>(i)] && model.kinked(static_cast<int>(i)) &&
+             std::abs(m.x[i]) < 1e-6;
+    };
+    const Eigen::MatrixXd* h = &m.hessian;
+    Eigen::MatrixXd averaged;
+    bool any_kink = false;
+    for (Eigen::Index i = 0; i < n; ++i) any_kink = any_kink || at_kink(i);
+    if (any_kink) {
+      Eigen::VectorXd plus = m.x, minus = m.x;
+      for (Eigen::Index i = 0; i < n; ++i)
+        if (at_kink(i)) {
+          plus[i] = 0.0;
+          minus[i] = -std::numeric_limits<double>::denorm_min();
+        }
+      double unused = 0.0;
+      Eigen::VectorXd g;
+      Eigen::MatrixXd h_plus, h_minus;
+      if (model.objective(plus, data, unused, &g, &h_plus) &&
+          model.objective(minus, data, unused, &g, &h_minus)) {
+        averaged = 0.5 * (h_plus + h_minus);
+        h = &averaged;
       }
-    double unused = 0.0;
-    Eigen::VectorXd g;
-    Eigen::MatrixXd h_plus, h_minus;
-    if (at_kink && model.objective(plus, data, unused, &g, &h_plus) &&
-        model.objective(minus, data, unused, &g, &h_minus))
-      h = 0.5 * (h_plus + h_minus);
-    r.covariance = covariance_from_hessian(h, floating, &r.covariance_quality);
+    }
+    r.covariance = covariance_from_hessian(*h, floating, &r.covariance_quality);
     r.errors = r.covariance.diagonal().cwiseMax(0.0).cwiseSqrt();
     if (r.covariance_quality == CovarianceQuality::not_available)
       for (Eigen::Index i = 0; i < n; ++i)
@@ -232,9 +240,16 @@ class Profile {
  public:
   AGNOSTIC_COMPILED_WHEN_USED
   Profile(const BinnedLikelihood& model, const Data& data, const FitResult& best, int param)
-      : model_(model), data_(data), best_(best), param_(param), floating_(best.floating) {
+      : Profile(model, data, best, param, model.nll_constant(data)) {}
+  // `constant` = model.nll_constant(data), for callers that already have it
+  Profile(const BinnedLikelihood& model, const Data& data, const FitResult& best, int param, double constant)
+      : model_(model),
+        data_(data),
+        best_(best),
+        param_(param),
+        floating_(best.floating),
+        constant_(constant) {
     floating_[static_cast<std::size_t>(param)] = false;
-    constant_ = model.nll_constant(data);
   }
   // Conditional minimum of -log L at parameter = value; `slope` gets d(profile)/d(value) (the
   // envelope theorem: the partial derivative at the conditional minimum).
@@ -273,27 +288,38 @@ class Profile {
   const FitResult& best_;
   int param_;
   std::vector<bool> floating_;
-  double constant_ = 0.0;
+  double constant_;
+};
+
+// Buffers of joint_crossing, kept across its calls (both sides of one interval) so that its Newton
+// steps allocate nothing.
+struct CrossingBuffers {
+  std::vector<int> free;
+  Eigen::VectorXd x, g, f, step;
+  Eigen::MatrixXd h, jac;
+  Eigen::PartialPivLU<Eigen::MatrixXd> lu;
 };
 
 // Fast path of MINOS: Newton on the joint system {-log L(x) = target, d(-log L)/dx_j = 0 for the other
 // floating j}, started from the covariance ellipse. Quadratic convergence, one evaluation per step.
 // Returns false (the caller then walks the profile) when it leaves the bounds, the side or does not
-// converge, or when the end point is not a conditional minimum.
+// converge, or when the end point is not a conditional minimum. `constant` = model.nll_constant(data).
 AGNOSTIC_COMPILED_WHEN_USED
 inline bool joint_crossing(const BinnedLikelihood& model, const Data& data, const FitResult& best, int p,
-                           int side, double delta_nll, double& crossing) {
+                           int side, double delta_nll, double constant, CrossingBuffers& buffers,
+                           double& crossing) {
   const int n = model.n_params();
   const double var = best.covariance.size() ? best.covariance(p, p) : 0.0;
   if (!(var > 0.0) || !std::isfinite(var)) return false;
-  std::vector<int> free;
+  auto& [free, x, g, f, step, h, jac, lu] = buffers;
+  free.clear();
   for (int i = 0; i < n; ++i)
     if (best.floating[static_cast<std::size_t>(i)]) free.push_back(i);
   const auto m = static_cast<Eigen::Index>(free.size());
-  Eigen::VectorXd x = best.values + side * std::sqrt(2.0 * delta_nll / var) * best.covariance.col(p);
-  const double target = best.nll - model.nll_constant(data) + delta_nll;  // in objective() units
-  Eigen::VectorXd g, f(m);
-  Eigen::MatrixXd h, jac(m, m);
+  x = best.values + side * std::sqrt(2.0 * delta_nll / var) * best.covariance.col(p);
+  const double target = best.nll - constant + delta_nll;  // in objective() units
+  f.resize(m);
+  jac.resize(m, m);
   for (int iter = 0; iter < 30; ++iter) {
     for (int i : free)
       if (!(x[i] >= model.lower()[i] && x[i] <= model.upper()[i])) return false;
@@ -310,7 +336,8 @@ inline bool joint_crossing(const BinnedLikelihood& model, const Data& data, cons
       f[row] = g[j];
       for (Eigen::Index b = 0; b < m; ++b) jac(row, b) = h(j, free[static_cast<std::size_t>(b)]);
     }
-    const Eigen::VectorXd step = jac.partialPivLu().solve(-f);
+    lu.compute(jac);
+    step = lu.solve(-f);
     if (!step.allFinite()) return false;
     const double level = std::abs(f[0]);
     const double stationary = m > 1 ? f.tail(m - 1).cwiseAbs().maxCoeff() : 0.0;
@@ -352,7 +379,9 @@ inline std::pair<double, double> minos(const BinnedLikelihood& model, const Data
           "minos: the FitResult does not belong to this model");
   require(best.floating[static_cast<std::size_t>(p)], "minos: parameter '", param,
           "' was not floating in the fit");
-  fit_detail::Profile profile(model, data, best, p);
+  const double constant = model.nll_constant(data);
+  std::optional<fit_detail::Profile> profile;  // set up only when the fast path fails
+  fit_detail::CrossingBuffers buffers;
   const double x0 = best.values[p];
   const double target = std::sqrt(2.0 * delta_nll);  // solve r(x) = sqrt(2 (P(x) - P_min)) = target
   double sigma = best.errors.size() == model.n_params() ? best.errors[p] : 0.0;
@@ -361,7 +390,7 @@ inline std::pair<double, double> minos(const BinnedLikelihood& model, const Data
   std::pair<double, double> out{x0, x0};
   for (int side : {-1, +1}) {
     double fast = 0.0;
-    if (fit_detail::joint_crossing(model, data, best, p, side, delta_nll, fast)) {
+    if (fit_detail::joint_crossing(model, data, best, p, side, delta_nll, constant, buffers, fast)) {
       (side < 0 ? out.first : out.second) = fast;
       continue;
     }
@@ -369,13 +398,14 @@ inline std::pair<double, double> minos(const BinnedLikelihood& model, const Data
     double inside = x0, outside = std::numeric_limits<double>::quiet_NaN();  // bracket of the crossing
     double x = x0 + side * target * sigma;
     if (side * (x - bound) > 0.0) x = bound;
-    Eigen::VectorXd start = profile.predicted_start(x), solution;
+    if (!profile) profile.emplace(model, data, best, p, constant);
+    Eigen::VectorXd start = profile->predicted_start(x), solution;
     double result = bound;
     bool found = false;
     for (int iter = 0; iter < 100; ++iter) {
       double slope = 0.0;
       bool ok = false;
-      const double nll = profile.at(x, start, solution, slope, ok);
+      const double nll = profile->at(x, start, solution, slope, ok);
       const double rise = std::max(nll - best.nll, 0.0);
       const double r = std::sqrt(2.0 * rise);
       if (r < target)

@@ -288,9 +288,9 @@ class BinnedLikelihood {
             n_main_);
     require(data.aux.size() == n_aux_, "data: aux has ", data.aux.size(), " entries, the model has ", n_aux_,
             " constrained parameters");
-    for (Index b = 0; b < data.main.size(); ++b)
-      require(std::isfinite(data.main[b]) && data.main[b] >= 0.0, "data: ", bin_name(b), " has count ",
-              data.main[b], ", expected a finite number >= 0");
+    for (Index b = 0; b < data.main.size(); ++b)  // the message is built only when it is needed
+      if (!(std::isfinite(data.main[b]) && data.main[b] >= 0.0))
+        fail("data: ", bin_name(b), " has count ", data.main[b], ", expected a finite number >= 0");
     for (const auto& p : params_) {
       if (p.constraint == Constraint::none) continue;
       const double a = data.aux[p.aux];
@@ -301,8 +301,9 @@ class BinnedLikelihood {
   }
 
   void check_params(const Eigen::VectorXd& params) const {
-    require(params.size() == n_params(), "parameters: got ", params.size(), " values, the model has ",
-            n_params(), " (", joined_names(), ")");
+    if (params.size() != n_params())
+      fail("parameters: got ", params.size(), " values, the model has ", n_params(), " (", joined_names(),
+           ")");
     for (int i = 0; i < n_params(); ++i)
       require(std::isfinite(params[i]), "parameter '", names_[static_cast<std::size_t>(i)], "' is ",
               params[i]);

@@ -57,12 +57,12 @@ MinimiserResult minimise(Objective&& objective, Eigen::VectorXd x, const Eigen::
   }
 
   MinimiserResult r;
-  r.x = x;
   double f = 0.0;
   Eigen::VectorXd g(n);
   Eigen::MatrixXd h(n, n);
   ++r.evaluations;
   if (!objective(x, f, &g, &h)) {
+    r.x = std::move(x);
     r.status = "not evaluable at start";
     r.value = std::numeric_limits<double>::infinity();
     return r;
@@ -176,10 +176,10 @@ MinimiserResult minimise(Objective&& objective, Eigen::VectorXd x, const Eigen::
 
   if (converged) r.status = "converged";
   r.converged = converged;
-  r.x = x;
+  r.x = std::move(x);
   r.value = f;
-  r.gradient = g;
-  r.hessian = h;
+  r.gradient = std::move(g);
+  r.hessian = std::move(h);
   // positive definiteness over every floating parameter (bounds ignored), as HESSE would judge it
   std::vector<Eigen::Index> fl;
   for (Eigen::Index i = 0; i < n; ++i)
@@ -187,7 +187,7 @@ MinimiserResult minimise(Objective&& objective, Eigen::VectorXd x, const Eigen::
   Eigen::MatrixXd hb(static_cast<Eigen::Index>(fl.size()), static_cast<Eigen::Index>(fl.size()));
   for (std::size_t a = 0; a < fl.size(); ++a)
     for (std::size_t b = 0; b < fl.size(); ++b)
-      hb(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b)) = h(fl[a], fl[b]);
+      hb(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b)) = r.hessian(fl[a], fl[b]);
   Eigen::LLT<Eigen::MatrixXd> final_llt(hb);
   r.hessian_positive_definite =
       fl.empty() || (final_llt.info() == Eigen::Success && final_llt.matrixLLT().diagonal().minCoeff() > 0.0);
