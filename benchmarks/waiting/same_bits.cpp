@@ -112,7 +112,8 @@ std::uint64_t many_operations_run(int steps) {
     auto loss = mean(softmax(d)) + sum(log_softmax(a)) * 1e-4f + categorical_cross_entropy(a, label, weight) +
                 binary_cross_entropy(y, binary, weight) + mse(a, target, weight) +
                 linear_domain_loss(reverse_gradient(y, 0.5), domain, weight) +
-                soft_histogram_penalty(histogram(f, weight), histogram(f, shifted)) + weighted_mean(y, weight);
+                soft_histogram_penalty(histogram(f, weight), histogram(f, shifted)) +
+                weighted_mean(y, weight);
     tape.backward(loss);
     const float l = loss.item();
     hash.add(&l, sizeof l);
