@@ -8,18 +8,20 @@ rounds=${1:-3}
 flags=(-std=c++20 -O2 -I"$root/include" -isystem /usr/include/eigen3 -c -o /dev/null)
 declare -A unit=(
   [eigen_reference]="$root/benchmarks/compile/eigen_reference.cpp"
+  [json_floor]="$root/benchmarks/compile/json_floor.cpp"
+  [eigen_json_floor]="$root/benchmarks/compile/eigen_json_floor.cpp"
   [infer_trigger_path]="$root/tests/infer_trigger_path.cpp"
   [readme_dann_step_modules]="$root/benchmarks/compile/readme_dann_step_modules.cpp"
   [readme_dann_step_umbrella]="$root/benchmarks/compile/readme_dann_step_umbrella.cpp"
 )
-order=(eigen_reference infer_trigger_path readme_dann_step_modules readme_dann_step_umbrella)
+order=(eigen_reference json_floor eigen_json_floor infer_trigger_path readme_dann_step_modules readme_dann_step_umbrella)
 declare -A times mem
 timing=$(mktemp)
 trap 'rm -f "$timing"' EXIT
 for ((r = 0; r < rounds; ++r)); do
   for name in "${order[@]}"; do
     extra=(-fopenmp)
-    [[ $name == eigen_reference || $name == infer_trigger_path ]] && extra=()  # no OpenMP on these paths
+    [[ $name == eigen_reference || $name == *_floor || $name == infer_trigger_path ]] && extra=()  # no OpenMP on these paths
     /usr/bin/time -f "%U %M" -o "$timing" g++ "${flags[@]}" "${extra[@]}" "${unit[$name]}" 2>/dev/null
     out=$(tail -n 1 "$timing")
     times[$name]+="${out%% *} "
