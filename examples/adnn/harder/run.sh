@@ -66,6 +66,7 @@ declare -A settings=(
   [batch8192]="training.batch_size=8192"
   [batch4096_last]="training.batch_size=4096 training.early_stopping=false"
   [batch4096_game150_last]="training.batch_size=4096 training.early_stopping=false training.epochs=150"
+  [batch4096_game150_patience30]="training.batch_size=4096 training.epochs=150 training.early_stopping={\"patience\":30}"
   [output_batch2048]="adnn.adversary_input=\"output\" training.batch_size=2048"
   [average_fast_game150_last]="adnn.classifier_average=\"exponential\" adnn.classifier_average_decay=0.99 training.early_stopping=false training.epochs=150"
 )
@@ -74,7 +75,8 @@ order=(dnn defaults last_epoch output output_last output_game150 output_alpha30 
   pretrain_average pretrain_alpha3 grl grl_k1 wide_adversary average_fast grl_pretrain grl_last grl_game150_last
   grl_wide output_pretrain pretrain_average_fast average_fast_game150_last leaky output_leaky alpha30 batch2048
   output_batch2048 batch4096 batch2048_leaky batch2048_k10
-  batch2048_last batch2048_game150_last batch8192 batch4096_last batch4096_game150_last)
+  batch2048_last batch2048_game150_last batch8192 batch4096_last batch4096_game150_last
+  batch4096_game150_patience30)
 chosen=("${example_args[@]}")
 [[ ${#chosen[@]} -gt 0 ]] || chosen=("${order[@]}")
 seeds=(${ADNN_SEEDS:-1 2 3})  # ADNN_SEEDS="1 2": fewer seeds
