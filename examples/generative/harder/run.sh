@@ -53,6 +53,9 @@ settings_of() {
     best1_no_average) settings_of best1; echo cgan.generator_average=0 ;;
     best1_dsteps5) settings_of best1; echo cgan.discriminator_steps=5 training.epochs=150 ;;  # as many G steps
     best1_batch128) settings_of best1; echo training.batch_size=128 ;;
+    best_dsteps5) settings_of best1_dsteps5; echo cgan.ensemble='{"members":5,"keep":2}' ;;  # (ensemble.py: from members)
+    defaults) settings_of sgd; echo cgan.generator_hidden='[256,256,256,256,256]' \
+      cgan.discriminator_hidden='[256,256,256,256,256]' cgan.ensemble='{"members":1,"keep":1}' ;;  # the library's
     lr3e-4) echo "$trained" optimiser.learning_rate=0.0003 ;;
     lr_decay) echo "$trained" optimiser.schedule='{"name":"exponential","gamma":0.1,"steps":2000}' ;;
     sgd) echo optimiser='{"name":"sgd","learning_rate":0.001,"momentum":0.9,"nesterov":true,"l2":0.0001,"clip_value":1}' ;;
