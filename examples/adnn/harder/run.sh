@@ -8,7 +8,9 @@
 #
 #   examples/adnn/harder/run.sh [--quick] [BUILD_DIR] [SETTING...]
 #
-# SETTING: names from the table below (default: all). --quick: one seed, a tenth of the events,
+# SETTING: names from the table below (default: all). A setting's token @scale=F trains on its own
+# events, generated with --scale F (the test sample stays the common one): with data.validation_fraction
+# it gives more validation events per model at the same number of training events. --quick: one seed, a tenth of the events,
 # 3 + 2 pre-training and 4 game epochs (seconds; only shows that everything runs).
 # ADNN_ANALOGUE=redundant: the same study on ../redundant/generate.py's events (what ../redundant/run.sh
 # does), written to BUILD/examples/adnn-redundant/.
@@ -68,6 +70,12 @@ declare -A settings=(
   [batch4096_game150_last]="training.batch_size=4096 training.early_stopping=false training.epochs=150"
   [batch4096_game150_patience30]="training.batch_size=4096 training.epochs=150 training.early_stopping={\"patience\":30}"
   [output_batch2048]="adnn.adversary_input=\"output\" training.batch_size=2048"
+  [own512_a4096]="adnn.adversary_batch_size=4096"
+  [own512_a8192]="adnn.adversary_batch_size=8192"
+  [own4096_a8192]="training.batch_size=4096 adnn.adversary_batch_size=8192"
+  [own4096_a16384]="training.batch_size=4096 adnn.adversary_batch_size=16384"
+  [own4096_a16384_validation]="training.batch_size=4096 adnn.adversary_batch_size=16384 data.validation_fraction=0.625 @scale=2"
+  [batch4096_validation]="training.batch_size=4096 data.validation_fraction=0.625 @scale=2"
   [average_fast_game150_last]="adnn.classifier_average=\"exponential\" adnn.classifier_average_decay=0.99 training.early_stopping=false training.epochs=150"
 )
 order=(dnn defaults last_epoch output output_last output_game150 output_alpha30 output_k10 k10 alpha3 adversary_lr
@@ -76,7 +84,8 @@ order=(dnn defaults last_epoch output output_last output_game150 output_alpha30 
   grl_wide output_pretrain pretrain_average_fast average_fast_game150_last leaky output_leaky alpha30 batch2048
   output_batch2048 batch4096 batch2048_leaky batch2048_k10
   batch2048_last batch2048_game150_last batch8192 batch4096_last batch4096_game150_last
-  batch4096_game150_patience30)
+  batch4096_game150_patience30 own512_a4096 own512_a8192 own4096_a8192 own4096_a16384
+  own4096_a16384_validation batch4096_validation)
 chosen=("${example_args[@]}")
 [[ ${#chosen[@]} -gt 0 ]] || chosen=("${order[@]}")
 seeds=(${ADNN_SEEDS:-1 2 3})  # ADNN_SEEDS="1 2": fewer seeds
@@ -102,9 +111,20 @@ for name in "${chosen[@]}"; do
       derive_config "$here/dnn.json" "$run.json" training.seed=$seed
       files=(--data "$data/train_dnn.csv")
     else
-      # shellcheck disable=SC2086
-      derive_config "$here/config.json" "$run.json" training.seed=$seed ${settings[$name]} "${quick_keys[@]}"
-      files=(--data "$data/train_adnn.csv")
+      keys=()
+      events=$data
+      for token in ${settings[$name]}; do
+        case $token in
+          @scale=*)
+            events="$out/data-scale${token#@scale=}"
+            [[ -f $events/train_adnn.csv ]] ||
+              "$python" "$here/../$analogue/generate.py" "$events" --scale "$(echo "$scale * ${token#@scale=}" | bc)"
+            ;;
+          *) keys+=("$token") ;;
+        esac
+      done
+      derive_config "$here/config.json" "$run.json" training.seed=$seed "${keys[@]}" "${quick_keys[@]}"
+      files=(--data "$events/train_adnn.csv")
     fi
     start=$(date +%s.%N)
     "$agnostic" train "$run.json" "${files[@]}" --out "$run" --force > "$run.log"

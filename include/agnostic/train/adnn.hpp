@@ -15,6 +15,12 @@
 // one joint backward pass of L(C) + L(A) with a gradient reversal of strength alpha between C's
 // representation and A: C gets dL(C) - alpha dL(A), A gets dL(A), and both optimisers step; then
 // k - 1 further steps of A alone as in (2).
+// With an adversary batch (AdnnOptions::adversary_batch_size > 0) the k steps of A in (2) (and in
+// phase 2; the k - 1 further steps with gradient reversal) read their own batch of that many
+// adversary-class events, drawn per step without replacement from the training set's (independent
+// of the classifier's batch, whose adversary-class events still give the L(A) of step (1)). Their
+// representation is recorded at the classifier's weights before step (1), as Algorithm 1's g_A.
+// With 0, the default, A reads the batch's adversary-class events as above.
 //
 // Classifier weight averaging (ClassifierAverage; Polyak & Juditsky's averaging, the
 // exponential moving average of the weights): over the game, after every step of C, a second set
@@ -47,6 +53,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agnostic/autodiff/arithmetic.hpp"
@@ -54,13 +61,16 @@
 #include "agnostic/autodiff/gradient_reversal.hpp"
 #include "agnostic/autodiff/reductions.hpp"
 #include "agnostic/autodiff/tape.hpp"
+#include "agnostic/core/batch_shard.hpp"
 #include "agnostic/core/error.hpp"
+#include "agnostic/core/rng.hpp"
 #include "agnostic/losses/categorical_cross_entropy.hpp"
 #include "agnostic/nn/evaluate_in_chunks.hpp"
 #include "agnostic/nn/sequential.hpp"
 #include "agnostic/optim/optimiser.hpp"
 #include "agnostic/stats/ks.hpp"
 #include "agnostic/train/batches.hpp"
+#include "agnostic/train/data_parallel.hpp"
 #include "agnostic/train/dataset.hpp"
 #include "agnostic/train/scheme.hpp"
 #include "agnostic/train/strength_schedule.hpp"
@@ -107,7 +117,8 @@ struct AdnnOptions {
   Index adversary_steps = 5;  // k
   AdnnGameStep game_step = AdnnGameStep::alternating;
   ClassifierAverage classifier_average = ClassifierAverage::none;
-  double average_decay = 0.999;  // per step, for ClassifierAverage::exponential
+  double average_decay = 0.999;    // per step, for ClassifierAverage::exponential
+  Index adversary_batch_size = 0;  // A's own batch of adversary-class events; 0: the classifier batch's
   Index pretrain_classifier_epochs = 15;
   Index pretrain_adversary_epochs = 5;
   Index game_epochs = 100;  // the alpha schedule's length
@@ -130,6 +141,19 @@ template <class T>
 Index adversary_input_width(const Sequential<T>& classifier, AdversaryInput input) {
   return input == AdversaryInput::output ? classifier.output_size()
                                          : classifier.layer(adversary_tap(classifier, input)).output_size();
+}
+
+// What the adversary reads for events x, recorded on a tape: C's logits and C's layer `tap` (or its
+// softmax output).
+template <class T>
+std::pair<Var<T>, Var<T>> adversary_reading(Tape<T>& tape, Sequential<T>& classifier, Var<T> x,
+                                            AdversaryInput input) {
+  if (input == AdversaryInput::output) {
+    const Var<T> logits = classifier(tape, x);
+    return {logits, softmax(logits)};
+  }
+  auto [logits, representation] = classifier.forward_tapped(tape, x, adversary_tap(classifier, input));
+  return {logits, representation};
 }
 
 // The losses of one ADNN forward pass, recorded on a tape.
@@ -157,16 +181,8 @@ AdnnLosses<T> adnn_losses(Tape<T>& tape, Sequential<T>& classifier, Sequential<T
                           const Vector<T>& adversary_weights, T alpha, AdversaryInput input,
                           bool with_adversary = true, bool reversal = false) {
   AdnnLosses<T> out;
-  const std::size_t tap = adversary_tap(classifier, input);
-  Var<T> read;
-  if (input == AdversaryInput::output) {
-    out.classifier_logits = classifier(tape, x);
-    read = softmax(out.classifier_logits);
-  } else {
-    auto [logits, representation] = classifier.forward_tapped(tape, x, tap);
-    out.classifier_logits = logits;
-    read = representation;
-  }
+  const auto [logits, read] = adversary_reading(tape, classifier, x, input);
+  out.classifier_logits = logits;
   out.classifier_loss = categorical_cross_entropy(out.classifier_logits, labels, weights);
   out.objective = out.classifier_loss;
   if (!with_adversary) return out;
@@ -208,6 +224,8 @@ class AdnnScheme : public train::TrainingScheme<T> {
     require(options.evaluation_chunk >= 1, "ADNN: evaluation_chunk must be >= 1");
     require(options.average_decay > 0.0 && options.average_decay < 1.0, "ADNN: average_decay is ",
             options.average_decay, "; must be in (0, 1)");
+    require(options.adversary_batch_size >= 0, "ADNN: adversary_batch_size is ", options.adversary_batch_size,
+            "; must be >= 0 (0: the classifier batch's adversary-class events)");
     require(classifier.output_size() >= 2, "ADNN: the classifier has ", classifier.output_size(),
             " output(s); it needs one logit per class (softmax over >= 2 classes)");
     const Index width = adversary_input_width(classifier, options.adversary_input);
@@ -236,6 +254,7 @@ class AdnnScheme : public train::TrainingScheme<T> {
             "; the classifier needs events of other classes");
     require(options.batch_size >= 2, "ADNN: batch size is ", options.batch_size, "; must be >= 2");
     const double a = static_cast<double>(adversary_rows.size()), o = static_cast<double>(other_rows.size());
+    if (own_adversary_batch()) adversary_class_rows_ = adversary_rows;
     sampler_ =
         train::MixedBatchSampler(std::move(adversary_rows), std::move(other_rows), options.batch_size, a, o);
     const Index n_adv = sampler_.first_per_batch();
@@ -281,6 +300,13 @@ class AdnnScheme : public train::TrainingScheme<T> {
   void start_epoch(Index epoch, Rng& rng) override {
     sampler_.start_epoch(rng);
     set_epoch(epoch);
+    // A's own batches: a stream of the adversary-class rows, shuffled anew when used up, from a
+    // generator seeded by the epoch's (so that an epoch is repeated exactly from a checkpoint).
+    if (own_adversary_batch()) {
+      adversary_rng_.reseed(rng.next());
+      adversary_order_.clear();
+      adversary_next_ = 0;
+    }
     // Between epochs the classifier holds the averaged weights (also after the trainer restored a
     // snapshot): train on from the raw ones.
     if (averaging()) {
@@ -295,12 +321,14 @@ class AdnnScheme : public train::TrainingScheme<T> {
     alpha_ = alpha_of(epoch);
   }
   bool averaging() const { return options_.classifier_average != ClassifierAverage::none; }
+  bool own_adversary_batch() const { return options_.adversary_batch_size > 0; }
   // The averaged classifier's parameters (empty without averaging). Between epochs they hold
   // the raw weights, during an epoch the average (the classifier holds the other set).
   const ParameterGroup<T>& averaged_parameters() const { return averaged_parameters_; }
   Index batches() const override { return sampler_.batches(); }
 
   train::StepResult step(Index b) override {
+    if (own_adversary_batch() && phase_ != AdnnPhase::pretrain_classifier) record_adversary_batch();
     gather_batch(b);
     const bool joint = phase_ == AdnnPhase::game && options_.game_step == AdnnGameStep::gradient_reversal;
     const AdnnStepLosses l = joint ? joint_step() : classifier_step();
@@ -390,18 +418,56 @@ class AdnnScheme : public train::TrainingScheme<T> {
     return r;
   }
 
+  // A's own batch (adversary_batch_size > 0): draws the next adversary_batch_size adversary-class
+  // events and records what A reads of them at the classifier's current weights, for step (2).
+  // Under data-parallel training each process takes its share of them.
+  void record_adversary_batch() {
+    const std::size_t n = static_cast<std::size_t>(options_.adversary_batch_size);
+    adversary_draw_.resize(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      if (adversary_next_ == adversary_order_.size()) {
+        adversary_order_ = adversary_class_rows_;
+        train::shuffle(adversary_order_, adversary_rng_);
+        adversary_next_ = 0;
+      }
+      adversary_draw_[k] = adversary_order_[adversary_next_++];
+    }
+    const BatchShard saved = batch_shard();
+    train::gather(*train_, train::shard_rows(adversary_draw_, adversary_shard_), own_batch_);
+    own_shard_ = batch_shard();
+    batch_shard() = saved;
+    const Index rows = own_batch_.features.rows();
+    own_domains_.resize(static_cast<std::size_t>(rows));
+    for (Index k = 0; k < rows; ++k)
+      own_domains_[static_cast<std::size_t>(k)] = own_batch_.domains[static_cast<std::size_t>(k)];
+    classifier_->freeze();
+    adversary_->freeze();
+    tape_r_.clear();
+    own_input_ =
+        adversary_reading(tape_r_, *classifier_, tape_r_.input(own_batch_.features), options_.adversary_input)
+            .second.value();
+    classifier_->unfreeze();
+    adversary_->unfreeze();
+  }
+
   // Step (2): k steps of A on L(A) of the batch's adversary-class events, reading the input
-  // recorded by classifier_step() (C is not on this tape: its weights cannot change). Returns the
-  // mean L(A) over the k steps (NaN if one was not finite; A then keeps its last finite state).
+  // recorded by classifier_step() (C is not on this tape: its weights cannot change); with an
+  // adversary batch, on that batch, read by record_adversary_batch(). Returns the mean L(A) over
+  // the k steps (NaN if one was not finite; A then keeps its last finite state).
   double adversary_steps() { return adversary_steps(options_.adversary_steps); }
   // `count` such steps (0: none, returns 0).
   double adversary_steps(Index count) {
     if (count == 0) return 0.0;
+    const bool own = own_adversary_batch();
+    const Matrix<T>& input = own ? own_input_ : adversary_input_;
+    const std::vector<Index>& domains = own ? own_domains_ : adversary_domains_;
+    const Vector<T>& weights = own ? own_batch_.weights : adversary_weights_;
+    if (own) batch_shard() = own_shard_;  // the share of A's batch in the data-parallel gradient sum
     double sum = 0.0;
     for (Index s = 0; s < count; ++s) {
       tape_a_.clear();
-      const Var<T> loss = categorical_cross_entropy((*adversary_)(tape_a_, tape_a_.input(adversary_input_)),
-                                                    adversary_domains_, adversary_weights_);
+      const Var<T> loss =
+          categorical_cross_entropy((*adversary_)(tape_a_, tape_a_.input(input)), domains, weights);
       const double value = static_cast<double>(loss.item());
       if (!std::isfinite(value)) {
         adversary_optimiser_->skip_step();
@@ -586,6 +652,15 @@ class AdnnScheme : public train::TrainingScheme<T> {
   Vector<T> adversary_weights_;
   Matrix<T> adversary_input_;
   Tape<T> tape_c_, tape_a_, eval_tape_;
+  // A's own batch (adversary_batch_size > 0): the adversary-class rows, the epoch's shuffled stream
+  // of them and where it stands, this step's draw and its rows here, what A reads of them.
+  std::vector<Index> adversary_class_rows_, adversary_order_, adversary_draw_, adversary_shard_, own_domains_;
+  std::size_t adversary_next_ = 0;
+  Rng adversary_rng_;
+  train::Batch<T> own_batch_;
+  BatchShard own_shard_;
+  Matrix<T> own_input_;
+  Tape<T> tape_r_;
 };
 
 }  // namespace agnostic::adversarial

@@ -43,6 +43,7 @@ struct AdnnConfig {
   std::string game_step = "alternating";
   std::string classifier_average = "none";
   double classifier_average_decay = 0.999;
+  Index adversary_batch_size = 0;       // 0: A reads the classifier batch's adversary-class events
   OptimiserConfig adversary_optimiser;  // default: a copy of the config's "optimiser"
 };
 
@@ -56,7 +57,7 @@ inline AdnnConfig adnn_config(const TrainConfig& c) {
       section, "adnn", c.source,
       {"alpha", "alpha_schedule", "adversary_class", "adversary_hidden", "adversary_input", "adversary_steps",
        "pretrain_classifier_epochs", "pretrain_adversary_epochs", "adversary_optimiser", "game_step",
-       "classifier_average", "classifier_average_decay"});
+       "classifier_average", "classifier_average_decay", "adversary_batch_size"});
   AdnnConfig a;
   a.alpha = s.number("alpha", a.alpha, 0.0, 1e6);
   a.alpha_schedule = s.choice("alpha_schedule", a.alpha_schedule, {"constant", "linear", "ganin"});
@@ -95,6 +96,7 @@ inline AdnnConfig adnn_config(const TrainConfig& c) {
   if (a.classifier_average_decay >= 1.0)
     s.fail_at(s.child("classifier_average_decay"), "is ", s.raw("classifier_average_decay").dump(),
               "; expected a number in (0, 1) (1 would never move the average)");
+  a.adversary_batch_size = s.integer("adversary_batch_size", a.adversary_batch_size, 0, 100000000);
   a.adversary_optimiser =
       s.has("adversary_optimiser") ? optimiser_config(s, "adversary_optimiser") : c.optimiser;
   if (c.data.columns.domain.empty())
@@ -115,6 +117,7 @@ inline adversarial::AdnnOptions adnn_options(const TrainConfig& c, const AdnnCon
   o.game_step = adversarial::parse_game_step(a.game_step);
   o.classifier_average = adversarial::parse_classifier_average(a.classifier_average);
   o.average_decay = a.classifier_average_decay;
+  o.adversary_batch_size = a.adversary_batch_size;
   o.pretrain_classifier_epochs = a.pretrain_classifier_epochs;
   o.pretrain_adversary_epochs = a.pretrain_adversary_epochs;
   o.game_epochs = std::max<Index>(1, c.training.epochs);
