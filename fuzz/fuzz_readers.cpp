@@ -2,8 +2,9 @@
 // translation unit, not five): the environment variable AGNOSTIC_FUZZ_READER chooses the reader.
 //   csv         io/csv.hpp, with inferred text columns and strict with ';'
 //   npy         io/npy.hpp: header, dtype, shape and the data behind them
-//   model_json  io/model_file.hpp (float and double, including the test-vector check on load) and
-//               the lwtnn importer io/lwtnn.hpp, on any JSON text
+//   model_json  the model reader's JSON parser (io/json_reader.hpp) on any bytes, io/model_file.hpp
+//               (float and double, including the test-vector check on load) and the lwtnn importer
+//               io/lwtnn.hpp, on any JSON text
 //   workspace   the pyhf workspace reader stats/workspace.hpp, on any JSON text
 //   onnx        the protobuf decoder and the ONNX importer io/onnx_proto.hpp, io/onnx_import.hpp
 //   hdf5        io/hdf5.hpp on an in-memory file image (only in a build with AGNOSTIC_HDF5; not in
@@ -51,6 +52,8 @@ void read_npy(std::string_view bytes) {
 }
 
 void read_model_json(std::string_view text) {
+  // The model reader's own JSON parser on the raw bytes, then the readers on a parsed document.
+  expect_result_or_error([&] { agnostic::io::model_record_from_text<float>(text, "fuzz.json"); });
   const auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded()) return;  // not JSON: the JSON parser's own error
   expect_result_or_error([&] { agnostic::io::model_from_json<float>(j, "fuzz.json"); });

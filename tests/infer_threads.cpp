@@ -96,7 +96,8 @@ int main() {
     nlohmann::json j = model_json();
     const std::vector<float> raw = events(kEvents);
     {
-      const auto first = std::make_unique<Net>(agnostic::io::model_from_json_unchecked<float>(j, "memory"));
+      const auto first =
+          std::make_unique<Net>(agnostic::io::model_record_from_text<float>(j.dump(), "memory"));
       nlohmann::json features = nlohmann::json::array(), outputs = nlohmann::json::array();
       for (std::size_t k = 0; k < 5; ++k) {
         nlohmann::json row = nlohmann::json::array(), out = nlohmann::json::array();

@@ -15,6 +15,7 @@
 #include <agnostic/autodiff/arithmetic.hpp>
 #include <agnostic/core/rng.hpp>
 #include <agnostic/infer/network.hpp>
+#include <agnostic/io/model_types.hpp>
 #include <agnostic/losses/mse.hpp>
 #include <agnostic/nn/activation_layer.hpp>
 #include <agnostic/nn/sequential.hpp>

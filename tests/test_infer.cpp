@@ -206,7 +206,7 @@ TEST_CASE("a model file carries a test vector that every reader checks") {
 
   // Round trip: bit-exact weights, and the test vector read back and checked.
   const ModelFile<float> back = io::read_model<float>(path);
-  CHECK(back.test_vector.features.rows() == 5);
+  CHECK(back.test_vector.n_events == 5);
   for (std::size_t l = 0; l < m.layers.size(); ++l) CHECK(back.layers[l].weights == m.layers[l].weights);
   const RulesNetwork net(back, path);  // infer recomputes it with its own kernel
   CHECK(io::model_to_json(back).dump(1) == j.dump(1));

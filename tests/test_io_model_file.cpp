@@ -2,8 +2,10 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -332,6 +334,173 @@ TEST_CASE("model files that are not JSON, or cannot be written, give clear error
   auto m = example_model<float>();
   m.layers[1].weights(2, 3) = std::nanf("");
   CHECK_THROWS_WITH_AS(model_to_json(m), doctest::Contains("layers[1] weight is nan"), agnostic::Error);
+  std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+// A random JSON text: numbers in every form JSON allows (signs, fractions, exponents down to
+// underflow, integers beyond 64 bits), strings with escapes and UTF-8, nesting.
+std::string random_json_text(std::mt19937_64& gen, int depth) {
+  auto pick = [&](int n) { return static_cast<int>(gen() % static_cast<std::uint64_t>(n)); };
+  auto digits = [&](int n, bool leading_nonzero) {
+    std::string d;
+    for (int k = 0; k < n; ++k)
+      d += static_cast<char>('0' + (k == 0 && leading_nonzero ? 1 + pick(9) : pick(10)));
+    return d;
+  };
+  const int kind = depth > 3 ? pick(3) : pick(5);
+  if (kind == 0) {  // a number
+    std::string n = pick(3) == 0 ? "-" : "";
+    const int int_digits = 1 + pick(pick(4) == 0 ? 25 : 4);
+    n += pick(5) == 0 ? "0" : digits(int_digits, true);
+    if (pick(2)) n += "." + digits(1 + pick(20), false);
+    if (pick(2))
+      n += std::string(pick(2) ? "e" : "E") + (pick(2) ? "-" : (pick(2) ? "+" : "")) +
+           std::to_string(pick(330));
+    return n;
+  }
+  if (kind == 1) {  // a string
+    const char* pieces[] = {
+        "a",        "Z",           "7", " ", "\\n", "\\\"", "\\\\", "\\/", "\\t", "\\u00e9", "\\ud83d\\ude00",
+        "\xc3\xa9", "\xe2\x82\xac"};
+    std::string t = "\"";
+    for (int k = pick(8); k > 0; --k) t += pieces[pick(13)];
+    return t + "\"";
+  }
+  if (kind == 2) {
+    const char* literals[] = {"true", "false", "null"};
+    return literals[pick(3)];
+  }
+  const bool object = kind == 4;
+  std::string t = object ? "{" : "[";
+  const int n = pick(6);
+  for (int k = 0; k < n; ++k) {
+    t += k ? (pick(2) ? "," : " ,\n ") : "";
+    if (object) t += "\"key" + std::to_string(k) + "\" : ";
+    t += random_json_text(gen, depth + 1);
+  }
+  return t + (object ? "}" : "]");
+}
+
+// Same structure, same strings, the same bits for every number.
+void check_same_value(const JsonValue& ours, const nlohmann::json& theirs) {
+  if (theirs.is_number()) {
+    REQUIRE(ours.is_number());
+    const double a = ours.number(), b = theirs.get<double>();
+    CHECK(std::memcmp(&a, &b, sizeof a) == 0);
+    CHECK(ours.is_integer() ==
+          (theirs.is_number_integer() &&
+           (theirs.is_number_unsigned() ? theirs.get<std::uint64_t>() <= 9223372036854775807ull : true)));
+  } else if (theirs.is_string()) {
+    REQUIRE(ours.is_string());
+    CHECK(ours.string() == theirs.get<std::string>());
+  } else if (theirs.is_array()) {
+    REQUIRE(ours.is_array());
+    REQUIRE(ours.size() == theirs.size());
+    for (std::size_t k = 0; k < ours.size(); ++k) check_same_value(ours[k], theirs[k]);
+  } else if (theirs.is_object()) {
+    REQUIRE(ours.is_object());
+    REQUIRE(ours.size() == theirs.size());
+    for (const auto& [key, value] : theirs.items()) {
+      REQUIRE(ours.contains(key));
+      check_same_value(ours[key], value);
+    }
+  } else {
+    CHECK(ours.type_name() == std::string(theirs.type_name()));
+    if (theirs.is_boolean()) CHECK(ours.boolean() == theirs.get<bool>());
+  }
+}
+
+std::string json_error(const std::string& text) {
+  try {
+    (void)parse_json_text(text, "model file 'm.json'");
+  } catch (const agnostic::Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("the model reader's JSON gives nlohmann/json's values, bit for bit, on random documents") {
+  std::mt19937_64 gen(20261205);
+  int compared = 0, refused_by_both = 0;
+  for (int k = 0; k < 400; ++k) {
+    const std::string text = random_json_text(gen, 0);
+    INFO(text);
+    nlohmann::json theirs;
+    try {
+      theirs = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception&) {
+      // Only a number beyond the largest double: nlohmann/json refuses it, and so must we.
+      CHECK(json_error(text).find("is larger than the largest double") != std::string::npos);
+      ++refused_by_both;
+      continue;
+    }
+    check_same_value(parse_json_text(text, "random"), theirs);
+    ++compared;
+  }
+  CHECK(compared > 300);
+  // Values that sit at the edges: integers around 2^63 and 2^64, subnormals, underflow to zero.
+  for (const char* edge :
+       {"-0", "0.0", "-0.0", "9223372036854775807", "9223372036854775808", "-9223372036854775808",
+        "18446744073709551615", "18446744073709551616", "4.9e-324", "2.4703282292062327e-324", "1e-400",
+        "-1e-400", "1.7976931348623157e308", "0.1", "123456789012345678901234567890"}) {
+    INFO(edge);
+    check_same_value(parse_json_text(edge, "edge"), nlohmann::json::parse(edge));
+  }
+}
+
+TEST_CASE("the model reader's JSON names the line and column of what is wrong") {
+  auto has = [](const std::string& message, const std::string& part) {
+    INFO(message);
+    CHECK(message.find(part) != std::string::npos);
+  };
+  has(json_error("{\"inputs\": [1, 2"),
+      "model file 'm.json' is not valid JSON: line 1, column 17: unexpected end");
+  has(json_error("{\n  \"a\": 1,\n  \"a\": 2\n}"),
+      "line 3, column 3: the key 'a' appears twice in this object");
+  has(json_error("[1, 2,]"), "line 1, column 7: a trailing ',' before ']'");
+  has(json_error("{\n \"w\": [0.5,\n  NaN]}"), "line 3, column 3: unexpected 'N'; expected a value");
+  has(json_error("[1e999]"), "line 1, column 2: the number 1e999 is larger than the largest double");
+  has(json_error("[01]"), "line 1, column 2: a number may not start with 0 followed by digits");
+  has(json_error("\"tab\there\""), "line 1, column 5: a control character (code 9) inside a string");
+  has(json_error("\"\\ud800\""), "a \\u escape of a high surrogate without its low one");
+  has(json_error("\"\xff\""), "line 1, column 2: a byte that is not UTF-8 inside a string");
+  has(json_error("{} {}"), "line 1, column 4: unexpected '{' after the end of the JSON value");
+  has(json_error("// a comment\n{}"), "line 1, column 1: unexpected '/'");
+  has(json_error(std::string(600, '[') + std::string(600, ']')), "nested deeper than 512 levels");
+  // Where each value starts, for messages that point into a file.
+  const JsonValue v = parse_json_text("{\n  \"layers\": [\n    {\"bias\": [1]}]}", "m");
+  CHECK(v["layers"].line() == 2);
+  CHECK(v["layers"].column() == 13);
+  CHECK(v["layers"][0]["bias"].line() == 3);
+  CHECK(v["layers"][0]["bias"].column() == 14);
+  CHECK(v["layers"].dump() == "[{\"bias\":[1]}]");
+}
+
+TEST_CASE("a model file read by the model reader and by nlohmann/json gives the same model") {
+  // The file read from disk (agnostic's reader) and the same JSON handed over in memory give
+  // the same numbers and the same provenance.
+  const auto dir = std::filesystem::temp_directory_path() / "agnostic_test_model_reader_json";
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "m.json").string();
+  auto m = example_model<double>();
+  m.training = {
+      {"seed", 7}, {"config", {{"learning_rate", 0.001}, {"layers", {16, 8}}}}, {"note", "caf\u00e9"}};
+  write_model(path, m);
+  const ModelFile<double> from_file = read_model<double>(path);
+  const ModelFile<double> from_memory = model_from_json<double>(model_to_json(m), "memory");
+  CHECK(from_file.training == m.training);
+  CHECK(from_memory.training == m.training);
+  for (std::size_t l = 0; l < m.layers.size(); ++l) {
+    CHECK(from_file.layers[l].weights == m.layers[l].weights);
+    CHECK(from_memory.layers[l].bias == m.layers[l].bias);
+  }
+  const ModelRecord<double> record = read_model_record<double>(path);
+  CHECK(record.layers[1].weights[static_cast<std::size_t>(2 * record.layers[1].n_in + 3)] ==
+        m.layers[1].weights(2, 3));
   std::filesystem::remove_all(dir);
 }
 

@@ -11,10 +11,12 @@ declare -A unit=(
   [json_floor]="$root/benchmarks/compile/json_floor.cpp"
   [eigen_json_floor]="$root/benchmarks/compile/eigen_json_floor.cpp"
   [infer_trigger_path]="$root/tests/infer_trigger_path.cpp"
+  [readme_dann_step_minimal]="$root/benchmarks/compile/readme_dann_step_minimal.cpp"
   [readme_dann_step_modules]="$root/benchmarks/compile/readme_dann_step_modules.cpp"
   [readme_dann_step_umbrella]="$root/benchmarks/compile/readme_dann_step_umbrella.cpp"
 )
-order=(eigen_reference json_floor eigen_json_floor infer_trigger_path readme_dann_step_modules readme_dann_step_umbrella)
+order=(eigen_reference json_floor eigen_json_floor infer_trigger_path readme_dann_step_minimal readme_dann_step_modules
+  readme_dann_step_umbrella)
 declare -A times mem
 timing=$(mktemp)
 trap 'rm -f "$timing"' EXIT

@@ -15,7 +15,6 @@
 #include <utility>
 
 #include "agnostic/core/error.hpp"
-#include "agnostic/core/matrix.hpp"
 
 namespace agnostic {
 

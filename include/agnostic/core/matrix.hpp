@@ -15,10 +15,13 @@
 #include <Eigen/Core>
 
 #include <cstdint>
+#include <type_traits>
+
+#include "agnostic/core/index.hpp"
 
 namespace agnostic {
 
-using Index = Eigen::Index;
+static_assert(std::is_same_v<Index, Eigen::Index>, "agnostic::Index must be Eigen::Index");
 
 template <class T>
 using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;

@@ -14,8 +14,9 @@
 // so the network's inputs are the bits predict sees. The layers then differ from predict only in
 // the order of the float sums: docs/inference.md states the bound the tests check.
 //
-// Trigger code includes this with the standard library, Eigen (the model's matrices while loading)
-// and nlohmann/json (reading the file) only: no tape, no nn/, no OpenMP, no static initialiser.
+// Trigger code includes this with the standard library only: the model file is read by agnostic's
+// own JSON reader into plain arrays (io/model_reader.hpp, io/model_record.hpp), so there is no
+// Eigen, no nlohmann/json, no tape, no nn/, no OpenMP and no static initialiser.
 // evaluate() writes only to its stack and its outputs, so many threads may evaluate one network at
 // once (tests/infer_threads.cpp runs 8 under ThreadSanitizer); the host's threads, not agnostic's,
 // spread events over cores.
@@ -32,10 +33,10 @@
 #include <vector>
 
 #include "agnostic/core/error.hpp"
-#include "agnostic/core/matrix.hpp"
+#include "agnostic/core/index.hpp"
 #include "agnostic/infer/dense_kernel.hpp"
 #include "agnostic/io/model_reader.hpp"
-#include "agnostic/io/model_types.hpp"
+#include "agnostic/io/model_record.hpp"
 
 namespace agnostic::infer {
 
@@ -54,8 +55,15 @@ class Network {
 
   // Checks `model` against the template sizes and copies its weights; recomputes the model's
   // test vector (if it has one) with evaluate() and refuses a disagreement.
-  explicit Network(const io::ModelFile<T>& model, const std::string& source = "(in memory)") {
+  explicit Network(const io::ModelRecord<T>& model, const std::string& source = "(in memory)") {
     load(model, source);
+  }
+  // The same for a model in memory as an io::ModelFile<T> (io/model_types.hpp, which this header
+  // does not include: io::record_from_model is found where the caller has it).
+  template <class Model>
+  requires requires(const Model& m) { record_from_model(m); }
+  explicit Network(const Model& model, const std::string& source = "(in memory)") {
+    load(record_from_model(model), source);
   }
 
   // The raw features evaluate() reads: the network's inputs without the indicator columns.
@@ -133,7 +141,7 @@ class Network {
     }
   }
 
-  void load(const io::ModelFile<T>& model, const std::string& source) {
+  void load(const io::ModelRecord<T>& model, const std::string& source) {
     const std::string at = "infer::Network: model '" + source + "'";
     std::string template_sizes;
     for (std::size_t s : sizes) template_sizes += (template_sizes.empty() ? "" : ", ") + std::to_string(s);
@@ -144,15 +152,14 @@ class Network {
             " inputs but ", template_sizes, " expects ", n_inputs);
     for (std::size_t l = 0; l < n_layers; ++l) {
       const auto& layer = model.layers[l];
-      require(static_cast<std::size_t>(layer.n_in()) == sizes[l] &&
-                  static_cast<std::size_t>(layer.n_out()) == sizes[l + 1],
-              at, ": layers[", l, "] is ", layer.n_in(), " -> ", layer.n_out(), " but ", template_sizes,
+      require(static_cast<std::size_t>(layer.n_in) == sizes[l] &&
+                  static_cast<std::size_t>(layer.n_out) == sizes[l + 1],
+              at, ": layers[", l, "] is ", layer.n_in, " -> ", layer.n_out, " but ", template_sizes,
               " expects ", sizes[l], " -> ", sizes[l + 1]);
       for (std::size_t o = 0; o < sizes[l + 1]; ++o) {
-        biases_[bias_offset(l) + o] = layer.bias(static_cast<Index>(o));
+        biases_[bias_offset(l) + o] = layer.bias[o];
         for (std::size_t i = 0; i < sizes[l]; ++i)
-          weights_[weight_offset(l) + i * sizes[l + 1] + o] =
-              layer.weights(static_cast<Index>(o), static_cast<Index>(i));
+          weights_[weight_offset(l) + i * sizes[l + 1] + o] = layer.weights[o * sizes[l] + i];
       }
       activations_[l] = {layer.activation.elementwise.kind, layer.activation.elementwise.alpha,
                          layer.activation.softmax};
@@ -186,15 +193,14 @@ class Network {
     }
     if (!model.test_vector.empty()) {
       const auto& v = model.test_vector;
-      Matrix<double> computed(v.outputs.rows(), v.outputs.cols());
+      std::vector<double> computed;
       std::array<T, n_outputs> y{};
       std::vector<T> raw(n_features_);
-      for (Index k = 0; k < v.features.rows(); ++k) {
+      for (Index k = 0; k < v.n_events; ++k) {
         for (std::size_t j = 0; j < n_features_; ++j)
-          raw[j] = static_cast<T>(v.features(k, static_cast<Index>(j)));
+          raw[j] = static_cast<T>(v.feature(k, static_cast<Index>(j)));
         evaluate(raw.data(), y.data());
-        for (std::size_t o = 0; o < n_outputs; ++o)
-          computed(k, static_cast<Index>(o)) = static_cast<double>(y[o]);
+        for (std::size_t o = 0; o < n_outputs; ++o) computed.push_back(static_cast<double>(y[o]));
       }
       io::require_test_vector_agrees(v, computed, output_names_, std::is_same_v<T, float>, source,
                                      "infer::" + template_sizes);
@@ -216,8 +222,7 @@ class Network {
 // Network's own kernel. Errors name the file.
 template <class NetworkType>
 std::unique_ptr<NetworkType> load_network(const std::string& path) {
-  return std::make_unique<NetworkType>(io::read_model_unchecked<typename NetworkType::value_type>(path),
-                                       path);
+  return std::make_unique<NetworkType>(io::read_model_record<typename NetworkType::value_type>(path), path);
 }
 
 }  // namespace agnostic::infer

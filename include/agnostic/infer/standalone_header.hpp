@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "agnostic/core/error.hpp"
-#include "agnostic/io/model_types.hpp"
+#include "agnostic/io/model_record.hpp"
 
 namespace agnostic::infer {
 
@@ -155,12 +155,12 @@ inline std::string activation_code(const io::LayerActivation& f, const std::stri
 
 // The header text for `model`, in namespace `name`. Refuses (with the reason) a name that is not
 // a usable C++ identifier and a model with non-finite numbers.
-inline std::string standalone_header(const io::ModelFile<float>& model, const std::string& name) {
+inline std::string standalone_header(const io::ModelRecord<float>& model, const std::string& name) {
   using namespace header_detail;
   require_identifier(name);
   require(!model.layers.empty(), "standalone header '", name, "': the model has no layers");
-  require(model.n_inputs() == model.layers.front().n_in(), "standalone header '", name, "': the model has ",
-          model.n_inputs(), " inputs but its first layer reads ", model.layers.front().n_in());
+  require(model.n_inputs() == model.layers.front().n_in, "standalone header '", name, "': the model has ",
+          model.n_inputs(), " inputs but its first layer reads ", model.layers.front().n_in);
   const auto features = model.feature_names();
   const auto n_inputs = static_cast<std::size_t>(model.n_inputs());
   for (std::size_t j = 0; j < n_inputs; ++j)
@@ -177,7 +177,7 @@ inline std::string standalone_header(const io::ModelFile<float>& model, const st
       << model.n_outputs() << " outputs. It allocates nothing and never throws.\n"
       << "// Network: " << model.n_inputs();
   for (const auto& l : model.layers)
-    out << " -> " << l.n_out() << " " << io::model_detail::describe_activation(l.activation);
+    out << " -> " << l.n_out << " " << io::model_detail::describe_activation(l.activation);
   out << "\n";
   for (const auto& rule : model.missing_values.rules)
     out << "// Missing values: '" << rule.feature << "' equal to "
@@ -201,9 +201,10 @@ inline std::string standalone_header(const io::ModelFile<float>& model, const st
     const auto& layer = model.layers[l];
     const std::string where = "layers[" + std::to_string(l) + "]";
     std::vector<float> w, b;
-    for (Index i = 0; i < layer.n_in(); ++i)
-      for (Index o = 0; o < layer.n_out(); ++o) w.push_back(layer.weights(o, i));
-    for (Index o = 0; o < layer.n_out(); ++o) b.push_back(layer.bias(o));
+    for (Index i = 0; i < layer.n_in; ++i)
+      for (Index o = 0; o < layer.n_out; ++o)
+        w.push_back(layer.weights[static_cast<std::size_t>(o * layer.n_in + i)]);
+    for (Index o = 0; o < layer.n_out; ++o) b.push_back(layer.bias[static_cast<std::size_t>(o)]);
     for (float v : w)
       require(std::isfinite(v), "standalone header '", name, "': ", where, " has a non-finite weight");
     for (float v : b)
@@ -327,13 +328,23 @@ inline void evaluate(const float* raw_features, float* outputs) noexcept {
     const auto& layer = model.layers[l];
     const bool last = l + 1 == model.layers.size();
     const std::string x = "x" + std::to_string(l), y = last ? "outputs" : "x" + std::to_string(l + 1);
-    if (!last) out << "  alignas(64) float " << y << "[" << layer.n_out() << "];\n";
-    out << "  detail::dense<" << layer.n_in() << ", " << layer.n_out() << ">(detail::weights_" << l
+    if (!last) out << "  alignas(64) float " << y << "[" << layer.n_out << "];\n";
+    out << "  detail::dense<" << layer.n_in << ", " << layer.n_out << ">(detail::weights_" << l
         << ", detail::bias_" << l << ", " << x << ", " << y << ");\n";
-    out << activation_code(layer.activation, y, layer.n_out(), "layers[" + std::to_string(l) + "]");
+    out << activation_code(layer.activation, y, layer.n_out, "layers[" + std::to_string(l) + "]");
   }
   out << "}\n\n}  // namespace " << name << "\n";
   return out.str();
+}
+
+// The same for a model in memory as an io::ModelFile<float> (io/model_types.hpp, which this header
+// does not include: io::record_from_model is found where the caller has it).
+template <class Model>
+requires requires(const Model& m) {
+  record_from_model(m);
+}
+std::string standalone_header(const Model& model, const std::string& name) {
+  return standalone_header(record_from_model(model), name);
 }
 
 }  // namespace agnostic::infer

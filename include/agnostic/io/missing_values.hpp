@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agnostic/core/error.hpp"
+#include "agnostic/io/input_transforms.hpp"
 #include "agnostic/io/table.hpp"
 
 namespace agnostic::io {
@@ -32,35 +33,6 @@ struct MissingValueSpec {
   MissingFill fill = MissingFill::mean;
   double fill_value = 0.0;  // used when fill == MissingFill::value
   bool add_indicators = false;
-};
-
-// What fitting produced for one feature.
-struct MissingValueRule {
-  std::string feature;
-  double marker = -999.0;
-  double replacement = 0.0;
-  std::string indicator;  // name of the indicator column; empty for none
-
-  bool is_missing(double x) const { return std::isnan(marker) ? std::isnan(x) : x == marker; }
-};
-
-struct MissingValueRules {
-  std::vector<MissingValueRule> rules;
-
-  // The rule for `feature`, or nullptr.
-  const MissingValueRule* find(std::string_view feature) const {
-    for (const auto& r : rules)
-      if (r.feature == feature) return &r;
-    return nullptr;
-  }
-  // Names of the indicator columns, in the order they are appended after the features.
-  std::vector<std::string> indicator_names() const {
-    std::vector<std::string> names;
-    for (const auto& r : rules)
-      if (!r.indicator.empty()) names.push_back(r.indicator);
-    return names;
-  }
-  bool empty() const { return rules.empty(); }
 };
 
 // Fits the rules of `specs` on `rows` of `table` (all rows when `rows` is empty). `features` is
@@ -138,32 +110,9 @@ inline void to_json(nlohmann::json& j, const MissingValueRules& rules) {
   }
 }
 
+// Read as a model file reads them (io::missing_value_rules_from_json), so the checks are one code.
 inline void from_json(const nlohmann::json& j, MissingValueRules& rules) {
-  require(j.is_array(), "missing-value rules: expected a JSON array of rules, found ", j.type_name());
-  rules.rules.clear();
-  for (std::size_t i = 0; i < j.size(); ++i) {
-    const auto& e = j[i];
-    const std::string at = "missing-value rule " + std::to_string(i);
-    require(e.is_object(), at, ": expected an object, found ", e.type_name());
-    for (const auto& [key, value] : e.items())
-      require(key == "feature" || key == "marker" || key == "replacement" || key == "indicator", at,
-              ": unknown key '", key, "'; expected 'feature', 'marker', 'replacement', 'indicator'");
-    require(e.contains("feature") && e["feature"].is_string(), at, ": key 'feature' must be a string");
-    MissingValueRule r;
-    r.feature = e["feature"].get<std::string>();
-    require(e.contains("marker") && (e["marker"].is_number() || e["marker"] == "nan"), at,
-            ": key 'marker' must be a number or \"nan\"");
-    r.marker = e["marker"].is_number() ? e["marker"].get<double>() : std::nan("");
-    require(e.contains("replacement") && e["replacement"].is_number(), at,
-            ": key 'replacement' must be a number");
-    r.replacement = e["replacement"].get<double>();
-    if (e.contains("indicator") && !e["indicator"].is_null()) {
-      require(e["indicator"].is_string(), at, ": key 'indicator' must be a string or null");
-      r.indicator = e["indicator"].get<std::string>();
-    }
-    require(rules.find(r.feature) == nullptr, at, ": feature '", r.feature, "' already has a rule");
-    rules.rules.push_back(std::move(r));
-  }
+  rules = missing_value_rules_from_json(parse_json_text(j.dump(), "missing-value rules"));
 }
 
 }  // namespace agnostic::io

@@ -27,10 +27,10 @@
 // the tape or nn/; the bridge to a trainable Sequential is nn/model_network.hpp.
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "agnostic/core/json_file.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/io/model_forward.hpp"
 #include "agnostic/io/model_reader.hpp"
@@ -42,11 +42,61 @@ namespace agnostic::io {
 // Recomputes the stored test vector (if any) with io::predict and refuses a disagreement.
 template <class T>
 void check_test_vector(const ModelFile<T>& model, const std::string& source) {
-  if (model.test_vector.empty()) return;
-  const Matrix<T> raw = model.test_vector.features.template cast<T>();
-  const Matrix<double> computed = predict_features(model, raw).template cast<double>();
-  require_test_vector_agrees(model.test_vector, computed, model.outputs, std::is_same_v<T, float>, source,
+  const auto& v = model.test_vector;
+  if (v.empty()) return;
+  Matrix<T> raw(v.n_events, v.n_features);
+  for (Index k = 0; k < v.n_events; ++k)
+    for (Index j = 0; j < v.n_features; ++j) raw(k, j) = static_cast<T>(v.feature(k, j));
+  const Matrix<T> y = predict_features(model, raw);
+  std::vector<double> computed;
+  computed.reserve(static_cast<std::size_t>(y.size()));
+  for (Index k = 0; k < y.rows(); ++k)
+    for (Index o = 0; o < y.cols(); ++o) computed.push_back(static_cast<double>(y(k, o)));
+  require_test_vector_agrees(v, computed, model.outputs, std::is_same_v<T, float>, source,
                              "agnostic's predict");
+}
+
+namespace model_detail {
+
+// The model reader's pieces for JSON already in memory as nlohmann/json (generator files, lwtnn
+// files): the value is written out and read back by the model reader (the numbers survive the
+// round trip exactly), so their checks and messages are the model file's.
+inline JsonValue json_value_of(const nlohmann::json& j, const std::string& where) {
+  return parse_json_text(j.dump(), where);
+}
+
+inline LayerActivation activation_from_json(const nlohmann::json& j, const std::string& where) {
+  return activation_from_json(json_value_of(j, where), where);
+}
+
+template <class T>
+std::vector<T> numbers_from_json(const nlohmann::json& j, const std::string& where) {
+  return numbers_from_json<T>(json_value_of(j, where), where);
+}
+
+inline std::vector<std::string> names_from_json(const nlohmann::json& j, const std::string& where) {
+  return names_from_json(json_value_of(j, where), where);
+}
+
+template <class T>
+DenseWeights<T> layer_from_json(const nlohmann::json& j, Index n_in, const std::string& n_in_source,
+                                const std::string& where) {
+  return dense_weights_from_record(layer_from_json<T>(json_value_of(j, where), n_in, n_in_source, where));
+}
+
+}  // namespace model_detail
+
+// A model from JSON already in memory, checked as a model file is (io/model_reader.hpp) except
+// for the test vector. `source` starts every error message.
+template <class T>
+ModelFile<T> model_from_json_unchecked(const nlohmann::json& j, const std::string& source) {
+  return model_from_record(model_record_from_text<T>(j.dump(), source));
+}
+
+// The model in the file at `path`, checked except for its test vector.
+template <class T>
+ModelFile<T> read_model_unchecked(const std::string& path) {
+  return model_from_record(read_model_record<T>(path));
 }
 
 // Reads a model from its JSON (model_from_json_unchecked's checks) and recomputes its test vector;
@@ -58,9 +108,12 @@ ModelFile<T> model_from_json(const nlohmann::json& j, const std::string& source)
   return model;
 }
 
+// The model in the file at `path`, with its test vector recomputed by io::predict.
 template <class T>
 ModelFile<T> read_model(const std::string& path) {
-  return model_from_json<T>(read_json_file(path, "model file"), path);
+  ModelFile<T> model = read_model_unchecked<T>(path);
+  check_test_vector(model, path);
+  return model;
 }
 
 }  // namespace agnostic::io

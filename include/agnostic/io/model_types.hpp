@@ -1,37 +1,22 @@
 #pragma once
-// What a model file holds, in memory: the inputs' standardisation, the dense layers, the output
-// names, the missing-value rules, the provenance, the branches (adversaries, domain classifiers)
-// and the test vector, plus the comparison every evaluator makes against that test vector. These
-// types need neither the tape nor nn/, so trigger code (infer/) and the tools that only read a
-// model see them alone; io/model_file.hpp gathers the reader, the writer and the forward pass.
-// docs/model-format.md describes the file.
-#include <algorithm>
-#include <cmath>
-#include <sstream>
+// A model file in memory for everything but trigger code: io::ModelRecord (io/model_record.hpp)
+// with the layers' weights as Eigen matrices and the provenance as nlohmann/json, as io::predict,
+// the exporters, the commands and training use them. The conversions to and from a ModelRecord
+// are exact (the same numbers, copied); io/model_file.hpp gathers the reader, the writer and the
+// forward pass. docs/model-format.md describes the file.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "agnostic/core/activation_function.hpp"
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/io/missing_values.hpp"
+#include "agnostic/io/model_record.hpp"
 #include "agnostic/io/standardisation.hpp"
 
 namespace agnostic::io {
-
-inline constexpr int kModelFormatVersion = 1;
-
-// A layer's activation: an element-wise function, or softmax over the layer's outputs (lwtnn's
-// "softmax", which has no element-wise form and so is not an agnostic::Activation).
-struct LayerActivation {
-  Activation elementwise = Activation::identity();
-  bool softmax = false;
-
-  static LayerActivation softmax_over_outputs() { return {Activation::identity(), true}; }
-  bool operator==(const LayerActivation&) const = default;
-};
 
 // One dense layer as stored: y = f(x W^T + b), W is n_out x n_in, b is 1 x n_out.
 template <class T>
@@ -54,17 +39,6 @@ struct ModelBranch {
   std::vector<std::string> outputs;
 };
 
-// A few events (raw features in the order of ModelFile::feature_names(), missing-value markers
-// included) and the outputs the network gave for them, computed in `precision` ("float" or
-// "double"). Empty for a file written before test vectors existed.
-struct ModelTestVector {
-  Matrix<double> features;  // events x features
-  Matrix<double> outputs;   // events x outputs
-  std::string precision = "double";
-
-  bool empty() const { return features.rows() == 0; }
-};
-
 template <class T>
 struct ModelFile {
   Standardisation inputs;  // names (the features, then missing-value indicators), offset, scale
@@ -80,16 +54,7 @@ struct ModelFile {
 
   // The feature columns a data file must provide: the inputs without the indicator columns,
   // which the missing-value rules add.
-  std::vector<std::string> feature_names() const {
-    const auto indicators = missing_values.indicator_names();
-    std::vector<std::string> out;
-    for (const auto& name : inputs.names) {
-      bool is_indicator = false;
-      for (const auto& i : indicators) is_indicator = is_indicator || i == name;
-      if (!is_indicator) out.push_back(name);
-    }
-    return out;
-  }
+  std::vector<std::string> feature_names() const { return model_feature_names(inputs, missing_values); }
 
   Index parameter_count() const {
     Index n = 0;
@@ -102,43 +67,72 @@ struct ModelFile {
 
 namespace model_detail {
 
-// "rectified", "leakyrelu(0.1)", "softmax": for messages and `agnostic inspect`.
-inline std::string describe_activation(const LayerActivation& a) {
-  if (a.softmax) return "softmax";
-  std::ostringstream out;
-  out << activation_name(a.elementwise);
-  if (a.elementwise.kind == ActivationKind::leaky_relu || a.elementwise.kind == ActivationKind::elu)
-    out << "(" << a.elementwise.alpha << ")";
-  return out.str();
+template <class T>
+DenseWeights<T> dense_weights_from_record(const LayerRecord<T>& r) {
+  DenseWeights<T> layer;
+  layer.weights.resize(r.n_out, r.n_in);
+  layer.bias.resize(r.n_out);
+  for (Index o = 0; o < r.n_out; ++o) {
+    layer.bias(o) = r.bias[static_cast<std::size_t>(o)];
+    for (Index i = 0; i < r.n_in; ++i)
+      layer.weights(o, i) = r.weights[static_cast<std::size_t>(o * r.n_in + i)];
+  }
+  layer.activation = r.activation;
+  return layer;
+}
+
+template <class T>
+LayerRecord<T> record_from_dense_weights(const DenseWeights<T>& layer) {
+  LayerRecord<T> r;
+  r.n_in = layer.n_in();
+  r.n_out = layer.n_out();
+  r.bias.assign(layer.bias.data(), layer.bias.data() + layer.bias.size());
+  r.weights.reserve(static_cast<std::size_t>(r.n_out * r.n_in));
+  for (Index o = 0; o < r.n_out; ++o)
+    for (Index i = 0; i < r.n_in; ++i) r.weights.push_back(layer.weights(o, i));
+  r.activation = layer.activation;
+  return r;
 }
 
 }  // namespace model_detail
 
-// How far a recomputed test-vector output may be from the stored one: float rounding (1e-4 of the
-// output's size, at least 1e-4, as frugally-deep allows) when either side computed in float, else
-// 1e-9. Anything further means the weights are not those that produced the stored outputs.
-inline double test_vector_tolerance(const ModelTestVector& v, bool reader_is_float, double stored) {
-  const double relative = (reader_is_float || v.precision == "float") ? 1e-4 : 1e-9;
-  return relative * std::max(1.0, std::abs(stored));
+// The ModelFile of a record read from a file (the same numbers).
+template <class T>
+ModelFile<T> model_from_record(ModelRecord<T>&& record) {
+  ModelFile<T> model;
+  model.inputs = std::move(record.inputs);
+  for (const auto& l : record.layers) model.layers.push_back(model_detail::dense_weights_from_record(l));
+  model.outputs = std::move(record.outputs);
+  model.missing_values = std::move(record.missing_values);
+  if (!record.training_json.empty()) model.training = nlohmann::json::parse(record.training_json);
+  for (auto& b : record.branches) {
+    ModelBranch<T> branch;
+    branch.name = std::move(b.name);
+    branch.input_layer = b.input_layer;
+    for (const auto& l : b.layers) branch.layers.push_back(model_detail::dense_weights_from_record(l));
+    branch.outputs = std::move(b.outputs);
+    model.branches.push_back(std::move(branch));
+  }
+  model.test_vector = std::move(record.test_vector);
+  return model;
 }
 
-// Compares `computed` (events x outputs, from any evaluator: predict, infer::Network, ...) with
-// the stored test vector; `source` and `evaluator` name the file and the code in the message.
-inline void require_test_vector_agrees(const ModelTestVector& v, const Matrix<double>& computed,
-                                       const std::vector<std::string>& output_names, bool reader_is_float,
-                                       const std::string& source, const std::string& evaluator) {
-  for (Index k = 0; k < v.outputs.rows(); ++k)
-    for (Index o = 0; o < v.outputs.cols(); ++o) {
-      const double stored = v.outputs(k, o), got = computed(k, o);
-      const double tolerance = test_vector_tolerance(v, reader_is_float, stored);
-      if (!(std::abs(got - stored) <= tolerance))
-        fail("model file '", source, "': its test vector disagrees with what ", evaluator,
-             " computes from its weights: event ", k, ", output '", output_names[static_cast<std::size_t>(o)],
-             "': stored ", stored, ", computed ", got, " (difference ", std::abs(got - stored),
-             ", tolerance ", tolerance,
-             "). The file was edited, truncated or misread after it was written; write it again ",
-             "from the trained network (or delete agnostic.test_vector to load it unchecked)");
-    }
+// The record of a model in memory (for infer::Network, which loads records; the same numbers).
+template <class T>
+ModelRecord<T> record_from_model(const ModelFile<T>& model) {
+  ModelRecord<T> record;
+  record.inputs = model.inputs;
+  for (const auto& l : model.layers) record.layers.push_back(model_detail::record_from_dense_weights(l));
+  record.outputs = model.outputs;
+  record.missing_values = model.missing_values;
+  if (!model.training.empty()) record.training_json = model.training.dump();
+  for (const auto& b : model.branches) {
+    BranchRecord<T> branch{b.name, b.input_layer, {}, b.outputs};
+    for (const auto& l : b.layers) branch.layers.push_back(model_detail::record_from_dense_weights(l));
+    record.branches.push_back(std::move(branch));
+  }
+  record.test_vector = model.test_vector;
+  return record;
 }
 
 }  // namespace agnostic::io

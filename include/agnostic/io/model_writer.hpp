@@ -81,19 +81,25 @@ ModelTestVector make_test_vector(const ModelFile<T>& model) {
       raw(n_events - 1, j) =
           std::isnan(rule->marker) ? std::numeric_limits<T>::quiet_NaN() : static_cast<T>(rule->marker);
   }
+  const Matrix<T> y = predict_features(model, raw);
   ModelTestVector out;
-  out.features = raw.template cast<double>();
-  out.outputs = predict_features(model, raw).template cast<double>();
+  out.n_events = n_events;
+  out.n_features = n_features;
+  out.n_outputs = y.cols();
+  for (Index k = 0; k < n_events; ++k) {
+    for (Index j = 0; j < n_features; ++j) out.features.push_back(static_cast<double>(raw(k, j)));
+    for (Index o = 0; o < y.cols(); ++o) out.outputs.push_back(static_cast<double>(y(k, o)));
+  }
   out.precision = std::is_same_v<T, float> ? "float" : "double";
   return out;
 }
 
 inline nlohmann::json test_vector_to_json(const ModelTestVector& v) {
   nlohmann::json features = nlohmann::json::array(), outputs = nlohmann::json::array();
-  for (Index k = 0; k < v.features.rows(); ++k) {
+  for (Index k = 0; k < v.n_events; ++k) {
     nlohmann::json row = nlohmann::json::array();
-    for (Index j = 0; j < v.features.cols(); ++j) {
-      const double x = v.features(k, j);
+    for (Index j = 0; j < v.n_features; ++j) {
+      const double x = v.feature(k, j);
       if (std::isnan(x))
         row.push_back("nan");
       else if (v.precision == "float")
@@ -103,11 +109,11 @@ inline nlohmann::json test_vector_to_json(const ModelTestVector& v) {
     }
     features.push_back(row);
     row = nlohmann::json::array();
-    for (Index o = 0; o < v.outputs.cols(); ++o) {
+    for (Index o = 0; o < v.n_outputs; ++o) {
       if (v.precision == "float")
-        row.push_back(json_number(static_cast<float>(v.outputs(k, o)), "test vector output"));
+        row.push_back(json_number(static_cast<float>(v.output(k, o)), "test vector output"));
       else
-        row.push_back(json_number(v.outputs(k, o), "test vector output"));
+        row.push_back(json_number(v.output(k, o), "test vector output"));
     }
     outputs.push_back(row);
   }

@@ -18,40 +18,9 @@
 
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/matrix.hpp"
+#include "agnostic/io/input_transforms.hpp"
 
 namespace agnostic::io {
-
-struct Standardisation {
-  std::vector<std::string> names;
-  std::vector<double> offset;
-  std::vector<double> scale;
-
-  Index size() const { return static_cast<Index>(names.size()); }
-
-  // In place on a rows x size() matrix.
-  template <class T>
-  void apply(Matrix<T>& x) const {
-    require(x.cols() == size(), "standardisation: the data have ", x.cols(), " columns but ", size(),
-            " inputs were standardised (", describe(), ")");
-    for (Index j = 0; j < x.cols(); ++j) {
-      const auto o = static_cast<double>(offset[static_cast<std::size_t>(j)]);
-      const auto s = static_cast<double>(scale[static_cast<std::size_t>(j)]);
-      for (Index i = 0; i < x.rows(); ++i) x(i, j) = static_cast<T>((static_cast<double>(x(i, j)) + o) * s);
-    }
-  }
-
-  template <class T>
-  Matrix<T> applied(Matrix<T> x) const {
-    apply(x);
-    return x;
-  }
-
-  std::string describe() const {
-    std::string out;
-    for (const auto& n : names) out += (out.empty() ? "'" : ", '") + n + "'";
-    return out;
-  }
-};
 
 // Fits on `rows` of `x` (all rows when empty); with `weights` (one per row of x) the mean and
 // variance are weighted.
@@ -114,29 +83,9 @@ inline void to_json(nlohmann::json& j, const Standardisation& s) {
     j.push_back({{"name", s.names[i]}, {"offset", s.offset[i]}, {"scale", s.scale[i]}});
 }
 
+// Read as a model file reads it (io::standardisation_from_json), so the checks are one code.
 inline void from_json(const nlohmann::json& j, Standardisation& s) {
-  require(j.is_array(), "inputs: expected a JSON array of {\"name\", \"offset\", \"scale\"}, found ",
-          j.type_name());
-  s = Standardisation{};
-  for (std::size_t i = 0; i < j.size(); ++i) {
-    const auto& e = j[i];
-    const std::string at = "inputs[" + std::to_string(i) + "]";
-    require(e.is_object(), at, ": expected an object {\"name\", \"offset\", \"scale\"}, found ",
-            e.type_name());
-    for (const auto& [key, value] : e.items())
-      require(key == "name" || key == "offset" || key == "scale", at, ": unknown key '", key,
-              "'; expected 'name', 'offset', 'scale'");
-    require(e.contains("name") && e["name"].is_string(), at, ": key 'name' must be a string");
-    require(e.contains("offset") && e["offset"].is_number(), at, ": key 'offset' must be a number");
-    require(e.contains("scale") && e["scale"].is_number(), at, ": key 'scale' must be a number");
-    const double offset = e["offset"].get<double>(), scale = e["scale"].get<double>();
-    require(std::isfinite(offset) && std::isfinite(scale) && scale != 0.0, at,
-            ": offset and scale must be finite and the scale non-zero, found offset ", offset, ", scale ",
-            scale);
-    s.names.push_back(e["name"].get<std::string>());
-    s.offset.push_back(offset);
-    s.scale.push_back(scale);
-  }
+  s = standardisation_from_json(parse_json_text(j.dump(), "inputs"));
 }
 
 }  // namespace agnostic::io
