@@ -1395,3 +1395,149 @@ TEST_CASE("ADNN: game_step, classifier_average and its decay from the config, er
   CHECK(result.summary["epochs"] == 6);
   CHECK(result.summary.contains("model_mean_ks"));
 }
+
+// ---- ADNN: the adversary's own batch of adversary-class events (adnn.adversary_batch_size, issue 19) ----
+
+namespace adnn_ga_test {
+
+// L(A) of `adversary` on every adversary-class (label 1) event of `data`, reading `classifier`'s last
+// hidden layer, and its gradient in the adversary's weights (into their grad), on a tape of its own.
+inline double adnn_ga_full_adversary_loss(Sequential<float>& classifier, Sequential<float>& adversary,
+                                          const agnostic::train::Dataset<float>& data) {
+  std::vector<Index> rows, domains;
+  for (Index i = 0; i < data.rows(); ++i)
+    if (data.labels[static_cast<std::size_t>(i)] == 1) {
+      rows.push_back(i);
+      domains.push_back(data.domains[static_cast<std::size_t>(i)]);
+    }
+  MatrixF x(static_cast<Index>(rows.size()), data.cols());
+  for (std::size_t k = 0; k < rows.size(); ++k) x.row(static_cast<Index>(k)) = data.features.row(rows[k]);
+  Tape<float> tape;
+  classifier.freeze();
+  adversary.parameters().zero_grad();
+  auto [logits, representation] = classifier.forward_tapped(tape, tape.input(x), classifier.size() - 2);
+  (void)logits;
+  const VectorF weights = VectorF::Ones(static_cast<Index>(rows.size()));  // three_class_data's weights
+  const auto loss = agnostic::categorical_cross_entropy(adversary(tape, representation), domains, weights);
+  tape.backward(loss);
+  classifier.unfreeze();
+  return static_cast<double>(loss.item());
+}
+
+}  // namespace adnn_ga_test
+
+TEST_CASE("ADNN: with adversary_batch_size A steps on its own batch, read at C's weights before C's step") {
+  using namespace adnn_ga_test;
+  const auto data = three_class_data(300, 5);  // 100 adversary-class events
+  Rng init(3);
+  Sequential<float> classifier({4, 10, 8, 3}, Activation::tanh(), Activation::identity(), init,
+                               Initialiser::glorot_uniform(), "classifier");
+  Sequential<float> adversary({8, 6, 3}, Activation::tanh(), Activation::identity(), init,
+                              Initialiser::glorot_uniform(), "adversary");
+  const double lr = 0.5;
+  SGD<float> c_opt(classifier.parameters(), {.lr = lr});
+  SGD<float> a_opt(adversary.parameters(), {.lr = lr});
+  agnostic::adversarial::AdnnOptions options{.alpha = {agnostic::adversarial::StrengthShape::constant, 5.0},
+                                             .adversary_steps = 1,
+                                             .adversary_batch_size = 100,
+                                             .pretrain_classifier_epochs = 1,
+                                             .pretrain_adversary_epochs = 0,
+                                             .game_epochs = 1,
+                                             .batch_size = 60};
+  AdnnScheme<float> scheme(classifier, adversary, c_opt, a_opt, data, nullptr, options);
+  Rng rng(1);
+  scheme.start_epoch(1, rng);
+  for (Index b = 0; b < scheme.batches(); ++b) scheme.step(b);
+  CHECK(a_opt.steps() == 0);  // C's pre-training: A does not move
+  scheme.start_epoch(2, rng);
+  Sequential<float> c_before = classifier, a_before = adversary;
+  REQUIRE(std::isfinite(scheme.step(0).loss));
+  CHECK(a_opt.steps() == 1);
+  // The batch of 100 is every adversary-class event (in some order): A's one SGD step is -lr dL(A)
+  // over all of them, with C's weights before its step.
+  const double loss_before = adnn_ga_full_adversary_loss(c_before, a_before, data);
+  CHECK(loss_before > 0.5);
+  const auto expected = adnn_ga_values(a_before.parameters());
+  const auto gradient = a_before.parameters();
+  double step_size = 0.0, worst = 0.0;
+  const auto moved = adnn_ga_values(adversary.parameters());
+  for (std::size_t p = 0; p < expected.size(); ++p) {
+    const MatrixD want = expected[p] - lr * gradient[p].grad.cast<double>();
+    worst = std::max(worst, (moved[p] - want).cwiseAbs().maxCoeff());
+    step_size = std::max(step_size, (moved[p] - expected[p]).cwiseAbs().maxCoeff());
+  }
+  CHECK(step_size > 1e-3);
+  CHECK(worst < 1e-6);
+  // Not the gradient at C's weights after its step, nor that of the classifier batch's 20 events.
+  Sequential<float> a_again = a_before;
+  adnn_ga_full_adversary_loss(classifier, a_again, data);
+  double after_difference = 0.0;
+  for (std::size_t p = 0; p < expected.size(); ++p)
+    after_difference = std::max(
+        after_difference,
+        (moved[p] - (expected[p] - lr * a_again.parameters()[p].grad.cast<double>())).cwiseAbs().maxCoeff());
+  CHECK(after_difference > 100 * worst);
+
+  // Smaller batches are drawn per step; the same seeds give the same bits; 0 (the default) leaves the
+  // epoch's random stream to the classifier's batches, as before the key existed.
+  auto train = [&](Index adversary_batch_size, Rng& stream) {
+    Rng w(3);
+    Sequential<float> c({4, 10, 8, 3}, Activation::relu(), Activation::identity(), w,
+                        Initialiser::glorot_uniform(), "classifier");
+    Sequential<float> a({8, 6, 3}, Activation::relu(), Activation::identity(), w,
+                        Initialiser::glorot_uniform(), "adversary");
+    Adam<float> co(c.parameters(), {.lr = 1e-2});
+    Adam<float> ao(a.parameters(), {.lr = 1e-2});
+    agnostic::adversarial::AdnnOptions o = options;
+    o.adversary_steps = 2;
+    o.adversary_batch_size = adversary_batch_size;
+    o.pretrain_adversary_epochs = 1;
+    AdnnScheme<float> s(c, a, co, ao, data, nullptr, o);
+    for (Index epoch = 1; epoch <= 3; ++epoch) {
+      s.start_epoch(epoch, stream);
+      for (Index b = 0; b < s.batches(); ++b) REQUIRE(std::isfinite(s.step(b).loss));
+    }
+    auto all = adnn_ga_values(c.parameters());
+    for (const auto& m : adnn_ga_values(a.parameters())) all.push_back(m);
+    return all;
+  };
+  Rng r1(7), r2(7), r3(7), r4(7);
+  const auto own = train(30, r1);
+  CHECK(adnn_ga_largest_difference(own, train(30, r2)) == 0.0);
+  CHECK(adnn_ga_largest_difference(own, train(0, r3)) > 1e-3);
+  std::vector<Index> signal, other;
+  for (Index i = 0; i < data.rows(); ++i)
+    (data.labels[static_cast<std::size_t>(i)] == 1 ? signal : other).push_back(i);
+  agnostic::train::MixedBatchSampler sampler(signal, other, 60, 100.0, 200.0);
+  for (int epoch = 0; epoch < 3; ++epoch) sampler.start_epoch(r4);
+  CHECK(r3.state().s0 == r4.state().s0);
+  CHECK(r3.state().s1 == r4.state().s1);
+  CHECK(r1.state().s0 != r4.state().s0);
+
+  CHECK_THROWS_WITH_AS(
+      AdnnScheme<float>(classifier, adversary, c_opt, a_opt, data, nullptr, {.adversary_batch_size = -4}),
+      "ADNN: adversary_batch_size is -4; must be >= 0 (0: the classifier batch's "
+      "adversary-class events)",
+      agnostic::Error);
+}
+
+TEST_CASE("ADNN: adnn.adversary_batch_size from the config, errors with key and value") {
+  using namespace adnn_test;
+  const auto base = config_for("events.csv", "out");
+  auto with = [&](const nlohmann::json& value) {
+    nlohmann::json j = base;
+    j["adnn"]["adversary_batch_size"] = value;
+    return adnn_error(j);
+  };
+  const std::string at = "config 'c.json': key 'adnn.";
+  CHECK(with(-1) == at + "adversary_batch_size' is -1; expected an integer from 0 to 100000000");
+  CHECK(with(2.5) == at + "adversary_batch_size' is 2.5; expected an integer from 0 to 100000000");
+  CHECK(with("4096") == at + "adversary_batch_size' is \"4096\"; expected an integer from 0 to 100000000");
+  const auto c = agnostic::train::config_from_json(base, "c.json");
+  CHECK(agnostic::train::adnn_config(c).adversary_batch_size == 0);
+  CHECK(agnostic::train::adnn_options(c, agnostic::train::adnn_config(c)).adversary_batch_size == 0);
+  nlohmann::json j = base;
+  j["adnn"]["adversary_batch_size"] = 4096;
+  const auto set = agnostic::train::config_from_json(j, "c.json");
+  CHECK(agnostic::train::adnn_options(set, agnostic::train::adnn_config(set)).adversary_batch_size == 4096);
+}
