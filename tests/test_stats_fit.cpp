@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -732,4 +733,135 @@ TEST_CASE("fx_ data and parameter checks: messages name the bin and the model's 
                        doctest::Contains(("parameter '" + model.names()[1] + "' is nan").c_str()), Error);
   model.check_params(model.init());  // valid: no throw
   model.check_data(model.observed());
+}
+
+namespace {
+
+// A random model of the common shape (BinnedLikelihood::common_shape): 1-3 channels of 1-4 bins, 1-3
+// samples each with at most one scalar factor (normfactor or normsys) and 0-2 histosys; alpha names come
+// from a small pool, so normsys and histosys share parameters within and across samples and channels.
+Workspace random_common_workspace(std::mt19937& rng) {
+  std::uniform_int_distribution<int> channels(1, 3), bins(1, 4), samples(1, 3), histos(0, 2), pick(0, 3);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  const std::vector<std::string> alphas{"a0", "a1", "a2", "a3"};
+  json chans = json::array(), obs = json::array();
+  const int nc = channels(rng);
+  for (int c = 0; c < nc; ++c) {
+    const int nb = bins(rng);
+    json ss = json::array();
+    std::vector<double> n;
+    for (int b = 0; b < nb; ++b) n.push_back(std::round(5.0 + 40.0 * u(rng)));
+    const int ns = samples(rng);
+    for (int s = 0; s < ns; ++s) {
+      std::vector<double> nominal;
+      for (int b = 0; b < nb; ++b) nominal.push_back(2.0 + 30.0 * u(rng));
+      json mods = json::array();
+      const int kind = pick(rng);  // 0: none, 1: normfactor, 2-3: normsys
+      if (kind == 1) mods.push_back({{"name", "mu"}, {"type", "normfactor"}, {"data", nullptr}});
+      if (kind >= 2)
+        mods.push_back({{"name", alphas[static_cast<std::size_t>(pick(rng))]},
+                        {"type", "normsys"},
+                        {"data", {{"hi", 1.02 + 0.2 * u(rng)}, {"lo", 0.75 + 0.2 * u(rng)}}}});
+      const int nh = histos(rng), first_alpha = pick(rng);  // distinct names within a sample
+      for (int h = 0; h < nh; ++h) {
+        std::vector<double> hi, lo;
+        for (double v : nominal) {
+          hi.push_back(v * (1.0 + 0.2 * u(rng)));  // two shifts at |alpha| < 2 keep every yield > 0
+          lo.push_back(v * (1.0 - 0.2 * u(rng)));
+        }
+        mods.push_back({{"name", alphas[static_cast<std::size_t>((first_alpha + h) % 4)]},
+                        {"type", "histosys"},
+                        {"data", {{"hi_data", hi}, {"lo_data", lo}}}});
+      }
+      ss.push_back({{"name", "s" + std::to_string(s)}, {"data", nominal}, {"modifiers", mods}});
+    }
+    if (c == 0)  // the POI exists in every model
+      ss[0]["modifiers"] = json::array({{{"name", "mu"}, {"type", "normfactor"}, {"data", nullptr}}});
+    chans.push_back({{"name", "c" + std::to_string(c)}, {"samples", ss}});
+    obs.push_back({{"name", "c" + std::to_string(c)}, {"data", n}});
+  }
+  return parse_workspace(
+      json{{"channels", chans},
+           {"observations", obs},
+           {"measurements", {{{"name", "m"}, {"config", {{"poi", "mu"}, {"parameters", json::array()}}}}}},
+           {"version", "1.0.0"}});
+}
+
+}  // namespace
+
+TEST_CASE("fx_ common-shape evaluation: the general one's bits, and derivatives against finite differences") {
+  // 40 random models in the four interpolation settings (one with its last channel masked), each at
+  // a random point with |alpha| away from 0 and 1 (the kinks of code0/code1 and the switch of code4/4p):
+  // value, gradient and Hessian == the general evaluation's; the gradient against central differences
+  // of the value, the Hessian against central differences of the gradient (double, step 1e-6).
+  std::mt19937 rng(20261205);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (int trial = 0; trial < 40; ++trial) {
+    ModelOptions options = with(trial % 2 ? NormsysInterp::code1 : NormsysInterp::code4,
+                                (trial / 2) % 2 ? HistosysInterp::code0 : HistosysInterp::code4p);
+    const Workspace ws = random_common_workspace(rng);
+    if (trial == 7 && ws.channels.size() > 1) options.masked_channels = {ws.channels.back().name};
+    const BinnedLikelihood model(ws, options);
+    INFO("trial " << trial << ": " << model.n_params() << " parameters, " << model.n_main() << " bins");
+    REQUIRE(model.common_shape());
+    const Data data = model.observed();
+    Eigen::VectorXd x(model.n_params());
+    for (int i = 0; i < model.n_params(); ++i) {
+      const double a = 0.05 + 0.9 * u(rng) + (u(rng) < 0.5 ? 0.0 : 1.0);  // in (0.05, 0.95) or (1.05, 1.95)
+      x[i] = model.parameter(i).type == "alpha" ? (u(rng) < 0.5 ? -a : a) : 0.5 + 1.5 * u(rng);
+    }
+    double value = 0.0, general_value = 0.0;
+    Eigen::VectorXd g, general_g;
+    Eigen::MatrixXd h, general_h;
+    REQUIRE(model.objective(x, data, value, &g, &h));
+    REQUIRE(model.objective_general(x, data, general_value, &general_g, &general_h));
+    CHECK(value == general_value);
+    CHECK((g == general_g));
+    CHECK((h == general_h));
+    double value_only = 0.0;
+    REQUIRE(model.objective(x, data, value_only, nullptr, nullptr));
+    CHECK(value_only == value);
+    const double step = 1e-6;
+    for (int i = 0; i < model.n_params(); ++i) {
+      Eigen::VectorXd up = x, down = x, g_up, g_down;
+      up[i] += step;
+      down[i] -= step;
+      double v_up = 0.0, v_down = 0.0;
+      REQUIRE(model.objective(up, data, v_up, &g_up, nullptr));
+      REQUIRE(model.objective(down, data, v_down, &g_down, nullptr));
+      INFO("parameter " << model.names()[static_cast<std::size_t>(i)]);
+      CHECK(g[i] == doctest::Approx((v_up - v_down) / (2.0 * step)).epsilon(1e-6).scale(1.0));
+      const Eigen::VectorXd column = (g_up - g_down) / (2.0 * step);
+      for (int j = 0; j < model.n_params(); ++j)
+        CHECK(h(j, i) == doctest::Approx(column[j]).epsilon(1e-6).scale(1.0));
+    }
+  }
+  // a per-bin factor (staterror) or two scalar factors on one sample: the general evaluation
+  CHECK_FALSE(BinnedLikelihood(small_analysis(1, 2)).common_shape());
+  CHECK(BinnedLikelihood(read_workspace(kReference + "w6-workspace.json")).common_shape());
+}
+
+TEST_CASE("fx_ minos: the small Newton systems' elimination against Eigen's LU, pivoting included") {
+  std::mt19937 rng(7);
+  std::normal_distribution<double> z(0.0, 1.0);
+  for (int m : {1, 2, 3, 5, 8}) {
+    Eigen::MatrixXd a(m, m);
+    Eigen::VectorXd b(m);
+    for (int i = 0; i < m; ++i) {
+      b[i] = z(rng);
+      for (int j = 0; j < m; ++j) a(i, j) = z(rng);
+    }
+    if (m > 1) a(0, 0) = 0.0;  // the first step must pivot
+    const Eigen::VectorXd expected = a.partialPivLu().solve(b);
+    Eigen::MatrixXd work = a;
+    Eigen::VectorXd x = b;
+    fit_detail::solve_in_place(work, x);
+    INFO("m = " << m);
+    CHECK((a * x - b).cwiseAbs().maxCoeff() < 1e-12 * (1.0 + b.cwiseAbs().maxCoeff()));
+    CHECK((x - expected).cwiseAbs().maxCoeff() < 1e-10 * (1.0 + expected.cwiseAbs().maxCoeff()));
+  }
+  Eigen::MatrixXd singular = Eigen::MatrixXd::Ones(2, 2);
+  Eigen::VectorXd rhs = Eigen::VectorXd::Ones(2);
+  fit_detail::solve_in_place(singular, rhs);
+  CHECK_FALSE(rhs.allFinite());
 }

@@ -296,9 +296,39 @@ class Profile {
 struct CrossingBuffers {
   std::vector<int> free;
   Eigen::VectorXd x, g, f, step;
-  Eigen::MatrixXd h, jac;
+  Eigen::MatrixXd h, jac, others;
   Eigen::PartialPivLU<Eigen::MatrixXd> lu;
+  Eigen::LLT<Eigen::MatrixXd> llt;
 };
+
+// Below this size joint_crossing solves its Newton system with solve_in_place (Eigen's blocked LU costs
+// more than the arithmetic there), above it with Eigen's PartialPivLU.
+inline constexpr Eigen::Index kSmallSystem = 16;
+
+// Solves a x = b by Gaussian elimination with partial pivoting, in place: `a` is overwritten by its
+// factors and `b` by x. A zero pivot leaves non-finite entries in x (as Eigen's LU would).
+AGNOSTIC_COMPILED_WHEN_USED
+inline void solve_in_place(Eigen::MatrixXd& a, Eigen::VectorXd& b) {
+  const Eigen::Index m = a.rows();
+  for (Eigen::Index k = 0; k < m; ++k) {
+    Eigen::Index pivot = k;
+    for (Eigen::Index i = k + 1; i < m; ++i)
+      if (std::abs(a(i, k)) > std::abs(a(pivot, k))) pivot = i;
+    if (pivot != k) {
+      for (Eigen::Index j = k; j < m; ++j) std::swap(a(k, j), a(pivot, j));
+      std::swap(b[k], b[pivot]);
+    }
+    for (Eigen::Index i = k + 1; i < m; ++i) {
+      const double l = a(i, k) / a(k, k);
+      for (Eigen::Index j = k + 1; j < m; ++j) a(i, j) -= l * a(k, j);
+      b[i] -= l * b[k];
+    }
+  }
+  for (Eigen::Index k = m - 1; k >= 0; --k) {  // by columns, as Eigen's triangular solve
+    b[k] /= a(k, k);
+    for (Eigen::Index i = 0; i < k; ++i) b[i] -= b[k] * a(i, k);
+  }
+}
 
 // Fast path of MINOS: Newton on the joint system {-log L(x) = target, d(-log L)/dx_j = 0 for the other
 // floating j}, started from the covariance ellipse. Quadratic convergence, one evaluation per step.
@@ -311,7 +341,7 @@ inline bool joint_crossing(const BinnedLikelihood& model, const Data& data, cons
   const int n = model.n_params();
   const double var = best.covariance.size() ? best.covariance(p, p) : 0.0;
   if (!(var > 0.0) || !std::isfinite(var)) return false;
-  auto& [free, x, g, f, step, h, jac, lu] = buffers;
+  auto& [free, x, g, f, step, h, jac, others, lu, llt] = buffers;
   free.clear();
   for (int i = 0; i < n; ++i)
     if (best.floating[static_cast<std::size_t>(i)]) free.push_back(i);
@@ -336,14 +366,19 @@ inline bool joint_crossing(const BinnedLikelihood& model, const Data& data, cons
       f[row] = g[j];
       for (Eigen::Index b = 0; b < m; ++b) jac(row, b) = h(j, free[static_cast<std::size_t>(b)]);
     }
-    lu.compute(jac);
-    step = lu.solve(-f);
+    if (m <= kSmallSystem) {
+      step = -f;
+      solve_in_place(jac, step);
+    } else {
+      lu.compute(jac);
+      step = lu.solve(-f);
+    }
     if (!step.allFinite()) return false;
     const double level = std::abs(f[0]);
     const double stationary = m > 1 ? f.tail(m - 1).cwiseAbs().maxCoeff() : 0.0;
     if (level < 1e-11 * (1.0 + delta_nll) && stationary < 1e-9) {
       // a conditional minimum needs a positive-definite Hessian block of the other parameters
-      Eigen::MatrixXd others(m - 1, m - 1);
+      others.resize(m - 1, m - 1);
       Eigen::Index a = 0;
       for (int i : free) {
         if (i == p) continue;
@@ -353,7 +388,7 @@ inline bool joint_crossing(const BinnedLikelihood& model, const Data& data, cons
         ++a;
       }
       if (m > 1) {
-        Eigen::LLT<Eigen::MatrixXd> llt(others);
+        llt.compute(others);
         if (llt.info() != Eigen::Success) return false;
       }
       crossing = x[p];

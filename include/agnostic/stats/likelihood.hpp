@@ -281,6 +281,16 @@ class BinnedLikelihood {
                  Eigen::MatrixXd* hessian) const {
     return evaluate(params, data, value, gradient, hessian, nullptr);
   }
+  // objective() through the general evaluation whatever the model's shape: the reference against which
+  // the evaluation of the common shapes (common_shape()) is tested; both give the same bits.
+  bool objective_general(const Eigen::VectorXd& params, const Data& data, double& value,
+                         Eigen::VectorXd* gradient, Eigen::MatrixXd* hessian) const {
+    return evaluate_general(params, data, value, gradient, hessian, nullptr);
+  }
+  // Whether every sample has at most one scalar factor (normfactor, lumi or normsys) and no per-bin factor
+  // (shapefactor, shapesys, staterror): objective() then takes a shorter path, without the loops over
+  // factors and the products with factors left out that the general case needs.
+  bool common_shape() const { return common_shape_; }
 
   // Checks the sizes of a data set and that its counts are >= 0 (Error otherwise).
   void check_data(const Data& data) const {
@@ -407,8 +417,184 @@ class BinnedLikelihood {
 
   bool evaluate(const Eigen::VectorXd& params, const Data& data, double& value, Eigen::VectorXd* gradient,
                 Eigen::MatrixXd* hessian, std::string* why) const {
+    return common_shape_ ? evaluate_common(params, data, value, gradient, hessian, why)
+                         : evaluate_general(params, data, value, gradient, hessian, why);
+  }
+
+  // evaluate() for common_shape() models, the general evaluation with its loops over factors removed:
+  // nu_sb = (nominal_sb + sum of histosys shifts) * S_s with S_s the sample's one scalar factor (or 1).
+  // The same sums in the same order as evaluate_general(), so the same bits.
+  bool evaluate_common(const Eigen::VectorXd& params, const Data& data, double& value,
+                       Eigen::VectorXd* gradient, Eigen::MatrixXd* hessian, std::string* why) const {
     const bool clip = options_.non_positive == NonPositive::clip;
+    thread_local Scratch scratch;
+    Scratch& w = scratch;
+    w.scalars.resize(samples_.size());  // per sample here: {1, 0, 0} without a scalar factor
+    w.shifts.resize(n_shift_entries_);
+    w.nu.setZero(n_main_);
+    for (std::size_t i = 0; i < samples_.size(); ++i) {
+      const Sample& s = samples_[i];
+      Interpolated f{1.0, 0.0, 0.0};
+      if (!s.scalars.empty()) {
+        f = scalar_factor(s.scalars[0], params);
+        if (!clip && s.scalars[0].kind == FactorKind::normsys && f.value <= 0.0) {
+          if (why)
+            *why = "normsys '" + s.scalars[0].name +
+                   "' factor is <= 0 at alpha = " + std::to_string(params[s.scalars[0].param]);
+          return false;
+        }
+      }
+      w.scalars[i] = f;
+      const auto stride = static_cast<std::size_t>(s.bins);
+      for (int b = 0; b < s.bins; ++b) {
+        const auto bu = static_cast<std::size_t>(b);
+        double additive = s.nominal[bu];
+        for (std::size_t h = 0; h < s.histos.size(); ++h) {
+          const Interpolated shift = histo_shift(s.histos[h], b, params[s.histos[h].param]);
+          w.shifts[s.shift_offset + h * stride + bu] = shift;
+          additive += shift.value;
+        }
+        w.nu[s.offset + b] += additive * f.value;
+      }
+    }
+    if (!poisson_terms(data, w, value, why)) return false;
+    if (!gradient && !hessian) return add_constraints(params, data, value, nullptr, nullptr, why);
+    start_derivatives(data, w, hessian);
+    // (p, q) from two different factors: both orders, so twice on the diagonal when p == q
+    auto cross = [&](int p, int q, double v) {
+      if (p == q) {
+        (*hessian)(p, p) += 2.0 * v;
+      } else {
+        (*hessian)(p, q) += v;
+        (*hessian)(q, p) += v;
+      }
+    };
+    for (std::size_t i = 0; i < samples_.size(); ++i) {
+      const Sample& s = samples_[i];
+      const Interpolated f = w.scalars[i];
+      const int pk = s.scalars.empty() ? -1 : s.scalars[0].param;
+      const auto stride = static_cast<std::size_t>(s.bins);
+      for (int b = 0; b < s.bins; ++b) {
+        const Index row = s.offset + b;
+        if (w.clipped[static_cast<std::size_t>(row)]) continue;
+        const std::size_t nh = s.histos.size();  // shift[h * stride]: histosys h in this bin
+        const Interpolated* shift =              // no histosys: the buffer may be empty (data() null)
+            nh > 0 ? w.shifts.data() + s.shift_offset + static_cast<std::size_t>(b) : nullptr;
+        double additive = s.nominal[static_cast<std::size_t>(b)];
+        for (std::size_t h = 0; h < nh; ++h) additive += shift[h * stride].value;
+        for (std::size_t h = 0; h < nh; ++h) w.jac(row, s.histos[h].param) += shift[h * stride].d1 * f.value;
+        if (pk >= 0) w.jac(row, pk) += f.d1 * additive;
+        const double w2 = w.residual[row];
+        if (!hessian || w2 == 0.0) continue;
+        for (std::size_t h = 0; h < nh; ++h) {
+          const int ph = s.histos[h].param;
+          (*hessian)(ph, ph) += w2 * shift[h * stride].d2 * f.value;  // shifts are additive: no histo x histo
+          if (pk >= 0) cross(ph, pk, w2 * shift[h * stride].d1 * f.d1);
+        }
+        if (pk >= 0) (*hessian)(pk, pk) += w2 * f.d2 * additive;
+      }
+    }
+    return finish_derivatives(params, data, w, value, gradient, hessian, why);
+  }
+
+  // The end of pass 1, shared by both evaluations: the Poisson terms of the main bins (w.nu) under the
+  // non-positive policy; w.clipped marks masked and clipped bins, which get no derivatives.
+  bool poisson_terms(const Data& data, Scratch& w, double& value, std::string* why) const {
+    const bool clip = options_.non_positive == NonPositive::clip;
+    w.clipped.assign(static_cast<std::size_t>(n_main_), 0);
+    value = 0.0;
+    for (Index b = 0; b < n_main_; ++b) {
+      const double n = data.main[b];
+      if (masked_[static_cast<std::size_t>(b)]) {  // no term, no derivatives (as a clipped bin)
+        w.clipped[static_cast<std::size_t>(b)] = 1;
+        continue;
+      }
+      if (w.nu[b] <= kClipValue) {
+        if (clip) {
+          w.nu[b] = kClipValue;
+          w.clipped[static_cast<std::size_t>(b)] = 1;
+        } else if (w.nu[b] < 0.0 || (w.nu[b] == 0.0 && n > 0.0)) {
+          if (why)
+            *why = bin_name(b) + ": expected yield " + std::to_string(w.nu[b]) + " with observed " +
+                   std::to_string(n);
+          return false;
+        }
+      }
+      value += poisson_term(w.nu[b], n);
+    }
+    return true;
+  }
+
+  // The start of pass 2: per bin the weights r = 1 - n/nu and c = n/nu^2; J and the Hessian zeroed.
+  void start_derivatives(const Data& data, Scratch& w, Eigen::MatrixXd* hessian) const {
+    w.residual.resize(n_main_);
+    w.curvature.resize(n_main_);
+    // clipped bins get zero rows in jac, so their weights do not matter
+    for (Index b = 0; b < n_main_; ++b) {
+      w.residual[b] = 1.0 - data.main[b] / w.nu[b];
+      w.curvature[b] = data.main[b] / (w.nu[b] * w.nu[b]);
+      if (masked_[static_cast<std::size_t>(b)]) w.residual[b] = w.curvature[b] = 0.0;  // nu may be <= 0 there
+    }
+    w.jac.setZero(n_main_, n_params());
+    if (hessian) hessian->setZero(n_params(), n_params());
+  }
+
+  // The end of pass 2: gradient = J^T r, Hessian += J^T diag(c) J, then the constraint terms. J^T r and
+  // J^T diag(c) J by hand: the matrices are tall and thin, Eigen's general products cost more than the
+  // arithmetic at these sizes.
+  bool finish_derivatives(const Eigen::VectorXd& params, const Data& data, Scratch& w, double& value,
+                          Eigen::VectorXd* gradient, Eigen::MatrixXd* hessian, std::string* why) const {
     const int np = n_params();
+    if (gradient) {
+      gradient->resize(np);
+      for (int p = 0; p < np; ++p) (*gradient)[p] = w.jac.col(p).dot(w.residual);
+    }
+    if (hessian)
+      for (int p = 0; p < np; ++p) {
+        w.weighted = w.jac.col(p).cwiseProduct(w.curvature);
+        for (int q = 0; q <= p; ++q) {
+          const double v = w.weighted.dot(w.jac.col(q));
+          (*hessian)(p, q) += v;
+          if (p != q) (*hessian)(q, p) += v;
+        }
+      }
+    return add_constraints(params, data, value, gradient, hessian, why);
+  }
+
+  // The constraint terms of every parameter: value, and gradient and Hessian when asked for.
+  bool add_constraints(const Eigen::VectorXd& params, const Data& data, double& value,
+                       Eigen::VectorXd* gradient, Eigen::MatrixXd* hessian, std::string* why) const {
+    const bool clip = options_.non_positive == NonPositive::clip;
+    for (int i = 0; i < n_params(); ++i) {
+      const auto& p = params_[static_cast<std::size_t>(i)];
+      if (p.constraint == Constraint::gaussian) {
+        const double z = (data.aux[p.aux] - params[i]) / p.sigma;
+        value += 0.5 * z * z;
+        if (gradient) (*gradient)[i] += (params[i] - data.aux[p.aux]) / (p.sigma * p.sigma);
+        if (hessian) (*hessian)(i, i) += 1.0 / (p.sigma * p.sigma);
+      } else if (p.constraint == Constraint::poisson) {
+        double rate = params[i] * p.tau;
+        const bool positive = rate > kClipValue;
+        if (!positive) {
+          if (!clip) {
+            if (why) *why = "Poisson constraint of '" + p.name + "': rate " + std::to_string(rate) + " <= 0";
+            return false;
+          }
+          rate = kClipValue;
+        }
+        const double a = data.aux[p.aux];
+        value += poisson_term(rate, a);
+        if (!positive) continue;
+        if (gradient) (*gradient)[i] += p.tau - a / params[i];
+        if (hessian) (*hessian)(i, i) += a / (params[i] * params[i]);
+      }
+    }
+    return true;
+  }
+
+  bool evaluate_general(const Eigen::VectorXd& params, const Data& data, double& value,
+                        Eigen::VectorXd* gradient, Eigen::MatrixXd* hessian, std::string* why) const {
+    const bool clip = options_.non_positive == NonPositive::clip;
     thread_local Scratch scratch;
     Scratch& w = scratch;
     // Pass 1: every interpolated factor and shift once, the expected yields, the non-positive policy.
@@ -441,58 +627,12 @@ class BinnedLikelihood {
         w.nu[s.offset + b] += v;
       }
     }
-    w.clipped.assign(static_cast<std::size_t>(n_main_), 0);
-    value = 0.0;
-    for (Index b = 0; b < n_main_; ++b) {
-      const double n = data.main[b];
-      if (masked_[static_cast<std::size_t>(b)]) {  // no term, no derivatives (as a clipped bin)
-        w.clipped[static_cast<std::size_t>(b)] = 1;
-        continue;
-      }
-      if (w.nu[b] <= kClipValue) {
-        if (clip) {
-          w.nu[b] = kClipValue;
-          w.clipped[static_cast<std::size_t>(b)] = 1;
-        } else if (w.nu[b] < 0.0 || (w.nu[b] == 0.0 && n > 0.0)) {
-          if (why)
-            *why = bin_name(b) + ": expected yield " + std::to_string(w.nu[b]) + " with observed " +
-                   std::to_string(n);
-          return false;
-        }
-      }
-      value += poisson_term(w.nu[b], n);
-    }
-    for (int i = 0; i < np; ++i) {
-      const auto& p = params_[static_cast<std::size_t>(i)];
-      if (p.constraint == Constraint::gaussian) {
-        const double z = (data.aux[p.aux] - params[i]) / p.sigma;
-        value += 0.5 * z * z;
-      } else if (p.constraint == Constraint::poisson) {
-        double rate = params[i] * p.tau;
-        if (rate <= kClipValue) {
-          if (!clip) {
-            if (why) *why = "Poisson constraint of '" + p.name + "': rate " + std::to_string(rate) + " <= 0";
-            return false;
-          }
-          rate = kClipValue;
-        }
-        value += poisson_term(rate, data.aux[p.aux]);
-      }
-    }
-    if (!gradient && !hessian) return true;
+    if (!poisson_terms(data, w, value, why)) return false;
+    if (!gradient && !hessian) return add_constraints(params, data, value, nullptr, nullptr, why);
 
     // Pass 2: J = d nu / d theta; gradient = J^T (1 - n/nu); Hessian = J^T diag(n/nu^2) J + sum (1 - n/nu) d2
     // nu.
-    w.residual.resize(n_main_);
-    w.curvature.resize(n_main_);
-    for (Index b = 0; b < n_main_;
-         ++b) {  // clipped bins get zero rows in jac, so their weights do not matter
-      w.residual[b] = 1.0 - data.main[b] / w.nu[b];
-      w.curvature[b] = data.main[b] / (w.nu[b] * w.nu[b]);
-      if (masked_[static_cast<std::size_t>(b)]) w.residual[b] = w.curvature[b] = 0.0;  // nu may be <= 0 there
-    }
-    w.jac.setZero(n_main_, np);
-    if (hessian) hessian->setZero(np, np);
+    start_derivatives(data, w, hessian);
     // nu_sb = A_b * S * P_b: A = nominal + histosys shifts, S = product of the sample's scalar factors
     // (the same in every bin), P = product of its per-bin factors. Derivatives use the products with one
     // or two factors left out, so a factor equal to 0 (mu = 0) needs no division.
@@ -567,36 +707,7 @@ class BinnedLikelihood {
           }
       }
     }
-    // J^T r and J^T diag(c) J by hand: the matrices are tall and thin, Eigen's general products cost
-    // more than the arithmetic at these sizes
-    if (gradient) {
-      gradient->resize(np);
-      for (int p = 0; p < np; ++p) (*gradient)[p] = w.jac.col(p).dot(w.residual);
-    }
-    if (hessian)
-      for (int p = 0; p < np; ++p) {
-        w.weighted = w.jac.col(p).cwiseProduct(w.curvature);
-        for (int q = 0; q <= p; ++q) {
-          const double v = w.weighted.dot(w.jac.col(q));
-          (*hessian)(p, q) += v;
-          if (p != q) (*hessian)(q, p) += v;
-        }
-      }
-    for (int i = 0; i < np; ++i) {
-      const auto& p = params_[static_cast<std::size_t>(i)];
-      double g = 0.0, h = 0.0;
-      if (p.constraint == Constraint::gaussian) {
-        g = (params[i] - data.aux[p.aux]) / (p.sigma * p.sigma);
-        h = 1.0 / (p.sigma * p.sigma);
-      } else if (p.constraint == Constraint::poisson && params[i] * p.tau > kClipValue) {
-        const double a = data.aux[p.aux];
-        g = p.tau - a / params[i];
-        h = a / (params[i] * params[i]);
-      }
-      if (gradient) (*gradient)[i] += g;
-      if (hessian) (*hessian)(i, i) += h;
-    }
-    return true;
+    return finish_derivatives(params, data, w, value, gradient, hessian, why);
   }
 
   // -- construction ---------------------------------------------------------------------------------------
@@ -713,6 +824,8 @@ class BinnedLikelihood {
       n_scalar_factors_ += s.scalars.size();
       n_shift_entries_ += s.histos.size() * static_cast<std::size_t>(s.bins);
     }
+    common_shape_ = std::all_of(samples_.begin(), samples_.end(),
+                                [](const Sample& s) { return s.per_bin.empty() && s.scalars.size() <= 1; });
     kinked_.assign(params_.size(), 0);
     for (const auto& s : samples_) {
       for (const auto& f : s.scalars)
@@ -898,6 +1011,7 @@ class BinnedLikelihood {
   std::vector<bool> fixed_;
   std::vector<char> kinked_;
   std::vector<char> masked_;  // per main bin: 1 when its channel is masked
+  bool common_shape_ = false;
 };
 
 }  // namespace agnostic::stats
