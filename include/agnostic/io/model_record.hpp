@@ -40,14 +40,18 @@ struct LayerRecord {
 };
 
 // A second head that reads the output of main layer `input_layer` (1-based; 0 = the standardised
-// inputs), such as the adversary of an ADNN or the domain classifier of a DANN.
-template <class T>
-struct BranchRecord {
+// inputs), such as the adversary of an ADNN or the domain classifier of a DANN. Its layers are
+// LayerRecord<T> here (BranchRecord) and Eigen's io::DenseWeights<T> in io::ModelFile (ModelBranch).
+template <class Layer>
+struct Branch {
   std::string name;
   Index input_layer = 0;
-  std::vector<LayerRecord<T>> layers;
+  std::vector<Layer> layers;
   std::vector<std::string> outputs;
 };
+
+template <class T>
+using BranchRecord = Branch<LayerRecord<T>>;
 
 // A few events (raw features in the order of the model's feature names, missing-value markers
 // included) and the outputs the network gave for them, computed in `precision` ("float" or

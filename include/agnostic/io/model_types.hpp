@@ -29,15 +29,9 @@ struct DenseWeights {
   Index n_out() const { return weights.rows(); }
 };
 
-// A second head that reads the output of main layer `input_layer` (1-based; 0 = the standardised
-// inputs), such as the adversary of an ADNN or the domain classifier of a DANN.
+// A second head (io::Branch, io/model_record.hpp) with Eigen's matrices.
 template <class T>
-struct ModelBranch {
-  std::string name;
-  Index input_layer = 0;
-  std::vector<DenseWeights<T>> layers;
-  std::vector<std::string> outputs;
-};
+using ModelBranch = Branch<DenseWeights<T>>;
 
 template <class T>
 struct ModelFile {
