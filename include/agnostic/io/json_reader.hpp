@@ -82,7 +82,7 @@ class JsonValue {
   std::size_t text_begin() const { return begin_; }
   std::size_t text_end() const { return end_; }
 
-  // Compact JSON, for messages; a number as it was written.
+  // Compact JSON, for messages; a number in the fewest digits that read back as the same double.
   std::string dump() const {
     std::string out;
     dump_to(out);
@@ -107,6 +107,9 @@ class JsonValue {
       if (c == '"' || c == '\\') {
         out += '\\';
         out += c;
+      } else if (c == '\n' || c == '\t' || c == '\r' || c == '\b' || c == '\f') {
+        out += '\\';
+        out += c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r' : c == '\b' ? 'b' : 'f';
       } else if (static_cast<unsigned char>(c) < 0x20) {
         constexpr char hex[] = "0123456789abcdef";
         out += "\\u00";
@@ -127,9 +130,13 @@ class JsonValue {
       case Type::boolean:
         out += boolean_ ? "true" : "false";
         return;
-      case Type::number:
-        out += text_;
+      case Type::number: {
+        char digits[32];
+        const auto end = is_integer_ ? std::to_chars(digits, digits + sizeof digits, integer_).ptr
+                                     : std::to_chars(digits, digits + sizeof digits, number_).ptr;
+        out.append(digits, end);
         return;
+      }
       case Type::string:
         quote_to(out, text_);
         return;
@@ -153,7 +160,7 @@ class JsonValue {
   bool boolean_ = false, is_integer_ = false;
   double number_ = 0.0;
   std::int64_t integer_ = 0;
-  std::string text_;  // a string's value, a number's token
+  std::string text_;  // a string's value
   std::vector<std::string> keys_;
   std::vector<JsonValue> children_;
   std::size_t line_ = 1, column_ = 1, begin_ = 0, end_ = 0;
@@ -439,7 +446,6 @@ class JsonParser {
       if (digits() == 0) error("a number needs a digit in its exponent");
     }
     v.type_ = JsonValue::Type::number;
-    v.text_ = std::string(text_.substr(start, pos_ - start));
     const char* first = text_.data() + start;
     const char* last = text_.data() + pos_;
     if (integer) {
@@ -469,8 +475,9 @@ class JsonParser {
       v.number_ = text_[start] == '-' ? -0.0 : 0.0;
       return;
     }
+    const std::string_view token = text_.substr(start, pos_ - start);
     pos_ = start;
-    error("the number ", v.text_, " is larger than the largest double");
+    error("the number ", token, " is larger than the largest double");
   }
 
   std::string_view text_;
