@@ -55,6 +55,7 @@ settings_of() {
     best1_batch128) settings_of best1; echo training.batch_size=128 ;;
     best1_dsteps3) settings_of best1_dsteps5; echo cgan.discriminator_steps=3 ;;  # 3 D steps, 150 epochs allowed
     best1_dsteps4) settings_of best1_dsteps5; echo cgan.discriminator_steps=4 ;;  # 4 D steps, 150 epochs allowed
+    best_dsteps4) settings_of best1_dsteps4; echo cgan.ensemble='{"members":5,"keep":2}' ;;  # (ensemble.py: from members)
     best_dsteps5) settings_of best1_dsteps5; echo cgan.ensemble='{"members":5,"keep":2}' ;;  # (ensemble.py: from members)
     defaults) settings_of sgd; echo cgan.generator_hidden='[256,256,256,256,256]' \
       cgan.discriminator_hidden='[256,256,256,256,256]' cgan.ensemble='{"members":1,"keep":1}' ;;  # the library's
