@@ -72,10 +72,16 @@ declare -A settings=(
   [output_batch2048]="adnn.adversary_input=\"output\" training.batch_size=2048"
   [own512_a4096]="adnn.adversary_batch_size=4096"
   [own512_a8192]="adnn.adversary_batch_size=8192"
+  [own512_a16384]="adnn.adversary_batch_size=16384"
+  [own512_a8192_game150_patience30]="adnn.adversary_batch_size=8192 training.epochs=150 training.early_stopping={\"patience\":30}"
   [own4096_a8192]="training.batch_size=4096 adnn.adversary_batch_size=8192"
   [own4096_a16384]="training.batch_size=4096 adnn.adversary_batch_size=16384"
   [own4096_a16384_validation]="training.batch_size=4096 adnn.adversary_batch_size=16384 data.validation_fraction=0.625 @scale=2"
   [batch4096_validation]="training.batch_size=4096 data.validation_fraction=0.625 @scale=2"
+  [batch4096_validation_game150_patience30]="training.batch_size=4096 data.validation_fraction=0.625 @scale=2 training.epochs=150 training.early_stopping={\"patience\":30}"
+  [batch2048_validation]="training.batch_size=2048 data.validation_fraction=0.625 @scale=2"
+  [batch4096_alpha30]="training.batch_size=4096 adnn.alpha=30"
+  [batch4096_average]="training.batch_size=4096 adnn.classifier_average=\"exponential\" adnn.classifier_average_decay=0.99"
   [average_fast_game150_last]="adnn.classifier_average=\"exponential\" adnn.classifier_average_decay=0.99 training.early_stopping=false training.epochs=150"
 )
 order=(dnn defaults last_epoch output output_last output_game150 output_alpha30 output_k10 k10 alpha3 adversary_lr
@@ -84,8 +90,9 @@ order=(dnn defaults last_epoch output output_last output_game150 output_alpha30 
   grl_wide output_pretrain pretrain_average_fast average_fast_game150_last leaky output_leaky alpha30 batch2048
   output_batch2048 batch4096 batch2048_leaky batch2048_k10
   batch2048_last batch2048_game150_last batch8192 batch4096_last batch4096_game150_last
-  batch4096_game150_patience30 own512_a4096 own512_a8192 own4096_a8192 own4096_a16384
-  own4096_a16384_validation batch4096_validation)
+  batch4096_game150_patience30 own512_a4096 own512_a8192 own512_a16384 own512_a8192_game150_patience30 own4096_a8192 own4096_a16384
+  own4096_a16384_validation batch4096_validation batch4096_validation_game150_patience30 batch2048_validation
+  batch4096_alpha30 batch4096_average)
 chosen=("${example_args[@]}")
 [[ ${#chosen[@]} -gt 0 ]] || chosen=("${order[@]}")
 seeds=(${ADNN_SEEDS:-1 2 3})  # ADNN_SEEDS="1 2": fewer seeds
