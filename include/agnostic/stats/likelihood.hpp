@@ -68,6 +68,17 @@ enum class Constraint { none, gaussian, poisson };
 // What the clip policy puts in place of an expected yield (or normsys factor) that is <= this.
 inline constexpr double kClipValue = 1e-10;
 
+// A Hessian term from two different factors with parameters p and q: both orders, so twice on the
+// diagonal when p == q (the common-shape and the general evaluation add them alike).
+inline void add_cross_term(Eigen::MatrixXd& hessian, int p, int q, double v) {
+  if (p == q) {
+    hessian(p, p) += 2.0 * v;
+  } else {
+    hessian(p, q) += v;
+    hessian(q, p) += v;
+  }
+}
+
 // -- interpolation, exposed for tests and for anyone drawing the modifiers -------------------------------
 struct Interpolated {
   double value, d1, d2;  // f(alpha), f'(alpha), f''(alpha)
@@ -461,14 +472,7 @@ class BinnedLikelihood {
     if (!gradient && !hessian) return add_constraints(params, data, value, nullptr, nullptr, why);
     start_derivatives(data, w, hessian);
     // (p, q) from two different factors: both orders, so twice on the diagonal when p == q
-    auto cross = [&](int p, int q, double v) {
-      if (p == q) {
-        (*hessian)(p, p) += 2.0 * v;
-      } else {
-        (*hessian)(p, q) += v;
-        (*hessian)(q, p) += v;
-      }
-    };
+    auto cross = [&](int p, int q, double v) { add_cross_term(*hessian, p, q, v); };
     for (std::size_t i = 0; i < samples_.size(); ++i) {
       const Sample& s = samples_[i];
       const Interpolated f = w.scalars[i];
@@ -673,14 +677,7 @@ class BinnedLikelihood {
         const double w2 = w.residual[row];
         if (!hessian || w2 == 0.0) continue;
         // (p, q) from two different factors: both orders, so twice on the diagonal when p == q
-        auto cross = [&](int p, int q, double v) {
-          if (p == q) {
-            (*hessian)(p, p) += 2.0 * v;
-          } else {
-            (*hessian)(p, q) += v;
-            (*hessian)(q, p) += v;
-          }
-        };
+        auto cross = [&](int p, int q, double v) { add_cross_term(*hessian, p, q, v); };
         for (std::size_t h = 0; h < nh; ++h) {
           const int ph = s.histos[h].param;
           const double d1 = shift[h * stride].d1;
