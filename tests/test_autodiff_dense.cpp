@@ -1,6 +1,11 @@
 // Tests for autodiff/tape.hpp, autodiff/dense.hpp and autodiff/gradcheck.hpp.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <cstring>
+#include <iterator>
+#include <limits>
+
 #include <agnostic/autodiff/dense.hpp>
 #include <agnostic/autodiff/gradcheck.hpp>
 #include <agnostic/core/rng.hpp>
@@ -120,4 +125,57 @@ TEST_CASE("tape: frozen parameters get no gradient, backward needs a 1 x 1 loss"
   auto loss = Contract::apply(y, MatrixD::Ones(4, 2));
   tape.backward(loss);
   CHECK(w.grad.isZero());
+}
+
+// The slopes of the activations whose derivative depends on the sign of y are chosen on the bits
+// (detail::choose_bits, so that the loop vectorises); they must give exactly what the plain choice
+// gives, for every g and y, signed zeros and infinities included (a NaN stays a NaN).
+template <class T>
+void check_slopes_are_the_plain_choice() {
+  const T values[] = {T(0),
+                      -T(0),
+                      T(1e-30),
+                      -T(1e-30),
+                      T(0.5),
+                      -T(0.5),
+                      T(3),
+                      -T(0.25),
+                      T(1e30),
+                      -T(1e30),
+                      std::numeric_limits<T>::infinity(),
+                      -std::numeric_limits<T>::infinity(),
+                      std::numeric_limits<T>::denorm_min(),
+                      std::numeric_limits<T>::quiet_NaN()};
+  const int n = static_cast<int>(std::size(values));
+  for (const double alpha : {0.01, 0.3, 0.9}) {
+    Matrix<T> g(n * n, 2), y(n * n, 2);
+    for (int i = 0; i < n; ++i)
+      for (int k = 0; k < n; ++k)
+        for (int c = 0; c < 2; ++c) {
+          g(i * n + k, c) = values[i];
+          y(i * n + k, c) = c == 0 ? values[k] : -values[k];
+        }
+    const T a = static_cast<T>(alpha);
+    for (const Activation f : {Activation::leaky_relu(alpha), Activation::elu(alpha)}) {
+      Matrix<T> got = g;
+      multiply_by_slope(f, got, y);
+      for (Index r = 0; r < g.rows(); ++r)
+        for (Index c = 0; c < 2; ++c) {
+          const T gi = g(r, c), yi = y(r, c);
+          const T plain = f.kind == ActivationKind::leaky_relu ? (yi > T(0) ? gi : a * gi)
+                                                               : (yi > T(0) ? gi : gi * (yi + a));
+          const T ours = got(r, c);
+          INFO("g " << gi << " y " << yi << " alpha " << alpha);
+          if (std::isnan(plain))  // which NaN a product of two NaNs keeps is the compiler's choice
+            CHECK(std::isnan(ours));
+          else
+            CHECK(std::memcmp(&ours, &plain, sizeof(T)) == 0);
+        }
+    }
+  }
+}
+
+TEST_CASE("activation slopes chosen on the bits give the plain choice's bits (float and double)") {
+  check_slopes_are_the_plain_choice<float>();
+  check_slopes_are_the_plain_choice<double>();
 }

@@ -4,7 +4,9 @@
 //
 // Every derivative here is written in terms of the activation's OUTPUT y, so the backward pass of
 // a layer needs only the values it already stored (no pre-activation copy).
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <type_traits>
 
 #include "agnostic/core/activation_function.hpp"
@@ -35,6 +37,16 @@ inline T activation_slope(const Activation& a, T y) {
 }
 
 namespace detail {
+// condition ? a : b chosen on the bits, so that a loop of it vectorises: a and b are both computed
+// before, and GCC does not turn a choice between floating-point results into a blend when one of
+// them is computed on one branch only (under -ftrapping-math it may not compute it for both).
+template <class T>
+inline T choose_bits(bool condition, T a, T b) {
+  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  const Bits mask = Bits(0) - static_cast<Bits>(condition);
+  return std::bit_cast<T>((std::bit_cast<Bits>(a) & mask) | (std::bit_cast<Bits>(b) & ~mask));
+}
+
 // g(i, j) = rule(g(i, j), y(i, j)) column by column: a plain loop the compiler vectorises with masks.
 template <class GradBlock, class ValueBlock, class Rule>
 inline void apply_slope(GradBlock& g, const ValueBlock& y, Rule rule) {
@@ -58,10 +70,12 @@ inline void multiply_by_slope(const Activation& a, GradBlock&& g, const ValueBlo
       detail::apply_slope(g, y, [](T gi, T yi) { return yi > T(0) ? gi : T(0); });
       return;
     case ActivationKind::leaky_relu:
-      detail::apply_slope(g, y, [alpha](T gi, T yi) { return yi > T(0) ? gi : alpha * gi; });
+      detail::apply_slope(g, y,
+                          [alpha](T gi, T yi) { return gi * detail::choose_bits(yi > T(0), T(1), alpha); });
       return;
     case ActivationKind::elu:
-      detail::apply_slope(g, y, [alpha](T gi, T yi) { return yi > T(0) ? gi : gi * (yi + alpha); });
+      detail::apply_slope(
+          g, y, [alpha](T gi, T yi) { return gi * detail::choose_bits(yi > T(0), T(1), yi + alpha); });
       return;
     case ActivationKind::tanh:
       g = g.array() * (T(1) - y.array().square());
