@@ -55,7 +55,7 @@ static int usage(std::ostream& out) {
 }
 
 int main(int argc, char** argv) {
-  agnostic::configure_process(argc, argv);  // may restart the program: before MPI starts
+  agnostic::configure_process(argc, argv);  // first: before MPI starts threads or allocates
 #ifdef AGNOSTIC_MPI
   // Under mpirun every rank runs the command; commands that share work ask distributed::world().
   agnostic::distributed::MpiSession mpi(argc, argv);

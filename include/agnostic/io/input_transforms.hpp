@@ -86,11 +86,8 @@ inline MissingValueRules missing_value_rules_from_json(const JsonValue& j) {
     const auto& e = j[i];
     const std::string at = "missing-value rule " + std::to_string(i);
     require(e.is_object(), at, ": expected an object, found ", e.type_name());
-    for (std::size_t k = 0; k < e.size(); ++k) {
-      const std::string& key = e.key(k);
-      require(key == "feature" || key == "marker" || key == "replacement" || key == "indicator", at,
-              ": unknown key '", key, "'; expected 'feature', 'marker', 'replacement', 'indicator'");
-    }
+    if (const auto* key = e.first_key_not_in({"feature", "marker", "replacement", "indicator"}))
+      fail(at, ": unknown key '", *key, "'; expected 'feature', 'marker', 'replacement', 'indicator'");
     const JsonValue *feature = e.find("feature"), *marker = e.find("marker"),
                     *replacement = e.find("replacement"), *indicator = e.find("indicator");
     require(feature && feature->is_string(), at, ": key 'feature' must be a string");
@@ -121,11 +118,8 @@ inline Standardisation standardisation_from_json(const JsonValue& j) {
     const std::string at = "inputs[" + std::to_string(i) + "]";
     require(e.is_object(), at, ": expected an object {\"name\", \"offset\", \"scale\"}, found ",
             e.type_name());
-    for (std::size_t k = 0; k < e.size(); ++k) {
-      const std::string& key = e.key(k);
-      require(key == "name" || key == "offset" || key == "scale", at, ": unknown key '", key,
-              "'; expected 'name', 'offset', 'scale'");
-    }
+    if (const auto* key = e.first_key_not_in({"name", "offset", "scale"}))
+      fail(at, ": unknown key '", *key, "'; expected 'name', 'offset', 'scale'");
     const JsonValue *name = e.find("name"), *offset = e.find("offset"), *scale = e.find("scale");
     require(name && name->is_string(), at, ": key 'name' must be a string");
     require(offset && offset->is_number(), at, ": key 'offset' must be a number");

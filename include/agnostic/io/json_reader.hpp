@@ -14,6 +14,7 @@
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -70,6 +71,15 @@ class JsonValue {
     return nullptr;
   }
   bool contains(std::string_view key) const { return find(key) != nullptr; }
+  // The first member whose key `allowed` does not name, or nullptr: for "unknown key" messages.
+  const std::string* first_key_not_in(std::initializer_list<std::string_view> allowed) const {
+    for (const auto& k : keys_) {
+      bool known = false;
+      for (const auto a : allowed) known = known || k == a;
+      if (!known) return &k;
+    }
+    return nullptr;
+  }
   const JsonValue& operator[](std::string_view key) const {
     const JsonValue* v = find(key);
     require(v != nullptr, "JsonValue: no member '", key, "'");

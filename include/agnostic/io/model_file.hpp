@@ -47,13 +47,8 @@ void check_test_vector(const ModelFile<T>& model, const std::string& source) {
   Matrix<T> raw(v.n_events, v.n_features);
   for (Index k = 0; k < v.n_events; ++k)
     for (Index j = 0; j < v.n_features; ++j) raw(k, j) = static_cast<T>(v.feature(k, j));
-  const Matrix<T> y = predict_features(model, raw);
-  std::vector<double> computed;
-  computed.reserve(static_cast<std::size_t>(y.size()));
-  for (Index k = 0; k < y.rows(); ++k)
-    for (Index o = 0; o < y.cols(); ++o) computed.push_back(static_cast<double>(y(k, o)));
-  require_test_vector_agrees(v, computed, model.outputs, std::is_same_v<T, float>, source,
-                             "agnostic's predict");
+  require_test_vector_agrees(v, model_detail::row_major_doubles(predict_features(model, raw)), model.outputs,
+                             std::is_same_v<T, float>, source, "agnostic's predict");
 }
 
 namespace model_detail {

@@ -9,7 +9,6 @@
 // io::predict, infer::Network with its own kernel.
 #include <cmath>
 #include <fstream>
-#include <initializer_list>
 #include <iterator>
 #include <string>
 #include <string_view>
@@ -42,9 +41,8 @@ inline LayerActivation activation_from_json(const JsonValue& j, const std::strin
       fail(where, ": activation '", given, "' needs its slope: write {\"function\": \"", given,
            "\", \"alpha\": a}");
   } else if (j.is_object()) {
-    for (std::size_t k = 0; k < j.size(); ++k)
-      require(j.key(k) == "function" || j.key(k) == "alpha", where, ": unknown key '", j.key(k),
-              "' in the activation; expected 'function' and 'alpha'");
+    if (const auto* key = j.first_key_not_in({"function", "alpha"}))
+      fail(where, ": unknown key '", *key, "' in the activation; expected 'function' and 'alpha'");
     require(j.contains("function") && j["function"].is_string(), where,
             ": the activation object needs a string 'function' (one of ", kActivationNames, ")");
     given = j["function"].string();
@@ -88,22 +86,12 @@ std::vector<T> numbers_from_json(const JsonValue& j, const std::string& where) {
   return out;
 }
 
-// Keys of an object that `allowed` does not name: the first one, or nullptr.
-inline const std::string* unknown_key(const JsonValue& j, std::initializer_list<std::string_view> allowed) {
-  for (std::size_t k = 0; k < j.size(); ++k) {
-    bool known = false;
-    for (const auto a : allowed) known = known || j.key(k) == a;
-    if (!known) return &j.key(k);
-  }
-  return nullptr;
-}
-
 template <class T>
 LayerRecord<T> layer_from_json(const JsonValue& j, Index n_in, const std::string& n_in_source,
                                const std::string& where) {
   require(j.is_object(), where,
           ": expected an object with 'architecture', 'weights', 'bias', 'activation', found ", j.type_name());
-  if (const auto* key = unknown_key(j, {"architecture", "weights", "bias", "activation"}))
+  if (const auto* key = j.first_key_not_in({"architecture", "weights", "bias", "activation"}))
     fail(where, ": unknown key '", *key, "'; expected 'architecture', 'weights', 'bias', 'activation'");
   for (const char* key : {"architecture", "weights", "bias", "activation"})
     require(j.contains(key), where, ": missing key '", key, "'");
@@ -150,7 +138,7 @@ inline ModelTestVector test_vector_from_json(const JsonValue& j, Index n_feature
                                              const std::string& where) {
   require(j.is_object(), where, " must be an object with 'precision', 'features', 'outputs', found ",
           j.type_name());
-  if (const auto* key = unknown_key(j, {"precision", "features", "outputs"}))
+  if (const auto* key = j.first_key_not_in({"precision", "features", "outputs"}))
     fail(where, ": unknown key '", *key, "'; expected 'precision', 'features', 'outputs'");
   for (const char* key : {"precision", "features", "outputs"})
     require(j.contains(key), where, ": missing key '", key, "'");
@@ -198,8 +186,8 @@ ModelRecord<T> model_record_from_json(const JsonValue& j, const std::string& sou
   const std::string at = "model file '" + source + "'";
   require(j.is_object(), at, ": expected a JSON object with 'inputs', 'layers', 'outputs', found ",
           j.type_name());
-  if (const auto* key = model_detail::unknown_key(
-          j, {"inputs", "layers", "outputs", "agnostic", "defaults", "miscellaneous"}))
+  if (const auto* key =
+          j.first_key_not_in({"inputs", "layers", "outputs", "agnostic", "defaults", "miscellaneous"}))
     fail(at, ": unknown top-level key '", *key,
          "'; expected 'inputs', 'layers', 'outputs', 'agnostic' (lwtnn's 'defaults' and 'miscellaneous' are "
          "ignored)");
@@ -222,8 +210,8 @@ ModelRecord<T> model_record_from_json(const JsonValue& j, const std::string& sou
   const auto& own = j["agnostic"];
   const std::string at_own = at + ": agnostic";
   require(own.is_object(), at_own, " must be an object, found ", own.type_name());
-  if (const auto* key = model_detail::unknown_key(
-          own, {"format_version", "missing_values", "training", "branches", "test_vector"}))
+  if (const auto* key =
+          own.first_key_not_in({"format_version", "missing_values", "training", "branches", "test_vector"}))
     fail(at_own, ": unknown key '", *key,
          "'; expected 'format_version', 'missing_values', 'training', 'branches', 'test_vector'");
   require(own.contains("format_version"), at_own, ": missing key 'format_version'");
@@ -264,7 +252,7 @@ ModelRecord<T> model_record_from_json(const JsonValue& j, const std::string& sou
       const auto& b = branches[k];
       const std::string where = at_own + ".branches[" + std::to_string(k) + "]";
       require(b.is_object(), where, " must be an object, found ", b.type_name());
-      if (const auto* key = model_detail::unknown_key(b, {"name", "input_layer", "layers", "outputs"}))
+      if (const auto* key = b.first_key_not_in({"name", "input_layer", "layers", "outputs"}))
         fail(where, ": unknown key '", *key, "'; expected 'name', 'input_layer', 'layers', 'outputs'");
       for (const char* key : {"name", "input_layer", "layers", "outputs"})
         require(b.contains(key), where, ": missing key '", key, "'");

@@ -61,6 +61,16 @@ struct ModelFile {
 
 namespace model_detail {
 
+// A matrix as the records hold one (io::ModelTestVector): row after row, in double.
+template <class T>
+std::vector<double> row_major_doubles(const Matrix<T>& m) {
+  std::vector<double> out;
+  out.reserve(static_cast<std::size_t>(m.size()));
+  for (Index r = 0; r < m.rows(); ++r)
+    for (Index c = 0; c < m.cols(); ++c) out.push_back(static_cast<double>(m(r, c)));
+  return out;
+}
+
 template <class T>
 DenseWeights<T> dense_weights_from_record(const LayerRecord<T>& r) {
   DenseWeights<T> layer;

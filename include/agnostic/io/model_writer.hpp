@@ -86,10 +86,8 @@ ModelTestVector make_test_vector(const ModelFile<T>& model) {
   out.n_events = n_events;
   out.n_features = n_features;
   out.n_outputs = y.cols();
-  for (Index k = 0; k < n_events; ++k) {
-    for (Index j = 0; j < n_features; ++j) out.features.push_back(static_cast<double>(raw(k, j)));
-    for (Index o = 0; o < y.cols(); ++o) out.outputs.push_back(static_cast<double>(y(k, o)));
-  }
+  out.features = row_major_doubles(raw);
+  out.outputs = row_major_doubles(y);
   out.precision = std::is_same_v<T, float> ? "float" : "double";
   return out;
 }
