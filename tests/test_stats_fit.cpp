@@ -33,18 +33,24 @@ using agnostic_test::kReference;
 using agnostic_test::load;
 using agnostic_test::with;
 
+// A workspace of these channels and observations, with one measurement whose POI is mu.
+Workspace workspace_with_poi_mu(const json& channels, const json& observations) {
+  return parse_workspace(
+      json{{"channels", channels},
+           {"observations", observations},
+           {"measurements", {{{"name", "m"}, {"config", {{"poi", "mu"}, {"parameters", json::array()}}}}}},
+           {"version", "1.0.0"}});
+}
+
 // One bin, one sample scaled by mu, n observed: profile -log L is nu0 mu - n ln(nu0 mu) + const.
 Workspace counting_workspace(double nominal, double observed) {
-  json ws{{"channels",
-           {{{"name", "c"},
-             {"samples",
-              {{{"name", "s"},
-                {"data", {nominal}},
-                {"modifiers", {{{"name", "mu"}, {"type", "normfactor"}, {"data", nullptr}}}}}}}}}},
-          {"observations", {{{"name", "c"}, {"data", {observed}}}}},
-          {"measurements", {{{"name", "m"}, {"config", {{"poi", "mu"}, {"parameters", json::array()}}}}}},
-          {"version", "1.0.0"}};
-  return parse_workspace(ws);
+  return workspace_with_poi_mu(
+      {{{"name", "c"},
+        {"samples",
+         {{{"name", "s"},
+           {"data", {nominal}},
+           {"modifiers", {{{"name", "mu"}, {"type", "normfactor"}, {"data", nullptr}}}}}}}}},
+      {{{"name", "c"}, {"data", {observed}}}});
 }
 BinnedLikelihood counting_model(double nominal, double observed) {
   return BinnedLikelihood(counting_workspace(nominal, observed));
@@ -602,11 +608,7 @@ Workspace small_analysis(int channels, int bins) {
     chans.push_back({{"name", cn}, {"samples", {sig, bkg}}});
     obs.push_back({{"name", cn}, {"data", n}});
   }
-  return parse_workspace(
-      json{{"channels", chans},
-           {"observations", obs},
-           {"measurements", {{{"name", "m"}, {"config", {{"poi", "mu"}, {"parameters", json::array()}}}}}},
-           {"version", "1.0.0"}});
+  return workspace_with_poi_mu(chans, obs);
 }
 
 }  // namespace
@@ -780,11 +782,7 @@ Workspace random_common_workspace(std::mt19937& rng) {
     chans.push_back({{"name", "c" + std::to_string(c)}, {"samples", ss}});
     obs.push_back({{"name", "c" + std::to_string(c)}, {"data", n}});
   }
-  return parse_workspace(
-      json{{"channels", chans},
-           {"observations", obs},
-           {"measurements", {{{"name", "m"}, {"config", {{"poi", "mu"}, {"parameters", json::array()}}}}}},
-           {"version", "1.0.0"}});
+  return workspace_with_poi_mu(chans, obs);
 }
 
 }  // namespace
