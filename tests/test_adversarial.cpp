@@ -1541,3 +1541,123 @@ TEST_CASE("ADNN: adnn.adversary_batch_size from the config, errors with key and 
   const auto set = agnostic::train::config_from_json(j, "c.json");
   CHECK(agnostic::train::adnn_options(set, agnostic::train::adnn_config(set)).adversary_batch_size == 4096);
 }
+
+// ---- ADNN: C's penalty on a batch of its own (adnn.penalty_batch_size, issue 19) ----
+
+namespace adnn_ga_test {
+
+// L(A) of `adversary` on every adversary-class (label 1) event of `data`, reading `classifier`'s last
+// hidden layer, and its gradient in the classifier's weights (into their grad; A frozen).
+inline double adnn_ga_full_penalty(Sequential<float>& classifier, Sequential<float>& adversary,
+                                   const agnostic::train::Dataset<float>& data) {
+  std::vector<Index> domains;
+  std::vector<Index> rows;
+  for (Index i = 0; i < data.rows(); ++i)
+    if (data.labels[static_cast<std::size_t>(i)] == 1) {
+      rows.push_back(i);
+      domains.push_back(data.domains[static_cast<std::size_t>(i)]);
+    }
+  MatrixF x(static_cast<Index>(rows.size()), data.cols());
+  for (std::size_t k = 0; k < rows.size(); ++k) x.row(static_cast<Index>(k)) = data.features.row(rows[k]);
+  Tape<float> tape;
+  adversary.freeze();
+  classifier.parameters().zero_grad();
+  auto [logits, representation] = classifier.forward_tapped(tape, tape.input(x), classifier.size() - 2);
+  (void)logits;
+  const VectorF weights = VectorF::Ones(static_cast<Index>(rows.size()));
+  const auto loss = agnostic::categorical_cross_entropy(adversary(tape, representation), domains, weights);
+  tape.backward(loss);
+  adversary.unfreeze();
+  return static_cast<double>(loss.item());
+}
+
+}  // namespace adnn_ga_test
+
+TEST_CASE("ADNN: with penalty_batch_size C's step is -lr (dL(C) - alpha dL(A) on the penalty batch)") {
+  using namespace adnn_ga_test;
+  const auto data = three_class_data(300, 5);  // 100 adversary-class events
+  const double lr = 0.5, alpha = 5.0;
+  // One game step of C with SGD from the same weights and batch, at strength `a`; returns C's weights
+  // before and after, and A's (which C's step does not move).
+  struct Step {
+    std::vector<MatrixD> before, after, adversary;
+    Sequential<float> c, a;
+  };
+  auto game_step = [&](double a, Index penalty_batch_size) {
+    Rng init(3);
+    Sequential<float> classifier({4, 10, 8, 3}, Activation::tanh(), Activation::identity(), init,
+                                 Initialiser::glorot_uniform(), "classifier");
+    Sequential<float> adversary({8, 6, 3}, Activation::tanh(), Activation::identity(), init,
+                                Initialiser::glorot_uniform(), "adversary");
+    SGD<float> c_opt(classifier.parameters(), {.lr = lr});
+    SGD<float> a_opt(adversary.parameters(), {.lr = lr});
+    agnostic::adversarial::AdnnOptions o{.alpha = {agnostic::adversarial::StrengthShape::constant, a},
+                                         .adversary_steps = 1,
+                                         .penalty_batch_size = penalty_batch_size,
+                                         .pretrain_classifier_epochs = 0,
+                                         .pretrain_adversary_epochs = 0,
+                                         .game_epochs = 1,
+                                         .batch_size = 60};
+    AdnnScheme<float> scheme(classifier, adversary, c_opt, a_opt, data, nullptr, o);
+    Rng rng(1);
+    scheme.start_epoch(1, rng);
+    Step s{adnn_ga_values(classifier.parameters()), {}, {}, classifier, adversary};
+    if (penalty_batch_size > 0) scheme.gather_penalty_batch();
+    scheme.gather_batch(0);
+    const auto l = scheme.classifier_step();
+    REQUIRE(std::isfinite(l.objective));
+    s.after = adnn_ga_values(classifier.parameters());
+    s.adversary = adnn_ga_values(adversary.parameters());
+    return s;
+  };
+  // The penalty batch of 100 is every adversary-class event: C's SGD step differs from the step at
+  // alpha = 0 (L(C) of the batch alone) by lr alpha dL(A)/dC over all of them.
+  Step with = game_step(alpha, 100), without = game_step(0.0, 100);
+  CHECK(adnn_ga_largest_difference(with.before, without.before) == 0.0);
+  CHECK(adnn_ga_largest_difference(with.adversary, without.adversary) == 0.0);
+  const double penalty = adnn_ga_full_penalty(with.c, with.a, data);
+  CHECK(penalty > 0.5);
+  const auto c_params = with.c.parameters();
+  double worst = 0.0, size = 0.0;
+  for (std::size_t p = 0; p < with.after.size(); ++p) {
+    const MatrixD difference = with.after[p] - without.after[p];
+    const MatrixD want = lr * alpha * c_params[p].grad.cast<double>();
+    worst = std::max(worst, (difference - want).cwiseAbs().maxCoeff());
+    size = std::max(size, want.cwiseAbs().maxCoeff());
+  }
+  CHECK(size > 1e-3);
+  CHECK(worst < 1e-5);
+  // Without the key the penalty is the classifier batch's 20 events': another step.
+  Step batch_only = game_step(alpha, 0);
+  CHECK(adnn_ga_largest_difference(batch_only.before, with.before) == 0.0);
+  CHECK(adnn_ga_largest_difference(batch_only.after, with.after) > 100 * worst);
+
+  Rng init(3);
+  Sequential<float> classifier({4, 10, 8, 3}, Activation::tanh(), Activation::identity(), init);
+  Sequential<float> adversary({8, 6, 3}, Activation::tanh(), Activation::identity(), init);
+  SGD<float> c_opt(classifier.parameters(), {.lr = lr});
+  SGD<float> a_opt(adversary.parameters(), {.lr = lr});
+  CHECK_THROWS_WITH_AS(
+      AdnnScheme<float>(classifier, adversary, c_opt, a_opt, data, nullptr, {.penalty_batch_size = -2}),
+      "ADNN: penalty_batch_size is -2; must be >= 0 (0: the classifier batch's adversary-class events)",
+      agnostic::Error);
+}
+
+TEST_CASE("ADNN: adnn.penalty_batch_size from the config, errors with key and value") {
+  using namespace adnn_test;
+  const auto base = config_for("events.csv", "out");
+  auto with = [&](const nlohmann::json& value) {
+    nlohmann::json j = base;
+    j["adnn"]["penalty_batch_size"] = value;
+    return adnn_error(j);
+  };
+  const std::string at = "config 'c.json': key 'adnn.";
+  CHECK(with(-1) == at + "penalty_batch_size' is -1; expected an integer from 0 to 100000000");
+  CHECK(with(1.5) == at + "penalty_batch_size' is 1.5; expected an integer from 0 to 100000000");
+  const auto c = agnostic::train::config_from_json(base, "c.json");
+  CHECK(agnostic::train::adnn_options(c, agnostic::train::adnn_config(c)).penalty_batch_size == 0);
+  nlohmann::json j = base;
+  j["adnn"]["penalty_batch_size"] = 8192;
+  const auto set = agnostic::train::config_from_json(j, "c.json");
+  CHECK(agnostic::train::adnn_options(set, agnostic::train::adnn_config(set)).penalty_batch_size == 8192);
+}

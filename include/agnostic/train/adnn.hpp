@@ -21,6 +21,11 @@
 // of the classifier's batch, whose adversary-class events still give the L(A) of step (1)). Their
 // representation is recorded at the classifier's weights before step (1), as Algorithm 1's g_A.
 // With 0, the default, A reads the batch's adversary-class events as above.
+// With a penalty batch (AdnnOptions::penalty_batch_size > 0) the L(A) of C's objective in step (1)
+// (and of the joint step with gradient reversal, whose A step then reads it too) is taken on that many
+// adversary-class events of their own per game batch, drawn from the same stream, instead of the
+// classifier batch's: L(C) on the batch, -alpha L(A) on the penalty batch, one backward pass. A's k
+// steps of (2) read what they read without it. With 0, the default, nothing changes.
 //
 // Classifier weight averaging (ClassifierAverage; Polyak & Juditsky's averaging, the
 // exponential moving average of the weights): over the game, after every step of C, a second set
@@ -119,6 +124,7 @@ struct AdnnOptions {
   ClassifierAverage classifier_average = ClassifierAverage::none;
   double average_decay = 0.999;    // per step, for ClassifierAverage::exponential
   Index adversary_batch_size = 0;  // A's own batch of adversary-class events; 0: the classifier batch's
+  Index penalty_batch_size = 0;    // C's penalty's own batch of adversary-class events; 0: the batch's
   Index pretrain_classifier_epochs = 15;
   Index pretrain_adversary_epochs = 5;
   Index game_epochs = 100;  // the alpha schedule's length
@@ -226,6 +232,8 @@ class AdnnScheme : public train::TrainingScheme<T> {
             options.average_decay, "; must be in (0, 1)");
     require(options.adversary_batch_size >= 0, "ADNN: adversary_batch_size is ", options.adversary_batch_size,
             "; must be >= 0 (0: the classifier batch's adversary-class events)");
+    require(options.penalty_batch_size >= 0, "ADNN: penalty_batch_size is ", options.penalty_batch_size,
+            "; must be >= 0 (0: the classifier batch's adversary-class events)");
     require(classifier.output_size() >= 2, "ADNN: the classifier has ", classifier.output_size(),
             " output(s); it needs one logit per class (softmax over >= 2 classes)");
     const Index width = adversary_input_width(classifier, options.adversary_input);
@@ -254,7 +262,7 @@ class AdnnScheme : public train::TrainingScheme<T> {
             "; the classifier needs events of other classes");
     require(options.batch_size >= 2, "ADNN: batch size is ", options.batch_size, "; must be >= 2");
     const double a = static_cast<double>(adversary_rows.size()), o = static_cast<double>(other_rows.size());
-    if (own_adversary_batch()) adversary_class_rows_ = adversary_rows;
+    if (own_adversary_batch() || penalty_batch()) adversary_class_rows_ = adversary_rows;
     sampler_ =
         train::MixedBatchSampler(std::move(adversary_rows), std::move(other_rows), options.batch_size, a, o);
     const Index n_adv = sampler_.first_per_batch();
@@ -302,7 +310,7 @@ class AdnnScheme : public train::TrainingScheme<T> {
     set_epoch(epoch);
     // A's own batches: a stream of the adversary-class rows, shuffled anew when used up, from a
     // generator seeded by the epoch's (so that an epoch is repeated exactly from a checkpoint).
-    if (own_adversary_batch()) {
+    if (own_adversary_batch() || penalty_batch()) {
       adversary_rng_.reseed(rng.next());
       adversary_order_.clear();
       adversary_next_ = 0;
@@ -322,6 +330,9 @@ class AdnnScheme : public train::TrainingScheme<T> {
   }
   bool averaging() const { return options_.classifier_average != ClassifierAverage::none; }
   bool own_adversary_batch() const { return options_.adversary_batch_size > 0; }
+  bool penalty_batch() const { return options_.penalty_batch_size > 0; }
+  // Whether this epoch's C's penalty reads the penalty batch (game epochs with penalty_batch_size).
+  bool penalty_on_own_batch() const { return penalty_batch() && phase_ == AdnnPhase::game; }
   // The averaged classifier's parameters (empty without averaging). Between epochs they hold
   // the raw weights, during an epoch the average (the classifier holds the other set).
   const ParameterGroup<T>& averaged_parameters() const { return averaged_parameters_; }
@@ -329,6 +340,7 @@ class AdnnScheme : public train::TrainingScheme<T> {
 
   train::StepResult step(Index b) override {
     if (own_adversary_batch() && phase_ != AdnnPhase::pretrain_classifier) record_adversary_batch();
+    if (penalty_on_own_batch()) gather_penalty_batch();
     gather_batch(b);
     const bool joint = phase_ == AdnnPhase::game && options_.game_step == AdnnGameStep::gradient_reversal;
     const AdnnStepLosses l = joint ? joint_step() : classifier_step();
@@ -377,12 +389,19 @@ class AdnnScheme : public train::TrainingScheme<T> {
                     batch_.weights, adversary_batch_rows_, adversary_domains_, adversary_weights_,
                     static_cast<T>(alpha_), options_.adversary_input);
     AdnnStepLosses r;
-    r.objective = static_cast<double>(l.objective.item());
+    Var<T> objective = l.objective;
+    if (penalty_on_own_batch()) {
+      const Var<T> penalty = penalty_adversary_loss(tape_c_, false);
+      objective = l.classifier_loss - static_cast<T>(alpha_) * penalty;
+      r.adversary_loss = static_cast<double>(penalty.item());
+    } else {
+      r.adversary_loss = static_cast<double>(l.adversary_loss.item());
+    }
+    r.objective = static_cast<double>(objective.item());
     r.classifier_loss = static_cast<double>(l.classifier_loss.item());
-    r.adversary_loss = static_cast<double>(l.adversary_loss.item());
     adversary_input_ = l.adversary_input.value();
     if (train_classifier && std::isfinite(r.objective)) {
-      tape_c_.backward(phase_ == AdnnPhase::game ? l.objective : l.classifier_loss);
+      tape_c_.backward(phase_ == AdnnPhase::game ? objective : l.classifier_loss);
       if (!classifier_optimiser_->try_step()) r.objective = std::nan("");
     } else if (train_classifier) {
       classifier_optimiser_->skip_step();
@@ -397,17 +416,24 @@ class AdnnScheme : public train::TrainingScheme<T> {
   // dL(C) - alpha dL(A), A on dL(A)). Records the adversary's input for further steps of A.
   AdnnStepLosses joint_step() {
     tape_c_.clear();
+    const bool penalty = penalty_on_own_batch();
     const AdnnLosses<T> l =
         adnn_losses(tape_c_, *classifier_, *adversary_, tape_c_.input(batch_.features), batch_.labels,
                     batch_.weights, adversary_batch_rows_, adversary_domains_, adversary_weights_,
-                    static_cast<T>(alpha_), options_.adversary_input, true, /*reversal=*/true);
+                    static_cast<T>(alpha_), options_.adversary_input, true, /*reversal=*/!penalty);
     AdnnStepLosses r;
-    r.objective = static_cast<double>(l.objective.item());
-    r.classifier_loss = static_cast<double>(l.classifier_loss.item());
-    r.adversary_loss = static_cast<double>(l.adversary_loss.item());
+    Var<T> joint = l.joint, adversary_loss = l.adversary_loss;
+    if (penalty) {  // A's joint step on the penalty batch; its further steps read the batch's events
+      adversary_loss = penalty_adversary_loss(tape_c_, /*reversal=*/true);
+      joint = l.classifier_loss + adversary_loss;
+    }
     adversary_input_ = l.adversary_input.value();
+    r.adversary_loss = static_cast<double>(adversary_loss.item());
+    r.classifier_loss = static_cast<double>(l.classifier_loss.item());
+    r.objective =
+        penalty ? r.classifier_loss - alpha_ * r.adversary_loss : static_cast<double>(l.objective.item());
     if (std::isfinite(r.objective)) {
-      tape_c_.backward(l.joint);
+      tape_c_.backward(joint);
       const bool classifier_ok = classifier_optimiser_->try_step();
       const bool adversary_ok = adversary_optimiser_->try_step();
       if (!classifier_ok || !adversary_ok) r.objective = std::nan("");
@@ -422,16 +448,7 @@ class AdnnScheme : public train::TrainingScheme<T> {
   // events and records what A reads of them at the classifier's current weights, for step (2).
   // Under data-parallel training each process takes its share of them.
   void record_adversary_batch() {
-    const std::size_t n = static_cast<std::size_t>(options_.adversary_batch_size);
-    adversary_draw_.resize(n);
-    for (std::size_t k = 0; k < n; ++k) {
-      if (adversary_next_ == adversary_order_.size()) {
-        adversary_order_ = adversary_class_rows_;
-        train::shuffle(adversary_order_, adversary_rng_);
-        adversary_next_ = 0;
-      }
-      adversary_draw_[k] = adversary_order_[adversary_next_++];
-    }
+    draw_adversary_class(static_cast<std::size_t>(options_.adversary_batch_size), adversary_draw_);
     const BatchShard saved = batch_shard();
     train::gather(*train_, train::shard_rows(adversary_draw_, adversary_shard_), own_batch_);
     own_shard_ = batch_shard();
@@ -448,6 +465,41 @@ class AdnnScheme : public train::TrainingScheme<T> {
             .second.value();
     classifier_->unfreeze();
     adversary_->unfreeze();
+  }
+
+  // The penalty batch (penalty_batch_size > 0, game epochs): draws the next penalty_batch_size
+  // adversary-class events from the stream A's own batches draw from. Not under data-parallel
+  // training (its share of the gradient sum would mix two batches' fractions).
+  void gather_penalty_batch() {
+    require(!batch_shard().shared(), "ADNN: penalty_batch_size ", options_.penalty_batch_size,
+            " is not supported under data-parallel training; set it to 0 there");
+    draw_adversary_class(static_cast<std::size_t>(options_.penalty_batch_size), penalty_draw_);
+    train::gather(*train_, penalty_draw_, penalty_batch_);
+    const Index rows = penalty_batch_.features.rows();
+    penalty_domains_.resize(static_cast<std::size_t>(rows));
+    for (Index k = 0; k < rows; ++k)
+      penalty_domains_[static_cast<std::size_t>(k)] = penalty_batch_.domains[static_cast<std::size_t>(k)];
+  }
+  // L(A) on the penalty batch at C's current weights, recorded on `tape` (A frozen unless `reversal`:
+  // then A reads C's layer through a gradient reversal of strength alpha, as in joint_step()).
+  Var<T> penalty_adversary_loss(Tape<T>& tape, bool reversal) {
+    const Var<T> read =
+        adversary_reading(tape, *classifier_, tape.input(penalty_batch_.features), options_.adversary_input)
+            .second;
+    const Var<T> logits = (*adversary_)(tape, reversal ? reverse_gradient(read, alpha_) : read);
+    return categorical_cross_entropy(logits, penalty_domains_, penalty_batch_.weights);
+  }
+  // The next n adversary-class rows of the stream (shuffled anew when used up) into `out`.
+  void draw_adversary_class(std::size_t n, std::vector<Index>& out) {
+    out.resize(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      if (adversary_next_ == adversary_order_.size()) {
+        adversary_order_ = adversary_class_rows_;
+        train::shuffle(adversary_order_, adversary_rng_);
+        adversary_next_ = 0;
+      }
+      out[k] = adversary_order_[adversary_next_++];
+    }
   }
 
   // Step (2): k steps of A on L(A) of the batch's adversary-class events, reading the input
@@ -661,6 +713,9 @@ class AdnnScheme : public train::TrainingScheme<T> {
   BatchShard own_shard_;
   Matrix<T> own_input_;
   Tape<T> tape_r_;
+  // C's penalty batch (penalty_batch_size > 0): this step's draw, its events and their domains.
+  std::vector<Index> penalty_draw_, penalty_domains_;
+  train::Batch<T> penalty_batch_;
 };
 
 }  // namespace agnostic::adversarial

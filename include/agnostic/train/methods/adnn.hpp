@@ -44,6 +44,7 @@ struct AdnnConfig {
   std::string classifier_average = "none";
   double classifier_average_decay = 0.999;
   Index adversary_batch_size = 0;       // 0: A reads the classifier batch's adversary-class events
+  Index penalty_batch_size = 0;         // 0: C's penalty -alpha L(A) on the classifier batch's
   OptimiserConfig adversary_optimiser;  // default: a copy of the config's "optimiser"
 };
 
@@ -57,7 +58,7 @@ inline AdnnConfig adnn_config(const TrainConfig& c) {
       section, "adnn", c.source,
       {"alpha", "alpha_schedule", "adversary_class", "adversary_hidden", "adversary_input", "adversary_steps",
        "pretrain_classifier_epochs", "pretrain_adversary_epochs", "adversary_optimiser", "game_step",
-       "classifier_average", "classifier_average_decay", "adversary_batch_size"});
+       "classifier_average", "classifier_average_decay", "adversary_batch_size", "penalty_batch_size"});
   AdnnConfig a;
   a.alpha = s.number("alpha", a.alpha, 0.0, 1e6);
   a.alpha_schedule = s.choice("alpha_schedule", a.alpha_schedule, {"constant", "linear", "ganin"});
@@ -97,6 +98,7 @@ inline AdnnConfig adnn_config(const TrainConfig& c) {
     s.fail_at(s.child("classifier_average_decay"), "is ", s.raw("classifier_average_decay").dump(),
               "; expected a number in (0, 1) (1 would never move the average)");
   a.adversary_batch_size = s.integer("adversary_batch_size", a.adversary_batch_size, 0, 100000000);
+  a.penalty_batch_size = s.integer("penalty_batch_size", a.penalty_batch_size, 0, 100000000);
   a.adversary_optimiser =
       s.has("adversary_optimiser") ? optimiser_config(s, "adversary_optimiser") : c.optimiser;
   if (c.data.columns.domain.empty())
@@ -118,6 +120,7 @@ inline adversarial::AdnnOptions adnn_options(const TrainConfig& c, const AdnnCon
   o.classifier_average = adversarial::parse_classifier_average(a.classifier_average);
   o.average_decay = a.classifier_average_decay;
   o.adversary_batch_size = a.adversary_batch_size;
+  o.penalty_batch_size = a.penalty_batch_size;
   o.pretrain_classifier_epochs = a.pretrain_classifier_epochs;
   o.pretrain_adversary_epochs = a.pretrain_adversary_epochs;
   o.game_epochs = std::max<Index>(1, c.training.epochs);
