@@ -837,8 +837,10 @@ inline nlohmann::json config_for(const std::filesystem::path& data, const std::f
             {"latent", 2},
             {"generator_hidden", {8}},
             {"discriminator_hidden", {8}},
+            {"discriminator_steps", 2},
             {"blind", {{"column", "xc"}, {"range", {0.45, 0.55}}}},
-            {"generator_average", 0.9}}},
+            {"generator_average", 0.9},
+            {"ensemble", {{"members", 1}}}}},  // small and explicit: the defaults train 5 members
           {"training", {{"epochs", 2}, {"batch_size", 32}, {"seed", 5}, {"threads", 1}}},
           {"output", {{"directory", out.string()}, {"progress", "silent"}}}};
 }
@@ -1095,23 +1097,77 @@ TEST_CASE("cGAN: every key of the cgan section is checked, with the key, the val
   nlohmann::json none = base;
   none.erase("cgan");
   CHECK(cgan_error(none).find("config 'c.json': key 'cgan' is missing") == 0);
-  // Defaults: 003's networks and optimiser.
+  // Defaults: the set-up that met issue 19's figures on the harder density (docs/cgan.md, "Ensembles,
+  // and the ratio of D to G steps"; examples/generative/harder/run.sh best_dsteps4).
   nlohmann::json minimal = base;
   minimal["cgan"] = {{"conditions", {"xc"}}};
   const auto g = agnostic::train::cgan_config(agnostic::train::config_from_json(minimal, "c.json"));
   CHECK(g.latent == 9);
-  CHECK(g.generator_hidden == std::vector<Index>(5, 256));
-  CHECK(g.discriminator_hidden == std::vector<Index>(5, 256));
-  CHECK(g.discriminator_steps == 1);
-  CHECK(g.members == 1);
-  CHECK(g.keep == 1);
+  CHECK(g.generator_hidden == std::vector<Index>(3, 64));
+  CHECK(g.discriminator_hidden == std::vector<Index>(3, 128));
+  CHECK(g.discriminator_steps == 4);
+  CHECK(g.generator_average == 0.999);
+  CHECK(g.members == 5);
+  CHECK(g.keep == 2);
   CHECK(g.blind_column.empty());
   CHECK(g.activation == Activation::leaky_relu(0.4));
-  CHECK(g.optimiser.name == "sgd");
-  CHECK(g.optimiser.nesterov);
-  CHECK(g.optimiser.momentum == 0.9);
-  CHECK(g.optimiser.clip.value == 1.0);
-  CHECK(g.optimiser.l2 == 1e-4);
+  CHECK(g.init == Initialiser::he_normal());
+  // The optimiser: Adam 2e-4, beta1 0.5, the rest as an "optimiser" section {"name": "adam"} reads.
+  const auto& opt = g.optimiser;
+  CHECK(opt.name == "adam");
+  CHECK(opt.learning_rate == 2e-4);
+  CHECK(opt.beta1 == 0.5);
+  nlohmann::json adam = minimal;
+  adam["optimiser"] = {{"name", "adam"}, {"learning_rate", 2e-4}, {"beta1", 0.5}};
+  const auto read = agnostic::train::cgan_config(agnostic::train::config_from_json(adam, "c.json")).optimiser;
+  CHECK(opt.beta2 == read.beta2);
+  CHECK(opt.epsilon == read.epsilon);
+  CHECK(opt.weight_decay == read.weight_decay);
+  CHECK(opt.l2 == read.l2);
+  CHECK(opt.l2 == 0.0);
+  CHECK(opt.clip.value == read.clip.value);
+  CHECK(opt.clip.norm == read.clip.norm);
+  CHECK(opt.clip.value == 0.0);
+  CHECK(opt.clip.norm == 0.0);
+  // D's widths default to twice G's; the kept members to the smaller of 2 and the members.
+  minimal["cgan"]["generator_hidden"] = {16, 8};
+  minimal["cgan"]["ensemble"] = {{"members", 1}};
+  const auto h = agnostic::train::cgan_config(agnostic::train::config_from_json(minimal, "c.json"));
+  CHECK(h.discriminator_hidden == std::vector<Index>{32, 16});
+  CHECK(h.members == 1);
+  CHECK(h.keep == 1);
+  minimal["cgan"]["discriminator_hidden"] = {5};
+  minimal["cgan"]["ensemble"] = {{"members", 3}};
+  const auto k = agnostic::train::cgan_config(agnostic::train::config_from_json(minimal, "c.json"));
+  CHECK(k.discriminator_hidden == std::vector<Index>{5});
+  CHECK(k.members == 3);
+  CHECK(k.keep == 2);
+  minimal["cgan"]["ensemble"] = {{"keep", 4}};
+  const auto m = agnostic::train::cgan_config(agnostic::train::config_from_json(minimal, "c.json"));
+  CHECK(m.members == 5);
+  CHECK(m.keep == 4);
+  minimal["cgan"] = {{"conditions", {"xc"}}};
+  // The training keys a cGAN defaults to its own values, only where the config leaves them out.
+  nlohmann::json bare = minimal;
+  bare["data"].erase("validation_fraction");
+  bare.erase("training");
+  const auto t = agnostic::train::cgan_training_defaults(agnostic::train::config_from_json(bare, "c.json"));
+  CHECK(t.training.epochs == 150);
+  CHECK(t.training.batch_size == 512);
+  CHECK(t.data.validation_fraction == 0.25);
+  CHECK(t.training.early_stopping.enabled);
+  CHECK(t.training.early_stopping.patience == 10);
+  bare["training"] = {{"seed", 2}};
+  CHECK(agnostic::train::cgan_training_defaults(agnostic::train::config_from_json(bare, "c.json"))
+            .training.epochs == 150);
+  const auto given =
+      agnostic::train::cgan_training_defaults(agnostic::train::config_from_json(base, "c.json"));
+  CHECK(given.training.epochs == 2);
+  CHECK(given.training.batch_size == 32);
+  nlohmann::json fraction = base;
+  fraction["data"]["validation_fraction"] = 0.3;
+  CHECK(agnostic::train::cgan_training_defaults(agnostic::train::config_from_json(fraction, "c.json"))
+            .data.validation_fraction == 0.3);
   // null is no value in a training config (docs/config.md): an error naming the key, not the default.
   minimal["model"] = {{"activation", nullptr}};
   CHECK(cgan_error(minimal).find("config 'c.json': key 'model.activation' is null; give it a value, or "

@@ -137,6 +137,7 @@ nlohmann::json gan_config(const fs::path& events, const fs::path& out, Index mem
             {"discriminator_hidden", {32, 32}},
             {"blind", {{"column", "xc"}, {"range", {0.45, 0.55}}}},
             {"generator_average", 0.99},
+            {"discriminator_steps", 2},  // set, as everything here: the defaults are a 5-member study
             {"ensemble", {{"members", members}, {"keep", members}}}}},
           {"training", {{"epochs", 5}, {"batch_size", 16}, {"seed", 21}, {"threads", 1}}},
           {"output", {{"directory", out.string()}, {"progress", "silent"}}}};
