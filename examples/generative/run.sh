@@ -12,18 +12,20 @@
 # The ensemble test of Chisholm et al. (pulls over many pseudo-experiments) is the example study
 # cgan-ensemble (examples/generative/README.md).
 #
-#   examples/generative/run.sh [--quick] [BUILD_DIR]        (default: build)
+#   examples/generative/run.sh [--quick] [BUILD_DIR] [KEY=JSON...]        (default: build)
 #
-# --quick: 4000 background events, 4 epochs (seconds; the figures are rough).
+# --quick: 4000 background events, 4 epochs (seconds; the figures are rough). SEED (environment, default
+# 1) seeds the events and the training; KEY=JSON changes cgan.json (dotted keys, e.g.
+# cgan.discriminator_steps=1), as README.md's table does.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../example_common.sh"
 need "$agnostic"
 out=$(output_dir generative)
 
-background=40000 signal=300 settings=()
-$quick && { background=4000; signal=60; settings=(training.epochs=4); }
-"$python" "$here/generate.py" --background $background --signal $signal --seed 1 --directory "$out"
+seed=${SEED:-1} background=40000 signal=300 settings=(training.seed=$seed "${example_args[@]}")
+$quick && { background=4000; signal=60; settings+=(training.epochs=4); }
+"$python" "$here/generate.py" --background $background --signal $signal --seed $seed --directory "$out"
 derive_config "$here/cgan.json" "$out/cgan.json" "${settings[@]}"
 echo "== 1. agnostic train (method cgan, window blinded) =="
 "$agnostic" train "$out/cgan.json" --data "$out/events.csv" --out "$out/gan" --force > "$out/train.log"

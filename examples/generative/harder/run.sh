@@ -57,8 +57,10 @@ settings_of() {
     best1_dsteps4) settings_of best1_dsteps5; echo cgan.discriminator_steps=4 ;;  # 4 D steps, 150 epochs allowed
     best_dsteps4) settings_of best1_dsteps4; echo cgan.ensemble='{"members":5,"keep":2}' ;;  # (ensemble.py: from members)
     best_dsteps5) settings_of best1_dsteps5; echo cgan.ensemble='{"members":5,"keep":2}' ;;  # (ensemble.py: from members)
-    defaults) settings_of sgd; echo cgan.generator_hidden='[256,256,256,256,256]' \
-      cgan.discriminator_hidden='[256,256,256,256,256]' cgan.ensemble='{"members":1,"keep":1}' ;;  # the library's
+    defaults) ;;  # the library's defaults: cgan.json less the keys they fill (below); = best_dsteps4
+    chisholm) settings_of sgd; echo cgan.generator_hidden='[256,256,256,256,256]' \
+      cgan.discriminator_hidden='[256,256,256,256,256]' cgan.discriminator_steps=1 \
+      cgan.ensemble='{"members":1,"keep":1}' ;;  # the library's defaults until 2026-12-05 (Chisholm et al.'s)
     lr3e-4) echo "$trained" optimiser.learning_rate=0.0003 ;;
     lr_decay) echo "$trained" optimiser.schedule='{"name":"exponential","gamma":0.1,"steps":2000}' ;;
     sgd) echo optimiser='{"name":"sgd","learning_rate":0.001,"momentum":0.9,"nesterov":true,"l2":0.0001,"clip_value":1}' ;;
@@ -83,6 +85,21 @@ for name in "${names[@]}"; do
     # shellcheck disable=SC2086
     [[ $name = torch* ]] || derive_config "$here/cgan.json" "$run/cgan.json" training.seed=$seed $settings \
       $($quick && echo training.epochs=2)
+    # `defaults`: every key the library's cGAN defaults fill is left out (--quick keeps its 2 epochs)
+    [[ $name = defaults ]] && "$python" - "$run/cgan.json" $quick <<'PY'
+import json, sys
+path, quick = sys.argv[1], sys.argv[2] == "true"
+config = json.load(open(path, encoding="utf-8"))
+for section, key in [("optimiser", None), ("cgan", "generator_hidden"), ("cgan", "discriminator_hidden"),
+                     ("cgan", "discriminator_steps"), ("cgan", "generator_average"), ("cgan", "latent"),
+                     ("cgan", "ensemble"), ("training", "batch_size"), ("data", "validation_fraction")] + \
+        ([] if quick else [("training", "epochs")]):
+    if key is None:
+        config.pop(section, None)
+    else:
+        config[section].pop(key, None)
+json.dump(config, open(path, "w", encoding="utf-8"), indent=1)
+PY
     start=$(date +%s.%N)
     if [[ $name = torch* ]]; then  # the PyTorch reference (benchmarks/peers/cgan_torch.py), its options
       # shellcheck disable=SC2086
