@@ -162,7 +162,8 @@ def test_cgan_trains_from_columns(tmp_path):
     config = {
         "method": "cgan",
         "data": {"features": ["xs"], "validation_fraction": 0.25},
-        "cgan": {"conditions": ["xc"], "generator_hidden": [4], "discriminator_hidden": [4]},
+        "cgan": {"conditions": ["xc"], "generator_hidden": [4], "discriminator_hidden": [4],
+                 "discriminator_steps": 1, "ensemble": {"members": 1}},
         "training": {"epochs": 1, "batch_size": 64, "seed": 1, "threads": 1, "early_stopping": False},
         "output": {"progress": "silent"},
     }
