@@ -68,9 +68,8 @@ struct CganConfig {
 };
 
 // The optimiser of both networks when the config has no "optimiser" section: Adam, learning rate
-// 2e-4, beta1 0.5 (the usual GAN setting; Chisholm et al.'s SGD with Nesterov momentum kept the
-// generator of the harder density almost untrained, docs/cgan.md), the other Adam keys at their
-// defaults.
+// 2e-4, beta1 0.5 (the usual GAN setting; on the harder density Adam 1e-3 kept an almost untrained
+// generator and this one trained, docs/cgan.md), the other Adam keys at their defaults.
 AGNOSTIC_COMPILED_WHEN_USED
 inline OptimiserConfig cgan_default_optimiser() {
   OptimiserConfig o;
