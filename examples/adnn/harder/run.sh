@@ -96,6 +96,14 @@ declare -A settings=(
   [batch4096_k10]="training.batch_size=4096 adnn.adversary_steps=10"
   [own512_a8192_cstep]="adnn.adversary_batch_size=8192 optimiser.schedule={\"name\":\"step\",\"steps\":2760,\"gamma\":0.3} adnn.adversary_optimiser={\"name\":\"adam\",\"learning_rate\":0.001}"
   [batch4096_cstep]="training.batch_size=4096 optimiser.schedule={\"name\":\"step\",\"steps\":360,\"gamma\":0.3} adnn.adversary_optimiser={\"name\":\"adam\",\"learning_rate\":0.001}"
+  [batch4096_p8192_alpha20]="training.batch_size=4096 adnn.penalty_batch_size=8192 adnn.alpha=20"
+  [batch4096_p8192_alpha30]="training.batch_size=4096 adnn.penalty_batch_size=8192 adnn.alpha=30"
+  [batch4096_p8192_k10]="training.batch_size=4096 adnn.penalty_batch_size=8192 adnn.adversary_steps=10"
+  [batch4096_p8192_cstep]="training.batch_size=4096 adnn.penalty_batch_size=8192 optimiser.schedule={\"name\":\"step\",\"steps\":360,\"gamma\":0.3} adnn.adversary_optimiser={\"name\":\"adam\",\"learning_rate\":0.001}"
+  [batch1024_a8192_p8192]="training.batch_size=1024 adnn.adversary_batch_size=8192 adnn.penalty_batch_size=8192"
+  [batch4096_a8192_p8192]="training.batch_size=4096 adnn.adversary_batch_size=8192 adnn.penalty_batch_size=8192"
+  [own512_a8192_p8192_game150_patience30]="adnn.adversary_batch_size=8192 adnn.penalty_batch_size=8192 training.epochs=150 training.early_stopping={\"patience\":30}"
+  [own512_a8192_p8192_cstep]="adnn.adversary_batch_size=8192 adnn.penalty_batch_size=8192 optimiser.schedule={\"name\":\"step\",\"steps\":2760,\"gamma\":0.3} adnn.adversary_optimiser={\"name\":\"adam\",\"learning_rate\":0.001}"
   [average_fast_game150_last]="adnn.classifier_average=\"exponential\" adnn.classifier_average_decay=0.99 training.early_stopping=false training.epochs=150"
 )
 order=(dnn defaults last_epoch output output_last output_game150 output_alpha30 output_k10 k10 alpha3 adversary_lr
@@ -108,7 +116,9 @@ order=(dnn defaults last_epoch output output_last output_game150 output_alpha30 
   own4096_a16384_validation batch4096_validation batch4096_validation_game150_patience30 batch2048_validation
   batch4096_alpha30 batch4096_average own512_p8192 own512_a8192_p8192 own512_a8192_p16384 batch4096_p8192
   batch4096_p16384 batch2048_p8192 own512_a8192_alpha20 own512_a8192_alpha5 own512_a8192_k10 own512_a8192_k2
-  batch4096_alpha20 batch4096_k10 own512_a8192_cstep batch4096_cstep)
+  batch4096_alpha20 batch4096_k10 own512_a8192_cstep batch4096_cstep batch4096_p8192_alpha20 batch4096_p8192_alpha30
+  batch4096_p8192_k10 batch4096_p8192_cstep batch1024_a8192_p8192 batch4096_a8192_p8192
+  own512_a8192_p8192_game150_patience30 own512_a8192_p8192_cstep)
 chosen=("${example_args[@]}")
 [[ ${#chosen[@]} -gt 0 ]] || chosen=("${order[@]}")
 seeds=(${ADNN_SEEDS:-1 2 3})  # ADNN_SEEDS="1 2": fewer seeds
