@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The compile cost of docs/build-cost.md: user CPU seconds and peak memory of one g++ -O2 compile
-# of each translation unit, ROUNDS interleaved rounds (median), and each as a multiple of the Eigen
+# of each translation unit (the *_extern ones with AGNOSTIC_EXTERN_INSTANCES, whose instances
+# instances.cpp compiles once), ROUNDS interleaved rounds (median), and each as a multiple of the Eigen
 # reference. Run it on an idle machine:   benchmarks/compile/measure.sh [ROUNDS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -14,9 +15,12 @@ declare -A unit=(
   [readme_dann_step_minimal]="$root/benchmarks/compile/readme_dann_step_minimal.cpp"
   [readme_dann_step_modules]="$root/benchmarks/compile/readme_dann_step_modules.cpp"
   [readme_dann_step_umbrella]="$root/benchmarks/compile/readme_dann_step_umbrella.cpp"
+  [readme_dann_step_modules_extern]="$root/benchmarks/compile/readme_dann_step_modules.cpp"
+  [readme_dann_step_umbrella_extern]="$root/benchmarks/compile/readme_dann_step_umbrella.cpp"
+  [instances]="$root/benchmarks/compile/instances.cpp"
 )
 order=(eigen_reference json_floor eigen_json_floor infer_trigger_path readme_dann_step_minimal readme_dann_step_modules
-  readme_dann_step_umbrella)
+  readme_dann_step_umbrella readme_dann_step_modules_extern readme_dann_step_umbrella_extern instances)
 declare -A times mem
 timing=$(mktemp)
 trap 'rm -f "$timing"' EXIT
@@ -24,6 +28,9 @@ for ((r = 0; r < rounds; ++r)); do
   for name in "${order[@]}"; do
     extra=(-fopenmp)
     [[ $name == eigen_reference || $name == *_floor || $name == infer_trigger_path ]] && extra=()  # no OpenMP on these paths
+    # *_extern: the same step in a program that compiles agnostic's instances once, in instances.cpp
+    # (AGNOSTIC_EXTERN_INSTANCES, core/explicit_instances.hpp)
+    [[ $name == *_extern ]] && extra+=(-DAGNOSTIC_EXTERN_INSTANCES)
     /usr/bin/time -f "%U %M" -o "$timing" g++ "${flags[@]}" "${extra[@]}" "${unit[$name]}" 2>/dev/null
     out=$(tail -n 1 "$timing")
     times[$name]+="${out%% *} "

@@ -9,6 +9,7 @@
 #include "agnostic/core/config_section.hpp"
 #include "agnostic/core/dense_rows.hpp"
 #include "agnostic/core/error.hpp"
+#include "agnostic/core/explicit_instances.hpp"
 #include "agnostic/core/index.hpp"
 #include "agnostic/core/json_file.hpp"
 #include "agnostic/core/matrix.hpp"

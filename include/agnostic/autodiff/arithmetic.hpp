@@ -12,6 +12,7 @@
 
 #include "agnostic/autodiff/kernels.hpp"
 #include "agnostic/autodiff/tape.hpp"
+#include "agnostic/core/explicit_instances.hpp"
 
 namespace agnostic {
 
@@ -290,5 +291,12 @@ Var<T> operator/(Var<T> x, std::type_identity_t<T> c) {
   require(c != T(0), "divide: dividing a Var by the scalar 0");
   return detail::affine(x, T(1) / c, T(0), "divide by scalar");
 }
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE Var<float> detail::binary<float>(detail::BinaryOp, Var<float>, Var<float>);
+AGNOSTIC_INSTANCE Var<float> detail::affine<float>(Var<float>, float, float, const char*);
+AGNOSTIC_INSTANCE Var<double> detail::binary<double>(detail::BinaryOp, Var<double>, Var<double>);
+AGNOSTIC_INSTANCE Var<double> detail::affine<double>(Var<double>, double, double, const char*);
+#endif
 
 }  // namespace agnostic

@@ -8,6 +8,7 @@
 #include "agnostic/autodiff/activation.hpp"
 #include "agnostic/autodiff/tape.hpp"
 #include "agnostic/core/dense_rows.hpp"
+#include "agnostic/core/explicit_instances.hpp"
 #include "agnostic/core/threads.hpp"
 
 namespace agnostic {
@@ -128,5 +129,10 @@ Var<T> dense(Var<T> x, Var<T> w, Var<T> b, Activation f = Activation::identity()
   });
   return {&tape, id};
 }
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE Var<float> dense<float>(Var<float>, Var<float>, Var<float>, Activation);
+AGNOSTIC_INSTANCE Var<double> dense<double>(Var<double>, Var<double>, Var<double>, Activation);
+#endif
 
 }  // namespace agnostic

@@ -13,6 +13,7 @@
 #include "agnostic/autodiff/activation.hpp"
 #include "agnostic/autodiff/kernels.hpp"
 #include "agnostic/autodiff/tape.hpp"
+#include "agnostic/core/explicit_instances.hpp"
 
 namespace agnostic {
 
@@ -301,5 +302,12 @@ template <class T>
 Var<T> log_softmax(Var<T> x) {
   return detail::softmax_rows(x, true);
 }
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE Var<float> detail::unary<float>(Var<float>, detail::UnaryOp, const char*);
+AGNOSTIC_INSTANCE Var<float> detail::softmax_rows<float>(Var<float>, bool);
+AGNOSTIC_INSTANCE Var<double> detail::unary<double>(Var<double>, detail::UnaryOp, const char*);
+AGNOSTIC_INSTANCE Var<double> detail::softmax_rows<double>(Var<double>, bool);
+#endif
 
 }  // namespace agnostic

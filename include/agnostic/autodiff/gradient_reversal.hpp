@@ -7,6 +7,7 @@
 // GradientReversal::lambda between steps (a schedule) takes effect at the next step.
 #include "agnostic/autodiff/kernels.hpp"
 #include "agnostic/autodiff/tape.hpp"
+#include "agnostic/core/explicit_instances.hpp"
 
 namespace agnostic {
 
@@ -56,5 +57,10 @@ struct GradientReversal {
     return reverse_gradient(x, lambda);
   }
 };
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE Var<float> reverse_gradient<float>(Var<float>, double);
+AGNOSTIC_INSTANCE Var<double> reverse_gradient<double>(Var<double>, double);
+#endif
 
 }  // namespace agnostic

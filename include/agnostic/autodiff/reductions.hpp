@@ -15,6 +15,7 @@
 #include "agnostic/autodiff/kernels.hpp"
 #include "agnostic/autodiff/tape.hpp"
 #include "agnostic/autodiff/weighted_mean.hpp"
+#include "agnostic/core/explicit_instances.hpp"
 
 namespace agnostic {
 
@@ -188,5 +189,14 @@ Var<T> select_rows_where(Var<T> x, const Mask& mask) {
   }
   return detail::gather_rows(tape, id, x);
 }
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE Var<float> detail::sum_all<float>(Var<float>, float, const char*);
+AGNOSTIC_INSTANCE Var<float> detail::concat_cols<float>(const Var<float>*, size_t);
+AGNOSTIC_INSTANCE Var<float> detail::gather_rows<float>(Tape<float>&, int, Var<float>);
+AGNOSTIC_INSTANCE Var<double> detail::sum_all<double>(Var<double>, double, const char*);
+AGNOSTIC_INSTANCE Var<double> detail::concat_cols<double>(const Var<double>*, size_t);
+AGNOSTIC_INSTANCE Var<double> detail::gather_rows<double>(Tape<double>&, int, Var<double>);
+#endif
 
 }  // namespace agnostic

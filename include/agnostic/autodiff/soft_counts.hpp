@@ -12,6 +12,7 @@
 #include "agnostic/autodiff/operand.hpp"
 #include "agnostic/autodiff/tape.hpp"
 #include "agnostic/core/batch_shard.hpp"
+#include "agnostic/core/explicit_instances.hpp"
 #include "agnostic/core/threads.hpp"
 
 namespace agnostic {
@@ -51,5 +52,10 @@ Var<T> soft_counts(Var<T> p, OperandOf<T> w) {
   n.scalar[0] = static_cast<T>(total_gradient_scale());
   return {&tape, id};
 }
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE Var<float> soft_counts<float>(Var<float>, OperandOf<float>);
+AGNOSTIC_INSTANCE Var<double> soft_counts<double>(Var<double>, OperandOf<double>);
+#endif
 
 }  // namespace agnostic

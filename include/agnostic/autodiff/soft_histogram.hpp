@@ -20,6 +20,7 @@
 #include "agnostic/autodiff/operand.hpp"
 #include "agnostic/autodiff/tape.hpp"
 #include "agnostic/core/batch_shard.hpp"
+#include "agnostic/core/explicit_instances.hpp"
 
 namespace agnostic {
 
@@ -152,5 +153,10 @@ template <class T>
 Var<T> soft_histogram(Var<T> values, const SoftHistogram& histogram, OperandOf<T> weights = {}) {
   return histogram(values, weights);
 }
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE Var<float> soft_histogram<float>(Var<float>, const SoftHistogram&, OperandOf<float>);
+AGNOSTIC_INSTANCE Var<double> soft_histogram<double>(Var<double>, const SoftHistogram&, OperandOf<double>);
+#endif
 
 }  // namespace agnostic

@@ -16,6 +16,7 @@
 
 #include "agnostic/autodiff/parameter.hpp"
 #include "agnostic/core/error.hpp"
+#include "agnostic/core/explicit_instances.hpp"
 #include "agnostic/core/matrix.hpp"
 
 namespace agnostic {
@@ -203,5 +204,10 @@ Tape<T>& same_tape(const Var<T>& a, const Var<T>& b, const char* op) {
   require(&a.tape() == &b.tape(), op, ": operands belong to different tapes");
   return a.tape();
 }
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE class Tape<float>;
+AGNOSTIC_INSTANCE class Tape<double>;
+#endif
 
 }  // namespace agnostic

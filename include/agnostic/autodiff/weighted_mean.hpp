@@ -21,6 +21,7 @@
 #include "agnostic/autodiff/operand.hpp"
 #include "agnostic/autodiff/tape.hpp"
 #include "agnostic/core/batch_shard.hpp"
+#include "agnostic/core/explicit_instances.hpp"
 
 namespace agnostic {
 
@@ -128,5 +129,10 @@ Var<T> weighted_mean(Var<T> values, OperandOf<T> weights = {}) {
                              [&](RowRange r, auto l) { l = v.col(0).segment(r.begin, r.size()); });
   return {&tape, id};
 }
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE Var<float> weighted_mean<float>(Var<float>, OperandOf<float>);
+AGNOSTIC_INSTANCE Var<double> weighted_mean<double>(Var<double>, OperandOf<double>);
+#endif
 
 }  // namespace agnostic

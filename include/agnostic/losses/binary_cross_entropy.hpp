@@ -7,6 +7,7 @@
 #include "agnostic/autodiff/kernels.hpp"
 #include "agnostic/autodiff/operand.hpp"
 #include "agnostic/autodiff/weighted_mean.hpp"
+#include "agnostic/core/explicit_instances.hpp"
 
 namespace agnostic {
 
@@ -64,5 +65,10 @@ Var<T> binary_cross_entropy(Var<T> logits, OperandOf<T> targets, OperandOf<T> we
   });
   return {&tape, id};
 }
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE Var<float> binary_cross_entropy<float>(Var<float>, OperandOf<float>, OperandOf<float>);
+AGNOSTIC_INSTANCE Var<double> binary_cross_entropy<double>(Var<double>, OperandOf<double>, OperandOf<double>);
+#endif
 
 }  // namespace agnostic

@@ -16,6 +16,7 @@
 #include "agnostic/autodiff/kernels.hpp"
 #include "agnostic/autodiff/operand.hpp"
 #include "agnostic/autodiff/weighted_mean.hpp"
+#include "agnostic/core/explicit_instances.hpp"
 
 namespace agnostic {
 
@@ -196,5 +197,11 @@ template <class T, class Labels>
 Var<T> cross_entropy(Var<T> logits, const Labels& labels, OperandOf<T> weights = {}) {
   return categorical_cross_entropy(logits, labels, weights);
 }
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE Var<float> categorical_cross_entropy<float>(Var<float>, OperandOf<float>, OperandOf<float>);
+AGNOSTIC_INSTANCE Var<double> categorical_cross_entropy<double>(Var<double>, OperandOf<double>,
+                                                                OperandOf<double>);
+#endif
 
 }  // namespace agnostic

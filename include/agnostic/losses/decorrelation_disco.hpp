@@ -38,6 +38,7 @@
 #include "agnostic/autodiff/operand.hpp"
 #include "agnostic/autodiff/tape.hpp"
 #include "agnostic/core/batch_shard.hpp"
+#include "agnostic/core/explicit_instances.hpp"
 #include "agnostic/core/threads.hpp"
 
 namespace agnostic {
@@ -219,5 +220,12 @@ Var<T> distance_correlation_squared(Var<T> x, OperandOf<T> variable, OperandOf<T
   detail::distance_correlation_forward(tape, id);
   return {&tape, id};
 }
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE Var<float> distance_correlation_squared<float>(Var<float>, OperandOf<float>,
+                                                                 OperandOf<float>);
+AGNOSTIC_INSTANCE Var<double> distance_correlation_squared<double>(Var<double>, OperandOf<double>,
+                                                                   OperandOf<double>);
+#endif
 
 }  // namespace agnostic

@@ -31,6 +31,7 @@
 #include "agnostic/autodiff/operand.hpp"
 #include "agnostic/autodiff/tape.hpp"
 #include "agnostic/core/batch_shard.hpp"
+#include "agnostic/core/explicit_instances.hpp"
 #include "agnostic/losses/decorrelation_bins.hpp"
 
 namespace agnostic {
@@ -103,5 +104,12 @@ Var<T> flatness_penalty(Var<T> score, OperandOf<T> variable, const VariableBins&
   node.value(0, 0) = static_cast<T>(value);
   return {&tape, id};
 }
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE Var<float> flatness_penalty<float>(Var<float>, OperandOf<float>, const VariableBins&,
+                                                     OperandOf<float>);
+AGNOSTIC_INSTANCE Var<double> flatness_penalty<double>(Var<double>, OperandOf<double>, const VariableBins&,
+                                                       OperandOf<double>);
+#endif
 
 }  // namespace agnostic

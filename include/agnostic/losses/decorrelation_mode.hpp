@@ -38,6 +38,7 @@
 #include "agnostic/autodiff/tape.hpp"
 #include "agnostic/core/batch_shard.hpp"
 #include "agnostic/core/compiled_when_used.hpp"
+#include "agnostic/core/explicit_instances.hpp"
 #include "agnostic/losses/decorrelation_bins.hpp"
 
 namespace agnostic {
@@ -256,5 +257,19 @@ Var<T> moment_decorrelation_cdf_penalty(Var<T> score, OperandOf<T> variable, con
   node.value(0, 0) = static_cast<T>(value);
   return {&tape, id};
 }
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE Var<float> moment_decorrelation_penalty<float>(Var<float>, OperandOf<float>,
+                                                                 const VariableBins&, int, OperandOf<float>);
+AGNOSTIC_INSTANCE Var<float> moment_decorrelation_cdf_penalty<float>(Var<float>, OperandOf<float>,
+                                                                     const VariableBins&, int,
+                                                                     OperandOf<float>);
+AGNOSTIC_INSTANCE Var<double> moment_decorrelation_penalty<double>(Var<double>, OperandOf<double>,
+                                                                   const VariableBins&, int,
+                                                                   OperandOf<double>);
+AGNOSTIC_INSTANCE Var<double> moment_decorrelation_cdf_penalty<double>(Var<double>, OperandOf<double>,
+                                                                       const VariableBins&, int,
+                                                                       OperandOf<double>);
+#endif
 
 }  // namespace agnostic

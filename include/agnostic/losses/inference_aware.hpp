@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "agnostic/autodiff/tape.hpp"
+#include "agnostic/core/explicit_instances.hpp"
 
 namespace agnostic {
 
@@ -173,5 +174,12 @@ Var<T> inference_aware_variance(Var<T> counts, Index shape_nuisances,
   n.value(0, 0) = aux(0, 0);
   return {&tape, id};
 }
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE Var<float> inference_aware_variance<float>(Var<float>, Index,
+                                                             const std::vector<NormalisationNuisance>&);
+AGNOSTIC_INSTANCE Var<double> inference_aware_variance<double>(Var<double>, Index,
+                                                               const std::vector<NormalisationNuisance>&);
+#endif
 
 }  // namespace agnostic

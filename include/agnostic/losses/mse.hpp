@@ -6,6 +6,7 @@
 #include "agnostic/autodiff/kernels.hpp"
 #include "agnostic/autodiff/operand.hpp"
 #include "agnostic/autodiff/weighted_mean.hpp"
+#include "agnostic/core/explicit_instances.hpp"
 
 namespace agnostic {
 
@@ -74,5 +75,10 @@ Var<T> mse(Var<T> predictions, OperandOf<T> targets, OperandOf<T> weights = {}) 
   });
   return {&tape, id};
 }
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE Var<float> mse<float>(Var<float>, OperandOf<float>, OperandOf<float>);
+AGNOSTIC_INSTANCE Var<double> mse<double>(Var<double>, OperandOf<double>, OperandOf<double>);
+#endif
 
 }  // namespace agnostic

@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "agnostic/autodiff/tape.hpp"
+#include "agnostic/core/explicit_instances.hpp"
 
 namespace agnostic {
 
@@ -71,5 +72,10 @@ Var<T> soft_histogram_penalty(Var<T> nominal, Var<T> varied, double epsilon = kS
   n.value(0, 0) = total / static_cast<T>(N.cols());
   return {&tape, id};
 }
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE Var<float> soft_histogram_penalty<float>(Var<float>, Var<float>, double);
+AGNOSTIC_INSTANCE Var<double> soft_histogram_penalty<double>(Var<double>, Var<double>, double);
+#endif
 
 }  // namespace agnostic

@@ -13,6 +13,7 @@
 
 #include "agnostic/autodiff/activation.hpp"
 #include "agnostic/autodiff/elementwise.hpp"
+#include "agnostic/core/explicit_instances.hpp"
 #include "agnostic/nn/layer.hpp"
 
 namespace agnostic {
@@ -38,5 +39,10 @@ class ActivationLayer : public Layer<T> {
   std::unique_ptr<Layer<T>> clone() const override { return std::make_unique<ActivationLayer<T>>(*this); }
   void set_name(const std::string&) override {}
 };
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE class ActivationLayer<float>;
+AGNOSTIC_INSTANCE class ActivationLayer<double>;
+#endif
 
 }  // namespace agnostic

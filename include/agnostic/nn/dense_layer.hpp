@@ -11,6 +11,7 @@
 #include "agnostic/autodiff/activation.hpp"
 #include "agnostic/autodiff/dense.hpp"
 #include "agnostic/core/error.hpp"
+#include "agnostic/core/explicit_instances.hpp"
 #include "agnostic/core/rng.hpp"
 #include "agnostic/nn/initialisers.hpp"
 #include "agnostic/nn/layer.hpp"
@@ -71,5 +72,10 @@ class Dense : public Layer<T> {
   }
   Index parameter_count() const { return weight.size() + bias.size(); }
 };
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE class Dense<float>;
+AGNOSTIC_INSTANCE class Dense<double>;
+#endif
 
 }  // namespace agnostic

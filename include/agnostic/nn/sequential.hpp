@@ -21,6 +21,7 @@
 
 #include "agnostic/autodiff/parameter_group.hpp"
 #include "agnostic/core/error.hpp"
+#include "agnostic/core/explicit_instances.hpp"
 #include "agnostic/nn/activation_layer.hpp"
 #include "agnostic/nn/dense_layer.hpp"
 #include "agnostic/nn/initialisers.hpp"
@@ -169,5 +170,10 @@ class Sequential {
   std::string name_;
   std::vector<std::unique_ptr<Layer<T>>> layers_;
 };
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE class Sequential<float>;
+AGNOSTIC_INSTANCE class Sequential<double>;
+#endif
 
 }  // namespace agnostic

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 
+#include "agnostic/core/explicit_instances.hpp"
 #include "agnostic/optim/optimiser.hpp"
 
 namespace agnostic {
@@ -65,5 +66,10 @@ class Adam : public Optimiser<T> {
  private:
   AdamOptions options_;
 };
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE class Adam<float>;
+AGNOSTIC_INSTANCE class Adam<double>;
+#endif
 
 }  // namespace agnostic

@@ -5,6 +5,7 @@
 // before the Adam step, instead of being added to the gradient (where Adam's normalisation would
 // rescale it). The rate lr is the scheduled one, so the decay follows the schedule. Default
 // weight_decay 0.01 as in PyTorch.
+#include "agnostic/core/explicit_instances.hpp"
 #include "agnostic/optim/adam.hpp"
 
 namespace agnostic {
@@ -34,5 +35,10 @@ class AdamW : public Adam<T> {
                             .schedule = options.schedule},
                 "adamw") {}
 };
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE class AdamW<float>;
+AGNOSTIC_INSTANCE class AdamW<double>;
+#endif
 
 }  // namespace agnostic

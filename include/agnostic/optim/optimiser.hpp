@@ -34,6 +34,7 @@
 
 #include "agnostic/autodiff/parameter_group.hpp"
 #include "agnostic/core/error.hpp"
+#include "agnostic/core/explicit_instances.hpp"
 #include "agnostic/core/matrix.hpp"
 #include "agnostic/optim/schedule.hpp"
 
@@ -282,5 +283,10 @@ class Optimiser {
   GradientHook gradient_hook_;
   std::string non_finite_;  // the parameter whose gradient stopped the latest try_step()
 };
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE class Optimiser<float>;
+AGNOSTIC_INSTANCE class Optimiser<double>;
+#endif
 
 }  // namespace agnostic

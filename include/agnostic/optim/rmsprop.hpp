@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "agnostic/core/explicit_instances.hpp"
 #include "agnostic/optim/optimiser.hpp"
 
 namespace agnostic {
@@ -69,5 +70,10 @@ class RMSProp : public Optimiser<T> {
  private:
   RMSPropOptions options_;
 };
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE class RMSProp<float>;
+AGNOSTIC_INSTANCE class RMSProp<double>;
+#endif
 
 }  // namespace agnostic

@@ -10,6 +10,7 @@
 // rate they differ. The Nesterov step is the "look-ahead" form above, not an extra evaluation.
 #include <cstdint>
 
+#include "agnostic/core/explicit_instances.hpp"
 #include "agnostic/optim/optimiser.hpp"
 
 namespace agnostic {
@@ -64,5 +65,10 @@ class SGD : public Optimiser<T> {
  private:
   SGDOptions options_;
 };
+
+#ifdef AGNOSTIC_INSTANCE  // core/explicit_instances.hpp
+AGNOSTIC_INSTANCE class SGD<float>;
+AGNOSTIC_INSTANCE class SGD<double>;
+#endif
 
 }  // namespace agnostic
