@@ -30,7 +30,9 @@ function(agnostic_syntax_check name source)
   if(NOT TARGET agnostic_syntax_check_pch)
     file(GLOB_RECURSE headers CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/include/agnostic/*.hpp)
     set(header ${PROJECT_BINARY_DIR}/syntax_check/agnostic_instantiated.hpp)
-    file(WRITE ${header} [[#include "agnostic/agnostic.hpp"
+    # file(CONFIGURE) rewrites it only when its text changes: a new time stamp at every configure made
+    # the precompiled header stale for the checks of a build that did not rebuild it.
+    file(CONFIGURE OUTPUT ${header} @ONLY CONTENT [[#include "agnostic/agnostic.hpp"
 template agnostic::train::RunResult agnostic::train::run<void>(const agnostic::train::TrainConfig&,
                                                               const agnostic::train::RunOptions&);
 template agnostic::stats::FitResult agnostic::stats::fit<void>(const agnostic::stats::BinnedLikelihood&,
