@@ -1577,25 +1577,37 @@ TEST_CASE("ADNN: with adversary_batch_size A steps on its own batch, read at C's
       agnostic::Error);
 }
 
-TEST_CASE("ADNN: adnn.adversary_batch_size from the config, errors with key and value") {
-  using namespace adnn_test;
+namespace adnn_test {
+// An ADNN batch key (adnn.<key>): its errors name key and value, it defaults to 0, and a value given
+// reaches the scheme's options (read by `option`).
+template <class Option>
+void check_adnn_batch_key(const std::string& key, Index value, Option option) {
   const auto base = config_for("events.csv", "out");
-  auto with = [&](const nlohmann::json& value) {
+  auto with = [&](const nlohmann::json& given) {
     nlohmann::json j = base;
-    j["adnn"]["adversary_batch_size"] = value;
+    j["adnn"][key] = given;
     return adnn_error(j);
   };
-  const std::string at = "config 'c.json': key 'adnn.";
-  CHECK(with(-1) == at + "adversary_batch_size' is -1; expected an integer from 0 to 100000000");
-  CHECK(with(2.5) == at + "adversary_batch_size' is 2.5; expected an integer from 0 to 100000000");
-  CHECK(with("4096") == at + "adversary_batch_size' is \"4096\"; expected an integer from 0 to 100000000");
+  const std::string at = "config 'c.json': key 'adnn." + key + "' is ";
+  const std::string expected = "; expected an integer from 0 to 100000000";
+  CHECK(with(-1) == at + "-1" + expected);
+  CHECK(with(2.5) == at + "2.5" + expected);
+  CHECK(with("4096") == at + "\"4096\"" + expected);
   const auto c = agnostic::train::config_from_json(base, "c.json");
-  CHECK(agnostic::train::adnn_config(c).adversary_batch_size == 0);
-  CHECK(agnostic::train::adnn_options(c, agnostic::train::adnn_config(c)).adversary_batch_size == 0);
+  CHECK(option(agnostic::train::adnn_options(c, agnostic::train::adnn_config(c))) == 0);
   nlohmann::json j = base;
-  j["adnn"]["adversary_batch_size"] = 4096;
+  j["adnn"][key] = value;
   const auto set = agnostic::train::config_from_json(j, "c.json");
-  CHECK(agnostic::train::adnn_options(set, agnostic::train::adnn_config(set)).adversary_batch_size == 4096);
+  CHECK(option(agnostic::train::adnn_options(set, agnostic::train::adnn_config(set))) == value);
+}
+}  // namespace adnn_test
+
+TEST_CASE("ADNN: adnn.adversary_batch_size from the config, errors with key and value") {
+  using namespace adnn_test;
+  CHECK(agnostic::train::adnn_config(
+            agnostic::train::config_from_json(config_for("events.csv", "out"), "c.json"))
+            .adversary_batch_size == 0);
+  check_adnn_batch_key("adversary_batch_size", 4096, [](const auto& o) { return o.adversary_batch_size; });
 }
 
 // ---- ADNN: C's penalty on a batch of its own (adnn.penalty_batch_size, issue 19) ----
@@ -1700,20 +1712,6 @@ TEST_CASE("ADNN: with penalty_batch_size C's step is -lr (dL(C) - alpha dL(A) on
 }
 
 TEST_CASE("ADNN: adnn.penalty_batch_size from the config, errors with key and value") {
-  using namespace adnn_test;
-  const auto base = config_for("events.csv", "out");
-  auto with = [&](const nlohmann::json& value) {
-    nlohmann::json j = base;
-    j["adnn"]["penalty_batch_size"] = value;
-    return adnn_error(j);
-  };
-  const std::string at = "config 'c.json': key 'adnn.";
-  CHECK(with(-1) == at + "penalty_batch_size' is -1; expected an integer from 0 to 100000000");
-  CHECK(with(1.5) == at + "penalty_batch_size' is 1.5; expected an integer from 0 to 100000000");
-  const auto c = agnostic::train::config_from_json(base, "c.json");
-  CHECK(agnostic::train::adnn_options(c, agnostic::train::adnn_config(c)).penalty_batch_size == 0);
-  nlohmann::json j = base;
-  j["adnn"]["penalty_batch_size"] = 8192;
-  const auto set = agnostic::train::config_from_json(j, "c.json");
-  CHECK(agnostic::train::adnn_options(set, agnostic::train::adnn_config(set)).penalty_batch_size == 8192);
+  adnn_test::check_adnn_batch_key("penalty_batch_size", 8192,
+                                  [](const auto& o) { return o.penalty_batch_size; });
 }
