@@ -1457,9 +1457,12 @@ TEST_CASE("ADNN: game_step, classifier_average and its decay from the config, er
 namespace adnn_ga_test {
 
 // L(A) of `adversary` on every adversary-class (label 1) event of `data`, reading `classifier`'s last
-// hidden layer, and its gradient in the adversary's weights (into their grad), on a tape of its own.
-inline double adnn_ga_full_adversary_loss(Sequential<float>& classifier, Sequential<float>& adversary,
-                                          const agnostic::train::Dataset<float>& data) {
+// hidden layer, and its gradient in the weights of `differentiated` (the adversary or the classifier,
+// into their grad; the other network frozen), on a tape of its own.
+inline double adnn_ga_full_loss(Sequential<float>& classifier, Sequential<float>& adversary,
+                                const agnostic::train::Dataset<float>& data,
+                                Sequential<float>& differentiated) {
+  Sequential<float>& frozen = &differentiated == &adversary ? classifier : adversary;
   std::vector<Index> rows, domains;
   for (Index i = 0; i < data.rows(); ++i)
     if (data.labels[static_cast<std::size_t>(i)] == 1) {
@@ -1469,15 +1472,21 @@ inline double adnn_ga_full_adversary_loss(Sequential<float>& classifier, Sequent
   MatrixF x(static_cast<Index>(rows.size()), data.cols());
   for (std::size_t k = 0; k < rows.size(); ++k) x.row(static_cast<Index>(k)) = data.features.row(rows[k]);
   Tape<float> tape;
-  classifier.freeze();
-  adversary.parameters().zero_grad();
+  frozen.freeze();
+  differentiated.parameters().zero_grad();
   auto [logits, representation] = classifier.forward_tapped(tape, tape.input(x), classifier.size() - 2);
   (void)logits;
   const VectorF weights = VectorF::Ones(static_cast<Index>(rows.size()));  // three_class_data's weights
   const auto loss = agnostic::categorical_cross_entropy(adversary(tape, representation), domains, weights);
   tape.backward(loss);
-  classifier.unfreeze();
+  frozen.unfreeze();
   return static_cast<double>(loss.item());
+}
+
+// ... with its gradient in the adversary's weights.
+inline double adnn_ga_full_adversary_loss(Sequential<float>& classifier, Sequential<float>& adversary,
+                                          const agnostic::train::Dataset<float>& data) {
+  return adnn_ga_full_loss(classifier, adversary, data, adversary);
 }
 
 }  // namespace adnn_ga_test
@@ -1614,29 +1623,10 @@ TEST_CASE("ADNN: adnn.adversary_batch_size from the config, errors with key and 
 
 namespace adnn_ga_test {
 
-// L(A) of `adversary` on every adversary-class (label 1) event of `data`, reading `classifier`'s last
-// hidden layer, and its gradient in the classifier's weights (into their grad; A frozen).
+// The same with its gradient in the classifier's weights: C's penalty over every adversary-class event.
 inline double adnn_ga_full_penalty(Sequential<float>& classifier, Sequential<float>& adversary,
                                    const agnostic::train::Dataset<float>& data) {
-  std::vector<Index> domains;
-  std::vector<Index> rows;
-  for (Index i = 0; i < data.rows(); ++i)
-    if (data.labels[static_cast<std::size_t>(i)] == 1) {
-      rows.push_back(i);
-      domains.push_back(data.domains[static_cast<std::size_t>(i)]);
-    }
-  MatrixF x(static_cast<Index>(rows.size()), data.cols());
-  for (std::size_t k = 0; k < rows.size(); ++k) x.row(static_cast<Index>(k)) = data.features.row(rows[k]);
-  Tape<float> tape;
-  adversary.freeze();
-  classifier.parameters().zero_grad();
-  auto [logits, representation] = classifier.forward_tapped(tape, tape.input(x), classifier.size() - 2);
-  (void)logits;
-  const VectorF weights = VectorF::Ones(static_cast<Index>(rows.size()));
-  const auto loss = agnostic::categorical_cross_entropy(adversary(tape, representation), domains, weights);
-  tape.backward(loss);
-  adversary.unfreeze();
-  return static_cast<double>(loss.item());
+  return adnn_ga_full_loss(classifier, adversary, data, classifier);
 }
 
 }  // namespace adnn_ga_test
