@@ -1483,12 +1483,6 @@ inline double adnn_ga_full_loss(Sequential<float>& classifier, Sequential<float>
   return static_cast<double>(loss.item());
 }
 
-// ... with its gradient in the adversary's weights.
-inline double adnn_ga_full_adversary_loss(Sequential<float>& classifier, Sequential<float>& adversary,
-                                          const agnostic::train::Dataset<float>& data) {
-  return adnn_ga_full_loss(classifier, adversary, data, adversary);
-}
-
 }  // namespace adnn_ga_test
 
 TEST_CASE("ADNN: with adversary_batch_size A steps on its own batch, read at C's weights before C's step") {
@@ -1520,7 +1514,7 @@ TEST_CASE("ADNN: with adversary_batch_size A steps on its own batch, read at C's
   CHECK(a_opt.steps() == 1);
   // The batch of 100 is every adversary-class event (in some order): A's one SGD step is -lr dL(A)
   // over all of them, with C's weights before its step.
-  const double loss_before = adnn_ga_full_adversary_loss(c_before, a_before, data);
+  const double loss_before = adnn_ga_full_loss(c_before, a_before, data, a_before);
   CHECK(loss_before > 0.5);
   const auto expected = adnn_ga_values(a_before.parameters());
   const auto gradient = a_before.parameters();
@@ -1535,7 +1529,7 @@ TEST_CASE("ADNN: with adversary_batch_size A steps on its own batch, read at C's
   CHECK(worst < 1e-6);
   // Not the gradient at C's weights after its step, nor that of the classifier batch's 20 events.
   Sequential<float> a_again = a_before;
-  adnn_ga_full_adversary_loss(classifier, a_again, data);
+  adnn_ga_full_loss(classifier, a_again, data, a_again);
   double after_difference = 0.0;
   for (std::size_t p = 0; p < expected.size(); ++p)
     after_difference = std::max(
@@ -1621,16 +1615,6 @@ TEST_CASE("ADNN: adnn.adversary_batch_size from the config, errors with key and 
 
 // ---- ADNN: C's penalty on a batch of its own (adnn.penalty_batch_size, issue 19) ----
 
-namespace adnn_ga_test {
-
-// The same with its gradient in the classifier's weights: C's penalty over every adversary-class event.
-inline double adnn_ga_full_penalty(Sequential<float>& classifier, Sequential<float>& adversary,
-                                   const agnostic::train::Dataset<float>& data) {
-  return adnn_ga_full_loss(classifier, adversary, data, classifier);
-}
-
-}  // namespace adnn_ga_test
-
 TEST_CASE("ADNN: with penalty_batch_size C's step is -lr (dL(C) - alpha dL(A) on the penalty batch)") {
   using namespace adnn_ga_test;
   const auto data = three_class_data(300, 5);  // 100 adversary-class events
@@ -1673,7 +1657,7 @@ TEST_CASE("ADNN: with penalty_batch_size C's step is -lr (dL(C) - alpha dL(A) on
   Step with = game_step(alpha, 100), without = game_step(0.0, 100);
   CHECK(adnn_ga_largest_difference(with.before, without.before) == 0.0);
   CHECK(adnn_ga_largest_difference(with.adversary, without.adversary) == 0.0);
-  const double penalty = adnn_ga_full_penalty(with.c, with.a, data);
+  const double penalty = adnn_ga_full_loss(with.c, with.a, data, with.c);  // C's penalty, its gradient in C
   CHECK(penalty > 0.5);
   const auto c_params = with.c.parameters();
   double worst = 0.0, size = 0.0;
