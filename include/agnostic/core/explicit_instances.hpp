@@ -9,7 +9,7 @@
 // pays for that many times.
 //
 // How: define AGNOSTIC_EXTERN_INSTANCES in every translation unit of the program (`-D` on the command
-// line, or the CMake target `agnostic::instances`), and include <agnostic/instances.hpp> in exactly one
+// line, or CMake's target_compile_definitions), and include <agnostic/instances.hpp> in exactly one
 // translation unit of it, which then holds the instances. Each header of core, autodiff, nn, losses and
 // optim names its heavy templates for float and double after AGNOSTIC_INSTANCE: with
 // AGNOSTIC_EXTERN_INSTANCES that is `extern template` (the compiler uses the instance and does not
