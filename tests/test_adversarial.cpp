@@ -350,6 +350,7 @@ TEST_CASE("ADNN: step (1) leaves the adversary bit-unchanged, step (2) the class
   AdnnScheme<float> scheme(classifier, adversary, c_opt, a_opt, data, nullptr,
                            {.alpha = {agnostic::adversarial::StrengthShape::constant, 5.0},
                             .adversary_steps = 3,
+                            .adversary_batch_size = 0,  // step (2) on the batch's events
                             .pretrain_classifier_epochs = 0,
                             .pretrain_adversary_epochs = 0,
                             .game_epochs = 2,
@@ -529,6 +530,7 @@ TEST_CASE(
   AdnnScheme<float> scheme(classifier, adversary, c_opt, a_opt, train, &validation,
                            {.alpha = {agnostic::adversarial::StrengthShape::constant, 1.0},
                             .adversary_steps = 2,
+                            .adversary_batch_size = 0,
                             .pretrain_classifier_epochs = 3,
                             .pretrain_adversary_epochs = 2,
                             .game_epochs = 3,
@@ -603,6 +605,7 @@ inline nlohmann::json config_for(const std::filesystem::path& data, const std::f
             {"adversary_steps", 2},
             {"pretrain_classifier_epochs", 2},
             {"pretrain_adversary_epochs", 1},
+            {"adversary_batch_size", 0},  // small runs, as before the default became 8192
             {"adversary_optimiser", {{"name", "adam"}, {"learning_rate", 0.01}}}}},
           {"training", {{"epochs", 3}, {"batch_size", 64}, {"seed", 2}, {"threads", 1}}},
           {"output", {{"directory", out.string()}, {"progress", "silent"}}}};
@@ -1274,6 +1277,7 @@ TEST_CASE("ADNN: the averaged classifier is the mean (or the moving average) of 
                               .adversary_steps = 2,
                               .classifier_average = kind,
                               .average_decay = decay,
+                              .adversary_batch_size = 0,
                               .pretrain_classifier_epochs = 1,
                               .pretrain_adversary_epochs = 1,
                               .game_epochs = 2,
@@ -1390,6 +1394,7 @@ TEST_CASE("ADNN: the gradient-reversal game step moves C and A once each, then k
                            {.alpha = {agnostic::adversarial::StrengthShape::constant, 5.0},
                             .adversary_steps = 3,
                             .game_step = AdnnGameStep::gradient_reversal,
+                            .adversary_batch_size = 0,
                             .pretrain_classifier_epochs = 1,
                             .pretrain_adversary_epochs = 0,
                             .game_epochs = 1,
@@ -1496,13 +1501,14 @@ TEST_CASE("ADNN: with adversary_batch_size A steps on its own batch, read at C's
   const double lr = 0.5;
   SGD<float> c_opt(classifier.parameters(), {.lr = lr});
   SGD<float> a_opt(adversary.parameters(), {.lr = lr});
+  // A's batch is the default's (8192): more than the 100 adversary-class events.
   agnostic::adversarial::AdnnOptions options{.alpha = {agnostic::adversarial::StrengthShape::constant, 5.0},
                                              .adversary_steps = 1,
-                                             .adversary_batch_size = 100,
                                              .pretrain_classifier_epochs = 1,
                                              .pretrain_adversary_epochs = 0,
                                              .game_epochs = 1,
                                              .batch_size = 60};
+  REQUIRE(options.adversary_batch_size == 8192);
   AdnnScheme<float> scheme(classifier, adversary, c_opt, a_opt, data, nullptr, options);
   Rng rng(1);
   scheme.start_epoch(1, rng);
@@ -1512,8 +1518,9 @@ TEST_CASE("ADNN: with adversary_batch_size A steps on its own batch, read at C's
   Sequential<float> c_before = classifier, a_before = adversary;
   REQUIRE(std::isfinite(scheme.step(0).loss));
   CHECK(a_opt.steps() == 1);
-  // The batch of 100 is every adversary-class event (in some order): A's one SGD step is -lr dL(A)
-  // over all of them, with C's weights before its step.
+  // The batch is every adversary-class event, once (not 8192 draws, which would count some of them
+  // more often than others): A's one SGD step is -lr dL(A) over all of them, with C's weights before
+  // its step.
   const double loss_before = adnn_ga_full_loss(c_before, a_before, data, a_before);
   CHECK(loss_before > 0.5);
   const auto expected = adnn_ga_values(a_before.parameters());
@@ -1537,8 +1544,8 @@ TEST_CASE("ADNN: with adversary_batch_size A steps on its own batch, read at C's
         (moved[p] - (expected[p] - lr * a_again.parameters()[p].grad.cast<double>())).cwiseAbs().maxCoeff());
   CHECK(after_difference > 100 * worst);
 
-  // Smaller batches are drawn per step; the same seeds give the same bits; 0 (the default) leaves the
-  // epoch's random stream to the classifier's batches, as before the key existed.
+  // Smaller batches are drawn per step; the same seeds give the same bits; 0 leaves the epoch's random
+  // stream to the classifier's batches, as before the key existed.
   auto train = [&](Index adversary_batch_size, Rng& stream) {
     Rng w(3);
     Sequential<float> c({4, 10, 8, 3}, Activation::relu(), Activation::identity(), w,
@@ -1581,11 +1588,12 @@ TEST_CASE("ADNN: with adversary_batch_size A steps on its own batch, read at C's
 }
 
 namespace adnn_test {
-// An ADNN batch key (adnn.<key>): its errors name key and value, it defaults to 0, and a value given
-// reaches the scheme's options (read by `option`).
+// An ADNN batch key (adnn.<key>): its errors name key and value, it defaults to `default_value` (that
+// of AdnnOptions, for a C++ user), and a value given reaches the scheme's options (read by `option`).
 template <class Option>
-void check_adnn_batch_key(const std::string& key, Index value, Option option) {
-  const auto base = config_for("events.csv", "out");
+void check_adnn_batch_key(const std::string& key, Index default_value, Index value, Option option) {
+  auto base = config_for("events.csv", "out");
+  base["adnn"].erase(key);
   auto with = [&](const nlohmann::json& given) {
     nlohmann::json j = base;
     j["adnn"][key] = given;
@@ -1597,7 +1605,8 @@ void check_adnn_batch_key(const std::string& key, Index value, Option option) {
   CHECK(with(2.5) == at + "2.5" + expected);
   CHECK(with("4096") == at + "\"4096\"" + expected);
   const auto c = agnostic::train::config_from_json(base, "c.json");
-  CHECK(option(agnostic::train::adnn_options(c, agnostic::train::adnn_config(c))) == 0);
+  CHECK(option(agnostic::train::adnn_options(c, agnostic::train::adnn_config(c))) == default_value);
+  CHECK(option(agnostic::adversarial::AdnnOptions{}) == default_value);
   nlohmann::json j = base;
   j["adnn"][key] = value;
   const auto set = agnostic::train::config_from_json(j, "c.json");
@@ -1609,8 +1618,10 @@ TEST_CASE("ADNN: adnn.adversary_batch_size from the config, errors with key and 
   using namespace adnn_test;
   CHECK(agnostic::train::adnn_config(
             agnostic::train::config_from_json(config_for("events.csv", "out"), "c.json"))
-            .adversary_batch_size == 0);
-  check_adnn_batch_key("adversary_batch_size", 4096, [](const auto& o) { return o.adversary_batch_size; });
+            .adversary_batch_size == 0);  // config_for sets it
+  check_adnn_batch_key("adversary_batch_size", 8192, 4096,
+                       [](const auto& o) { return o.adversary_batch_size; });
+  check_adnn_batch_key("adversary_batch_size", 8192, 0, [](const auto& o) { return o.adversary_batch_size; });
 }
 
 // ---- ADNN: C's penalty on a batch of its own (adnn.penalty_batch_size, issue 19) ----
@@ -1652,9 +1663,9 @@ TEST_CASE("ADNN: with penalty_batch_size C's step is -lr (dL(C) - alpha dL(A) on
     s.adversary = adnn_ga_values(adversary.parameters());
     return s;
   };
-  // The penalty batch of 100 is every adversary-class event: C's SGD step differs from the step at
-  // alpha = 0 (L(C) of the batch alone) by lr alpha dL(A)/dC over all of them.
-  Step with = game_step(alpha, 100), without = game_step(0.0, 100);
+  // A penalty batch of 250 is every one of the 100 adversary-class events, once: C's SGD step differs
+  // from the step at alpha = 0 (L(C) of the batch alone) by lr alpha dL(A)/dC over all of them.
+  Step with = game_step(alpha, 250), without = game_step(0.0, 250);
   CHECK(adnn_ga_largest_difference(with.before, without.before) == 0.0);
   CHECK(adnn_ga_largest_difference(with.adversary, without.adversary) == 0.0);
   const double penalty = adnn_ga_full_loss(with.c, with.a, data, with.c);  // C's penalty, its gradient in C
@@ -1686,6 +1697,6 @@ TEST_CASE("ADNN: with penalty_batch_size C's step is -lr (dL(C) - alpha dL(A) on
 }
 
 TEST_CASE("ADNN: adnn.penalty_batch_size from the config, errors with key and value") {
-  adnn_test::check_adnn_batch_key("penalty_batch_size", 8192,
+  adnn_test::check_adnn_batch_key("penalty_batch_size", 0, 8192,
                                   [](const auto& o) { return o.penalty_batch_size; });
 }

@@ -203,6 +203,7 @@ TEST_CASE(
                                         {.alpha = {adversarial::StrengthShape::constant, 10.0},
                                          .adversary_class = 2,
                                          .adversary_steps = 3,
+                                         .adversary_batch_size = 0,  // the batch's events, as measured
                                          .pretrain_classifier_epochs = 0,
                                          .pretrain_adversary_epochs = 0,
                                          .batch_size = 100});

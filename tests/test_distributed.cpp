@@ -218,8 +218,11 @@ Vector<float> unequal_weights(Index n, std::uint64_t seed) {
   return w;
 }
 
-// ADNN on `data` for 4 epochs (one of each pretraining, two of the game); its parameters.
-std::vector<double> train_adnn(const Dataset<float>& data, const DataParallel& dp) {
+// ADNN on `data` for 4 epochs (one of each pretraining, two of the game); its parameters. A's steps read
+// the batch's adversary-class events (adversary_batch_size 0) or a batch of their own (the default 8192:
+// all 100 of them, each rank its share).
+std::vector<double> train_adnn(const Dataset<float>& data, const DataParallel& dp,
+                               Index adversary_batch_size) {
   Rng init(2);
   Sequential<float> classifier({4, 10, 8, 3}, Activation::relu(), Activation::identity(), init,
                                Initialiser::glorot_uniform(), "classifier");
@@ -231,6 +234,7 @@ std::vector<double> train_adnn(const Dataset<float>& data, const DataParallel& d
   adversarial::AdnnScheme<float> scheme(classifier, adversary, c_opt, a_opt, data, nullptr,
                                         {.alpha = {adversarial::StrengthShape::constant, 5.0},
                                          .adversary_steps = 2,
+                                         .adversary_batch_size = adversary_batch_size,
                                          .pretrain_classifier_epochs = 1,
                                          .pretrain_adversary_epochs = 1,
                                          .game_epochs = 2,
@@ -245,14 +249,18 @@ std::vector<double> train_adnn(const Dataset<float>& data, const DataParallel& d
 }  // namespace
 
 TEST_CASE("data-parallel ADNN (mixed batches, two optimisers): ranks agree with one process") {
-  for (const bool weighted : {false, true}) {
-    CAPTURE(weighted);
-    Dataset<float> data = three_class_data(300, 5);
-    // Unequal weights: each rank's weighted cross-entropies take the whole batch's weight sums.
-    if (weighted) data.weights = unequal_weights(data.rows(), 21);
-    check_data_parallel_training(weighted ? "ADNN, unequal weights" : "ADNN",
-                                 [&](const DataParallel& dp) { return train_adnn(data, dp); });
-  }
+  for (const Index adversary_batch : {Index{0}, adversarial::AdnnOptions{}.adversary_batch_size})
+    for (const bool weighted : {false, true}) {
+      CAPTURE(adversary_batch);
+      CAPTURE(weighted);
+      Dataset<float> data = three_class_data(300, 5);
+      // Unequal weights: each rank's weighted cross-entropies take the whole batch's weight sums.
+      if (weighted) data.weights = unequal_weights(data.rows(), 21);
+      const std::string name = std::string(weighted ? "ADNN, unequal weights" : "ADNN") +
+                               (adversary_batch > 0 ? ", A's own batch" : "");
+      check_data_parallel_training(
+          name.c_str(), [&](const DataParallel& dp) { return train_adnn(data, dp, adversary_batch); });
+    }
 }
 
 TEST_CASE(

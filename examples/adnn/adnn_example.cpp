@@ -302,6 +302,7 @@ int main(int argc, char** argv) {
                                           {.alpha = {adversarial::StrengthShape::constant, s.alpha},
                                            .adversary_class = 2,
                                            .adversary_steps = s.steps,
+                                           .adversary_batch_size = 0,  // A on the batch's, as 000
                                            .pretrain_classifier_epochs = pretrain_c,
                                            .pretrain_adversary_epochs = pretrain_a,
                                            .game_epochs = game,

@@ -43,7 +43,8 @@ struct AdnnConfig {
   std::string game_step = "alternating";
   std::string classifier_average = "none";
   double classifier_average_decay = 0.999;
-  Index adversary_batch_size = 0;       // 0: A reads the classifier batch's adversary-class events
+  Index adversary_batch_size = 8192;    // = AdnnOptions'; 0: A reads the classifier batch's adversary-class
+                                        // events
   Index penalty_batch_size = 0;         // 0: C's penalty -alpha L(A) on the classifier batch's
   OptimiserConfig adversary_optimiser;  // default: a copy of the config's "optimiser"
 };
