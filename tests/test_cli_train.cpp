@@ -584,7 +584,7 @@ TEST_CASE(
         {"adversary_steps", 3},
         {"pretrain_classifier_epochs", 2},
         {"pretrain_adversary_epochs", 2},
-        {"adversary_batch_size", 0},  // the default 8192 would make this test several times slower
+        {"adversary_batch_size", 64},  // A's own batch (the default 8192 would be slow here)
         {"adversary_optimiser", {{"name", "rmsprop"}, {"learning_rate", 0.002}}}}},
       {"training",
        {{"epochs", 4}, {"batch_size", 32}, {"seed", 3}, {"threads", 1}, {"early_stopping", false}}},
