@@ -15,7 +15,8 @@
 # ADNN_ANALOGUE=redundant: the same study on ../redundant/generate.py's events (what ../redundant/run.sh
 # does), written to BUILD/examples/adnn-redundant/.
 # Every setting but `defaults` that does not set adnn.adversary_batch_size runs with it 0: the tables'
-# rows were measured when 0 was the default (8192 since 2026-12-06); `defaults` takes the library's.
+# rows were measured when 0 was the default (8192 since 2026-12-06); `defaults` takes the library's;
+# `defaults_a0` is the defaults before that day.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../example_common.sh"
@@ -28,6 +29,7 @@ out=$(output_dir "adnn-$analogue")
 declare -A settings=(
   [dnn]="(the plain classifier, dnn.json)"
   [defaults]=""
+  [defaults_a0]="adnn.adversary_batch_size=0"
   [last_epoch]="training.early_stopping=false"
   [output]="adnn.adversary_input=\"output\""
   [k10]="adnn.adversary_steps=10"
@@ -108,7 +110,7 @@ declare -A settings=(
   [own512_a8192_p8192_cstep]="adnn.adversary_batch_size=8192 adnn.penalty_batch_size=8192 optimiser.schedule={\"name\":\"step\",\"steps\":2760,\"gamma\":0.3} adnn.adversary_optimiser={\"name\":\"adam\",\"learning_rate\":0.001}"
   [average_fast_game150_last]="adnn.classifier_average=\"exponential\" adnn.classifier_average_decay=0.99 training.early_stopping=false training.epochs=150"
 )
-order=(dnn defaults last_epoch output output_last output_game150 output_alpha30 output_k10 k10 alpha3 adversary_lr
+order=(dnn defaults defaults_a0 last_epoch output output_last output_game150 output_alpha30 output_k10 k10 alpha3 adversary_lr
   pretrain linear game150 output_alpha1 output_alpha3 average average_uniform average_last average_game150
   pretrain_average pretrain_alpha3 grl grl_k1 wide_adversary average_fast grl_pretrain grl_last grl_game150_last
   grl_wide output_pretrain pretrain_average_fast average_fast_game150_last leaky output_leaky alpha30 batch2048
