@@ -757,7 +757,8 @@ TEST_CASE("ADNN: every key of the adnn section is checked, with the key, the val
   minimal["adnn"] = {{"adversary_class", 2}};
   const auto c = agnostic::train::config_from_json(minimal, "c.json");
   const auto a = agnostic::train::adnn_config(c);
-  CHECK(a.alpha == 10.0);
+  CHECK(a.alpha == 20.0);
+  CHECK(a.alpha == agnostic::adversarial::AdnnOptions{}.alpha.final_value);
   CHECK(a.alpha_schedule == "constant");
   CHECK(a.adversary_class == 2);
   CHECK(a.adversary_hidden == std::vector<Index>{32, 32});

@@ -40,6 +40,7 @@ inline nlohmann::json run_w2(const BenchOptions& options) {
                                         {.alpha = {adversarial::StrengthShape::constant, 50.0},
                                          .adversary_class = 2,
                                          .adversary_steps = 1,
+                                         .adversary_batch_size = 0,  // A on the batch's events, as the peer
                                          .pretrain_classifier_epochs = 0,
                                          .pretrain_adversary_epochs = 0,
                                          .game_epochs = 1000000,

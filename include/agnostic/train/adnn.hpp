@@ -21,8 +21,8 @@
 // of the classifier's batch, whose adversary-class events still give the L(A) of step (1)); where the
 // training set holds no more adversary-class events than that, every one of them, once per step. Their
 // representation is recorded at the classifier's weights before step (1), as Algorithm 1's g_A.
-// The default is 8192 (what met issue 19's bias goal on the redundant analogue at batch 512,
-// docs/adnn.md); with 0, A reads the batch's adversary-class events as above.
+// The default is 8192 (with the default alpha 20, what met issue 19's bias goal on the redundant
+// analogue at batch 512, docs/adnn.md); with 0, A reads the batch's adversary-class events as above.
 // With a penalty batch (AdnnOptions::penalty_batch_size > 0) the L(A) of C's objective in step (1)
 // (and of the joint step with gradient reversal, whose A step then reads it too) is taken on that many
 // adversary-class events of their own per game batch, drawn from the same stream, instead of the
@@ -119,7 +119,9 @@ inline ClassifierAverage parse_classifier_average(const std::string& name) {
 }
 
 struct AdnnOptions {
-  StrengthSchedule alpha{StrengthShape::constant, 10.0};  // over the game epochs
+  // Over the game epochs; 20: with the default adversary batch, what met issue 19's bias goal on the
+  // redundant analogue (docs/adnn.md).
+  StrengthSchedule alpha{StrengthShape::constant, 20.0};
   Index adversary_class = 1;
   AdversaryInput adversary_input = AdversaryInput::penultimate;
   Index adversary_steps = 5;  // k

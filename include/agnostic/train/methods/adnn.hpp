@@ -32,7 +32,7 @@ namespace agnostic::train {
 
 // The "adnn" section (docs/config.md, "adnn").
 struct AdnnConfig {
-  double alpha = 10.0;
+  double alpha = 20.0;  // = AdnnOptions'
   std::string alpha_schedule = "constant";
   Index adversary_class = 1;
   std::vector<Index> adversary_hidden = {32, 32};
