@@ -94,6 +94,7 @@ declare -A settings=(
   [batch4096_p16384]="training.batch_size=4096 adnn.penalty_batch_size=16384"
   [batch2048_p8192]="training.batch_size=2048 adnn.penalty_batch_size=8192"
   [own512_a8192_alpha20]="adnn.adversary_batch_size=8192 adnn.alpha=20"
+  [own512_a8192_alpha20_game150_patience30]="adnn.adversary_batch_size=8192 adnn.alpha=20 training.epochs=150 training.early_stopping={\"patience\":30}"
   [own512_a8192_output]="adnn.adversary_batch_size=8192 adnn.adversary_input=\"output\""
   [own512_a8192_wide]="adnn.adversary_batch_size=8192 adnn.adversary_hidden=[64,64,64]"
   [own512_a8192_alpha5]="adnn.adversary_batch_size=8192 adnn.alpha=5"
@@ -122,7 +123,7 @@ order=(dnn defaults defaults_a0 last_epoch output output_last output_game150 out
   batch4096_game150_patience30 own512_a4096 own512_a8192 own512_a16384 own512_a8192_game150_patience30 own4096_a8192 own4096_a16384
   own4096_a16384_validation batch4096_validation batch4096_validation_game150_patience30 batch2048_validation
   batch4096_alpha30 batch4096_average own512_p8192 own512_a8192_p8192 own512_a8192_p16384 batch4096_p8192
-  batch4096_p16384 batch2048_p8192 own512_a8192_alpha20 own512_a8192_output own512_a8192_wide own512_a8192_alpha5 own512_a8192_k10 own512_a8192_k2
+  batch4096_p16384 batch2048_p8192 own512_a8192_alpha20 own512_a8192_alpha20_game150_patience30 own512_a8192_output own512_a8192_wide own512_a8192_alpha5 own512_a8192_k10 own512_a8192_k2
   batch4096_alpha20 batch4096_k10 own512_a8192_cstep batch4096_cstep batch4096_p8192_alpha20 batch4096_p8192_alpha30
   batch4096_p8192_k10 batch4096_p8192_cstep batch1024_a8192_p8192 batch4096_a8192_p8192
   own512_a8192_p8192_game150_patience30 own512_a8192_p8192_cstep)
