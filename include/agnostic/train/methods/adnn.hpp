@@ -30,22 +30,24 @@
 
 namespace agnostic::train {
 
-// The "adnn" section (docs/config.md, "adnn").
+// The "adnn" section (docs/config.md, "adnn"). Its numeric defaults are AdnnOptions', so that a
+// config and a C++ user who leave a key out get the same.
 struct AdnnConfig {
-  double alpha = 20.0;  // = AdnnOptions'
+  double alpha = adversarial::AdnnOptions{}.alpha.final_value;
   std::string alpha_schedule = "constant";
-  Index adversary_class = 1;
+  Index adversary_class = adversarial::AdnnOptions{}.adversary_class;
   std::vector<Index> adversary_hidden = {32, 32};
   std::string adversary_input = "penultimate";
-  Index adversary_steps = 5;
-  Index pretrain_classifier_epochs = 15;
-  Index pretrain_adversary_epochs = 5;
+  Index adversary_steps = adversarial::AdnnOptions{}.adversary_steps;
+  Index pretrain_classifier_epochs = adversarial::AdnnOptions{}.pretrain_classifier_epochs;
+  Index pretrain_adversary_epochs = adversarial::AdnnOptions{}.pretrain_adversary_epochs;
   std::string game_step = "alternating";
   std::string classifier_average = "none";
-  double classifier_average_decay = 0.999;
-  Index adversary_batch_size = 8192;    // = AdnnOptions'; 0: A reads the classifier batch's adversary-class
-                                        // events
-  Index penalty_batch_size = 0;         // 0: C's penalty -alpha L(A) on the classifier batch's
+  double classifier_average_decay = adversarial::AdnnOptions{}.average_decay;
+  // 0: A reads the classifier batch's adversary-class events
+  Index adversary_batch_size = adversarial::AdnnOptions{}.adversary_batch_size;
+  // 0: C's penalty -alpha L(A) on the classifier batch's
+  Index penalty_batch_size = adversarial::AdnnOptions{}.penalty_batch_size;
   OptimiserConfig adversary_optimiser;  // default: a copy of the config's "optimiser"
 };
 
