@@ -246,7 +246,7 @@ Sequential<float> make_classifier(std::uint64_t seed) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  agnostic::configure_process(argc, argv);  // may restart the program (docs/process.md)
+  agnostic::configure_process(argc, argv);  // the program's start-up settings (docs/process.md)
   std::filesystem::path out = "adnn-example-output";
   bool quick = false;
   for (int i = 1; i < argc; ++i) {

@@ -129,7 +129,7 @@ double pull(const std::vector<double>& observed, const std::vector<double>& back
 }  // namespace
 
 int main(int argc, char** argv) {
-  agnostic::configure_process(argc, argv);  // may restart the program (docs/process.md)
+  agnostic::configure_process(argc, argv);  // the program's start-up settings (docs/process.md)
   const long datasets = argc > 1 ? std::atol(argv[1]) : 300;
   const std::string out_dir = argc > 2 ? argv[2] : ".";
   if (datasets < 3) {

@@ -112,7 +112,7 @@ double above(const std::vector<double>& s, double cut) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  agnostic::configure_process(argc, argv);  // may restart the program (docs/process.md)
+  agnostic::configure_process(argc, argv);  // the program's start-up settings (docs/process.md)
   std::filesystem::path out_dir = "dann-scan";
   std::vector<double> lambdas = {0, 1, 3, 10, 30};
   Index epochs = 20, events = 6000;

@@ -278,7 +278,7 @@ void average_study(const Settings& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  agnostic::configure_process(argc, argv);  // may restart the program (docs/process.md)
+  agnostic::configure_process(argc, argv);  // the program's start-up settings (docs/process.md)
   Settings s;
   try {
     for (int i = 1; i < argc; ++i) {

@@ -64,7 +64,7 @@ nlohmann::json workspace(const MatrixD& c, int shapes, bool normalisation) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  agnostic::configure_process(argc, argv);  // may restart the program (docs/process.md)
+  agnostic::configure_process(argc, argv);  // the program's start-up settings (docs/process.md)
   if (argc < 5) {
     std::fprintf(stderr, "usage: inferno-evaluate MODEL.json TEST.csv argmax|score K [SIGMA_R=0.4]\n");
     return 2;

@@ -176,7 +176,7 @@ std::vector<double> varied(const stats::SampleSpec& s, const std::string& name, 
 }  // namespace
 
 int main(int argc, char** argv) {
-  agnostic::configure_process(argc, argv);  // may restart the program (docs/process.md)
+  agnostic::configure_process(argc, argv);  // the program's start-up settings (docs/process.md)
   std::vector<std::string> events;
   std::string config_path, output;
   std::vector<double> lambdas = {0, 1, 5, 20, 50};
