@@ -1,5 +1,5 @@
 // agnostic-bench: runs one workload of ../shared/BENCHMARKS.md and prints one JSON line.
-//   agnostic-bench --workload W1 --threads 2 [--repeats 5] [--batch N]
+//   agnostic-bench --workload W1 --threads 2 [--chunks K] [--repeats 5] [--batch N]
 //   mpirun -n K agnostic-bench --workload W1 --threads 1 [--batch N]   (built with -DAGNOSTIC_MPI=ON)
 // Each workload lives in benchmarks/workloads/<id>.hpp as `nlohmann::json run_<id>(const BenchOptions&)`.
 #include <cstdlib>
@@ -52,7 +52,9 @@ int main(int argc, char** argv) {
     if (!w.id || options.workload != w.id) continue;
     try {
       agnostic::set_threads(options.threads);
+      agnostic::set_fixed_chunks(options.chunks);
       nlohmann::json result = w.run(options);
+      if (options.chunks > 0) result["chunks"] = options.chunks;
       if (prints) std::cout << result.dump() << std::endl;
       return 0;
     } catch (const std::exception& e) {

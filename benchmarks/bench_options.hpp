@@ -12,6 +12,7 @@
 struct BenchOptions {
   std::string workload;
   int threads = 1;
+  int chunks = 0;                                // chunks per parallel kernel (0: one per thread)
   int repeats = 5;                               // timed repeats; the median is reported
   long long batch = 0;                           // W1's global batch (0: the workload's 16384)
   std::string shared_dir = AGNOSTIC_SHARED_DIR;  // ../shared, for reference workspaces
@@ -29,6 +30,8 @@ inline BenchOptions parse_bench_options(int argc, char** argv) {
       o.workload = value();
     else if (a == "--threads")
       o.threads = std::stoi(value());
+    else if (a == "--chunks")
+      o.chunks = std::stoi(value());
     else if (a == "--repeats")
       o.repeats = std::stoi(value());
     else if (a == "--shared")
@@ -36,7 +39,8 @@ inline BenchOptions parse_bench_options(int argc, char** argv) {
     else if (a == "--batch")
       o.batch = std::stoll(value());
     else
-      agnostic::fail("unknown option ", a, " (allowed: --workload, --threads, --repeats, --batch, --shared)");
+      agnostic::fail("unknown option ", a,
+                     " (allowed: --workload, --threads, --chunks, --repeats, --batch, --shared)");
   }
   agnostic::require(!o.workload.empty(), "--workload is required (W1, W3, W6, ...)");
   agnostic::require(o.threads >= 1 && o.repeats >= 1, "--threads and --repeats must be positive");

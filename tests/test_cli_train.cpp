@@ -442,6 +442,43 @@ TEST_CASE("train::run from C++: validation_fraction 0 writes no held-out events 
   CHECK(lines[0] == "label,weight,score");
 }
 
+TEST_CASE("training.chunks: the same seed trains the same bits on 1, 2 and 3 threads") {
+  const fs::path dir = fresh_dir("chunks");
+  write_events(dir / "events.csv", 5000, 11);
+  // Batches of 4096 events through 64-wide layers: above the threshold for splitting a kernel
+  // (parallel_min_work), so the chunks are really there.
+  const auto weights_after = [&](int threads, int chunks) {
+    nlohmann::json j = config_for(dir / "events.csv", 3);
+    j["model"]["hidden"] = {64, 64};
+    j["training"]["batch_size"] = 4096;
+    j["training"]["threads"] = threads;
+    j["training"]["early_stopping"] = false;
+    if (chunks > 0) j["training"]["chunks"] = chunks;
+    j["output"]["directory"] =
+        (dir / ("out_" + std::to_string(threads) + "_" + std::to_string(chunks))).string();
+    std::ostringstream log;
+    const agnostic::train::TrainConfig config = agnostic::train::config_from_json(j, "c.json");
+    const agnostic::train::RunResult result = agnostic::train::run(config, {.out = &log});
+    const auto model = nlohmann::json::parse(read_text(result.directory / "model.json"));
+    CHECK(model["agnostic"]["training"]["chunks"] == chunks);  // the provenance says how kernels were split
+    CHECK(model["agnostic"]["training"]["threads"] == threads);
+    return model["layers"].dump();
+  };
+  const int before = agnostic::threads();
+  const std::string one = weights_after(1, 6);
+  CHECK(weights_after(2, 6) == one);
+  CHECK(weights_after(3, 6) == one);
+  // One chunk per thread (the default): the weight gradients' partial sums follow the thread count.
+  CHECK(weights_after(2, 0) != weights_after(3, 0));
+  agnostic::set_threads(before);
+  agnostic::set_fixed_chunks(0);
+  // A bad value is named with its key.
+  nlohmann::json j = config_for(dir / "events.csv", 1);
+  j["training"]["chunks"] = -2;
+  CHECK_THROWS_WITH_AS(agnostic::train::config_from_json(j, "c.json"), doctest::Contains("training.chunks"),
+                       agnostic::Error);
+}
+
 TEST_CASE("a bad value in the second of two data files is reported with that file's name and line") {
   REQUIRE_MESSAGE(fs::exists(kBinary), "build the agnostic command first: " << kBinary);
   const fs::path dir = fresh_dir("two_files");

@@ -243,6 +243,83 @@ TEST_CASE("tp_pool: a chunked sum has the bits of the serial loop at 1..4 thread
   set_threads(before_threads);
 }
 
+TEST_CASE("tp_pool: with a fixed chunk count the bits do not depend on the thread count") {
+  const int before_threads = threads();
+  const long before_work = parallel_min_work();
+  set_parallel_min_work(1);
+  const std::vector<float> x = tp_random_floats(8, 100003);
+  set_fixed_chunks(7);
+  float first = 0.0f;
+  for (int n = 1; n <= 4; ++n) {
+    set_threads(n);
+    const int chunks = chunk_count(static_cast<long>(x.size()), static_cast<long>(x.size()));
+    REQUIRE(chunks == 7);
+    if (n == 1) first = tp_chunked_sum(x, chunks, false);
+    bool all_same = true;
+    for (int repeat = 0; repeat < 200; ++repeat)
+      all_same = all_same && tp_same_bits(tp_chunked_sum(x, chunks, true), first);
+    CHECK(all_same);
+    // Every chunk runs once, on at most n threads.
+    std::vector<std::atomic<int>> runs(7);
+    std::vector<std::thread::id> ran_on(7);
+    parallel_chunks(70, chunks, [&](int c, RowRange) {
+      runs[static_cast<std::size_t>(c)].fetch_add(1);
+      ran_on[static_cast<std::size_t>(c)] = std::this_thread::get_id();
+    });
+    std::vector<std::thread::id> distinct;
+    for (int c = 0; c < 7; ++c) {
+      CHECK(runs[static_cast<std::size_t>(c)].load() == 1);
+      if (std::find(distinct.begin(), distinct.end(), ran_on[static_cast<std::size_t>(c)]) == distinct.end())
+        distinct.push_back(ran_on[static_cast<std::size_t>(c)]);
+    }
+    CHECK(static_cast<int>(distinct.size()) <= n);
+  }
+  CHECK(chunk_count(3, 1L << 20) == 3);  // never more chunks than rows
+  set_parallel_min_work(1000);
+  CHECK(chunk_count(100, 10) == 1);  // below the threshold: one chunk, as before
+  CHECK_THROWS_WITH_AS(set_fixed_chunks(-1), doctest::Contains("set_fixed_chunks: -1 is not a chunk count"),
+                       Error);
+  set_fixed_chunks(0);
+  set_threads(2);
+  CHECK(chunk_count(100000, 1L << 20) == 2);  // back to one chunk per thread
+  set_parallel_min_work(before_work);
+  set_threads(before_threads);
+}
+
+TEST_CASE("tp_pool: a thread that is done takes the chunks a busy thread has not started") {
+  // 8 chunks on 2 threads: blocks 0-3 and 4-7. Chunk 4 (whichever thread runs it) waits until chunks
+  // 5, 6 and 7 have ended, so the region can only finish if the other thread takes them from the
+  // block of chunk 4's thread; without taking them it would wait out the 20 s deadline and fail.
+  const int before_threads = threads();
+  set_threads(2);
+  std::atomic<int> later_done{0};
+  std::atomic<bool> gave_up{false};
+  std::vector<std::thread::id> ran_on(8);
+  parallel_chunks(80, 8, [&](int c, RowRange) {
+    ran_on[static_cast<std::size_t>(c)] = std::this_thread::get_id();
+    if (c == 4) {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (later_done.load() < 3 && !gave_up.load()) {
+        if (std::chrono::steady_clock::now() > deadline) gave_up = true;
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+    }
+    if (c > 4) later_done.fetch_add(1);
+  });
+  CHECK(!gave_up.load());
+  for (int c = 5; c < 8; ++c) CHECK(ran_on[static_cast<std::size_t>(c)] != ran_on[4]);
+  // With as many chunks as threads nothing is taken: chunk 1 runs on the worker even when the
+  // calling thread is free long before it.
+  std::vector<std::thread::id> two(2);
+  parallel_chunks(20, 2, [&](int c, RowRange) {
+    two[static_cast<std::size_t>(c)] = std::this_thread::get_id();
+    if (c == 1) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  });
+  CHECK(two[0] == std::this_thread::get_id());
+  CHECK(two[1] != two[0]);
+  set_threads(before_threads);
+}
+
 TEST_CASE("tp_pool: two calling threads run their own regions at once, each with its own thread count") {
   const long before_work = parallel_min_work();
   set_parallel_min_work(1);
@@ -298,7 +375,9 @@ TEST_CASE("tp_pool: an exception thrown in a chunk reaches the caller after ever
 
 TEST_CASE("tp_pool: a child forked after the pool started runs parallel loops with a pool of its own") {
   const long before_work = parallel_min_work();
+  const int before_threads = threads();
   set_parallel_min_work(1);
+  set_threads(3);
   const std::vector<float> x = tp_random_floats(7, 30001);
   const float serial = tp_chunked_sum(x, 3, false);
   REQUIRE(tp_same_bits(tp_chunked_sum(x, 3, true), serial));  // the parent's pool has two workers now
@@ -317,6 +396,7 @@ TEST_CASE("tp_pool: a child forked after the pool started runs parallel loops wi
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(tp_same_bits(tp_chunked_sum(x, 3, true), serial));
   set_parallel_min_work(before_work);
+  set_threads(before_threads);
 }
 
 TEST_CASE("tp_pool: the spin rule: cut on contention, grown after calm windows, dropped when useless") {

@@ -3,12 +3,14 @@
 // prints each run's losses and final parameters as a 64-bit FNV-1a hash of their bytes. Built once
 // against the parent commit's headers and once against the new ones, the two outputs must be equal:
 // the worker pool (core/thread_pool.hpp) changes who runs a chunk, not what it computes.
+// `same_bits K` splits every kernel into K chunks on any thread count: its four lines must agree.
 //   g++ -std=c++20 -O2 -fopenmp -I<repo>/include -isystem /usr/include/eigen3 same_bits.cpp
 #include <agnostic/autodiff.hpp>
 #include <agnostic/core.hpp>
 #include <agnostic/losses.hpp>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -130,8 +132,11 @@ std::uint64_t many_operations_run(int steps) {
 
 }  // namespace
 
-int main() {
+// With an argument K > 0 every kernel is split into K chunks whatever the thread count
+// (set_fixed_chunks): then the four lines must show the same hashes.
+int main(int argc, char** argv) {
   set_parallel_min_work(1);
+  if (argc > 1) set_fixed_chunks(std::atoi(argv[1]));
   for (int n = 1; n <= 4; ++n) {
     set_threads(n);
     std::printf("threads %d dann %016llx many_operations %016llx\n", n,

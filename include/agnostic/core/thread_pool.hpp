@@ -12,11 +12,16 @@
 // How it works. Each thread that calls parallel_chunks with more than one chunk gets a pool of its own
 // (thread_local, created at its first such call, its workers joined when that thread ends), so that
 // threads of the program (trials of `agnostic tune --parallel-trials`) never wait for each other.
-// The calling thread runs chunk 0 and worker c runs chunk c, so each chunk's arithmetic is that of a
-// serial loop over its rows. A worker waiting for work spins for at most `spin_ns`, then blocks on
-// a futex (a condition-variable-like kernel wait on one word; std::atomic wait elsewhere than Linux).
-// The caller waits for the workers' chunks in the same way. Every 16 regions the caller gathers
-// what the waits showed and next_spin_state sets the spin length for the next ones:
+// A region of n chunks on t threads gives thread p (the caller is 0, worker p is p) the contiguous
+// block of chunks [p n / t, (p + 1) n / t): with as many chunks as threads, the calling thread runs
+// chunk 0 and worker c runs chunk c. With more chunks than threads, a thread that has run its own
+// block takes the next chunk not yet started from the others' blocks, so that a thread that lost its
+// core holds up the region by one chunk, not by its whole block. Who runs a chunk never changes its
+// arithmetic (that of a serial loop over its rows), so the bits depend on the chunks, not on the
+// threads. A worker waiting for work spins for at most `spin_ns`, then blocks on a futex (a
+// condition-variable-like kernel wait on one word; std::atomic wait elsewhere than Linux). The
+// caller waits for the region's chunks in the same way. Every 16 regions the caller gathers what the
+// waits showed and next_spin_state sets the spin length for the next ones:
 //   - contention: a spinning thread lost its core (its clock, read every 32 pauses, jumped by more
 //     than kPreemptedGapNs; or it was spinning when its work came and started it that much later):
 //     the spin is cut to a quarter, and it may grow again only after twice as many calm windows as
@@ -211,36 +216,43 @@ class ThreadPool {
     for (auto& w : workers_) pthread_join(w->thread, nullptr);
   }
 
-  // Runs chunk_function(body, c) for c = 0 .. chunks-1: chunk 0 on the calling thread, chunk c on
-  // worker c. Returns when every chunk has ended; rethrows the exception of the lowest chunk that threw.
-  void run(int chunks, ChunkFunction chunk_function, void* body) {
-    add_workers(chunks - 1);
+  // Runs chunk_function(body, c) for c = 0 .. chunks-1 on `threads` threads (the caller and threads-1
+  // workers; at most one per chunk). Thread p owns the contiguous block of chunks
+  // [p * chunks / threads, (p + 1) * chunks / threads) and runs them in order; with more chunks than
+  // threads, a thread that has run its own block takes the next chunk not yet started from the
+  // others' blocks. Returns when every chunk has ended; rethrows the exception of the lowest chunk
+  // that threw.
+  void run(int chunks, int threads, ChunkFunction chunk_function, void* body) {
+    threads = std::clamp(threads, 1, chunks);
+    require(chunks <= kMaxChunks, "parallel_chunks: ", chunks, " chunks, at most ", kMaxChunks,
+            " are allowed");
+    require(threads <= kMaxThreads, "parallel_chunks: ", threads, " threads, at most ", kMaxThreads,
+            " are allowed; lower the thread count (set_threads, --threads or OMP_NUM_THREADS)");
+    add_workers(threads - 1);
     run_ = chunk_function;
     body_ = body;
-    published_ns_ = thread_pool_detail::now_ns();
-    remaining_.store(static_cast<std::uint32_t>(chunks - 1), std::memory_order_relaxed);
-    for (int c = 1; c < chunks; ++c) {
-      Worker& w = *workers_[static_cast<std::size_t>(c - 1)];
-      w.ticket.fetch_add(1, std::memory_order_seq_cst);
+    if (static_cast<int>(errors_.size()) < chunks) errors_.resize(static_cast<std::size_t>(chunks));
+    published_ns_.store(thread_pool_detail::now_ns(), std::memory_order_relaxed);
+    remaining_.store(static_cast<std::uint32_t>(chunks), std::memory_order_relaxed);
+    const std::uint32_t region = ++region_;
+    for (int p = 0; p < threads; ++p)
+      blocks_[p].word.store(
+          block_word(region, chunks * p / threads, chunks * (p + 1) / threads, chunks > threads),
+          std::memory_order_seq_cst);
+    for (int p = 1; p < threads; ++p) {
+      Worker& w = *workers_[static_cast<std::size_t>(p - 1)];
+      w.ticket.store(region, std::memory_order_seq_cst);
       if (w.sleeping.load(std::memory_order_seq_cst) != 0) thread_pool_detail::wake_all(w.ticket);
     }
-    std::exception_ptr first_error;
     thread_pool_detail::inside_region() = true;
-    try {
-      chunk_function(body, 0);
-    } catch (...) {
-      first_error = std::current_exception();
-    }
+    run_blocks(region, 0, threads);
     thread_pool_detail::inside_region() = false;
-    wait_for_workers();
-    for (int c = 1; c < chunks; ++c) {
-      Worker& w = *workers_[static_cast<std::size_t>(c - 1)];
-      observed_.wakeups += 1;
-      observed_.caught_spinning += w.caught_spinning ? 1 : 0;
-      observed_.preempted_spinning += w.preempted_spinning ? 1 : 0;
-      observed_.blocked_within_reach += w.blocked_within_reach ? 1 : 0;
-      if (w.error && !first_error) first_error = w.error;
-      w.error = nullptr;
+    wait_for_chunks();
+    std::exception_ptr first_error;
+    for (int c = 0; c < chunks; ++c) {
+      std::exception_ptr& e = errors_[static_cast<std::size_t>(c)];
+      if (e && !first_error) first_error = e;
+      e = nullptr;
     }
     if (++regions_in_window_ >= kWindowRegions) close_window();
     if (first_error) std::rethrow_exception(first_error);
@@ -252,22 +264,70 @@ class ThreadPool {
     return generation_ == thread_pool_detail::fork_generation().load(std::memory_order_relaxed);
   }
 
+  // The most chunks one region may have (a block's chunk numbers are kept in 15 bits), and the most
+  // threads (the blocks are allocated once, with the pool, so that a thread still reading them never
+  // sees them move).
+  static constexpr int kMaxChunks = (1 << 15) - 1;
+  static constexpr int kMaxThreads = 1024;
+
  private:
   struct alignas(64) Worker {
-    std::atomic<std::uint32_t> ticket{0};    // bumped by the caller to hand over a chunk
+    std::atomic<std::uint32_t> ticket{0};    // the caller stores the region's number to hand it over
     std::atomic<std::uint32_t> sleeping{0};  // 1 while blocked on ticket
-    // Written by the worker before it signals the end of its chunk, read by the caller after.
-    bool caught_spinning = false, preempted_spinning = false, blocked_within_reach = false;
-    std::exception_ptr error;
-    int chunk = 0;
+    int index = 0;                           // the thread's number in a region (the caller is 0)
     pthread_t thread{};
   };
+
+  // A thread's block of chunks in the current region, in one word so that a claim is one
+  // compare-and-swap: the region's number (a thread still looking at an earlier region claims
+  // nothing), the next chunk not yet started, the end of the block, and whether other threads may
+  // take its chunks.
+  struct alignas(64) Block {
+    std::atomic<std::uint64_t> word{0};
+  };
+  static std::uint64_t block_word(std::uint32_t region, int next, int end, bool shared) {
+    return std::uint64_t{region} << 32 | std::uint64_t(shared ? 1 : 0) << 31 |
+           std::uint64_t(static_cast<std::uint32_t>(end)) << 16 | static_cast<std::uint32_t>(next);
+  }
+
+  // The next chunk of block `b` in region `region`, or -1 when none is left (or the region is over,
+  // or the block is not shared and `own` is false).
+  int claim(std::uint32_t region, int b, bool own) {
+    std::atomic<std::uint64_t>& word = blocks_[b].word;
+    std::uint64_t w = word.load(std::memory_order_acquire);
+    for (;;) {
+      const int next = static_cast<int>(w & 0xffff), end = static_cast<int>(w >> 16 & 0x7fff);
+      const bool shared = (w >> 31 & 1) != 0;
+      if (static_cast<std::uint32_t>(w >> 32) != region || next >= end || (!own && !shared)) return -1;
+      if (word.compare_exchange_weak(w, w + 1, std::memory_order_acq_rel, std::memory_order_acquire))
+        return next;
+    }
+  }
+
+  // Thread p's part of a region: its own block, then (when blocks are shared) what is left of the
+  // others', starting with the next thread's.
+  void run_blocks(std::uint32_t region, int p, int threads) {
+    for (int c; (c = claim(region, p, true)) >= 0;) run_chunk(c);
+    for (int q = 1; q < threads; ++q)
+      for (int c; (c = claim(region, (p + q) % threads, false)) >= 0;) run_chunk(c);
+  }
+
+  void run_chunk(int c) {
+    try {
+      run_(body_, c);
+    } catch (...) {
+      errors_[static_cast<std::size_t>(c)] = std::current_exception();
+    }
+    if (remaining_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
+        caller_sleeping_.load(std::memory_order_seq_cst) != 0)
+      thread_pool_detail::wake_all(remaining_);
+  }
 
   void add_workers(int wanted) {
     thread_pool_detail::watch_forks();
     while (static_cast<int>(workers_.size()) < wanted) {
       auto w = std::make_unique<Worker>();
-      w->chunk = static_cast<int>(workers_.size()) + 1;
+      w->index = static_cast<int>(workers_.size()) + 1;
       auto* start = new StartArguments{this, w.get()};
       pthread_attr_t attributes;
       pthread_attr_init(&attributes);
@@ -280,7 +340,7 @@ class ThreadPool {
       pthread_attr_destroy(&attributes);
       if (failed != 0) {
         delete start;
-        fail("parallel_chunks: could not start worker thread ", w->chunk, " (pthread_create error ", failed,
+        fail("parallel_chunks: could not start worker thread ", w->index, " (pthread_create error ", failed,
              "); lower the thread count (set_threads, --threads or OMP_NUM_THREADS)");
       }
       workers_.push_back(std::move(w));
@@ -314,25 +374,35 @@ class ThreadPool {
       }
       seen = w.ticket.load(std::memory_order_acquire);
       if (stop_.load(std::memory_order_acquire)) return;
-      const long started = thread_pool_detail::now_ns();
-      w.caught_spinning = caught;
-      w.preempted_spinning = spin.preempted || (caught && started - published_ns_ > kPreemptedGapNs);
-      w.blocked_within_reach = !caught && published_ns_ - idle_since < kMaxSpinNs;
-      try {
-        run_(body_, w.chunk);
-      } catch (...) {
-        w.error = std::current_exception();
-      }
-      if (remaining_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
-          caller_sleeping_.load(std::memory_order_seq_cst) != 0)
-        thread_pool_detail::wake_all(remaining_);
+      const long started = thread_pool_detail::now_ns(),
+                 published = published_ns_.load(std::memory_order_relaxed);
+      // What this wait showed, counted before the first chunk ends (so the caller, which waits for the
+      // chunks, sees it in the same region whenever this thread took part in it).
+      wakeups_.fetch_add(1, std::memory_order_relaxed);
+      if (caught) caught_spinning_.fetch_add(1, std::memory_order_relaxed);
+      if (spin.preempted || (caught && started - published > kPreemptedGapNs))
+        preempted_spinning_.fetch_add(1, std::memory_order_relaxed);
+      if (!caught && published - idle_since < kMaxSpinNs)
+        blocked_within_reach_.fetch_add(1, std::memory_order_relaxed);
+      run_blocks(seen, w.index, threads_of(seen, w.index));
     }
   }
 
-  void wait_for_workers() {
+  // The thread count of region `region` as worker `index` can know it: the number of blocks tagged
+  // with the region (blocks of other regions claim nothing, so a count that is too small only skips
+  // them).
+  int threads_of(std::uint32_t region, int index) const {
+    int n = index + 1;
+    while (n < kMaxThreads &&
+           static_cast<std::uint32_t>(blocks_[n].word.load(std::memory_order_acquire) >> 32) == region)
+      ++n;
+    return n;
+  }
+
+  void wait_for_chunks() {
     const thread_pool_detail::Spin spin = thread_pool_detail::spin_until(
         [&] { return remaining_.load(std::memory_order_acquire) == 0; }, spin_ns());
-    observed_.preempted_spinning += spin.preempted ? 1 : 0;
+    if (spin.preempted) preempted_spinning_.fetch_add(1, std::memory_order_relaxed);
     if (spin.caught) return;
     caller_sleeping_.store(1, std::memory_order_seq_cst);
     for (std::uint32_t left; (left = remaining_.load(std::memory_order_seq_cst)) != 0;)
@@ -342,24 +412,33 @@ class ThreadPool {
   }
 
   void close_window() {
-    state_ = next_spin_state(state_, observed_);
+    WaitObservation observed;
+    observed.wakeups = wakeups_.exchange(0, std::memory_order_relaxed);
+    observed.caught_spinning = caught_spinning_.exchange(0, std::memory_order_relaxed);
+    observed.blocked_within_reach = blocked_within_reach_.exchange(0, std::memory_order_relaxed);
+    observed.preempted_spinning = preempted_spinning_.exchange(0, std::memory_order_relaxed);
+    state_ = next_spin_state(state_, observed);
     spin_ns_.store(state_.spin_ns, std::memory_order_relaxed);
-    observed_ = {};
     regions_in_window_ = 0;
   }
 
   std::vector<std::unique_ptr<Worker>> workers_;
-  // The region being run: written by the caller before the tickets are bumped.
+  std::unique_ptr<Block[]> blocks_ =
+      std::make_unique<Block[]>(kMaxThreads);  // thread p's chunks (0: the caller)
+  // The region being run: written by the caller before its blocks and tickets are published, read by
+  // a thread only after it has claimed a chunk of it.
   ChunkFunction run_ = nullptr;
   void* body_ = nullptr;
-  long published_ns_ = 0;
-  std::atomic<std::uint32_t> remaining_{0};        // chunks of the region still running on workers
+  std::vector<std::exception_ptr> errors_;  // errors_[c]: what chunk c threw
+  std::uint32_t region_ = 0;
+  std::atomic<long> published_ns_{0};
+  std::atomic<std::uint32_t> remaining_{0};        // chunks of the region not yet ended
   std::atomic<std::uint32_t> caller_sleeping_{0};  // 1 while the caller is blocked on remaining_
   std::atomic<bool> stop_{false};
   std::atomic<long> spin_ns_{kStartSpinNs};
-  // The caller's record of the current window.
+  // What the waits of the current window showed (counted by the waiting threads), and the rule's state.
+  std::atomic<int> wakeups_{0}, caught_spinning_{0}, blocked_within_reach_{0}, preempted_spinning_{0};
   SpinState state_{};
-  WaitObservation observed_{};
   int regions_in_window_ = 0;
   unsigned generation_;
 };

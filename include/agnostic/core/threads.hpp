@@ -2,9 +2,13 @@
 // The number of threads agnostic's kernels use, and the one parallel-loop helper every kernel runs
 // its work through.
 //
-// Work is split into as many contiguous chunks as there are threads, chunk c always covering the
-// same rows for a given thread count; partial sums are combined in chunk order. So the same seed
-// and the same thread count give the same bits, whatever the scheduler does.
+// Work is split into contiguous chunks, chunk c always covering the same rows for a given chunk
+// count; partial sums are combined in chunk order. By default there are as many chunks as threads,
+// so the same seed and the same thread count give the same bits, whatever the scheduler does. With
+// a fixed chunk count (set_fixed_chunks, the config's `training.chunks`) the chunks no longer
+// depend on the thread count: the same seed gives the same bits on any number of threads, and a
+// thread that has finished its own chunks takes the next one not yet started from a thread that is
+// behind (one that lost its core to another program, say).
 //
 // The chunks run on agnostic's own threads (core/thread_pool.hpp: the calling thread runs chunk 0,
 // its pool's workers the others, and how they wait adapts to what the pool observes), not in an
@@ -78,10 +82,26 @@ inline int threads() {
   return thread_setting();
 }
 
+// The chunk count of the calling thread's kernels: 0 (the default) for one chunk per thread, n > 0
+// for n chunks whatever the thread count (see the top of this file). Like the thread count it
+// belongs to the calling thread.
+inline int& fixed_chunks_setting() {
+  static thread_local int chunks = 0;
+  return chunks;
+}
+inline void set_fixed_chunks(int n) {
+  require(n >= 0 && n <= ThreadPool::kMaxChunks, "set_fixed_chunks: ", n,
+          " is not a chunk count (0 for one per thread, or 1 to ", ThreadPool::kMaxChunks, ")");
+  fixed_chunks_setting() = n;
+}
+inline int fixed_chunks() {
+  return fixed_chunks_setting();
+}
+
 // Number of chunks to split `rows` rows into, given `work` scalar operations in all.
 inline int chunk_count(long rows, long work) {
   if (work < parallel_min_work() || rows < 2) return 1;
-  return static_cast<int>(std::min<long>(threads(), rows));
+  return static_cast<int>(std::min<long>(fixed_chunks() > 0 ? fixed_chunks() : threads(), rows));
 }
 
 // Rows [begin, end) of chunk c out of n chunks over `rows` rows.
@@ -93,9 +113,10 @@ inline RowRange chunk_rows(long rows, int c, int n) {
   return {rows * c / n, rows * (c + 1) / n};
 }
 
-// Calls body(chunk_index, RowRange) for each chunk, in parallel when there is more than one: chunk 0
-// on the calling thread, the others on the calling thread's worker pool (core/thread_pool.hpp); Eigen
-// products in the body run on the chunk's thread alone. An exception thrown by a chunk reaches the
+// Calls body(chunk_index, RowRange) for each chunk, in parallel on min(threads(), chunks) threads when
+// there is more than one: the calling thread and its worker pool (core/thread_pool.hpp; with as many
+// chunks as threads, chunk 0 on the calling thread and chunk c on worker c); Eigen products in the
+// body run on the chunk's thread alone. An exception thrown by a chunk reaches the
 // caller once every chunk has ended (that of the lowest chunk if several threw). Called from inside a
 // chunk or an OpenMP parallel region, the chunks run one after the other on the calling thread.
 template <class Body>
@@ -118,11 +139,12 @@ void parallel_chunks(long rows, int chunks, Body&& body) {
     const SingleThreadedEigenScope one_thread;
     (*r.body)(c, chunk_rows(r.rows, c, r.chunks));
   };
-  if (thread_pool_detail::inside_region() || omp_in_parallel()) {
+  const int parallel_threads = std::min(threads(), chunks);
+  if (parallel_threads <= 1 || thread_pool_detail::inside_region() || omp_in_parallel()) {
     for (int c = 0; c < chunks; ++c) run_chunk(&region, c);
     return;
   }
-  this_threads_pool().run(chunks, run_chunk, &region);
+  this_threads_pool().run(chunks, parallel_threads, run_chunk, &region);
 }
 
 }  // namespace agnostic

@@ -25,6 +25,7 @@
 #include "agnostic/core/error.hpp"
 #include "agnostic/core/json_file.hpp"
 #include "agnostic/core/matrix.hpp"
+#include "agnostic/core/threads.hpp"
 #include "agnostic/io/column_selection.hpp"
 #include "agnostic/io/missing_values.hpp"
 #include "agnostic/nn/initialisers.hpp"
@@ -92,6 +93,7 @@ struct TrainingConfig {
   Index batch_size = 256;
   std::uint64_t seed = 1;
   int threads = 0;  // 0: as many as OpenMP offers
+  int chunks = 0;   // chunks per parallel kernel; 0: one per thread (core/threads.hpp)
   StoppingConfig early_stopping;
   bool rollback_on_non_finite = true;  // false: stop with an error
   Index rollback_epochs = 1;
@@ -573,14 +575,15 @@ inline TrainConfig config_from_json(const nlohmann::json& j, const std::string& 
 
   // training
   if (top.has("training")) {
-    const Section t =
-        top.section("training", {"epochs", "batch_size", "seed", "threads", "early_stopping", "on_non_finite",
-                                 "rollback_epochs", "rollback_learning_rate_factor", "max_rollbacks"});
+    const Section t = top.section(
+        "training", {"epochs", "batch_size", "seed", "threads", "chunks", "early_stopping", "on_non_finite",
+                     "rollback_epochs", "rollback_learning_rate_factor", "max_rollbacks"});
     auto& tc = c.training;
     tc.epochs = t.integer("epochs", 100, 0);
     tc.batch_size = t.integer("batch_size", 256, 1);
     tc.seed = static_cast<std::uint64_t>(t.integer("seed", 1, 0, 4000000000));
     tc.threads = static_cast<int>(t.integer("threads", 0, 0, 1024));
+    tc.chunks = static_cast<int>(t.integer("chunks", 0, 0, ThreadPool::kMaxChunks));
     if (t.has("early_stopping")) {
       const auto& ej = t.raw("early_stopping");
       if (ej.is_boolean()) {

@@ -70,6 +70,7 @@ class RunContext {
         effective_(effective_config(config)) {
     namespace fs = std::filesystem;
     if (config.training.threads > 0) set_threads(config.training.threads);
+    set_fixed_chunks(config.training.chunks);
     if (writes()) fs::create_directories(directory_);
     const fs::path checkpoint = file(config.output.checkpoint), copy = file("config.json");
     if (options.resume) {
@@ -151,6 +152,7 @@ class RunContext {
             {"training_events", training_events},
             {"validation_events", validation_events},
             {"threads", threads()},
+            {"chunks", fixed_chunks()},
             {"resumed", options_.resume}};
   }
 
