@@ -274,7 +274,8 @@ TEST_CASE("tp_pool: with a fixed chunk count the bits do not depend on the threa
     }
     CHECK(static_cast<int>(distinct.size()) <= n);
   }
-  CHECK(chunk_count(3, 1L << 20) == 3);  // never more chunks than rows
+  CHECK(chunk_count(1000, 1L << 20) == 7);  // at least 128 rows per chunk
+  CHECK(chunk_count(100, 1L << 20) == 1);
   set_parallel_min_work(1000);
   CHECK(chunk_count(100, 10) == 1);  // below the threshold: one chunk, as before
   CHECK_THROWS_WITH_AS(set_fixed_chunks(-1), doctest::Contains("set_fixed_chunks: -1 is not a chunk count"),

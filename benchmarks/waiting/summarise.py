@@ -39,10 +39,21 @@ for w in workloads:
         slow = f"{idle / med['new']:.2f}x slower" if idle and "new" in med else ""
         print(f"| {row} | " + " | ".join(text) + f" | {ratio} | {slow} |")
 
+for w in workloads:
+    print(f"\n{w}: each column's slowdown against its own idle row (median / median)\n")
+    print("| row | " + " | ".join(columns) + " |")
+    print("|" + " --- |" * (len(columns) + 1))
+    for row in rows[1:]:
+        text = []
+        for col in columns:
+            here, idle = cells.get((w, row, col)), cells.get((w, rows[0], col))
+            text.append(f"{statistics.median(idle) / statistics.median(here):.2f}x" if here and idle else "")
+        print(f"| {row} | " + " | ".join(text) + " |")
+
 print("\nspin of the new pool at the end of each run (ns), and the rule's choice:\n")
 for r in runs:
     res = r["result"]
-    if r["column"] == "new":
-        print(f"- {res['workload']} {r['row']} round {r['round']}: {res.get('thread_waiting', '?')}")
+    if r["column"] == "new" or r["column"].startswith("chunks"):
+        print(f"- {res['workload']} {r['row']} round {r['round']} {r['column']}: {res.get('thread_waiting', '?')}")
     elif r["column"] == "rule":
         print(f"- {res['workload']} {r['row']} round {r['round']} rule: {res.get('openmp_waiting', '?')}")

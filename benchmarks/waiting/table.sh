@@ -4,7 +4,10 @@
 #   new      NEW_BUILD's agnostic-bench (agnostic's own pool, core/thread_pool.hpp), no variable set;
 #   passive  BASE_BUILD's (the parent commit, OpenMP underneath) with OMP_WAIT_POLICY=passive;
 #   spin     BASE_BUILD's with GOMP_SPINCOUNT=20000 (a short spin);
-#   rule     BASE_BUILD's with nothing set (its start-up rule reads /proc/loadavg and re-executes).
+#   rule     BASE_BUILD's with nothing set (its start-up rule reads /proc/loadavg and re-executes);
+#   chunksK  NEW_BUILD's with `--chunks K` (every kernel in K chunks, a free thread taking the chunks
+#            of a busy one: set_fixed_chunks, core/threads.hpp).
+# The base columns need BASE_BUILD; with COLUMNS="new chunks16" it is not read (pass any build).
 # Rows: idle (started alone); pipeline (`| tail -1`); after_heavy (started within 10 s of a heavy job
 # ending: two `yes` for HEAVY_S seconds, ended 1 s before each run); yes (one `yes >/dev/null`
 # competitor); builds (two `nice -n 0` g++ compiles of tests/test_core.cpp in a loop).
@@ -47,6 +50,7 @@ bench() {
     passive) env -u GOMP_SPINCOUNT OMP_WAIT_POLICY=passive "$base" "${args[@]}" ;;
     spin) env -u OMP_WAIT_POLICY GOMP_SPINCOUNT=20000 "$base" "${args[@]}" ;;
     rule) env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u AGNOSTIC_OPENMP_WAITING "$base" "${args[@]}" ;;
+    chunks*) env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "$new" "${args[@]}" --chunks "${column#chunks}" ;;
   esac
 }
 
