@@ -13,6 +13,9 @@
 # (thread_scaling.jsonl). When `python3 -c "import torch"` works there, the PyTorch peer
 # (peers/torch_workloads.py) runs the same workloads at the same thread counts in the same run.
 # Environment: ROUNDS, CHUNKS, WORKLOADS ("W1 W3"), OUT, PYTHON (python3).
+# Length: about 13 s per workload, thread count and round on the development VM (two agnostic-bench
+# runs of 3 s and the peer's 7 s), so the default 6 thread counts x 2 workloads x 3 rounds take about
+# 8 minutes; ROUNDS=3 WORKLOADS=W1 about 4.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mode=${1:?usage: benchmarks/thread_scaling.sh build|run [BUILD_DIR] [THREADS...]}
