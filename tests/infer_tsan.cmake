@@ -10,6 +10,10 @@
 #                        clang++ that links -fsanitize=thread is installed (TSan and ASan cannot share
 #                        a binary, so the sanitizer build has none); run without address-space
 #                        randomisation (setarch -R), which clang 14's TSan needs on newer kernels;
+#   pool_threads         agnostic's worker pool alone (core/thread_pool.hpp; tests/pool_threads.cpp):
+#                        regions of 2-4 threads with one chunk per thread and with threads taking
+#                        each other's chunks, each chunk run once, the serial sum; in every build and,
+#                        like infer_threads, under ThreadSanitizer as pool_threads_tsan;
 #   infer_trigger_path   include + load a model file + one event (tests/infer_trigger_path.cpp), whose
 #                        binary must hold no OpenMP, no mallopt/setenv/execv/Eigen::setNbThreads and no
 #                        static initialiser (nm and readelf, the script mode of this file; plain build).
@@ -45,7 +49,7 @@ if(CMAKE_SCRIPT_MODE_FILE)
 endif()
 
 find_package(Threads REQUIRED)
-foreach(program infer_threads infer_trigger_path)
+foreach(program infer_threads infer_trigger_path pool_threads)
   add_executable(${program} ${program}.cpp)
   target_include_directories(${program} PRIVATE ${PROJECT_SOURCE_DIR}/include)
   target_link_libraries(${program} PRIVATE Threads::Threads)
@@ -58,6 +62,7 @@ endforeach()
 target_link_libraries(infer_threads PRIVATE Eigen3::Eigen nlohmann_json::nlohmann_json)
 target_compile_definitions(infer_trigger_path PRIVATE INCLUDE_NLOHMANN_JSON_HPP_)
 add_test(NAME "infer: 8 threads on one network give one thread's bits" COMMAND infer_threads)
+add_test(NAME "pool: each chunk once, the serial sum, chunks taken between threads" COMMAND pool_threads)
 if(NOT AGNOSTIC_SANITIZE)  # the sanitizers' runtimes bring initialisers and interceptors of their own
   add_test(NAME "infer: the trigger binary has no OpenMP, no process settings, no static initialiser"
     COMMAND ${CMAKE_COMMAND} -DBINARY=$<TARGET_FILE:infer_trigger_path> -DCHECK_INIT_ARRAY=ON
@@ -77,7 +82,6 @@ if(NOT AGNOSTIC_SANITIZE)
     endif()
   endif()
   if(tsan_usable)
-    set(tsan_binary ${CMAKE_CURRENT_BINARY_DIR}/infer_threads_tsan)
     # Eigen's and nlohmann/json's include directories, but not the compiler's own (/usr/include),
     # which clang must keep after its C++ headers.
     set(dependency_includes "")
@@ -89,22 +93,29 @@ if(NOT AGNOSTIC_SANITIZE)
         endif()
       endforeach()
     endforeach()
-    add_custom_command(OUTPUT ${tsan_binary}
-      COMMAND ${AGNOSTIC_TSAN_CXX} -std=c++20 -O1 -g -fsanitize=thread -fno-omit-frame-pointer
-              ${AGNOSTIC_WARNINGS} -I${PROJECT_SOURCE_DIR}/include ${dependency_includes}
-              -MD -MF ${tsan_binary}.d ${CMAKE_CURRENT_SOURCE_DIR}/infer_threads.cpp -o ${tsan_binary} -pthread
-      DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/infer_threads.cpp
-      DEPFILE ${tsan_binary}.d
-      COMMENT "Building infer_threads_tsan (clang++ -fsanitize=thread)")
-    add_custom_target(infer_threads_tsan ALL DEPENDS ${tsan_binary})
     find_program(AGNOSTIC_SETARCH setarch)
     if(AGNOSTIC_SETARCH)
       set(no_aslr ${AGNOSTIC_SETARCH} ${CMAKE_HOST_SYSTEM_PROCESSOR} -R)
     endif()
-    add_test(NAME "infer: 8 threads on one network under ThreadSanitizer" COMMAND ${no_aslr} ${tsan_binary})
+    foreach(program infer_threads pool_threads)
+      set(tsan_binary ${CMAKE_CURRENT_BINARY_DIR}/${program}_tsan)
+      add_custom_command(OUTPUT ${tsan_binary}
+        COMMAND ${AGNOSTIC_TSAN_CXX} -std=c++20 -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+                ${AGNOSTIC_WARNINGS} -I${PROJECT_SOURCE_DIR}/include ${dependency_includes}
+                -MD -MF ${tsan_binary}.d ${CMAKE_CURRENT_SOURCE_DIR}/${program}.cpp -o ${tsan_binary} -pthread
+        DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${program}.cpp
+        DEPFILE ${tsan_binary}.d
+        COMMENT "Building ${program}_tsan (clang++ -fsanitize=thread)")
+      add_custom_target(${program}_tsan ALL DEPENDS ${tsan_binary})
+    endforeach()
+    add_test(NAME "infer: 8 threads on one network under ThreadSanitizer" COMMAND ${no_aslr}
+             ${CMAKE_CURRENT_BINARY_DIR}/infer_threads_tsan)
+    add_test(NAME "pool: regions of 2-4 threads under ThreadSanitizer" COMMAND ${no_aslr}
+             ${CMAKE_CURRENT_BINARY_DIR}/pool_threads_tsan)
     set_tests_properties("infer: 8 threads on one network under ThreadSanitizer"
+                         "pool: regions of 2-4 threads under ThreadSanitizer"
       PROPERTIES ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1:exitcode=66")
   else()
-    message(STATUS "infer_threads_tsan: no clang++ that links -fsanitize=thread; the ThreadSanitizer test is skipped")
+    message(STATUS "infer_threads_tsan, pool_threads_tsan: no clang++ that links -fsanitize=thread; the ThreadSanitizer tests are skipped")
   endif()
 endif()
