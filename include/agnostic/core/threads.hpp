@@ -126,8 +126,9 @@ inline RowRange chunk_rows(long rows, int c, int n) {
 // there is more than one: the calling thread and its worker pool (core/thread_pool.hpp; with as many
 // chunks as threads, chunk 0 on the calling thread and chunk c on worker c); Eigen products in the
 // body run on the chunk's thread alone. An exception thrown by a chunk reaches the
-// caller once every chunk has ended (that of the lowest chunk if several threw). Called from inside a
-// chunk or an OpenMP parallel region, the chunks run one after the other on the calling thread.
+// caller once every chunk has ended (that of the lowest chunk if several threw). On one thread, and
+// when called from inside a chunk or an OpenMP parallel region, the chunks run one after the other on
+// the calling thread, and the first one that throws ends the loop.
 template <class Body>
 void parallel_chunks(long rows, int chunks, Body&& body) {
   // The calling thread's kernel thread count is read (first use sets it from OpenMP's count) before
