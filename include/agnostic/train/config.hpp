@@ -582,7 +582,7 @@ inline TrainConfig config_from_json(const nlohmann::json& j, const std::string& 
     tc.epochs = t.integer("epochs", 100, 0);
     tc.batch_size = t.integer("batch_size", 256, 1);
     tc.seed = static_cast<std::uint64_t>(t.integer("seed", 1, 0, 4000000000));
-    tc.threads = static_cast<int>(t.integer("threads", 0, 0, 1024));
+    tc.threads = static_cast<int>(t.integer("threads", 0, 0, ThreadPool::kMaxThreads));
     tc.chunks = static_cast<int>(t.integer("chunks", 0, 0, ThreadPool::kMaxChunks));
     if (t.has("early_stopping")) {
       const auto& ej = t.raw("early_stopping");

@@ -46,7 +46,7 @@ struct AdnnConfig {
   double classifier_average_decay = adversarial::AdnnOptions{}.average_decay;
   // 0: A reads the classifier batch's adversary-class events
   Index adversary_batch_size = adversarial::AdnnOptions{}.adversary_batch_size;
-  // 0: C's penalty -alpha L(A) on the classifier batch's
+  // 0: C's penalty -alpha L(A) on the classifier batch's adversary-class events
   Index penalty_batch_size = adversarial::AdnnOptions{}.penalty_batch_size;
   OptimiserConfig adversary_optimiser;  // default: a copy of the config's "optimiser"
 };
