@@ -74,8 +74,9 @@ int main() {
     long rows;
     int n_in, n_out;
   };
-  const std::vector<Shape> shapes = {{8192, 41, 20}, {8192, 20, 16}, {8192, 16, 13}, {8192, 13, 10}, {4096, 10, 2},
-                                     {8192, 10, 20}, {8192, 20, 35}, {8192, 35, 50}, {8192, 50, 2}};
+  const std::vector<Shape> shapes = {{8192, 41, 20}, {8192, 20, 16}, {8192, 16, 13},
+                                     {8192, 13, 10}, {4096, 10, 2},  {8192, 10, 20},
+                                     {8192, 20, 35}, {8192, 35, 50}, {8192, 50, 2}};
   double eigen[3] = {0, 0, 0}, mine[2] = {0, 0}, flops = 0;
   bool same_bits = true;
   const int repeats = 300;
@@ -90,15 +91,18 @@ int main() {
     const double m0 = microseconds([&] { packing_free_product(x, w, y2); }, repeats);
     const double m1 = microseconds([&] { packing_free_product(g, wt, dx2); }, repeats);
     same_bits = same_bits && (y.array() == y2.array()).all() && (dx.array() == dx2.array()).all();
-    std::printf("%5ld %4d %5d | %8.1f %8.1f %8.1f | %8.1f %8.1f\n", s.rows, s.n_in, s.n_out, e0, e1, e2, m0, m1);
+    std::printf("%5ld %4d %5d | %8.1f %8.1f %8.1f | %8.1f %8.1f\n", s.rows, s.n_in, s.n_out, e0, e1, e2, m0,
+                m1);
     eigen[0] += e0, eigen[1] += e1, eigen[2] += e2, mine[0] += m0, mine[1] += m1;
     flops += 2.0 * static_cast<double>(s.rows) * s.n_in * s.n_out;
   }
   const double eigen_all = eigen[0] + eigen[1] + eigen[2];
   std::printf("Eigen, all three products: %.0f us, %.1f GFLOP/s (y %.1f, dx %.1f, dW %.1f)\n", eigen_all,
-              3 * flops / eigen_all * 1e-3, flops / eigen[0] * 1e-3, flops / eigen[1] * 1e-3, flops / eigen[2] * 1e-3);
-  std::printf("packing-free y and dx: %.0f us against Eigen's %.0f (%.2fx), Eigen's bits: %s\n", mine[0] + mine[1],
-              eigen[0] + eigen[1], (eigen[0] + eigen[1]) / (mine[0] + mine[1]), same_bits ? "yes" : "NO");
+              3 * flops / eigen_all * 1e-3, flops / eigen[0] * 1e-3, flops / eigen[1] * 1e-3,
+              flops / eigen[2] * 1e-3);
+  std::printf("packing-free y and dx: %.0f us against Eigen's %.0f (%.2fx), Eigen's bits: %s\n",
+              mine[0] + mine[1], eigen[0] + eigen[1], (eigen[0] + eigen[1]) / (mine[0] + mine[1]),
+              same_bits ? "yes" : "NO");
   const Matrix a = Matrix::Random(1024, 1024), b = Matrix::Random(1024, 1024);
   Matrix c(1024, 1024);
   const double square = microseconds([&] { c.noalias() = a * b; }, 20);
