@@ -122,7 +122,6 @@ class Tape {
 
   // Appends a node; needs_grad is usually "any input needs a gradient". push() may move the nodes
   // (the vector grows on the first step): take references to values only after pushing.
-  // Appends a node; needs_grad is usually "any input needs a gradient".
   int push(const char* op, typename Node<T>::Backward backward, bool needs_grad) {
     if (used_ == static_cast<int>(nodes_.size())) nodes_.emplace_back();
     Node<T>& n = nodes_[used_];
