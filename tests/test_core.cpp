@@ -407,13 +407,28 @@ TEST_CASE("tp_pool: the spin rule: cut on contention, grown after calm windows, 
   calm_miss.wakeups = 16;
   calm_miss.blocked_within_reach = 4;
   calm_miss.caught_spinning = 12;
-  WaitObservation preempted = calm_miss;  // a spinning thread lost its core
-  preempted.preempted_spinning = 1;
+  WaitObservation preempted = calm_miss;  // more than a quarter as many lost their core as caught their work
+  preempted.preempted_spinning = 4;
+  WaitObservation interrupted = calm_miss;  // a few lost their core, many caught their work: calm
+  interrupted.preempted_spinning = 3;
+  WaitObservation lone;  // the one wait that caught its work spinning had lost its core: contended
+  lone.wakeups = 16;
+  lone.caught_spinning = 1;
+  lone.preempted_spinning = 1;
   WaitObservation all_caught;  // every wait caught its work while spinning: nothing to change
   all_caught.wakeups = 16;
   all_caught.caught_spinning = 16;
   WaitObservation far_apart;  // nothing caught, nothing within reach: spinning does not pay
   far_apart.wakeups = 16;
+
+  // Contention is a share of the waits: 4 lost against 12 caught is, 3 against 12 is not (a lone
+  // interruption on an idle machine), and 1 against 1 is.
+  CHECK(contended(preempted));
+  CHECK_FALSE(contended(interrupted));
+  CHECK_FALSE(contended(calm_miss));
+  CHECK(contended(lone));
+  CHECK(next_spin_state(s, interrupted).spin_ns == next_spin_state(s, calm_miss).spin_ns);
+  CHECK(next_spin_state(s, lone).spin_ns == kStartSpinNs / 4);
 
   // Calm windows with blocked waits: the spin doubles each window (patience 1) up to the maximum.
   s = next_spin_state(s, calm_miss);

@@ -22,10 +22,14 @@
 // condition-variable-like kernel wait on one word; std::atomic wait elsewhere than Linux). The
 // caller waits for the region's chunks in the same way. Every 16 regions the caller gathers what the
 // waits showed and next_spin_state sets the spin length for the next ones:
-//   - contention: a spinning thread lost its core (its clock, read every 32 pauses, jumped by more
-//     than kPreemptedGapNs; or it was spinning when its work came and started it that much later):
-//     the spin is cut to a quarter, and it may grow again only after twice as many calm windows as
-//     before (patience);
+//   - contention: spinning threads lost their core (a clock, read every 32 pauses, jumped by more
+//     than kPreemptedGapNs; or a thread was spinning when its work came and started it that much
+//     later) in more than a quarter as many waits as caught their work spinning: the spin is cut to
+//     a quarter, and it may grow again only after twice as many calm windows as before (patience).
+//     A share, not any one loss: on an idle 2-core VM a lone interruption of 50-125 us (an
+//     interrupt, a kernel thread, the two threads on one core for a moment after a wake-up) hits
+//     5-15 % of the windows of a long spin, which drove the spin to zero there, while beside a
+//     competitor nearly every spin that catches its work has lost its core first;
 //   - a wait that blocked although a spin of at most kMaxSpinNs would have caught its work, once
 //     `patience` calm windows have passed: the spin doubles;
 //   - spins that caught nothing while no blocked wait was within reach: the spin halves;
@@ -72,6 +76,9 @@ inline constexpr long kPreemptedGapNs = 50'000;
 // Regions per observation window, and the longest patience (calm windows before the spin may grow).
 inline constexpr int kWindowRegions = 16;
 inline constexpr int kMaxPatience = 256;
+// A window is contended when kContendedShare times its waits that lost their core outnumber its waits
+// that caught their work spinning.
+inline constexpr int kContendedShare = 4;
 
 // What the waits of one window of regions showed.
 struct WaitObservation {
@@ -88,9 +95,13 @@ struct SpinState {
   int patience = 1;      // calm windows needed before the spin may grow
 };
 
+inline bool contended(const WaitObservation& o) {
+  return o.preempted_spinning > 0 && kContendedShare * o.preempted_spinning > o.caught_spinning;
+}
+
 // The rule, window by window (the header comment says why).
 inline SpinState next_spin_state(SpinState s, const WaitObservation& o) {
-  if (o.preempted_spinning > 0) {
+  if (contended(o)) {
     s.spin_ns = s.spin_ns / 4 < kMinSpinNs ? 0 : s.spin_ns / 4;
     s.calm_windows = 0;
     s.patience = std::min(2 * s.patience, kMaxPatience);
