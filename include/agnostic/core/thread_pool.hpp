@@ -28,7 +28,7 @@
 //     a quarter, and it may grow again only after twice as many calm windows as before (patience).
 //     A share, not any one loss: on an idle 2-core VM a lone interruption of 50-125 us (an
 //     interrupt, a kernel thread, the two threads on one core for a moment after a wake-up) hits
-//     5-15 % of the windows of a long spin, which drove the spin to zero there, while beside a
+//     4-15 % of the windows of a long spin, which drove the spin to zero there, while beside a
 //     competitor nearly every spin that catches its work has lost its core first;
 //   - a wait that blocked although a spin of at most kMaxSpinNs would have caught its work, once
 //     `patience` calm windows have passed: the spin doubles;
